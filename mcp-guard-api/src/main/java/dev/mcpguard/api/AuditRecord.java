@@ -1,0 +1,104 @@
+package dev.mcpguard.api;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * One audit event: a tool call that was allowed, denied or failed. Field names and meanings are versioned
+ * ({@link #SCHEMA_VERSION}) and documented in {@code docs/audit.md}; sinks must write them as named there.
+ *
+ * <p>An audit record never holds a secret, a token or, unless the server owner configured it for a named field,
+ * a raw argument value: {@code arguments} maps each top-level argument name to a keyed hash of its value.
+ *
+ * <p>Immutable and thread-safe. Components documented as nullable are null when the fact does not exist for this
+ * call (for example no caller on an unauthenticated call); maps are never null.
+ *
+ * @param schemaVersion the schema version, {@link #SCHEMA_VERSION}
+ * @param eventId       unique id of this event (the call id)
+ * @param time          when the call reached the guard
+ * @param decisionId    the decision that allowed or denied the call; nullable only if none was made
+ * @param caller        who called; nullable when unauthenticated
+ * @param sessionId     the MCP session; nullable on stateless transports
+ * @param server        the MCP server name
+ * @param tool          the tool name
+ * @param arguments     argument name to summary ({@code hmac-sha256:<hex>} or, where configured, the raw value)
+ * @param decision      {@code allow} or {@code deny}
+ * @param reason        the reason code of a denial or failure; nullable on success
+ * @param outcome       how the call ended
+ * @param durationMicros time spent inside the guard chain and handler, in microseconds
+ * @param errorType     the exception class name when the outcome is {@link Outcome#FAILED}; nullable otherwise
+ * @param details       further facts attached by controls (for example {@code policy_revision},
+ *                      {@code credential_id}); never secrets
+ */
+public record AuditRecord(
+        int schemaVersion,
+        String eventId,
+        Instant time,
+        String decisionId,
+        Caller caller,
+        String sessionId,
+        String server,
+        String tool,
+        Map<String, String> arguments,
+        String decision,
+        String reason,
+        Outcome outcome,
+        long durationMicros,
+        String errorType,
+        Map<String, String> details) {
+
+    /** The current schema version. Bumped on any incompatible change to field names or meanings. */
+    public static final int SCHEMA_VERSION = 1;
+
+    public AuditRecord {
+        Objects.requireNonNull(eventId, "eventId");
+        Objects.requireNonNull(time, "time");
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(tool, "tool");
+        arguments = java.util.Collections.unmodifiableMap(new TreeMap<>(Objects.requireNonNull(arguments, "arguments")));
+        Objects.requireNonNull(decision, "decision");
+        Objects.requireNonNull(outcome, "outcome");
+        details = java.util.Collections.unmodifiableMap(new TreeMap<>(Objects.requireNonNull(details, "details")));
+    }
+
+    /** How a call ended. */
+    public enum Outcome {
+        /** The handler ran and returned a normal result. */
+        SUCCESS,
+        /** The handler ran and returned a tool error ({@code isError=true}). */
+        TOOL_ERROR,
+        /** A control denied the call; the handler did not run. */
+        DENIED,
+        /** The handler or a control threw; the client got a generic error. */
+        FAILED
+    }
+
+    /**
+     * The caller as audited.
+     *
+     * @param issuer       token issuer or {@code api-key}
+     * @param subject      the principal
+     * @param tenant       nullable
+     * @param clientId     nullable
+     * @param actorSubject the delegated actor; nullable
+     * @param authMethod   how the caller authenticated
+     */
+    public record Caller(String issuer, String subject, String tenant, String clientId, String actorSubject,
+                         String authMethod) {
+        public Caller {
+            Objects.requireNonNull(issuer, "issuer");
+            Objects.requireNonNull(subject, "subject");
+            Objects.requireNonNull(authMethod, "authMethod");
+        }
+
+        /** The audited view of {@code identity}. */
+        public static Caller of(CallerIdentity identity) {
+            return new Caller(identity.issuer(), identity.subject(), identity.tenant().orElse(null),
+                    identity.clientId().orElse(null),
+                    identity.actor().map(CallerIdentity.Actor::subject).orElse(null),
+                    identity.method().name());
+        }
+    }
+}

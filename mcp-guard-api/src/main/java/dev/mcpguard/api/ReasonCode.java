@@ -1,0 +1,61 @@
+package dev.mcpguard.api;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * A machine-readable reason for a denial or failure, such as {@code no_policy_configured}.
+ *
+ * <p>The well-known codes are constants here; policies may return their own codes (for example
+ * {@code refund_limit_exceeded}), which must be lower snake case, 1 to 64 characters, so a code can never
+ * carry free text, a secret or markup to the client or the audit trail.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public record ReasonCode(String value) {
+
+    private static final Pattern FORMAT = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+
+    /** No caller identity reached the tool call (the transport did not authenticate it). */
+    public static final ReasonCode UNAUTHENTICATED = new ReasonCode("unauthenticated");
+    /** A credential was presented but is invalid (bad signature, expired, wrong audience...). */
+    public static final ReasonCode INVALID_TOKEN = new ReasonCode("invalid_token");
+    /** The caller is authenticated but lacks a required scope. */
+    public static final ReasonCode INSUFFICIENT_SCOPE = new ReasonCode("insufficient_scope");
+    /** The request's Origin header is not on the allow-list. */
+    public static final ReasonCode ORIGIN_NOT_ALLOWED = new ReasonCode("origin_not_allowed");
+    /** The MCP session is unknown, expired or revoked. */
+    public static final ReasonCode SESSION_INVALID = new ReasonCode("session_invalid");
+    /** The MCP session belongs to another principal. */
+    public static final ReasonCode SESSION_PRINCIPAL_MISMATCH = new ReasonCode("session_principal_mismatch");
+    /** No policy engine is configured: the safe default denies everything. */
+    public static final ReasonCode NO_POLICY_CONFIGURED = new ReasonCode("no_policy_configured");
+    /** The policy evaluated and did not allow the call. */
+    public static final ReasonCode POLICY_DENIED = new ReasonCode("policy_denied");
+    /** The policy engine failed; the call is denied rather than allowed on error. */
+    public static final ReasonCode POLICY_ERROR = new ReasonCode("policy_error");
+    /** A rate limit was exceeded. */
+    public static final ReasonCode RATE_LIMITED = new ReasonCode("rate_limited");
+    /** A guard in the chain failed or broke its contract; the call is denied. */
+    public static final ReasonCode GUARD_ERROR = new ReasonCode("guard_error");
+    /** The audit record could not be written; the result is withheld. */
+    public static final ReasonCode AUDIT_UNAVAILABLE = new ReasonCode("audit_unavailable");
+
+    public ReasonCode {
+        Objects.requireNonNull(value, "value");
+        if (!FORMAT.matcher(value).matches()) {
+            throw new IllegalArgumentException(
+                    "reason code must match [a-z][a-z0-9_]{0,63}, got a value of length " + value.length());
+        }
+    }
+
+    /** Returns the code for {@code value}, validating its format. */
+    public static ReasonCode of(String value) {
+        return new ReasonCode(value);
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
+}

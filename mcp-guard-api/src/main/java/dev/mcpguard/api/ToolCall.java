@@ -1,0 +1,103 @@
+package dev.mcpguard.api;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One invocation of a tool, as the guard chain sees it: which server and tool, with which arguments, in which
+ * session, by whom, plus the facts earlier guards attached (see {@link AttributeKey}).
+ *
+ * <p>Immutable and thread-safe: guards that learn something pass a copy down the chain with
+ * {@link #withAttribute(AttributeKey, Object)}; nothing is shared through thread-locals. {@code arguments} is an
+ * unmodifiable view of the client's JSON arguments (strings, numbers, booleans, lists, maps, and nulls inside
+ * them); treat it as untrusted input.
+ *
+ * @param callId     unique id of this call; the audit record's event id
+ * @param server     the name of the MCP server the tool belongs to
+ * @param tool       the tool being called
+ * @param arguments  the call's arguments, empty when none
+ * @param sessionId  the MCP session id, absent on stateless transports
+ * @param caller     the authenticated caller, absent when the transport authenticated no one
+ * @param receivedAt when the call reached the chain
+ */
+public record ToolCall(
+        String callId,
+        String server,
+        ToolDescriptor tool,
+        Map<String, Object> arguments,
+        Optional<String> sessionId,
+        Optional<CallerIdentity> caller,
+        Instant receivedAt,
+        Attributes attributes) {
+
+    public ToolCall {
+        Objects.requireNonNull(callId, "callId");
+        Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(tool, "tool");
+        arguments = arguments == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(arguments));
+        Objects.requireNonNull(sessionId, "sessionId");
+        Objects.requireNonNull(caller, "caller");
+        Objects.requireNonNull(receivedAt, "receivedAt");
+        Objects.requireNonNull(attributes, "attributes");
+    }
+
+    /** The tool's name; shorthand for {@code tool().name()}. */
+    public String toolName() {
+        return tool.name();
+    }
+
+    /** The value attached under {@code key}, if any. */
+    public <T> Optional<T> attribute(AttributeKey<T> key) {
+        return attributes.get(key);
+    }
+
+    /** A copy of this call with {@code value} attached under {@code key} (replacing an earlier value). */
+    public <T> ToolCall withAttribute(AttributeKey<T> key, T value) {
+        return new ToolCall(callId, server, tool, arguments, sessionId, caller, receivedAt,
+                attributes.with(key, value));
+    }
+
+    /** A copy of this call with a different caller (used by identity resolution for non-HTTP transports). */
+    public ToolCall withCaller(CallerIdentity identity) {
+        return new ToolCall(callId, server, tool, arguments, sessionId,
+                Optional.of(Objects.requireNonNull(identity, "identity")), receivedAt, attributes);
+    }
+
+    /** An immutable, typed attribute map; keys compare by identity. Thread-safe. */
+    public static final class Attributes {
+        /** No attributes. */
+        public static final Attributes EMPTY = new Attributes(Map.of());
+
+        private final Map<AttributeKey<?>, Object> values;
+
+        private Attributes(Map<AttributeKey<?>, Object> values) {
+            this.values = values;
+        }
+
+        /** The value under {@code key}, if any. */
+        public <T> Optional<T> get(AttributeKey<T> key) {
+            return Optional.ofNullable(key.cast(values.get(key)));
+        }
+
+        /** A copy with {@code value} under {@code key}. */
+        public <T> Attributes with(AttributeKey<T> key, T value) {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(value, "value");
+            Map<AttributeKey<?>, Object> copy = new HashMap<>(values);
+            copy.put(key, value);
+            return new Attributes(Collections.unmodifiableMap(copy));
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder names = new StringBuilder("Attributes[");
+            values.keySet().forEach(k -> names.append(k.name()).append(' '));
+            return names.append(']').toString();
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.mcpguard.core.http;
+
+/**
+ * Names under which the HTTP layer hands verified facts to the MCP layer. The HTTP filter sets them as servlet
+ * request attributes (which a client cannot set), and the transport context extractor copies them into the
+ * SDK's {@code McpTransportContext}, which reaches the tool handler on whichever thread runs it.
+ */
+public final class GuardRequestAttributes {
+
+    /** The verified {@link dev.mcpguard.api.CallerIdentity} of the request. */
+    public static final String CALLER = "dev.mcpguard.caller";
+
+    private GuardRequestAttributes() {
+    }
+}
