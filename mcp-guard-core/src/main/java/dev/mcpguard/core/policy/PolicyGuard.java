@@ -1,0 +1,53 @@
+package dev.mcpguard.core.policy;
+
+import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.GuardKeys;
+import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.ToolCall;
+import dev.mcpguard.api.ToolGuard;
+import dev.mcpguard.api.ToolOutcome;
+import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.api.spi.PolicyEngine.Operation;
+import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import dev.mcpguard.core.Ids;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The policy step of the chain: asks the {@link PolicyEngine} whether the caller may call this tool with these
+ * arguments. An allow is attached to the call ({@link GuardKeys#POLICY_DECISION}) for the audit record and later
+ * controls; a deny ends the call. An engine that throws or returns null is a denial with
+ * {@link ReasonCode#POLICY_ERROR}: policy failures never open the gate. Thread-safe.
+ */
+public final class PolicyGuard implements ToolGuard {
+
+    private static final Logger log = LoggerFactory.getLogger(PolicyGuard.class);
+    static final String ERROR_MESSAGE = "The policy could not be evaluated; the call is denied.";
+
+    private final PolicyEngine engine;
+    private final Clock clock;
+
+    public PolicyGuard(PolicyEngine engine, Clock clock) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    @Override
+    public CompletionStage<ToolOutcome> intercept(Chain chain) {
+        ToolCall call = chain.call();
+        if (call.caller().isEmpty()) {
+            return chain.deny(ReasonCode.UNAUTHENTICATED, "The caller is not authenticated.");
+        }
+        String decisionId = Ids.newId(clock);
+        PolicyRequest request = new PolicyRequest(Operation.CALL, decisionId, call.caller().get(), call.server(),
+                call.tool(), call.arguments(), call.sessionId(), clock.instant());
+        Decision decision = PolicyDecisions.decideSafely(engine, request, log);
+        if (decision instanceof Decision.Allow allow) {
+            return chain.proceed(call.withAttribute(GuardKeys.POLICY_DECISION, allow));
+        }
+        return chain.deny((Decision.Deny) decision);
+    }
+}
