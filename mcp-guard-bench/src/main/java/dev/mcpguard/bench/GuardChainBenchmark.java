@@ -1,0 +1,90 @@
+package dev.mcpguard.bench;
+
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.core.McpGuard;
+import dev.mcpguard.core.http.GuardRequestAttributes;
+import dev.mcpguard.core.policy.DenyAllPolicyEngine;
+import dev.mcpguard.core.policy.InsecureAllowAllPolicyEngine;
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.server.McpStatelessServerFeatures;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Per-call cost of the guard chain around a trivial tool handler, compared with calling the handler directly.
+ * The audit sink counts records in memory, so the figures are the chain's own cost; a file sink adds its I/O
+ * (see {@code AuditSinkBenchmark}).
+ *
+ * <p>Run: {@code mvn -q -pl mcp-guard-bench -am package -DskipTests && java -jar mcp-guard-bench/target/benchmarks.jar GuardChain}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class GuardChainBenchmark {
+
+    private final LongAdder audited = new LongAdder();
+    private McpStatelessServerFeatures.SyncToolSpecification raw;
+    private McpStatelessServerFeatures.SyncToolSpecification allowed;
+    private McpStatelessServerFeatures.SyncToolSpecification denied;
+    private McpTransportContext context;
+    private CallToolRequest request;
+
+    @Setup
+    public void setUp() {
+        McpSchema.Tool tool = McpSchema.Tool.builder().name("get_order").description("Reads an order")
+                .inputSchema(Map.of("type", "object")).build();
+        CallToolResult result = CallToolResult.builder().addTextContent("order A-1: shipped").build();
+        raw = McpStatelessServerFeatures.SyncToolSpecification.builder().tool(tool)
+                .callHandler((ctx, req) -> result).build();
+        AuditSink countingSink = record -> audited.increment();
+        allowed = McpGuard.builder().serverName("orders").policyEngine(new InsecureAllowAllPolicyEngine())
+                .auditSink(countingSink).build().guard(raw);
+        denied = McpGuard.builder().serverName("orders").policyEngine(new DenyAllPolicyEngine())
+                .auditSink(countingSink).build().guard(raw);
+        CallerIdentity alice = CallerIdentity.builder("https://issuer.example", "alice").tenant("acme")
+                .clientId("agent").scopes(Set.of("orders.read")).build();
+        context = McpTransportContext.create(Map.of(GuardRequestAttributes.CALLER, alice));
+        request = new CallToolRequest("get_order", Map.of("order_id", "A-1", "include", "lines"));
+    }
+
+    @Benchmark
+    public CallToolResult handlerAlone() {
+        return raw.callHandler().apply(context, request);
+    }
+
+    @Benchmark
+    public CallToolResult guardedAllowed() {
+        return allowed.callHandler().apply(context, request);
+    }
+
+    @Benchmark
+    public CallToolResult guardedDenied() {
+        return denied.callHandler().apply(context, request);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public CallToolResult guardedAllowedTwoThreads() {
+        return allowed.callHandler().apply(context, request);
+    }
+}
