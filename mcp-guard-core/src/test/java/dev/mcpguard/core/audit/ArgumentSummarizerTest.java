@@ -43,6 +43,16 @@ class ArgumentSummarizerTest {
     }
 
     @Test
+    void hashIsAPlainHmacOfTheCanonicalJsonSoItCanBeVerifiedOffline() throws Exception {
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(KEY_A.revealBytes(), "HmacSHA256"));
+        String expected = "hmac-sha256:" + java.util.HexFormat.of()
+                .formatHex(mac.doFinal("{\"a\":[1,true,null],\"b\":\"A-10017\"}".getBytes(StandardCharsets.UTF_8)));
+
+        assertThat(summarizer.hashOf(Map.of("b", "A-10017", "a", Arrays.asList(1.0, true, null)))).isEqualTo(expected);
+    }
+
+    @Test
     void hashesDifferentValuesDifferently() {
         assertThat(summarizer.hashOf("a")).isNotEqualTo(summarizer.hashOf("b"));
         assertThat(summarizer.hashOf("1")).isNotEqualTo(summarizer.hashOf(1));
