@@ -1,0 +1,74 @@
+package dev.mcpguard.core.audit;
+
+import dev.mcpguard.api.AttributeKey;
+import dev.mcpguard.api.ToolCall;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Facts a control wants in the audit record's {@code details} (for example {@code policy_revision} or
+ * {@code credential_id}), carried on the call under {@link #KEY}. The {@link AuditGuard} writes the details of the
+ * call as the innermost step saw it.
+ *
+ * <pre>{@code
+ * ToolCall next = call.withAttribute(AuditDetails.KEY, AuditDetails.of(call).with("policy_revision", "42"));
+ * return chain.proceed(next);
+ * }</pre>
+ *
+ * <p>Names are lower snake case, 1 to 64 characters; values at most {@value #MAX_VALUE_LENGTH} characters. Never
+ * put a secret, a token or a raw argument value here. Immutable and thread-safe; nulls are rejected.
+ *
+ * @param entries the details, sorted by name
+ */
+public record AuditDetails(Map<String, String> entries) {
+
+    /** The attribute under which controls attach details to a {@link ToolCall}. */
+    public static final AttributeKey<AuditDetails> KEY = AttributeKey.of("mcp-guard.audit-details", AuditDetails.class);
+    /** Longest accepted value. */
+    public static final int MAX_VALUE_LENGTH = 256;
+    /** No details. */
+    public static final AuditDetails EMPTY = new AuditDetails(Map.of());
+
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+
+    public AuditDetails {
+        Objects.requireNonNull(entries, "entries");
+        TreeMap<String, String> copy = new TreeMap<>();
+        entries.forEach((name, value) -> copy.put(checkName(name), checkValue(name, value)));
+        entries = Collections.unmodifiableMap(copy);
+    }
+
+    /** The details already attached to {@code call}, or {@link #EMPTY}. */
+    public static AuditDetails of(ToolCall call) {
+        return call.attribute(KEY).orElse(EMPTY);
+    }
+
+    /** A copy with {@code value} under {@code name} (replacing an earlier value). */
+    public AuditDetails with(String name, String value) {
+        TreeMap<String, String> copy = new TreeMap<>(entries);
+        copy.put(checkName(name), checkValue(name, value));
+        return new AuditDetails(copy);
+    }
+
+    private static String checkName(String name) {
+        Objects.requireNonNull(name, "name");
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("audit detail name must match [a-z][a-z0-9_]{0,63}, got '"
+                    + (name.length() > 64 ? name.substring(0, 64) + "…" : name) + "'");
+        }
+        return name;
+    }
+
+    private static String checkValue(String name, String value) {
+        Objects.requireNonNull(value, name);
+        if (value.length() > MAX_VALUE_LENGTH) {
+            throw new IllegalArgumentException("audit detail '" + name + "' must be at most " + MAX_VALUE_LENGTH
+                    + " characters, got " + value.length());
+        }
+        return value;
+    }
+}
