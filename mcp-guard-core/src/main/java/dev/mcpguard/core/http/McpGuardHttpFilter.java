@@ -1,0 +1,531 @@
+package dev.mcpguard.core.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.Secret;
+import dev.mcpguard.api.spi.IdentityResolver;
+import dev.mcpguard.api.spi.IdentityResolver.IdentityResult;
+import dev.mcpguard.api.spi.IdentityResolver.PresentedCredential;
+import dev.mcpguard.api.spi.SessionRegistry;
+import dev.mcpguard.api.spi.SessionRegistry.SessionCheck;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The servlet filter in front of an MCP Streamable HTTP endpoint: it answers what a tool handler cannot answer
+ * with an HTTP status (who is calling, from which browser origin, on whose session) and publishes the OAuth
+ * protected resource metadata (RFC 9728) clients use to find the authorization server.
+ *
+ * <p>Map it to {@code /*} (or at least to the MCP path and {@code /.well-known/*}), with async support enabled,
+ * because the MCP SDK answers asynchronously. Requests are treated by path within the servlet context:
+ * <ul>
+ *   <li>{@code GET /.well-known/oauth-protected-resource}, the same path suffixed with the resource URI's path
+ *       and with each MCP path (for example {@code /.well-known/oauth-protected-resource/mcp}): the metadata JSON,
+ *       without authentication.</li>
+ *   <li>An MCP path or below it ({@code /mcp}, {@code /mcp/...}): protected, in this order:
+ *     <ol>
+ *       <li>Origin: a present {@code Origin} header not on the allow-list is 403 {@code origin_not_allowed}
+ *           (DNS-rebinding defence); requests without Origin, from non-browser clients, pass.</li>
+ *       <li>Authentication, on every request: {@code Authorization: Bearer <token>} or the API key header is given
+ *           to the {@link IdentityResolver}. No credential is 401 with
+ *           {@code WWW-Authenticate: Bearer resource_metadata="..."}; a rejected one is 401 with
+ *           {@code error="invalid_token"} and the resolver's short description; two credentials at once are 400
+ *           {@code invalid_request}.</li>
+ *       <li>Scopes: a caller lacking a required scope is 403 {@code insufficient_scope} with {@code scope="..."}.</li>
+ *       <li>Session: a request carrying {@value #SESSION_HEADER} must be on a session bound to the same principal:
+ *           unknown is 404 (the client re-initializes), another principal's is 403
+ *           {@code session_principal_mismatch}, for DELETE too. A session id the server issues in a response is
+ *           bound to the caller when the header is set. A DELETE that succeeds ends the binding. Session ids never
+ *           authenticate on their own. An {@code initialize} is not told apart from other requests: it is
+ *           checked like any request carrying (or not carrying) a session id.</li>
+ *       <li>The verified caller is set as request attribute {@link GuardRequestAttributes#CALLER} (any value
+ *           already there is removed first) and the chain continues.</li>
+ *     </ol></li>
+ *   <li>Any other path passes through untouched, without a caller attribute.</li>
+ * </ul>
+ *
+ * <p>Credentials never appear in logs, response bodies or headers. Rejections are logged at DEBUG (credential
+ * problems, which clients cause routinely) or INFO (session misuse) with the reason code, subject when known and
+ * remote address.
+ *
+ * <p>Thread-safe and immutable once built. Builder arguments are never null.
+ * <pre>{@code
+ * McpGuardHttpFilter filter = McpGuardHttpFilter.builder()
+ *     .identityResolver(IdentityResolvers.firstApplicable(jwtResolver, apiKeyResolver))
+ *     .sessionRegistry(sessionRegistry)
+ *     .resource(URI.create("https://orders.example.com/mcp"))
+ *     .authorizationServer(URI.create("https://login.example.com/realms/acme"))
+ *     .mcpPath("/mcp")
+ *     .requiredScopes("orders:read")
+ *     .build();
+ * }</pre>
+ */
+public final class McpGuardHttpFilter implements Filter {
+
+    /** The MCP Streamable HTTP session header. */
+    public static final String SESSION_HEADER = "Mcp-Session-Id";
+    /** The API key header used when none is configured. */
+    public static final String DEFAULT_API_KEY_HEADER = "X-API-Key";
+    /** The RFC 9728 well-known path prefix. */
+    public static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
+
+    private static final Logger log = LoggerFactory.getLogger(McpGuardHttpFilter.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]+");
+    private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
+    private static final int MAX_DESCRIPTION_LENGTH = 200;
+
+    private final IdentityResolver identityResolver;
+    private final SessionRegistry sessionRegistry;
+    private final List<String> mcpPaths;
+    private final Set<String> metadataPaths;
+    private final Set<String> requiredScopes;
+    private final Set<String> allowedOrigins;
+    private final String apiKeyHeader;
+    private final String metadataUrl;
+    private final byte[] metadataJson;
+
+    private McpGuardHttpFilter(Builder b) {
+        this.identityResolver = b.identityResolver;
+        this.sessionRegistry = b.sessionRegistry;
+        this.mcpPaths = List.copyOf(b.mcpPaths.isEmpty() ? Set.of("/mcp") : b.mcpPaths);
+        this.requiredScopes = Collections.unmodifiableSet(new TreeSet<>(b.requiredScopes));
+        this.allowedOrigins = Set.copyOf(b.allowedOrigins);
+        this.apiKeyHeader = b.apiKeyHeader;
+        String resourcePath = resourcePath(b.resource);
+        this.metadataUrl = b.resource.getScheme() + "://" + b.resource.getRawAuthority() + METADATA_PATH + resourcePath;
+        Set<String> paths = new LinkedHashSet<>();
+        paths.add(METADATA_PATH);
+        paths.add(METADATA_PATH + resourcePath);
+        mcpPaths.forEach(p -> paths.add(METADATA_PATH + p));
+        this.metadataPaths = Set.copyOf(paths);
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put("resource", b.resource.toString());
+        metadata.put("authorization_servers", b.authorizationServers.stream().map(URI::toString).toList());
+        Set<String> supported = new TreeSet<>(b.scopesSupported == null ? b.requiredScopes : b.scopesSupported);
+        metadata.put("scopes_supported", List.copyOf(supported));
+        metadata.put("bearer_methods_supported", List.of("header"));
+        if (b.resourceName != null) {
+            metadata.put("resource_name", b.resourceName);
+        }
+        this.metadataJson = json(metadata);
+    }
+
+    /** Starts a builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The URL of this resource's RFC 9728 metadata, as advertised in {@code WWW-Authenticate}. */
+    public String metadataUrl() {
+        return metadataUrl;
+    }
+
+    @Override
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+            throws IOException, ServletException {
+        if (!(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)) {
+            chain.doFilter(req, res);
+            return;
+        }
+        String path = pathWithinContext(request);
+        if ("GET".equals(request.getMethod()) && metadataPaths.contains(path)) {
+            response.setHeader("Access-Control-Allow-Origin", "*");
+            response.setHeader("Cache-Control", "max-age=300");
+            writeJson(response, HttpServletResponse.SC_OK, metadataJson);
+            return;
+        }
+        if (!isProtected(path)) {
+            chain.doFilter(request, response);
+            return;
+        }
+        // Only this filter may say who the caller is.
+        request.removeAttribute(GuardRequestAttributes.CALLER);
+
+        List<String> origins = Collections.list(request.getHeaders("Origin"));
+        for (String origin : origins) {
+            if (!allowedOrigins.contains(origin.toLowerCase(Locale.ROOT))) {
+                log.info("Refused request from origin not on the allow-list: reason={} remote={}",
+                        ReasonCode.ORIGIN_NOT_ALLOWED, request.getRemoteAddr());
+                writeError(response, HttpServletResponse.SC_FORBIDDEN, "origin_not_allowed", null);
+                return;
+            }
+        }
+
+        CallerIdentity caller = authenticate(request, response);
+        if (caller == null) {
+            return;
+        }
+
+        if (!caller.scopes().containsAll(requiredScopes)) {
+            log.debug("Refused caller lacking required scopes: reason={} subject={} remote={}",
+                    ReasonCode.INSUFFICIENT_SCOPE, caller.subject(), request.getRemoteAddr());
+            response.setHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\""
+                    + String.join(" ", requiredScopes) + "\", resource_metadata=\"" + metadataUrl + "\"");
+            writeError(response, HttpServletResponse.SC_FORBIDDEN, "insufficient_scope", null);
+            return;
+        }
+
+        List<String> sessionIds = Collections.list(request.getHeaders(SESSION_HEADER));
+        if (sessionIds.size() > 1) {
+            writeError(response, HttpServletResponse.SC_BAD_REQUEST, "invalid_request",
+                    "more than one session id presented");
+            return;
+        }
+        String sessionId = sessionIds.isEmpty() ? null : sessionIds.get(0);
+        if (sessionId != null && !sessionIsUsable(sessionId, caller, request, response)) {
+            return;
+        }
+
+        request.setAttribute(GuardRequestAttributes.CALLER, caller);
+        SessionBindingResponse bindingResponse = new SessionBindingResponse(response, caller, sessionRegistry, sessionId);
+        chain.doFilter(request, bindingResponse);
+        if (sessionId != null && "DELETE".equals(request.getMethod()) && bindingResponse.getStatus() < 300) {
+            sessionRegistry.end(sessionId);
+            log.debug("Ended MCP session of subject {}", caller.subject());
+        }
+    }
+
+    /** Returns the verified caller, or null after writing the error response. */
+    private CallerIdentity authenticate(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        List<String> authorizations = Collections.list(request.getHeaders("Authorization"));
+        List<String> apiKeys = Collections.list(request.getHeaders(apiKeyHeader));
+        List<PresentedCredential> presented = new ArrayList<>(2);
+        for (String authorization : authorizations) {
+            if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                presented.add(new PresentedCredential.BearerToken(Secret.ofUtf8(authorization.substring(7).trim())));
+            }
+        }
+        for (String apiKey : apiKeys) {
+            presented.add(new PresentedCredential.ApiKey(Secret.ofUtf8(apiKey.trim())));
+        }
+        if (presented.isEmpty()) {
+            log.debug("Refused request without credentials: reason={} remote={}", ReasonCode.UNAUTHENTICATED,
+                    request.getRemoteAddr());
+            String scope = requiredScopes.isEmpty() ? "" : ", scope=\"" + String.join(" ", requiredScopes) + "\"";
+            response.setHeader("WWW-Authenticate", "Bearer resource_metadata=\"" + metadataUrl + "\"" + scope);
+            writeError(response, HttpServletResponse.SC_UNAUTHORIZED, "unauthorized", null);
+            return null;
+        }
+        if (presented.size() > 1) {
+            // RFC 6750 section 3.1: more than one method (or token) is an invalid request.
+            log.debug("Refused request with several credentials: reason={} remote={}", ReasonCode.INVALID_TOKEN,
+                    request.getRemoteAddr());
+            challenge(response, HttpServletResponse.SC_BAD_REQUEST, "invalid_request",
+                    "more than one credential presented");
+            return null;
+        }
+        IdentityResult result;
+        try {
+            result = identityResolver.resolve(presented.get(0));
+        } catch (RuntimeException e) {
+            log.warn("Identity resolver {} threw {}; rejecting the request", identityResolver.getClass().getName(),
+                    e.getClass().getName());
+            result = null;
+        }
+        if (result instanceof IdentityResult.Authenticated authenticated) {
+            return authenticated.identity();
+        }
+        String description = result instanceof IdentityResult.Rejected rejected
+                ? rejected.description() : "credential not accepted";
+        log.debug("Refused request with invalid credential: reason={} description={} remote={}",
+                ReasonCode.INVALID_TOKEN, sanitize(description), request.getRemoteAddr());
+        challenge(response, HttpServletResponse.SC_UNAUTHORIZED, "invalid_token", description);
+        return null;
+    }
+
+    private boolean sessionIsUsable(String sessionId, CallerIdentity caller, HttpServletRequest request,
+                                    HttpServletResponse response) throws IOException {
+        SessionCheck check;
+        try {
+            check = sessionRegistry.check(sessionId, caller);
+        } catch (RuntimeException e) {
+            log.warn("Session registry {} threw {}; refusing the request", sessionRegistry.getClass().getName(),
+                    e.getClass().getName());
+            check = null;
+        }
+        if (check instanceof SessionCheck.Valid) {
+            return true;
+        }
+        if (check instanceof SessionCheck.PrincipalMismatch mismatch) {
+            log.info("Refused use of another principal's MCP session: reason={} subject={} boundSubject={} "
+                            + "method={} remote={}", ReasonCode.SESSION_PRINCIPAL_MISMATCH, caller.subject(),
+                    mismatch.boundSubject(), request.getMethod(), request.getRemoteAddr());
+            writeError(response, HttpServletResponse.SC_FORBIDDEN, "session_principal_mismatch", null);
+            return false;
+        }
+        if (check instanceof SessionCheck.Unknown) {
+            log.debug("Refused unknown MCP session: reason={} subject={} remote={}", ReasonCode.SESSION_INVALID,
+                    caller.subject(), request.getRemoteAddr());
+            writeError(response, HttpServletResponse.SC_NOT_FOUND, "session_not_found", null);
+            return false;
+        }
+        writeError(response, HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "server_error", null);
+        return false;
+    }
+
+    private void challenge(HttpServletResponse response, int status, String error, String description)
+            throws IOException {
+        String safe = sanitize(description);
+        response.setHeader("WWW-Authenticate", "Bearer error=\"" + error + "\", error_description=\"" + safe
+                + "\", resource_metadata=\"" + metadataUrl + "\"");
+        writeError(response, status, error, safe);
+    }
+
+    /** Keeps only the characters RFC 6750 allows in {@code error_description}, bounded in length. */
+    static String sanitize(String description) {
+        StringBuilder out = new StringBuilder(Math.min(description.length(), MAX_DESCRIPTION_LENGTH));
+        for (int i = 0; i < description.length() && out.length() < MAX_DESCRIPTION_LENGTH; i++) {
+            char c = description.charAt(i);
+            if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    private boolean isProtected(String path) {
+        for (String mcpPath : mcpPaths) {
+            if (path.equals(mcpPath) || path.startsWith(mcpPath + "/")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The decoded, normalised path the container routed on, without the context path. */
+    private static String pathWithinContext(HttpServletRequest request) {
+        String servletPath = request.getServletPath() == null ? "" : request.getServletPath();
+        String pathInfo = request.getPathInfo();
+        return pathInfo == null ? servletPath : servletPath + pathInfo;
+    }
+
+    private static void writeError(HttpServletResponse response, int status, String error, String description)
+            throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", error);
+        if (description != null) {
+            body.put("error_description", description);
+        }
+        response.setHeader("Cache-Control", "no-store");
+        writeJson(response, status, json(body));
+    }
+
+    private static void writeJson(HttpServletResponse response, int status, byte[] body) throws IOException {
+        response.setStatus(status);
+        response.setContentType("application/json");
+        response.setCharacterEncoding("UTF-8");
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+    }
+
+    private static byte[] json(Map<String, Object> value) {
+        try {
+            return JSON.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise a map of strings", e);
+        }
+    }
+
+    private static String resourcePath(URI resource) {
+        String path = resource.getRawPath();
+        if (path == null || path.equals("/")) {
+            return "";
+        }
+        return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    }
+
+    @Override
+    public String toString() {
+        return "McpGuardHttpFilter[mcpPaths=" + mcpPaths + ", metadataUrl=" + metadataUrl + "]";
+    }
+
+    /**
+     * Builds a {@link McpGuardHttpFilter}. Required: {@link #identityResolver}, {@link #sessionRegistry},
+     * {@link #resource} and at least one {@link #authorizationServer}. Setters reject bad values with a message
+     * showing the value. Not thread-safe.
+     */
+    public static final class Builder {
+        private IdentityResolver identityResolver;
+        private SessionRegistry sessionRegistry;
+        private URI resource;
+        private final List<URI> authorizationServers = new ArrayList<>();
+        private final Set<String> mcpPaths = new LinkedHashSet<>();
+        private final Set<String> requiredScopes = new LinkedHashSet<>();
+        private Set<String> scopesSupported;
+        private String resourceName;
+        private final Set<String> allowedOrigins = new LinkedHashSet<>();
+        private String apiKeyHeader = DEFAULT_API_KEY_HEADER;
+
+        private Builder() {
+        }
+
+        /** Verifies bearer tokens and API keys, for example {@code IdentityResolvers.firstApplicable(jwt, keys)}. */
+        public Builder identityResolver(IdentityResolver identityResolver) {
+            this.identityResolver = Objects.requireNonNull(identityResolver, "identityResolver");
+            return this;
+        }
+
+        /** Where session bindings live; share it with the rest of mcp-guard. */
+        public Builder sessionRegistry(SessionRegistry sessionRegistry) {
+            this.sessionRegistry = Objects.requireNonNull(sessionRegistry, "sessionRegistry");
+            return this;
+        }
+
+        /**
+         * This server's resource URI (RFC 8707), for example {@code https://orders.example.com/mcp}: published as
+         * {@code resource} in the metadata and the base of the metadata URL. Tokens must carry it as audience.
+         */
+        public Builder resource(URI resource) {
+            Objects.requireNonNull(resource, "resource");
+            this.resource = requireHttpUrl(resource, "resource", false);
+            return this;
+        }
+
+        /** Adds an authorization server (issuer URL) clients may obtain tokens from. */
+        public Builder authorizationServer(URI authorizationServer) {
+            Objects.requireNonNull(authorizationServer, "authorizationServer");
+            authorizationServers.add(requireHttpUrl(authorizationServer, "authorizationServer", false));
+            return this;
+        }
+
+        /**
+         * Adds a protected path within the servlet context, for example {@code /mcp}; it and everything below it
+         * are protected. Default {@code /mcp} when none is added.
+         */
+        public Builder mcpPath(String path) {
+            Objects.requireNonNull(path, "path");
+            if (!path.startsWith("/") || path.length() < 2 || path.endsWith("/") || path.contains("//")
+                    || path.startsWith(METADATA_PATH) || path.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+                throw new IllegalArgumentException("mcpPath must look like /mcp (leading slash, no trailing slash, "
+                        + "no whitespace), got '" + path + "'");
+            }
+            mcpPaths.add(path);
+            return this;
+        }
+
+        /** Scopes every caller must hold; default none. Also the default {@code scopes_supported}. */
+        public Builder requiredScopes(String... scopes) {
+            Objects.requireNonNull(scopes, "scopes");
+            for (String scope : scopes) {
+                requiredScopes.add(requireScope(scope));
+            }
+            return this;
+        }
+
+        /** The {@code scopes_supported} published in the metadata; default the required scopes. */
+        public Builder scopesSupported(String... scopes) {
+            Objects.requireNonNull(scopes, "scopes");
+            Set<String> supported = new LinkedHashSet<>();
+            for (String scope : scopes) {
+                supported.add(requireScope(scope));
+            }
+            this.scopesSupported = supported;
+            return this;
+        }
+
+        /** A human-readable {@code resource_name} for the metadata; default none. */
+        public Builder resourceName(String resourceName) {
+            Objects.requireNonNull(resourceName, "resourceName");
+            if (resourceName.isBlank()) {
+                throw new IllegalArgumentException("resourceName must not be blank, got '" + resourceName + "'");
+            }
+            this.resourceName = resourceName;
+            return this;
+        }
+
+        /**
+         * Adds a browser origin allowed to call the MCP endpoint, as {@code scheme://host[:port]}. By default no
+         * origin is allowed: browser requests (which carry {@code Origin}) are refused, other clients pass.
+         */
+        public Builder allowedOrigin(String origin) {
+            Objects.requireNonNull(origin, "origin");
+            URI uri;
+            try {
+                uri = URI.create(origin);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("allowedOrigin must be scheme://host[:port], got '" + origin + "'");
+            }
+            requireHttpUrl(uri, "allowedOrigin", true);
+            String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+            int port = uri.getPort();
+            boolean defaultPort = port == -1 || (scheme.equals("https") && port == 443)
+                    || (scheme.equals("http") && port == 80);
+            allowedOrigins.add(scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port));
+            return this;
+        }
+
+        /** The header API keys are read from; default {@value #DEFAULT_API_KEY_HEADER}. */
+        public Builder apiKeyHeader(String headerName) {
+            Objects.requireNonNull(headerName, "headerName");
+            if (!HEADER_NAME.matcher(headerName).matches() || headerName.equalsIgnoreCase("Authorization")
+                    || headerName.equalsIgnoreCase(SESSION_HEADER)) {
+                throw new IllegalArgumentException("apiKeyHeader must be a header name other than Authorization "
+                        + "and " + SESSION_HEADER + ", got '" + headerName + "'");
+            }
+            this.apiKeyHeader = headerName;
+            return this;
+        }
+
+        /** Validates and builds the filter. */
+        public McpGuardHttpFilter build() {
+            if (identityResolver == null) {
+                throw new IllegalStateException("identityResolver is required");
+            }
+            if (sessionRegistry == null) {
+                throw new IllegalStateException("sessionRegistry is required");
+            }
+            if (resource == null) {
+                throw new IllegalStateException("resource (this server's resource URI) is required");
+            }
+            if (authorizationServers.isEmpty()) {
+                throw new IllegalStateException("at least one authorizationServer is required");
+            }
+            return new McpGuardHttpFilter(this);
+        }
+
+        private static String requireScope(String scope) {
+            if (scope == null || !SCOPE_TOKEN.matcher(scope).matches()) {
+                throw new IllegalArgumentException("scope must be a non-empty RFC 6749 scope token, got '" + scope + "'");
+            }
+            return scope;
+        }
+
+        private static URI requireHttpUrl(URI uri, String name, boolean originOnly) {
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            boolean ok = uri.isAbsolute() && (scheme.equals("https") || scheme.equals("http"))
+                    && uri.getHost() != null && uri.getRawUserInfo() == null && uri.getRawFragment() == null
+                    && uri.getRawQuery() == null;
+            if (ok && originOnly) {
+                ok = uri.getRawPath() == null || uri.getRawPath().isEmpty();
+            }
+            if (!ok) {
+                throw new IllegalArgumentException(name + " must be an absolute http(s) URL without user info, query "
+                        + "or fragment" + (originOnly ? " or path" : "") + ", got '" + uri + "'");
+            }
+            return uri;
+        }
+    }
+}

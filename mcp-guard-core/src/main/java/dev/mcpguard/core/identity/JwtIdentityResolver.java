@@ -1,0 +1,464 @@
+package dev.mcpguard.core.identity;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.BadJWSException;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.spi.IdentityResolver;
+import java.net.MalformedURLException;
+import java.net.URI;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Verifies OAuth 2.0 bearer JWTs (access tokens) against one issuer and maps their claims to a
+ * {@link CallerIdentity}. Handles {@link PresentedCredential.BearerToken}; any other credential is
+ * {@link IdentityResult.NotApplicable}.
+ *
+ * <p>A token is accepted only when all of these hold, otherwise it is {@link IdentityResult.Rejected} with
+ * {@link ReasonCode#INVALID_TOKEN} and a short, generic description that never contains token content:
+ * <ul>
+ *   <li>it is a JWS signed with an allowed asymmetric algorithm (default RS256, ES256, PS256; never
+ *       {@code none}, never HMAC) by a key from the issuer's JWKS whose {@code kid} matches;</li>
+ *   <li>{@code iss} equals the configured issuer exactly;</li>
+ *   <li>{@code aud} contains one of the configured audiences: this server's resource URI (RFC 8707), so a token
+ *       minted for another server is never accepted here;</li>
+ *   <li>{@code exp} is present and not past, and {@code nbf}, when present, is not in the future, both allowing
+ *       the configured clock skew and measured with the injected {@link Clock};</li>
+ *   <li>{@code sub} is present, and mapped claims ({@link ClaimMapping}) are well-formed.</li>
+ * </ul>
+ *
+ * <p>Keys come either from the issuer's JWKS URL (cached, refetched on an unknown {@code kid} at most once per
+ * rate-limit interval, with bounded connect and read timeouts) or from a fixed {@link JWKSet}. An unreachable key
+ * set rejects the token: the resolver fails closed.
+ *
+ * <p>Thread-safe; build once and share. Arguments are never null.
+ * <pre>{@code
+ * IdentityResolver jwt = JwtIdentityResolver.builder()
+ *     .issuer("https://login.example.com/realms/acme")
+ *     .jwksUrl(URI.create("https://login.example.com/realms/acme/protocol/openid-connect/certs"))
+ *     .audience("https://orders.example.com/mcp")
+ *     .claimMapping(ClaimMapping.keycloak())
+ *     .build();
+ * }</pre>
+ */
+public final class JwtIdentityResolver implements IdentityResolver {
+
+    /** The algorithms accepted when none are configured. */
+    public static final Set<String> DEFAULT_ALGORITHMS = Set.of("RS256", "ES256", "PS256");
+    /** The clock skew allowed when none is configured. */
+    public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
+    /** The largest clock skew the builder accepts. */
+    public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+
+    private static final Set<String> SUPPORTED_ALGORITHMS = Set.of(
+            "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519");
+    private static final Logger log = LoggerFactory.getLogger(JwtIdentityResolver.class);
+
+    private final String issuer;
+    private final Set<String> audiences;
+    private final Duration clockSkew;
+    private final Clock clock;
+    private final ClaimMapping claimMapping;
+    private final DefaultJWTProcessor<SecurityContext> processor;
+
+    private JwtIdentityResolver(Builder b, JWKSource<SecurityContext> keySource) {
+        this.issuer = b.issuer;
+        this.audiences = Set.copyOf(b.audiences);
+        this.clockSkew = b.clockSkew;
+        this.clock = b.clock;
+        this.claimMapping = b.claimMapping;
+        Set<JWSAlgorithm> algorithms = new LinkedHashSet<>();
+        b.algorithms.forEach(name -> algorithms.add(JWSAlgorithm.parse(name)));
+        DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
+        p.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keySource));
+        // Access tokens are typed JWT, at+jwt (RFC 9068) or untyped, depending on the issuer.
+        p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(
+                JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), new JOSEObjectType("application/at+jwt"), null));
+        // Claims are checked below against the injected clock, with our own client-safe descriptions.
+        p.setJWTClaimsSetVerifier((claims, context) -> { });
+        this.processor = p;
+    }
+
+    /** Starts a builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public IdentityResult resolve(PresentedCredential credential) {
+        Objects.requireNonNull(credential, "credential");
+        if (!(credential instanceof PresentedCredential.BearerToken)) {
+            return new IdentityResult.NotApplicable();
+        }
+        JWTClaimsSet claims;
+        try {
+            claims = processor.process(credential.value().revealUtf8(), null);
+        } catch (ParseException e) {
+            return reject("token malformed", "unparseable token");
+        } catch (BadJWSException e) {
+            return reject("token signature invalid", "signature verification failed");
+        } catch (BadJOSEException e) {
+            // No key matches the kid/alg, the alg is not allowed, the token is unsecured (alg=none) or mistyped.
+            return reject("token signature invalid", "no acceptable key or algorithm");
+        } catch (KeySourceException e) {
+            log.warn("JWT key set of issuer {} unavailable ({}); rejecting token", issuer,
+                    e.getClass().getSimpleName());
+            return reject("token could not be verified", "key set unavailable");
+        } catch (JOSEException | RuntimeException e) {
+            return reject("token could not be verified", e.getClass().getSimpleName());
+        }
+        try {
+            return new IdentityResult.Authenticated(verifyAndMap(claims));
+        } catch (InvalidTokenException e) {
+            return reject(e.getMessage(), e.getMessage());
+        }
+    }
+
+    private CallerIdentity verifyAndMap(JWTClaimsSet claims) throws InvalidTokenException {
+        if (!issuer.equals(claims.getIssuer())) {
+            throw new InvalidTokenException("token issuer not accepted");
+        }
+        List<String> tokenAudiences = claims.getAudience();
+        if (tokenAudiences == null || tokenAudiences.stream().noneMatch(audiences::contains)) {
+            throw new InvalidTokenException("token audience does not match this server");
+        }
+        Instant now = clock.instant();
+        Date exp = claims.getExpirationTime();
+        if (exp == null) {
+            throw new InvalidTokenException("token has no expiry");
+        }
+        if (now.isAfter(exp.toInstant().plus(clockSkew))) {
+            throw new InvalidTokenException("token expired");
+        }
+        Date nbf = claims.getNotBeforeTime();
+        if (nbf != null && now.plus(clockSkew).isBefore(nbf.toInstant())) {
+            throw new InvalidTokenException("token not yet valid");
+        }
+        String subject = claims.getSubject();
+        if (subject == null || subject.isBlank()) {
+            throw new InvalidTokenException("token has no subject");
+        }
+        Map<String, Object> all = claims.getClaims();
+        return CallerIdentity.builder(issuer, subject)
+                .tenant(firstString(all, claimMapping.tenantPaths()))
+                .clientId(firstString(all, claimMapping.clientIdPaths()))
+                .scopes(scopes(all))
+                .roles(roles(all))
+                .actor(actor(all.get("act")))
+                .method(CallerIdentity.AuthenticationMethod.BEARER_JWT)
+                .tokenId(nonBlank(claims.getJWTID()))
+                .expiresAt(exp.toInstant())
+                .build();
+    }
+
+    private static String firstString(Map<String, Object> claims, List<String> paths) throws InvalidTokenException {
+        for (String path : paths) {
+            Object value = at(claims, path);
+            if (value == null) {
+                continue;
+            }
+            if (!(value instanceof String s)) {
+                throw new InvalidTokenException("token claims malformed");
+            }
+            if (!s.isBlank()) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private Set<String> roles(Map<String, Object> claims) throws InvalidTokenException {
+        Set<String> roles = new LinkedHashSet<>();
+        for (String path : claimMapping.rolePaths()) {
+            Object value = at(claims, path);
+            if (value instanceof String s) {
+                addNonBlank(roles, s);
+            } else if (value != null) {
+                addStrings(roles, value);
+            }
+        }
+        return roles;
+    }
+
+    private Set<String> scopes(Map<String, Object> claims) throws InvalidTokenException {
+        Set<String> scopes = new LinkedHashSet<>();
+        for (String path : claimMapping.scopePaths()) {
+            Object value = at(claims, path);
+            if (value instanceof String s) {
+                for (String scope : s.trim().split(" +")) {
+                    addNonBlank(scopes, scope);
+                }
+            } else if (value != null) {
+                addStrings(scopes, value);
+            }
+        }
+        return scopes;
+    }
+
+    private static CallerIdentity.Actor actor(Object act) throws InvalidTokenException {
+        if (act == null) {
+            return null;
+        }
+        // Only the current actor (the outermost act) is used; nested act claims record earlier delegation.
+        if (!(act instanceof Map<?, ?> map) || !(map.get("sub") instanceof String sub) || sub.isBlank()) {
+            throw new InvalidTokenException("token actor claim malformed");
+        }
+        Object clientId = map.get("client_id");
+        if (clientId != null && !(clientId instanceof String)) {
+            throw new InvalidTokenException("token actor claim malformed");
+        }
+        return new CallerIdentity.Actor(sub, Optional.ofNullable(nonBlank((String) clientId)));
+    }
+
+    private static void addStrings(Set<String> target, Object value) throws InvalidTokenException {
+        if (!(value instanceof List<?> list)) {
+            throw new InvalidTokenException("token claims malformed");
+        }
+        for (Object element : list) {
+            if (!(element instanceof String s)) {
+                throw new InvalidTokenException("token claims malformed");
+            }
+            addNonBlank(target, s);
+        }
+    }
+
+    private static void addNonBlank(Set<String> target, String value) {
+        if (!value.isBlank()) {
+            target.add(value);
+        }
+    }
+
+    private static Object at(Map<String, Object> claims, String path) {
+        Object current = claims;
+        for (String segment : ClaimMapping.segments(path)) {
+            if (!(current instanceof Map<?, ?> map)) {
+                return null;
+            }
+            current = map.get(segment);
+        }
+        return current;
+    }
+
+    private static String nonBlank(String value) {
+        return value == null || value.isBlank() ? null : value;
+    }
+
+    private IdentityResult reject(String description, String detail) {
+        log.debug("Rejected bearer token for issuer {}: {}", issuer, detail);
+        return new IdentityResult.Rejected(ReasonCode.INVALID_TOKEN, description);
+    }
+
+    @Override
+    public String toString() {
+        return "JwtIdentityResolver[issuer=" + issuer + ", audiences=" + audiences + "]";
+    }
+
+    /** A claim check failed; the message is a fixed, client-safe description. */
+    private static final class InvalidTokenException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        InvalidTokenException(String safeDescription) {
+            super(safeDescription, null, false, false);
+        }
+    }
+
+    /**
+     * Builds a {@link JwtIdentityResolver}. Required: {@link #issuer}, at least one {@link #audience}, and exactly
+     * one of {@link #jwksUrl} or {@link #jwkSet}. Setters reject bad values with a message showing the value.
+     * Not thread-safe.
+     */
+    public static final class Builder {
+        private String issuer;
+        private final Set<String> audiences = new LinkedHashSet<>();
+        private URI jwksUrl;
+        private JWKSet jwkSet;
+        private Set<String> algorithms = DEFAULT_ALGORITHMS;
+        private Duration clockSkew = DEFAULT_CLOCK_SKEW;
+        private Clock clock = Clock.systemUTC();
+        private ClaimMapping claimMapping = ClaimMapping.defaults();
+        private Duration jwksCacheTtl = Duration.ofMinutes(5);
+        private Duration jwksRefetchMinInterval = Duration.ofSeconds(30);
+        private Duration jwksConnectTimeout = Duration.ofSeconds(2);
+        private Duration jwksReadTimeout = Duration.ofSeconds(2);
+
+        private Builder() {
+        }
+
+        /** The exact {@code iss} value accepted (no trailing-slash or case normalisation). */
+        public Builder issuer(String issuer) {
+            Objects.requireNonNull(issuer, "issuer");
+            if (issuer.isBlank()) {
+                throw new IllegalArgumentException("issuer must not be blank, got '" + issuer + "'");
+            }
+            this.issuer = issuer;
+            return this;
+        }
+
+        /**
+         * Adds an accepted {@code aud} value: this server's resource URI (RFC 8707), and optionally the
+         * application id URI some issuers put there instead. A token must carry at least one of them.
+         */
+        public Builder audience(String audience) {
+            Objects.requireNonNull(audience, "audience");
+            if (audience.isBlank()) {
+                throw new IllegalArgumentException("audience must not be blank, got '" + audience + "'");
+            }
+            audiences.add(audience);
+            return this;
+        }
+
+        /** Fetches verification keys from the issuer's JWKS endpoint ({@code http} or {@code https}). */
+        public Builder jwksUrl(URI jwksUrl) {
+            Objects.requireNonNull(jwksUrl, "jwksUrl");
+            String scheme = jwksUrl.getScheme() == null ? "" : jwksUrl.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("https") && !scheme.equals("http")) {
+                throw new IllegalArgumentException("jwksUrl must be an http(s) URL, got '" + jwksUrl + "'");
+            }
+            this.jwksUrl = jwksUrl;
+            return this;
+        }
+
+        /** Uses a fixed key set (tests, offline deployments). Private key parts are dropped. */
+        public Builder jwkSet(JWKSet jwkSet) {
+            this.jwkSet = Objects.requireNonNull(jwkSet, "jwkSet").toPublicJWKSet();
+            return this;
+        }
+
+        /** The accepted JWS algorithms, for example {@code "RS256", "ES256"}; {@code none} and HMAC are refused. */
+        public Builder algorithms(String... algorithms) {
+            Objects.requireNonNull(algorithms, "algorithms");
+            if (algorithms.length == 0) {
+                throw new IllegalArgumentException("algorithms must not be empty");
+            }
+            Set<String> accepted = new LinkedHashSet<>();
+            for (String algorithm : algorithms) {
+                if (!SUPPORTED_ALGORITHMS.contains(algorithm)) {
+                    throw new IllegalArgumentException("unsupported JWS algorithm '" + algorithm
+                            + "'; supported: " + new TreeSet<>(SUPPORTED_ALGORITHMS));
+                }
+                accepted.add(algorithm);
+            }
+            this.algorithms = Set.copyOf(accepted);
+            return this;
+        }
+
+        /** Tolerance for {@code exp} and {@code nbf}; default 30 seconds, at most {@link #MAX_CLOCK_SKEW}. */
+        public Builder clockSkew(Duration clockSkew) {
+            Objects.requireNonNull(clockSkew, "clockSkew");
+            if (clockSkew.isNegative() || clockSkew.compareTo(MAX_CLOCK_SKEW) > 0) {
+                throw new IllegalArgumentException(
+                        "clockSkew must be between 0 and " + MAX_CLOCK_SKEW + ", got " + clockSkew);
+            }
+            this.clockSkew = clockSkew;
+            return this;
+        }
+
+        /** The clock token times are checked against; default {@link Clock#systemUTC()}. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** How claims map to identity fields; default {@link ClaimMapping#defaults()}. */
+        public Builder claimMapping(ClaimMapping claimMapping) {
+            this.claimMapping = Objects.requireNonNull(claimMapping, "claimMapping");
+            return this;
+        }
+
+        /** How long a fetched JWKS is used before it is refreshed; default 5 minutes, between 10 s and 24 h. */
+        public Builder jwksCacheTtl(Duration ttl) {
+            this.jwksCacheTtl = within(ttl, "jwksCacheTtl", Duration.ofSeconds(10), Duration.ofHours(24));
+            return this;
+        }
+
+        /** Minimum time between refetches caused by unknown {@code kid}s; default 30 s, between 1 s and 1 h. */
+        public Builder jwksRefetchMinInterval(Duration interval) {
+            this.jwksRefetchMinInterval = within(interval, "jwksRefetchMinInterval", Duration.ofSeconds(1),
+                    Duration.ofHours(1));
+            return this;
+        }
+
+        /** Connect timeout for the JWKS endpoint; default 2 s, between 100 ms and 30 s. */
+        public Builder jwksConnectTimeout(Duration timeout) {
+            this.jwksConnectTimeout = within(timeout, "jwksConnectTimeout", Duration.ofMillis(100),
+                    Duration.ofSeconds(30));
+            return this;
+        }
+
+        /** Read timeout for the JWKS endpoint; default 2 s, between 100 ms and 30 s. */
+        public Builder jwksReadTimeout(Duration timeout) {
+            this.jwksReadTimeout = within(timeout, "jwksReadTimeout", Duration.ofMillis(100), Duration.ofSeconds(30));
+            return this;
+        }
+
+        /** Validates the configuration and builds the resolver. */
+        public JwtIdentityResolver build() {
+            if (issuer == null) {
+                throw new IllegalStateException("issuer is required");
+            }
+            if (audiences.isEmpty()) {
+                throw new IllegalStateException("at least one audience (this server's resource URI) is required");
+            }
+            if ((jwksUrl == null) == (jwkSet == null)) {
+                throw new IllegalStateException("exactly one of jwksUrl or jwkSet is required");
+            }
+            return new JwtIdentityResolver(this, keySource());
+        }
+
+        private JWKSource<SecurityContext> keySource() {
+            if (jwkSet != null) {
+                return new ImmutableJWKSet<>(jwkSet);
+            }
+            DefaultResourceRetriever retriever = new DefaultResourceRetriever(
+                    Math.toIntExact(jwksConnectTimeout.toMillis()), Math.toIntExact(jwksReadTimeout.toMillis()),
+                    JWKSourceBuilder.DEFAULT_HTTP_SIZE_LIMIT);
+            try {
+                return JWKSourceBuilder.<SecurityContext>create(jwksUrl.toURL(), retriever)
+                        .cache(jwksCacheTtl.toMillis(), JWKSourceBuilder.DEFAULT_CACHE_REFRESH_TIMEOUT)
+                        .rateLimited(jwksRefetchMinInterval.toMillis())
+                        .retrying(false)
+                        .outageTolerant(false)
+                        .refreshAheadCache(false)
+                        .build();
+            } catch (MalformedURLException e) {
+                throw new IllegalArgumentException("jwksUrl is not a valid URL: '" + jwksUrl + "'", e);
+            }
+        }
+
+        private static Duration within(Duration value, String name, Duration min, Duration max) {
+            Objects.requireNonNull(value, name);
+            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
+            }
+            return value;
+        }
+    }
+}
