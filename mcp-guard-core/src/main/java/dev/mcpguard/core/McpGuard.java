@@ -68,7 +68,7 @@ import reactor.core.publisher.Mono;
  * McpGuard guard = McpGuard.builder()
  *         .serverName("orders")
  *         .policyEngine(policyEngine)
- *         .auditSink(JsonlFileAuditSink.durable(Path.of("audit.jsonl")))
+ *         .auditSink(JsonlFileAuditSink.builder(Path.of("audit.jsonl")).build())
  *         .build();
  *
  * McpServer.sync(transport)
@@ -92,7 +92,7 @@ public final class McpGuard {
     private McpGuard(Builder builder) {
         this.serverName = builder.serverName;
         this.clock = builder.clock;
-        this.sessionRegistry = builder.sessionRegistry != null ? builder.sessionRegistry : new InMemorySessionRegistry();
+        this.sessionRegistry = builder.sessionRegistry != null ? builder.sessionRegistry : InMemorySessionRegistry.ofDefaults();
         PolicyEngine engine = builder.policyEngine != null ? builder.policyEngine : new DenyAllPolicyEngine();
         if (builder.policyEngine == null) {
             log.warn("mcp-guard for server '{}' has no policy engine: every tool call will be denied "

@@ -36,7 +36,7 @@ class McpGuardTest {
     private final List<AuditRecord> audited = new CopyOnWriteArrayList<>();
     private final AuditSink sink = audited::add;
     private final AtomicInteger handlerRuns = new AtomicInteger();
-    private final InMemorySessionRegistry sessions = new InMemorySessionRegistry();
+    private final InMemorySessionRegistry sessions = InMemorySessionRegistry.ofDefaults();
 
     /** Bob (role support) may call refund_order; everyone may call get_order; nobody else. */
     private final PolicyEngine supportRefunds = request -> switch (request.tool().name()) {
