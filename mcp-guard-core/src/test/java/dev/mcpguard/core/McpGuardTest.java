@@ -360,6 +360,19 @@ class McpGuardTest {
     }
 
     @Test
+    void policyRevisionOfAllowsAndDenialsReachesTheAuditRecord() {
+        McpGuard guard = guard(request -> request.tool().name().equals("get_order")
+                ? new Decision.Allow(request.decisionId(), Map.of(), java.util.Optional.of("bundle-7"))
+                : new Decision.Deny(request.decisionId(), ReasonCode.POLICY_DENIED, "no", java.util.Optional.of("bundle-7")));
+
+        guard.guard(statelessTool("get_order")).callHandler().apply(contextOf(ALICE), request("get_order"));
+        guard.guard(statelessTool("refund_order")).callHandler().apply(contextOf(ALICE), request("refund_order"));
+
+        assertThat(audited).hasSize(2).allSatisfy(r ->
+                assertThat(r.details()).containsEntry("policy_revision", "bundle-7"));
+    }
+
+    @Test
     void buildingWithoutServerNameFails() {
         assertThatThrownBy(() -> McpGuard.builder().build()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("serverName");

@@ -144,6 +144,8 @@ public final class AuditGuard implements ToolGuard {
         String decision = "allow";
         String reason = null;
         String errorType = null;
+        AuditDetails details = AuditDetails.of(call);
+        Optional<String> revision = allow.flatMap(Decision::policyRevision);
         AuditRecord.Outcome recorded;
         if (outcome instanceof ToolOutcome.Completed completed) {
             recorded = completed.toolError() ? AuditRecord.Outcome.TOOL_ERROR : AuditRecord.Outcome.SUCCESS;
@@ -151,6 +153,7 @@ public final class AuditGuard implements ToolGuard {
             decision = "deny";
             decisionId = denied.decision().decisionId();
             reason = denied.decision().reason().value();
+            revision = denied.decision().policyRevision();
             recorded = AuditRecord.Outcome.DENIED;
         } else {
             ToolOutcome.Failed failed = (ToolOutcome.Failed) outcome;
@@ -178,7 +181,14 @@ public final class AuditGuard implements ToolGuard {
                 recorded,
                 durationMicros(call),
                 errorType,
-                AuditDetails.of(call).entries());
+                revision.map(r -> details.with(POLICY_REVISION, truncate(r))).orElse(details).entries());
+    }
+
+    /** The details entry naming the revision of the policy that decided (for OPA, the bundle revision). */
+    public static final String POLICY_REVISION = "policy_revision";
+
+    private static String truncate(String value) {
+        return value.length() <= AuditDetails.MAX_VALUE_LENGTH ? value : value.substring(0, AuditDetails.MAX_VALUE_LENGTH);
     }
 
     private long durationMicros(ToolCall call) {

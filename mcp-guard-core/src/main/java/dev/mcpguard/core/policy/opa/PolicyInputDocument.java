@@ -1,0 +1,130 @@
+package dev.mcpguard.core.policy.opa;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.ToolDescriptor;
+import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+
+/**
+ * Builds the OPA {@code input} document for a {@link PolicyRequest}: version 1 of the contract documented in
+ * {@code docs/policy.md}. Embedded and remote engines use this one class, so a policy sees the same input
+ * whichever engine evaluates it.
+ *
+ * <pre>{@code
+ * {
+ *   "version": 1,
+ *   "operation": "call",                       // or "list"
+ *   "decision_id": "019a...",
+ *   "time": "2026-11-22T10:00:00Z", "time_ns": 1795...,
+ *   "server": "orders",
+ *   "environment": {"name": "prod"},
+ *   "caller": {"issuer": "...", "subject": "alice", "tenant": "acme", "client_id": "agent",
+ *              "scopes": ["orders.read"], "roles": ["support"], "actor": {"subject": "...", "client_id": null},
+ *              "auth_method": "bearer_jwt"},
+ *   "tool": {"name": "refund_order", "description_sha256": "...", "read_only": false,
+ *            "destructive": false, "idempotent": false, "open_world": true},
+ *   "arguments": {"order_id": "A-1", "amount": 120},
+ *   "session": {"id": "..."}                   // id null on stateless transports
+ * }
+ * }</pre>
+ *
+ * <p>Scopes and roles are sorted, so equal requests produce equal documents (the decision cache keys on them).
+ * Immutable and thread-safe.
+ */
+public final class PolicyInputDocument {
+
+    /** Version of the input contract; bumped on any incompatible change. */
+    public static final int VERSION = 1;
+
+    private final ObjectMapper mapper;
+    private final Map<String, Object> environment;
+
+    /**
+     * @param mapper      the JSON mapper
+     * @param environment deployment facts every input carries under {@code environment} (for example
+     *                    {@code {"name": "prod"}}); JSON-like values
+     */
+    public PolicyInputDocument(ObjectMapper mapper, Map<String, Object> environment) {
+        this.mapper = Objects.requireNonNull(mapper, "mapper");
+        this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+    }
+
+    /** The input document for {@code request}. */
+    public ObjectNode build(PolicyRequest request) {
+        ObjectNode input = mapper.createObjectNode();
+        input.put("version", VERSION);
+        input.put("operation", request.operation().name().toLowerCase(java.util.Locale.ROOT));
+        input.put("decision_id", request.decisionId());
+        input.put("time", request.time().toString());
+        input.put("time_ns", request.time().getEpochSecond() * 1_000_000_000L + request.time().getNano());
+        input.put("server", request.server());
+        input.set("environment", mapper.valueToTree(environment));
+        input.set("caller", caller(request.caller()));
+        input.set("tool", tool(request.tool()));
+        input.set("arguments", mapper.valueToTree(request.arguments()));
+        ObjectNode session = input.putObject("session");
+        if (request.sessionId().isPresent()) {
+            session.put("id", request.sessionId().get());
+        } else {
+            session.putNull("id");
+        }
+        return input;
+    }
+
+    private ObjectNode caller(CallerIdentity caller) {
+        ObjectNode node = mapper.createObjectNode();
+        node.put("issuer", caller.issuer());
+        node.put("subject", caller.subject());
+        putOptional(node, "tenant", caller.tenant().orElse(null));
+        putOptional(node, "client_id", caller.clientId().orElse(null));
+        ArrayNode scopes = node.putArray("scopes");
+        new TreeSet<>(caller.scopes()).forEach(scopes::add);
+        ArrayNode roles = node.putArray("roles");
+        new TreeSet<>(caller.roles()).forEach(roles::add);
+        if (caller.actor().isPresent()) {
+            ObjectNode actor = node.putObject("actor");
+            actor.put("subject", caller.actor().get().subject());
+            putOptional(actor, "client_id", caller.actor().get().clientId().orElse(null));
+        } else {
+            node.putNull("actor");
+        }
+        node.put("auth_method", caller.method().name().toLowerCase(java.util.Locale.ROOT));
+        return node;
+    }
+
+    private ObjectNode tool(ToolDescriptor tool) {
+        ObjectNode node = mapper.createObjectNode();
+        node.put("name", tool.name());
+        node.put("description_sha256", sha256(tool.description()));
+        node.put("read_only", tool.readOnlyHint());
+        node.put("destructive", tool.destructiveHint());
+        node.put("idempotent", tool.idempotentHint());
+        node.put("open_world", tool.openWorldHint());
+        return node;
+    }
+
+    private static void putOptional(ObjectNode node, String name, String value) {
+        if (value == null) {
+            node.putNull(name);
+        } else {
+            node.put(name, value);
+        }
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+        }
+    }
+}

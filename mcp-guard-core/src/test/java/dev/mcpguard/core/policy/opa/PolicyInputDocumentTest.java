@@ -1,0 +1,60 @@
+package dev.mcpguard.core.policy.opa;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.ToolDescriptor;
+import dev.mcpguard.api.spi.PolicyEngine.Operation;
+import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class PolicyInputDocumentTest {
+
+    private final ObjectMapper mapper = new ObjectMapper();
+
+    @Test
+    void buildsVersionOneInputWithCallerToolArgumentsSessionAndEnvironment() {
+        CallerIdentity caller = CallerIdentity.builder("https://idp", "alice").tenant("acme").clientId("agent")
+                .scopes(Set.of("orders.write", "orders.read")).roles(Set.of("support"))
+                .actor(new CallerIdentity.Actor("bot-1", Optional.of("bot-client"))).build();
+        PolicyRequest request = new PolicyRequest(Operation.CALL, "d-1", caller, "orders",
+                new ToolDescriptor("refund_order", "Refunds", false, false, false, true),
+                Map.of("order_id", "A-1", "amount", 120), Optional.of("s-1"), Instant.parse("2026-11-22T10:00:00.000000001Z"));
+
+        ObjectNode input = new PolicyInputDocument(mapper, Map.of("name", "prod")).build(request);
+
+        assertThat(input.get("version").intValue()).isEqualTo(1);
+        assertThat(input.get("operation").textValue()).isEqualTo("call");
+        assertThat(input.get("time_ns").longValue()).isEqualTo(1795341600000000001L);
+        assertThat(input.at("/environment/name").textValue()).isEqualTo("prod");
+        assertThat(input.at("/caller/tenant").textValue()).isEqualTo("acme");
+        assertThat(input.at("/caller/scopes").toString()).isEqualTo("[\"orders.read\",\"orders.write\"]");
+        assertThat(input.at("/caller/actor/subject").textValue()).isEqualTo("bot-1");
+        assertThat(input.at("/caller/auth_method").textValue()).isEqualTo("bearer_jwt");
+        assertThat(input.at("/tool/destructive").booleanValue()).isFalse();
+        assertThat(input.at("/tool/description_sha256").textValue()).hasSize(64);
+        assertThat(input.at("/arguments/amount").intValue()).isEqualTo(120);
+        assertThat(input.at("/session/id").textValue()).isEqualTo("s-1");
+    }
+
+    @Test
+    void listOperationHasNoArgumentsAndNullSessionAndActorWhenAbsent() {
+        PolicyRequest request = new PolicyRequest(Operation.LIST, "d-2",
+                CallerIdentity.builder("https://idp", "bob").build(), "orders", ToolDescriptor.named("get_order"),
+                Map.of(), Optional.empty(), Instant.EPOCH);
+
+        ObjectNode input = new PolicyInputDocument(mapper, Map.of()).build(request);
+
+        assertThat(input.get("operation").textValue()).isEqualTo("list");
+        assertThat(input.get("arguments").size()).isZero();
+        assertThat(input.at("/session/id").isNull()).isTrue();
+        assertThat(input.at("/caller/actor").isNull()).isTrue();
+        assertThat(input.at("/caller/tenant").isNull()).isTrue();
+    }
+}
