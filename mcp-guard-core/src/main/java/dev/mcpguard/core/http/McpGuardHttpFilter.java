@@ -157,7 +157,7 @@ public final class McpGuardHttpFilter implements Filter {
             writeJson(response, HttpServletResponse.SC_OK, metadataJson);
             return;
         }
-        if (!isProtected(path)) {
+        if (!isProtected(path, request.getRequestURI())) {
             chain.doFilter(request, response);
             return;
         }
@@ -306,9 +306,15 @@ public final class McpGuardHttpFilter implements Filter {
         return out.toString();
     }
 
-    private boolean isProtected(String path) {
+    /**
+     * The MCP path and everything below it, and also every request URI that merely ends with an MCP path: the
+     * SDK's servlet transports serve any URI ending with their endpoint (for example {@code /x/mcp}), so a
+     * narrower test would let such a request reach the SDK unauthenticated.
+     */
+    private boolean isProtected(String path, String requestUri) {
         for (String mcpPath : mcpPaths) {
-            if (path.equals(mcpPath) || path.startsWith(mcpPath + "/")) {
+            if (path.equals(mcpPath) || path.startsWith(mcpPath + "/")
+                    || (requestUri != null && requestUri.endsWith(mcpPath))) {
                 return true;
             }
         }

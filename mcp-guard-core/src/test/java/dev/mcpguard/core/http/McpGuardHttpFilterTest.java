@@ -284,6 +284,14 @@ class McpGuardHttpFilterTest {
     }
 
     @Test
+    void protectsEveryUriEndingWithTheMcpPathBecauseTheSdkServesThemAll() throws Exception {
+        HttpResponse<String> response = send(post("/anything/mcp", TOOLS_LIST));
+
+        assertThat(response.statusCode()).isEqualTo(401);
+        assertThat(response.body()).doesNotContain("other caller");
+    }
+
+    @Test
     void letsPathsOutsideTheMcpEndpointPassUntouched() throws Exception {
         HttpResponse<String> response = send(HttpRequest.newBuilder(base.resolve("/health")).GET());
 
