@@ -195,8 +195,11 @@ role_granted if {
 	role in input.caller.roles
 }
 
-# An environment that is not named is treated as production.
-production if not is_string(input.environment.name)
+# An environment that is not named is treated as production. (The helper rule matters: OPA evaluates
+# `not is_string(x)` with an undefined x as undefined, not true.)
+production if not environment_named
+
+environment_named if is_string(input.environment.name)
 
 production if input.environment.name in settings.production_environments
 
