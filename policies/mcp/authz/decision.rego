@@ -1,0 +1,334 @@
+# METADATA
+# title: mcp-guard reference authorization policy
+# description: >-
+#   Decides whether a caller may call (operation "call") or see (operation "list") an MCP tool.
+#   Input and result follow contract version 1 in docs/policy.md. Everything is driven by
+#   data.mcp.authz.config (policies/mcp/authz/data.json), so security tunes the data, not the code.
+package mcp.authz
+
+# Entry point (wasm: mcp/authz/decision). Always defined: an object {allow, reason, message, obligations}.
+# A call is allowed only when every check below is proven to pass; a check that cannot be evaluated
+# (missing or mistyped input, missing config) counts as failed, so gaps deny rather than allow.
+default decision := {
+	"allow": false,
+	"reason": "policy_denied",
+	"message": "The policy does not allow this call.",
+}
+
+decision := {"allow": true, "obligations": obligations} if allow
+
+decision := {"allow": false, "reason": first_denial[1], "message": first_denial[2]} if {
+	not allow
+	count(denials) > 0
+}
+
+default allow := false
+
+allow if {
+	config_well_formed
+	input_well_formed
+	tool_known
+	description_matches
+	annotations_match
+	tenant_present
+	scopes_granted
+	role_granted
+	destructive_permitted
+	arguments_valid
+	tenants_match
+	approvals_present
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Denials: one per failed check, each with an order. The lowest order is reported, so the reason a caller
+# sees does not depend on evaluation order, and structural problems are named before permission ones.
+
+denials contains [0, "policy_misconfigured", "The policy data is incomplete; every call is denied until it is fixed."] if not config_well_formed
+
+denials contains [1, "invalid_input", "The policy input does not follow contract version 1."] if not input_well_formed
+
+denials contains [2, "unknown_tool", concat("", ["Tool '", input.tool.name, "' is not registered for server '", input.server, "'."])] if {
+	input_well_formed
+	not tool_known
+}
+
+denials contains [3, "tool_description_changed", "The tool description differs from the one security reviewed."] if {
+	tool_known
+	not description_matches
+}
+
+denials contains [4, "tool_annotation_mismatch", "The server's read-only hint for this tool differs from the policy's."] if {
+	tool_known
+	not annotations_match
+}
+
+denials contains [5, "tenant_required", "This tool serves tenant data; the caller belongs to no tenant."] if {
+	tool_known
+	not tenant_present
+}
+
+denials contains [6, "insufficient_scope", "The caller lacks a scope this tool requires."] if {
+	tool_known
+	not scopes_granted
+}
+
+denials contains [7, "insufficient_role", "The caller holds no role allowed to use this tool."] if {
+	tool_known
+	not role_granted
+}
+
+denials contains [8, "destructive_in_prod", "Destructive tools are disabled in production without a break-glass exception."] if {
+	tool_known
+	not destructive_permitted
+}
+
+denials contains [9, "invalid_argument", concat("", ["Argument '", name, "' is missing or invalid."])] if {
+	tool_known
+	some name in invalid_arguments
+}
+
+denials contains [10, "cross_tenant", concat("", ["Argument '", name, "' refers to another tenant's data."])] if {
+	tool_known
+	some name in foreign_tenant_arguments
+}
+
+denials contains [11, reason, concat("", ["Argument '", name, "' is above the limit the caller may approve."])] if {
+	tool_known
+	some name, constraint in argument_constraints
+	not approval_present(name, constraint)
+	reason := object.get(constraint, "approval_reason", "approval_required")
+}
+
+first_denial := sort(denials)[0]
+
+# ---------------------------------------------------------------------------------------------------------
+# Checks. Each is written as a positive statement that must be proven.
+
+settings := data.mcp.authz.config
+
+calling if input.operation == "call"
+
+listing if input.operation == "list"
+
+# The knobs the checks rely on must exist with the right shape: a missing tenancy section must not
+# silently switch tenant isolation off.
+config_well_formed if {
+	is_object(settings.servers)
+	is_array(settings.production_environments)
+	is_array(settings.tenancy.tenant_arguments)
+	is_array(settings.tenancy.tenant_prefixed_arguments)
+	is_string(settings.tenancy.separator)
+	settings.tenancy.separator != ""
+	is_number(settings.break_glass.max_window_hours)
+	is_array(settings.break_glass.exceptions)
+}
+
+input_well_formed if {
+	input.version == 1
+	input.operation in {"call", "list"}
+	is_string(input.server)
+	is_number(input.time_ns)
+	is_object(input.caller)
+	is_string(input.caller.subject)
+	is_array(input.caller.scopes)
+	is_array(input.caller.roles)
+	is_object(input.tool)
+	is_string(input.tool.name)
+	is_boolean(input.tool.read_only)
+	is_boolean(input.tool.destructive)
+	is_object(input.arguments)
+}
+
+tool_config := settings.servers[input.server].tools[input.tool.name]
+
+tool_known if is_object(tool_config)
+
+# Optional pin: when security records the reviewed description's hash, a changed description (a
+# "rug pull": same name, new behaviour) denies until the pin is updated.
+description_matches if not "description_sha256" in object.keys(tool_config)
+
+description_matches if tool_config.description_sha256 == input.tool.description_sha256
+
+# The policy and the server must agree on read-only: a tool security classified as a read must not
+# quietly become a write (and a write is not relaxed to a read by a server's hint).
+annotations_match if object.get(tool_config, "read_only", false) == input.tool.read_only
+
+read_only_tool if {
+	tool_config.read_only == true
+	input.tool.read_only == true
+}
+
+# Destructive when security says so, or when the server says so about a tool that is not read-only
+# (a tool without annotations is read by MCP as destructive: the cautious reading wins).
+destructive_tool if {
+	not read_only_tool
+	tool_config.destructive == true
+}
+
+destructive_tool if {
+	not read_only_tool
+	input.tool.destructive == true
+}
+
+tenant_present if not tool_config.tenant_scoped == true
+
+tenant_present if {
+	is_string(input.caller.tenant)
+	input.caller.tenant != ""
+}
+
+scopes_granted if {
+	every scope in object.get(tool_config, "required_scopes", []) {
+		scope in input.caller.scopes
+	}
+}
+
+# Reads need only their scopes unless roles are configured; anything else needs one of its roles, and a
+# non-read-only tool with no roles configured is callable by nobody.
+role_granted if {
+	read_only_tool
+	not "allowed_roles" in object.keys(tool_config)
+}
+
+role_granted if {
+	some role in tool_config.allowed_roles
+	role in input.caller.roles
+}
+
+# An environment that is not named is treated as production. (The helper rule matters: OPA evaluates
+# `not is_string(x)` with an undefined x as undefined, not true.)
+production if not environment_named
+
+environment_named if is_string(input.environment.name)
+
+production if input.environment.name in settings.production_environments
+
+destructive_permitted if not destructive_tool
+
+destructive_permitted if not production
+
+destructive_permitted if count(break_glass_grants) > 0
+
+# ---------------------------------------------------------------------------------------------------------
+# Argument checks apply to "call" only: "list" has no arguments, so tools/list shows what a caller could
+# call with acceptable arguments.
+
+argument_constraints := object.get(tool_config, "arguments", {})
+
+invalid_arguments contains name if {
+	calling
+	some name, constraint in argument_constraints
+	not argument_valid(name, constraint)
+}
+
+invalid_arguments contains name if {
+	calling
+	some name in tenant_reference_arguments
+	not tenant_reference(name, input.arguments[name])
+}
+
+arguments_valid if listing
+
+arguments_valid if {
+	calling
+	count(invalid_arguments) == 0
+}
+
+argument_absent(name) if not name in object.keys(input.arguments)
+
+argument_absent(name) if input.arguments[name] == null
+
+argument_valid(name, constraint) if {
+	argument_absent(name)
+	not constraint.required == true
+}
+
+argument_valid(name, constraint) if {
+	constraint.type == "number"
+	value := input.arguments[name]
+	is_number(value)
+	value >= object.get(constraint, "minimum", value)
+	value <= object.get(constraint, "maximum", value)
+}
+
+approval_present(_, constraint) if not "approval_above" in object.keys(constraint)
+
+approval_present(_, _) if listing
+
+approval_present(name, _) if argument_absent(name)
+
+approval_present(name, constraint) if {
+	value := input.arguments[name]
+	is_number(value)
+	value <= constraint.approval_above
+}
+
+approval_present(_, constraint) if {
+	some role in constraint.approver_roles
+	role in input.caller.roles
+}
+
+approvals_present if {
+	every name, constraint in argument_constraints {
+		approval_present(name, constraint)
+	}
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Tenant isolation. Convention (docs/policy.md): a top-level argument named in tenant_arguments holds a
+# tenant code ("acme"); one named in tenant_prefixed_arguments holds an id that starts with the tenant
+# code and the separator ("acme-1001"). Any such argument must name the caller's own tenant.
+
+tenancy := settings.tenancy
+
+tenant_reference_arguments contains name if {
+	some name in tenancy.tenant_arguments
+	not argument_absent(name)
+}
+
+tenant_reference_arguments contains name if {
+	some name in tenancy.tenant_prefixed_arguments
+	not argument_absent(name)
+}
+
+# The tenant code an argument refers to; undefined when the value does not follow the convention.
+tenant_reference(name, value) := value if {
+	name in tenancy.tenant_arguments
+	is_string(value)
+	value != ""
+}
+
+tenant_reference(name, value) := tenant if {
+	name in tenancy.tenant_prefixed_arguments
+	is_string(value)
+	at := indexof(value, tenancy.separator)
+	at > 0
+	tenant := substring(value, 0, at)
+}
+
+foreign_tenant_arguments contains name if {
+	calling
+	some name in tenant_reference_arguments
+	tenant := tenant_reference(name, input.arguments[name])
+	tenant != input.caller.tenant
+}
+
+tenants_match if listing
+
+tenants_match if {
+	calling
+	every name in tenant_reference_arguments {
+		tenant_reference(name, input.arguments[name]) == input.caller.tenant
+	}
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# Obligations: instructions carried on an allow for later controls (credential, rate limit, redaction).
+
+obligations := object.union(object.get(tool_config, "obligations", {}), break_glass_obligation)
+
+break_glass_obligation := {"break_glass": {"ticket": grant.ticket, "expires": grant.expires}} if {
+	destructive_tool
+	production
+	grant := sort(break_glass_grants)[0]
+} else := {}
