@@ -5,7 +5,6 @@ import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.spi.AuditSink;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -93,13 +92,5 @@ final class InterimJsonlAuditSink implements AuditSink {
         json.put("error_type", record.errorType());
         json.put("details", record.details());
         return json;
-    }
-
-    static String toJsonLine(AuditRecord record) {
-        try {
-            return new String(JSON.writeValueAsBytes(toJson(record)), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
