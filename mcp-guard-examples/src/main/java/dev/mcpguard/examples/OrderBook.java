@@ -1,0 +1,145 @@
+package dev.mcpguard.examples;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The orders of all tenants, in memory: the example's stand-in for the team's database. Every query takes the
+ * tenant first, so a handler cannot forget to scope by it. Thread-safe.
+ */
+final class OrderBook {
+
+    /** An order placed by a customer of a tenant. */
+    record Order(String id, String tenant, String customerId, BigDecimal total, BigDecimal refunded, String status) {
+        Order {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(tenant, "tenant");
+            Objects.requireNonNull(customerId, "customerId");
+            Objects.requireNonNull(total, "total");
+            Objects.requireNonNull(refunded, "refunded");
+            Objects.requireNonNull(status, "status");
+        }
+
+        BigDecimal refundable() {
+            return total.subtract(refunded);
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("order_id", id);
+            map.put("customer_id", customerId);
+            map.put("status", status);
+            map.put("total", total);
+            map.put("refunded", refunded);
+            return map;
+        }
+    }
+
+    /** The payment provider refused or failed; thrown for order {@link #FLAKY_PAYMENT_ORDER}. */
+    static final class PaymentProviderException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        PaymentProviderException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * An order whose refund always fails in the payment provider, so the example shows what a client sees when
+     * a handler throws (a generic error with a reference, no stack trace, no internal host names).
+     */
+    static final String FLAKY_PAYMENT_ORDER = "A-1003";
+
+    private static final BigDecimal NONE = new BigDecimal("0.00");
+
+    // tenant -> order id -> order
+    private final ConcurrentMap<String, ConcurrentMap<String, Order>> orders = new ConcurrentHashMap<>();
+
+    /** A book seeded with a few orders of tenants {@code acme} and {@code globex}. */
+    static OrderBook seeded() {
+        OrderBook book = new OrderBook();
+        book.add(new Order("A-1001", "acme", "C-100", new BigDecimal("42.50"), NONE, "shipped"));
+        book.add(new Order("A-1002", "acme", "C-200", new BigDecimal("250.00"), NONE, "delivered"));
+        book.add(new Order(FLAKY_PAYMENT_ORDER, "acme", "C-100", new BigDecimal("80.00"), NONE, "paid"));
+        book.add(new Order("A-1004", "acme", "C-300", new BigDecimal("15.00"), NONE, "cancelled"));
+        book.add(new Order("G-2001", "globex", "C-900", new BigDecimal("99.00"), NONE, "shipped"));
+        book.add(new Order("G-2002", "globex", "C-901", new BigDecimal("1200.00"), NONE, "paid"));
+        return book;
+    }
+
+    void add(Order order) {
+        orders.computeIfAbsent(order.tenant(), t -> new ConcurrentHashMap<>()).put(order.id(), order);
+    }
+
+    Optional<Order> find(String tenant, String orderId) {
+        return Optional.ofNullable(tenantOrders(tenant).get(orderId));
+    }
+
+    List<Order> list(String tenant, Optional<String> status) {
+        List<Order> result = new ArrayList<>();
+        for (Order order : tenantOrders(tenant).values()) {
+            if (status.isEmpty() || status.get().equalsIgnoreCase(order.status())) {
+                result.add(order);
+            }
+        }
+        result.sort(Comparator.comparing(Order::id));
+        return result;
+    }
+
+    /**
+     * Refunds {@code amount} of an order of {@code tenant}.
+     *
+     * @return the order after the refund
+     * @throws IllegalArgumentException when the order is unknown in this tenant or the amount is not refundable
+     */
+    Order refund(String tenant, String orderId, BigDecimal amount) {
+        if (FLAKY_PAYMENT_ORDER.equals(orderId)) {
+            // Internal details on purpose: they must stay in the server log, never reach the client.
+            throw new PaymentProviderException("payment provider psp-eu-1.internal:8443 timed out for " + orderId);
+        }
+        ConcurrentMap<String, Order> tenantOrders = orders.get(tenant);
+        if (tenantOrders == null || !tenantOrders.containsKey(orderId)) {
+            throw new IllegalArgumentException("Order " + orderId + " not found.");
+        }
+        Order[] updated = new Order[1];
+        tenantOrders.computeIfPresent(orderId, (id, order) -> {
+            if (amount.signum() <= 0 || amount.compareTo(order.refundable()) > 0) {
+                throw new IllegalArgumentException("Refund amount must be between 0 and "
+                        + order.refundable().toPlainString() + " for order " + orderId + ".");
+            }
+            updated[0] = new Order(order.id(), order.tenant(), order.customerId(), order.total(),
+                    order.refunded().add(amount), order.status());
+            return updated[0];
+        });
+        if (updated[0] == null) {
+            throw new IllegalArgumentException("Order " + orderId + " not found.");
+        }
+        return updated[0];
+    }
+
+    /** Removes a customer's orders in {@code tenant}; returns how many were removed. */
+    int deleteCustomer(String tenant, String customerId) {
+        int[] removed = new int[1];
+        tenantOrders(tenant).values().removeIf(order -> {
+            boolean match = order.customerId().equals(customerId);
+            if (match) {
+                removed[0]++;
+            }
+            return match;
+        });
+        return removed[0];
+    }
+
+    private Map<String, Order> tenantOrders(String tenant) {
+        Map<String, Order> tenantOrders = orders.get(tenant);
+        return tenantOrders == null ? Map.of() : tenantOrders;
+    }
+}

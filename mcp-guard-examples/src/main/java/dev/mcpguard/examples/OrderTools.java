@@ -1,0 +1,210 @@
+package dev.mcpguard.examples;
+
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.core.http.GuardRequestAttributes;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.McpSyncServerExchange;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+
+/**
+ * The orders team's tools: plain MCP SDK tool specifications with the team's business logic, which knows
+ * nothing about mcp-guard except where to find the verified caller. The tenant always comes from the caller's
+ * identity in the transport context, never from the arguments, so one tenant cannot name another's orders.
+ *
+ * <p>Counts how often each handler actually ran, so tests can prove a denied call never reached it.
+ * Thread-safe.
+ */
+final class OrderTools {
+
+    static final String GET_ORDER = "get_order";
+    static final String LIST_ORDERS = "list_orders";
+    static final String REFUND_ORDER = "refund_order";
+    static final String DELETE_CUSTOMER = "delete_customer";
+    static final List<String> NAMES = List.of(GET_ORDER, LIST_ORDERS, REFUND_ORDER, DELETE_CUSTOMER);
+
+    private final OrderBook book;
+    private final McpJsonMapper json;
+    private final Map<String, AtomicInteger> executions = new LinkedHashMap<>();
+
+    OrderTools(OrderBook book, McpJsonMapper json) {
+        this.book = book;
+        this.json = json;
+        NAMES.forEach(name -> executions.put(name, new AtomicInteger()));
+    }
+
+    /** How many times the handler of {@code tool} has run. */
+    int executions(String tool) {
+        AtomicInteger counter = executions.get(tool);
+        if (counter == null) {
+            throw new IllegalArgumentException("unknown tool '" + tool + "', expected one of " + NAMES);
+        }
+        return counter.get();
+    }
+
+    /** The unguarded specifications; the server wraps them with {@code McpGuard.guardSyncTools}. */
+    List<SyncToolSpecification> specifications() {
+        return List.of(
+                spec(McpSchema.Tool.builder()
+                        .name(GET_ORDER)
+                        .title("Get order")
+                        .description("Returns one order of your tenant.")
+                        .inputSchema(json, """
+                                {"type": "object",
+                                 "properties": {"order_id": {"type": "string", "description": "e.g. A-1001"}},
+                                 "required": ["order_id"], "additionalProperties": false}""")
+                        .annotations(McpSchema.ToolAnnotations.builder()
+                                .readOnlyHint(true).idempotentHint(true).openWorldHint(false).build())
+                        .build(), this::getOrder),
+                spec(McpSchema.Tool.builder()
+                        .name(LIST_ORDERS)
+                        .title("List orders")
+                        .description("Lists the orders of your tenant, optionally by status.")
+                        .inputSchema(json, """
+                                {"type": "object",
+                                 "properties": {"status": {"type": "string",
+                                   "enum": ["paid", "shipped", "delivered", "cancelled"]}},
+                                 "additionalProperties": false}""")
+                        .annotations(McpSchema.ToolAnnotations.builder()
+                                .readOnlyHint(true).idempotentHint(true).openWorldHint(false).build())
+                        .build(), this::listOrders),
+                spec(McpSchema.Tool.builder()
+                        .name(REFUND_ORDER)
+                        .title("Refund order")
+                        .description("Refunds part or all of an order of your tenant.")
+                        .inputSchema(json, """
+                                {"type": "object",
+                                 "properties": {"order_id": {"type": "string"},
+                                                "amount": {"type": "number", "exclusiveMinimum": 0},
+                                                "reason": {"type": "string", "maxLength": 200}},
+                                 "required": ["order_id", "amount", "reason"], "additionalProperties": false}""")
+                        .annotations(McpSchema.ToolAnnotations.builder()
+                                .readOnlyHint(false).destructiveHint(false).idempotentHint(false)
+                                .openWorldHint(true).build())
+                        .build(), this::refundOrder),
+                spec(McpSchema.Tool.builder()
+                        .name(DELETE_CUSTOMER)
+                        .title("Delete customer")
+                        .description("Deletes a customer of your tenant and all of their orders.")
+                        .inputSchema(json, """
+                                {"type": "object",
+                                 "properties": {"customer_id": {"type": "string"}},
+                                 "required": ["customer_id"], "additionalProperties": false}""")
+                        .annotations(McpSchema.ToolAnnotations.builder()
+                                .readOnlyHint(false).destructiveHint(true).idempotentHint(true)
+                                .openWorldHint(false).build())
+                        .build(), this::deleteCustomer));
+    }
+
+    private SyncToolSpecification spec(McpSchema.Tool tool,
+                                       BiFunction<McpSyncServerExchange, CallToolRequest, CallToolResult> handler) {
+        AtomicInteger counter = executions.get(tool.name());
+        return SyncToolSpecification.builder()
+                .tool(tool)
+                .callHandler((exchange, request) -> {
+                    counter.incrementAndGet();
+                    return handler.apply(exchange, request);
+                })
+                .build();
+    }
+
+    // ---------------------------------------------------------------- the team's business logic
+
+    private CallToolResult getOrder(McpSyncServerExchange exchange, CallToolRequest request) {
+        String orderId = stringArgument(request, "order_id");
+        return book.find(tenantOf(exchange), orderId)
+                .map(order -> success(order.toMap()))
+                .orElseGet(() -> toolError("not_found", "Order " + orderId + " not found."));
+    }
+
+    private CallToolResult listOrders(McpSyncServerExchange exchange, CallToolRequest request) {
+        Optional<String> status = Optional.ofNullable(arguments(request).get("status")).map(Object::toString);
+        List<Map<String, Object>> orders = book.list(tenantOf(exchange), status).stream()
+                .map(OrderBook.Order::toMap).toList();
+        return success(Map.of("orders", orders));
+    }
+
+    private CallToolResult refundOrder(McpSyncServerExchange exchange, CallToolRequest request) {
+        String orderId = stringArgument(request, "order_id");
+        BigDecimal amount = OrdersPolicy.amountOf(arguments(request).get("amount"));
+        if (amount == null) {
+            return toolError("invalid_arguments", "amount must be a number.");
+        }
+        try {
+            OrderBook.Order order = book.refund(tenantOf(exchange), orderId, amount);
+            return success(fields("order_id", order.id(), "refunded_now", amount,
+                    "refunded_total", order.refunded()));
+        } catch (IllegalArgumentException e) {
+            return toolError("refund_rejected", e.getMessage());
+        }
+    }
+
+    private CallToolResult deleteCustomer(McpSyncServerExchange exchange, CallToolRequest request) {
+        String customerId = stringArgument(request, "customer_id");
+        int removed = book.deleteCustomer(tenantOf(exchange), customerId);
+        return removed == 0
+                ? toolError("not_found", "Customer " + customerId + " not found.")
+                : success(fields("customer_id", customerId, "orders_deleted", removed));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /**
+     * The caller's tenant, from the identity the transport verified. The guard chain has already refused calls
+     * without one, so its absence here is a wiring bug, not a client error.
+     */
+    private static String tenantOf(McpSyncServerExchange exchange) {
+        Object caller = exchange.transportContext().get(GuardRequestAttributes.CALLER);
+        if (caller instanceof CallerIdentity identity && identity.tenant().isPresent()) {
+            return identity.tenant().get();
+        }
+        throw new IllegalStateException("no verified caller with a tenant in the transport context");
+    }
+
+    private static Map<String, Object> arguments(CallToolRequest request) {
+        return request.arguments() == null ? Map.of() : request.arguments();
+    }
+
+    private static String stringArgument(CallToolRequest request, String name) {
+        Object value = arguments(request).get(name);
+        return value == null ? "" : value.toString();
+    }
+
+    private static Map<String, Object> fields(Object... keysAndValues) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            fields.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return fields;
+    }
+
+    private CallToolResult success(Map<String, Object> content) {
+        try {
+            return CallToolResult.builder()
+                    .addTextContent(json.writeValueAsString(content))
+                    .structuredContent(content)
+                    .build();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static CallToolResult toolError(String error, String message) {
+        return CallToolResult.builder()
+                .isError(true)
+                .addTextContent(message)
+                .structuredContent(fields("error", error, "message", message))
+                .build();
+    }
+}

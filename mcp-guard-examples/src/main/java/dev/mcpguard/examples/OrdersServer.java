@@ -1,0 +1,243 @@
+package dev.mcpguard.examples;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.core.McpGuard;
+import dev.mcpguard.core.http.CallerContextExtractor;
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.Wrapper;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.core.StandardContext;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.FilterDef;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
+
+/**
+ * A small guarded MCP server, as an orders team would write it: tools over the tenants' orders, served with the
+ * MCP Java SDK's Streamable HTTP servlet transport in an embedded Tomcat on 127.0.0.1, every tool call passing
+ * through mcp-guard.
+ *
+ * <p>What mcp-guard adds to an ordinary SDK server is three lines in {@link #start()} (wrap the tools, filter
+ * {@code tools/list}, extract the caller into the transport context) and one HTTP filter in
+ * {@link #installSecurity}.
+ *
+ * <pre>{@code
+ * try (OrdersServer server = new OrdersServer(OrdersServerSettings.builder()
+ *         .port(0).issuer(issuerUri).build()).start()) {
+ *     URI endpoint = server.baseUrl().resolve("/mcp");
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #start()} once, {@link #close()} once (closing also closes the audit sink).
+ */
+public final class OrdersServer implements AutoCloseable {
+
+    /** The MCP server name, as policy and audit records see it. */
+    public static final String SERVER_NAME = "orders";
+    /** Where the MCP endpoint is mounted. */
+    public static final String MCP_ENDPOINT = "/mcp";
+    /** The tools this server offers. */
+    public static final List<String> TOOLS = OrderTools.NAMES;
+
+    private final OrdersServerSettings settings;
+    private final AuditSink auditSink;
+    private final McpJsonMapper jsonMapper = new JacksonMcpJsonMapper(new ObjectMapper());
+    private final OrderTools tools = new OrderTools(OrderBook.seeded(), jsonMapper);
+
+    private Tomcat tomcat;
+    private Path tomcatBaseDir;
+    private McpSyncServer mcpServer;
+    private McpGuard guard;
+    private URI resource;
+    private boolean started;
+    private boolean closed;
+
+    /** A server writing audit records to the settings' audit file (see {@link #auditSink(Path)}). */
+    public OrdersServer(OrdersServerSettings settings) {
+        this(settings, auditSink(settings.auditFile()));
+    }
+
+    /** A server writing audit records to {@code auditSink}, which it closes on {@link #close()}. */
+    public OrdersServer(OrdersServerSettings settings, AuditSink auditSink) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.auditSink = Objects.requireNonNull(auditSink, "auditSink");
+        if (settings.issuer().isEmpty()) {
+            throw new IllegalArgumentException("settings.issuer is required: the server must know whom to trust");
+        }
+    }
+
+    /**
+     * The audit sink for a JSON Lines file. The one place to switch to
+     * {@code JsonlFileAuditSink.durable(file)} once it is in mcp-guard-core.
+     */
+    public static AuditSink auditSink(Path file) {
+        return new InterimJsonlAuditSink(file);
+    }
+
+    /** Binds the port, builds the guarded MCP server and starts serving. Returns this server. */
+    public synchronized OrdersServer start() {
+        if (started) {
+            throw new IllegalStateException("already started");
+        }
+        started = true;
+        try {
+            tomcatBaseDir = Files.createTempDirectory("mcp-guard-orders-tomcat");
+            tomcat = new Tomcat();
+            tomcat.setBaseDir(tomcatBaseDir.toString());
+            Connector connector = tomcat.getConnector();
+            connector.setProperty("address", "127.0.0.1");
+            connector.setPort(settings.port());
+            // init() binds the socket, so the real port (and with it the resource URI) is known before the
+            // security filter is configured.
+            tomcat.init();
+            resource = settings.resource().orElse(URI.create(baseUrl() + MCP_ENDPOINT));
+
+            guard = McpGuard.builder()
+                    .serverName(SERVER_NAME)
+                    .policyEngine(new OrdersPolicy())
+                    .auditSink(auditSink)
+                    .build();
+            HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
+                    .builder()
+                    .mcpEndpoint(MCP_ENDPOINT)
+                    .contextExtractor(new CallerContextExtractor())
+                    .jsonMapper(jsonMapper)
+                    // SDK 2.1.0 runs the idle-session sweeper on a non-daemon scheduler that close() never
+                    // disposes, which would keep the JVM alive after the server closed; sessions end with the
+                    // client's DELETE or with the server instead.
+                    .sessionSweepInterval(null)
+                    .build();
+            mcpServer = McpServer.sync(transport)
+                    .serverInfo(SERVER_NAME, "1.0")
+                    .jsonMapper(jsonMapper)
+                    .capabilities(ServerCapabilities.builder().tools(true).build())
+                    .tools(guard.guardSyncTools(tools.specifications()))
+                    .addToolFilter(guard.toolFilter())
+                    .build();
+
+            Context context = tomcat.addContext("", null);
+            if (context instanceof StandardContext standard) {
+                // The MCP SDK's shared Reactor threads outlive this context by design; do not warn about them.
+                standard.setClearReferencesStopThreads(false);
+                standard.setClearReferencesThreadLocals(false);
+                standard.setClearReferencesRmiTargets(false);
+            }
+            Wrapper servlet = Tomcat.addServlet(context, "mcp", transport);
+            servlet.setAsyncSupported(true);
+            servlet.setLoadOnStartup(1);
+            context.addServletMappingDecoded("/*", "mcp");
+            installSecurity(context);
+            tomcat.start();
+            return this;
+        } catch (IOException | LifecycleException | RuntimeException e) {
+            close();
+            throw new IllegalStateException("cannot start the orders server on 127.0.0.1:" + settings.port(), e);
+        }
+    }
+
+    /**
+     * Puts the HTTP security filter in front of the MCP servlet. The one method to change when
+     * {@code McpGuardHttpFilter} lands: replace the interim filter with it, configured with the same issuer,
+     * JWKS, resource URI and {@code guard.sessionRegistry()}.
+     */
+    private void installSecurity(Context context) {
+        URI issuer = settings.issuer().orElseThrow();
+        URI jwks = settings.effectiveJwksUri().orElseThrow();
+        addFilter(context, "mcp-guard-http",
+                new InterimBearerJwtFilter(issuer, jwks, resource, guard.sessionRegistry()));
+    }
+
+    private static void addFilter(Context context, String name, jakarta.servlet.Filter filter) {
+        FilterDef def = new FilterDef();
+        def.setFilterName(name);
+        def.setFilter(filter);
+        def.setAsyncSupported("true");
+        context.addFilterDef(def);
+        FilterMap map = new FilterMap();
+        map.setFilterName(name);
+        map.addURLPatternDecoded("/*");
+        context.addFilterMap(map);
+    }
+
+    /** The port the server listens on (the bound one when configured with 0). */
+    public int port() {
+        requireStarted();
+        return tomcat.getConnector().getLocalPort();
+    }
+
+    /** {@code http://127.0.0.1:<port>}. */
+    public URI baseUrl() {
+        requireStarted();
+        return URI.create("http://127.0.0.1:" + port());
+    }
+
+    /** This server's resource URI: the audience its tokens must carry. */
+    public URI resourceUri() {
+        requireStarted();
+        return resource;
+    }
+
+    /** How many times the handler of {@code tool} has actually run; denied calls do not count. */
+    public int executions(String tool) {
+        return tools.executions(tool);
+    }
+
+    /** Stops serving, then closes the MCP server and the audit sink. Safe to call more than once. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (mcpServer != null) {
+                mcpServer.closeGracefully();
+            }
+            if (tomcat != null) {
+                tomcat.stop();
+                tomcat.destroy();
+            }
+        } catch (LifecycleException e) {
+            throw new IllegalStateException("cannot stop the orders server", e);
+        } finally {
+            tomcat = null;
+            mcpServer = null;
+            auditSink.close();
+            deleteQuietly(tomcatBaseDir);
+        }
+    }
+
+    private void requireStarted() {
+        if (tomcat == null) {
+            throw new IllegalStateException("the orders server is not running");
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir, e);
+        }
+    }
+}

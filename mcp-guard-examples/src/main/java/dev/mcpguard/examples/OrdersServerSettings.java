@@ -1,0 +1,169 @@
+package dev.mcpguard.examples;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * How to run an {@link OrdersServer}: where it listens, which token issuer it trusts, which resource URI tokens
+ * must be issued for (their audience), and where the audit file goes.
+ *
+ * <p>Immutable and thread-safe. Build with {@link #builder()}, or read from system properties and environment
+ * variables with {@link #fromEnvironment()} (a system property wins over an environment variable):
+ * <table>
+ *   <caption>Settings</caption>
+ *   <tr><th>system property</th><th>environment variable</th><th>default</th></tr>
+ *   <tr><td>{@code mcp.guard.demo.port}</td><td>{@code MCP_GUARD_DEMO_PORT}</td><td>{@value #DEFAULT_PORT}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.issuer}</td><td>{@code MCP_GUARD_DEMO_ISSUER}</td><td>none (the demo uses its own)</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.jwks-uri}</td><td>{@code MCP_GUARD_DEMO_JWKS_URI}</td><td>{@code <issuer>/jwks}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.resource}</td><td>{@code MCP_GUARD_DEMO_RESOURCE}</td><td>{@code http://127.0.0.1:<port>/mcp}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.audit-file}</td><td>{@code MCP_GUARD_DEMO_AUDIT_FILE}</td><td>{@value #DEFAULT_AUDIT_FILE}</td></tr>
+ * </table>
+ *
+ * <pre>{@code
+ * OrdersServerSettings settings = OrdersServerSettings.builder()
+ *         .port(0)                                   // ephemeral, for tests
+ *         .issuer(URI.create("http://127.0.0.1:9000/default"))
+ *         .build();
+ * }</pre>
+ *
+ * @param port      the TCP port on 127.0.0.1; 0 picks a free port
+ * @param issuer    the token issuer ({@code iss}) the server trusts; required to start a server
+ * @param jwksUri   where the issuer publishes its signing keys; empty means {@code <issuer>/jwks}
+ * @param resource  this server's resource URI, the audience tokens must carry; empty means
+ *                  {@code http://127.0.0.1:<port>/mcp} with the port actually bound
+ * @param auditFile the JSON Lines audit file
+ */
+public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI> jwksUri, Optional<URI> resource,
+                                   Path auditFile) {
+
+    /** The demo's fixed port, so its resource URI is predictable. */
+    public static final int DEFAULT_PORT = 8765;
+    /** The demo's audit file, relative to the working directory. */
+    public static final String DEFAULT_AUDIT_FILE = "target/mcp-guard-demo-audit.jsonl";
+
+    public OrdersServerSettings {
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+        }
+        Objects.requireNonNull(issuer, "issuer");
+        Objects.requireNonNull(jwksUri, "jwksUri");
+        Objects.requireNonNull(resource, "resource");
+        Objects.requireNonNull(auditFile, "auditFile");
+    }
+
+    /** A builder with the defaults: port {@value #DEFAULT_PORT}, audit file {@value #DEFAULT_AUDIT_FILE}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The defaults overridden by system properties and environment variables (see the class javadoc). */
+    public static OrdersServerSettings fromEnvironment() {
+        return fromEnvironment(System::getProperty, System.getenv());
+    }
+
+    /** As {@link #fromEnvironment()}, reading from the given sources; for tests. */
+    static OrdersServerSettings fromEnvironment(Function<String, String> systemProperties, Map<String, String> env) {
+        Function<String, Optional<String>> lookup = name -> {
+            String property = systemProperties.apply("mcp.guard.demo." + name);
+            if (property != null && !property.isBlank()) {
+                return Optional.of(property.trim());
+            }
+            String variable = env.get("MCP_GUARD_DEMO_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+            return variable == null || variable.isBlank() ? Optional.empty() : Optional.of(variable.trim());
+        };
+        Builder builder = builder();
+        lookup.apply("port").ifPresent(value -> builder.port(parsePort(value)));
+        lookup.apply("issuer").ifPresent(value -> builder.issuer(URI.create(value)));
+        lookup.apply("jwks-uri").ifPresent(value -> builder.jwksUri(URI.create(value)));
+        lookup.apply("resource").ifPresent(value -> builder.resource(URI.create(value)));
+        lookup.apply("audit-file").ifPresent(value -> builder.auditFile(Path.of(value)));
+        return builder.build();
+    }
+
+    /** A builder initialised with these settings. */
+    public Builder toBuilder() {
+        Builder builder = new Builder();
+        builder.port = port;
+        builder.issuer = issuer.orElse(null);
+        builder.jwksUri = jwksUri.orElse(null);
+        builder.resource = resource.orElse(null);
+        builder.auditFile = auditFile;
+        return builder;
+    }
+
+    /** The JWKS URI: the configured one, or {@code <issuer>/jwks} (the mock-oauth2-server layout). */
+    public Optional<URI> effectiveJwksUri() {
+        return jwksUri.or(() -> issuer.map(i -> URI.create(i.toString().replaceAll("/+$", "") + "/jwks")));
+    }
+
+    private static int parsePort(String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("port must be a number, got '" + value + "'", e);
+        }
+    }
+
+    /** Builds {@link OrdersServerSettings}; setters reject bad values. Not thread-safe. */
+    public static final class Builder {
+        private int port = DEFAULT_PORT;
+        private URI issuer;
+        private URI jwksUri;
+        private URI resource;
+        private Path auditFile = Path.of(DEFAULT_AUDIT_FILE);
+
+        private Builder() {
+        }
+
+        /** The port on 127.0.0.1; 0 for a free port. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** The trusted token issuer. */
+        public Builder issuer(URI issuer) {
+            this.issuer = requireHttp(issuer, "issuer");
+            return this;
+        }
+
+        /** The issuer's JWKS URI, when it is not {@code <issuer>/jwks}. */
+        public Builder jwksUri(URI jwksUri) {
+            this.jwksUri = requireHttp(jwksUri, "jwksUri");
+            return this;
+        }
+
+        /** This server's resource URI (token audience), when not derived from the bound port. */
+        public Builder resource(URI resource) {
+            this.resource = requireHttp(resource, "resource");
+            return this;
+        }
+
+        /** The JSON Lines audit file. */
+        public Builder auditFile(Path auditFile) {
+            this.auditFile = Objects.requireNonNull(auditFile, "auditFile");
+            return this;
+        }
+
+        public OrdersServerSettings build() {
+            return new OrdersServerSettings(port, Optional.ofNullable(issuer), Optional.ofNullable(jwksUri),
+                    Optional.ofNullable(resource), auditFile);
+        }
+
+        private static URI requireHttp(URI uri, String name) {
+            Objects.requireNonNull(uri, name);
+            String scheme = uri.getScheme();
+            if (!"http".equalsIgnoreCase(scheme) && !"https".equalsIgnoreCase(scheme) || uri.getHost() == null) {
+                throw new IllegalArgumentException(name + " must be an absolute http(s) URI, got '" + uri + "'");
+            }
+            return uri;
+        }
+    }
+}

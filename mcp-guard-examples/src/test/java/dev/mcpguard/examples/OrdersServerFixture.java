@@ -1,0 +1,178 @@
+package dev.mcpguard.examples;
+
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A running {@link OrdersServer} on an ephemeral loopback port, its token issuer, an in-memory audit sink, and
+ * ways to talk to it: the real MCP SDK client over Streamable HTTP ({@link #clientFor}) or raw HTTP
+ * ({@link #rawPost}) for what a well-behaved client would never send.
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static final OrdersServerFixture fixture = new OrdersServerFixture();
+ *
+ * McpSyncClient alice = fixture.connectedClientFor(DemoUser.ALICE);
+ * HttpResponse<String> response = fixture.rawPost(null, null, OrdersServerFixture.INITIALIZE);
+ * }</pre>
+ *
+ * One server per test class (state such as refunds carries over between its tests); the audit sink is cleared
+ * and clients are closed after each test.
+ */
+final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+
+    /** A JSON-RPC {@code initialize} request body. */
+    static final String INITIALIZE = """
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+              "protocolVersion": "2025-06-18", "capabilities": {},
+              "clientInfo": {"name": "raw-test", "version": "1"}}}""";
+    /** The {@code notifications/initialized} body that completes the handshake. */
+    static final String INITIALIZED = """
+            {"jsonrpc": "2.0", "method": "notifications/initialized"}""";
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final RecordingAuditSink audit = new RecordingAuditSink();
+    private final List<McpSyncClient> clients = new CopyOnWriteArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private DemoIssuer issuer;
+    private OrdersServer server;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        issuer = DemoIssuer.start();
+        server = new OrdersServer(OrdersServerSettings.builder()
+                .port(0)
+                .issuer(issuer.issuer())
+                .jwksUri(issuer.jwksUri())
+                .build(), audit).start();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        clients.forEach(McpSyncClient::close);
+        clients.clear();
+        audit.clear();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            if (issuer != null) {
+                issuer.close();
+            }
+        }
+    }
+
+    OrdersServer server() {
+        return server;
+    }
+
+    DemoIssuer issuer() {
+        return issuer;
+    }
+
+    RecordingAuditSink audit() {
+        return audit;
+    }
+
+    /** The MCP endpoint URL. */
+    URI endpoint() {
+        return URI.create(server.baseUrl() + OrdersServer.MCP_ENDPOINT);
+    }
+
+    /** A valid token for {@code user}, for this server. */
+    String tokenFor(DemoUser user) {
+        return issuer.token(user, server.resourceUri());
+    }
+
+    /** An SDK client that sends {@code bearerToken} (none when null); not yet initialized; closed after the test. */
+    McpSyncClient clientFor(String bearerToken) {
+        HttpClientStreamableHttpTransport.Builder transport = HttpClientStreamableHttpTransport
+                .builder(server.baseUrl().toString())
+                .endpoint(OrdersServer.MCP_ENDPOINT);
+        if (bearerToken != null) {
+            transport.httpRequestCustomizer((request, method, uri, body, context) ->
+                    request.header("Authorization", "Bearer " + bearerToken));
+        }
+        McpSyncClient client = McpClient.sync(transport.build())
+                .clientInfo(new McpSchema.Implementation("orders-test", "1"))
+                .requestTimeout(TIMEOUT)
+                .initializationTimeout(TIMEOUT)
+                .build();
+        clients.add(client);
+        return client;
+    }
+
+    /** An initialized SDK client for {@code user} with a valid token. */
+    McpSyncClient connectedClientFor(DemoUser user) {
+        McpSyncClient client = clientFor(tokenFor(user));
+        client.initialize();
+        return client;
+    }
+
+    /**
+     * POSTs {@code jsonBody} to the MCP endpoint as a Streamable HTTP client would, with {@code token} as bearer
+     * and {@code sessionId} as {@code Mcp-Session-Id}, each omitted when null.
+     */
+    HttpResponse<String> rawPost(String token, String sessionId, String jsonBody) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint())
+                .timeout(TIMEOUT)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(jsonBody));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        if (sessionId != null) {
+            request.header("Mcp-Session-Id", sessionId);
+        }
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Opens a session over raw HTTP ({@code initialize} then {@code notifications/initialized}); its id. */
+    String openRawSession(String token) {
+        HttpResponse<String> response = rawPost(token, null, INITIALIZE);
+        String sessionId = response.headers().firstValue("Mcp-Session-Id")
+                .orElseThrow(() -> new AssertionError("initialize returned no session id: HTTP "
+                        + response.statusCode() + " " + response.body()));
+        HttpResponse<String> initialized = rawPost(token, sessionId, INITIALIZED);
+        if (initialized.statusCode() / 100 != 2) {
+            throw new AssertionError("notifications/initialized failed: HTTP " + initialized.statusCode());
+        }
+        return sessionId;
+    }
+
+    /** A JSON-RPC {@code tools/call} body. */
+    static String toolsCall(int id, String tool, String argumentsJson) {
+        return """
+                {"jsonrpc": "2.0", "id": %d, "method": "tools/call",
+                 "params": {"name": "%s", "arguments": %s}}""".formatted(id, tool, argumentsJson);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.mcpguard.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OrdersServerSettingsTest {
+
+    @Test
+    void defaultsApplyWhenNothingIsSet() {
+        OrdersServerSettings settings = OrdersServerSettings.fromEnvironment(name -> null, Map.of());
+
+        assertThat(settings.port()).isEqualTo(OrdersServerSettings.DEFAULT_PORT);
+        assertThat(settings.auditFile()).isEqualTo(Path.of(OrdersServerSettings.DEFAULT_AUDIT_FILE));
+        assertThat(settings.issuer()).isEmpty();
+        assertThat(settings.resource()).isEmpty();
+    }
+
+    @Test
+    void systemPropertyWinsOverEnvironmentVariable() {
+        Map<String, String> properties = Map.of("mcp.guard.demo.port", "9001");
+        Map<String, String> env = Map.of("MCP_GUARD_DEMO_PORT", "9002",
+                "MCP_GUARD_DEMO_AUDIT_FILE", "/tmp/audit.jsonl",
+                "MCP_GUARD_DEMO_ISSUER", "http://127.0.0.1:9000/demo");
+
+        OrdersServerSettings settings = OrdersServerSettings.fromEnvironment(properties::get, env);
+
+        assertThat(settings.port()).isEqualTo(9001);
+        assertThat(settings.auditFile()).isEqualTo(Path.of("/tmp/audit.jsonl"));
+        assertThat(settings.effectiveJwksUri()).contains(URI.create("http://127.0.0.1:9000/demo/jwks"));
+    }
+
+    @Test
+    void badValuesAreRejectedWithTheValueInTheMessage() {
+        assertThatThrownBy(() -> OrdersServerSettings.builder().port(70_000))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("70000");
+        assertThatThrownBy(() -> OrdersServerSettings.fromEnvironment(name -> null,
+                Map.of("MCP_GUARD_DEMO_PORT", "eighty")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eighty");
+        assertThatThrownBy(() -> OrdersServerSettings.builder().issuer(URI.create("file:///etc/passwd")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("file:///etc/passwd");
+    }
+}
