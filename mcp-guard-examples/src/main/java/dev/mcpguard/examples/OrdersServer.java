@@ -3,7 +3,10 @@ package dev.mcpguard.examples;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.core.McpGuard;
+import dev.mcpguard.core.audit.JsonlFileAuditSink;
 import dev.mcpguard.core.http.CallerContextExtractor;
+import dev.mcpguard.core.http.McpGuardHttpFilter;
+import dev.mcpguard.core.identity.JwtIdentityResolver;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.McpServer;
@@ -83,12 +86,13 @@ public final class OrdersServer implements AutoCloseable {
         }
     }
 
-    /**
-     * The audit sink for a JSON Lines file. The one place to switch to
-     * {@code JsonlFileAuditSink.durable(file)} once it is in mcp-guard-core.
-     */
+    /** A durable JSON Lines audit file: each record is on disk before the tool result is returned. */
     public static AuditSink auditSink(Path file) {
-        return new InterimJsonlAuditSink(file);
+        try {
+            return JsonlFileAuditSink.builder(file).mode(JsonlFileAuditSink.Mode.DURABLE).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the audit file " + file, e);
+        }
     }
 
     /** Binds the port, builds the guarded MCP server and starts serving. Returns this server. */
@@ -153,15 +157,26 @@ public final class OrdersServer implements AutoCloseable {
     }
 
     /**
-     * Puts the HTTP security filter in front of the MCP servlet. The one method to change when
-     * {@code McpGuardHttpFilter} lands: replace the interim filter with it, configured with the same issuer,
-     * JWKS, resource URI and {@code guard.sessionRegistry()}.
+     * Puts mcp-guard's HTTP filter in front of the MCP servlet: bearer JWTs verified against the issuer's JWKS
+     * with this server's resource URI as the required audience, RFC 9728 metadata, browser origins refused,
+     * and sessions bound to the principal through the registry the guard chain also consults.
      */
     private void installSecurity(Context context) {
         URI issuer = settings.issuer().orElseThrow();
-        URI jwks = settings.effectiveJwksUri().orElseThrow();
-        addFilter(context, "mcp-guard-http",
-                new InterimBearerJwtFilter(issuer, jwks, resource, guard.sessionRegistry()));
+        JwtIdentityResolver tokens = JwtIdentityResolver.builder()
+                .issuer(issuer.toString())
+                .audience(resource.toString())
+                .jwksUrl(settings.effectiveJwksUri().orElseThrow())
+                .build();
+        addFilter(context, "mcp-guard-http", McpGuardHttpFilter.builder()
+                .identityResolver(tokens)
+                .sessionRegistry(guard.sessionRegistry())
+                .resource(resource)
+                .authorizationServer(issuer)
+                .mcpPath(MCP_ENDPOINT)
+                .scopesSupported("orders.read")
+                .resourceName("Orders (mcp-guard example)")
+                .build());
     }
 
     private static void addFilter(Context context, String name, jakarta.servlet.Filter filter) {

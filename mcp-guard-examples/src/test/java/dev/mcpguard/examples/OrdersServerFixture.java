@@ -135,11 +135,22 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
      * and {@code sessionId} as {@code Mcp-Session-Id}, each omitted when null.
      */
     HttpResponse<String> rawPost(String token, String sessionId, String jsonBody) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint())
+        return raw("POST", OrdersServer.MCP_ENDPOINT, token, sessionId, jsonBody);
+    }
+
+    /**
+     * Sends {@code method} to {@code path} on this server with {@code token} as bearer and {@code sessionId} as
+     * {@code Mcp-Session-Id} (each omitted when null), and {@code jsonBody} when not null.
+     */
+    HttpResponse<String> raw(String method, String path, String token, String sessionId, String jsonBody) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.baseUrl().resolve(path))
                 .timeout(TIMEOUT)
-                .header("Content-Type", "application/json")
                 .header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(jsonBody));
+                .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(jsonBody));
+        if (jsonBody != null) {
+            request.header("Content-Type", "application/json");
+        }
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
