@@ -38,7 +38,7 @@ final class BundleArchive {
                 if (entry.isDirectory()) {
                     continue;
                 }
-                if (!entry.isFile() || entry.isSparse()) {
+                if (!isRegularFile(entry)) {
                     throw new BundleException("bundle entry " + printable(rawName)
                             + " is not a regular file (links, devices and sparse files are refused)");
                 }
@@ -66,6 +66,14 @@ final class BundleArchive {
             throw new BundleException("bundle archive contains no files");
         }
         return Collections.unmodifiableMap(files);
+    }
+
+    /** Only plain file entries: commons-compress's isFile() also answers true for some links. */
+    private static boolean isRegularFile(TarArchiveEntry entry) {
+        byte flag = entry.getLinkFlag();
+        return (flag == TarArchiveEntry.LF_NORMAL || flag == TarArchiveEntry.LF_OLDNORM)
+                && !entry.isSymbolicLink() && !entry.isLink() && !entry.isSparse() && !entry.isDevice()
+                && !entry.isFIFO();
     }
 
     /** Strips one leading slash, as OPA does, then refuses names that could escape or alias. */
