@@ -72,7 +72,7 @@ final class BundleArchive {
     private static boolean isRegularFile(TarArchiveEntry entry) {
         byte flag = entry.getLinkFlag();
         return (flag == TarArchiveEntry.LF_NORMAL || flag == TarArchiveEntry.LF_OLDNORM)
-                && !entry.isSymbolicLink() && !entry.isLink() && !entry.isSparse() && !entry.isDevice()
+                && !entry.isSymbolicLink() && !entry.isLink() && !entry.isSparse() && !entry.isCharacterDevice() && !entry.isBlockDevice()
                 && !entry.isFIFO();
     }
 
