@@ -1,0 +1,38 @@
+package dev.mcpguard.core.policy.opa;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Where an engine gets its policy bundle from: a file ({@link #file(Path)}) or an HTTPS bundle server
+ * ({@link HttpsBundleSource}). A source only fetches bytes; reading and verifying them is the engine's job, so a
+ * source never decides whether a bundle is trusted.
+ *
+ * <p>Implementations must be thread-safe; an engine calls {@link #fetchIfChanged()} from one thread at a time.
+ */
+public interface BundleSource {
+
+    /**
+     * Fetches the bundle if it changed since the last successful fetch.
+     *
+     * @return the new {@code .tar.gz} bytes, or empty when the bundle is unchanged
+     * @throws BundleException when the bundle cannot be fetched (missing file, server error, timeout, too large)
+     */
+    Optional<byte[]> fetchIfChanged() throws BundleException;
+
+    /** Where the bundle comes from, for logs: a path or a URL without query string or credentials. */
+    String describe();
+
+    /**
+     * A bundle file on the local file system, re-read on every poll and reported as changed when its content
+     * differs from the last fetch. Files larger than {@link BundleLimits#DEFAULTS}' compressed limit are refused.
+     */
+    static BundleSource file(Path path) {
+        return new FileBundleSource(path, BundleLimits.DEFAULTS.maxCompressedBytes());
+    }
+
+    /** Like {@link #file(Path)} with an explicit size limit in bytes. */
+    static BundleSource file(Path path, long maxBytes) {
+        return new FileBundleSource(path, maxBytes);
+    }
+}

@@ -1,0 +1,517 @@
+package dev.mcpguard.core.policy.opa;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.styra.opa.wasm.OpaPolicy;
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.ToolDescriptor;
+import dev.mcpguard.api.spi.PolicyEngine;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded policy engine (the default): OPA policies compiled to WebAssembly and evaluated in this process
+ * with opa-java-wasm (Chicory), no sidecar and no network hop per decision.
+ *
+ * <p>The engine evaluates the current bundle's entrypoint (default {@code mcp/authz/decision}) with the input
+ * document of {@link PolicyInputDocument} and reads the result with {@link PolicyResultReader}; every decision
+ * carries the bundle revision, which the audit record stores as {@code policy_revision}.
+ *
+ * <p>Loading: {@link #pollNow()} (or {@link #startPolling(Duration)}) fetches the bundle from its
+ * {@link BundleSource}, reads and verifies it ({@link OpaBundle}), refuses a module that needs a builtin the
+ * engine does not provide (naming it), builds a complete pool of policy instances and evaluates a smoke input,
+ * and only then publishes the new pool atomically. Calls in flight finish on the old pool. A bad new bundle
+ * leaves the last good one in place; the reason is logged (WARN) and kept in {@link #lastLoadError()}.
+ *
+ * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link #POLICY_NOT_LOADED}; an
+ * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws.
+ *
+ * <pre>{@code
+ * OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
+ *         .bundleSource(BundleSource.file(Path.of("/etc/mcp/policy/bundle.tar.gz")))
+ *         .verification(BundleVerification.publicKey(Files.readString(Path.of("/etc/mcp/policy/bundle-pub.pem"))))
+ *         .environment(Map.of("name", "prod"))
+ *         .build();
+ * engine.startPolling(Duration.ofSeconds(30)); // loads now, then checks for a new bundle every 30 s
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #close()} stops polling and releases the policy instances.
+ */
+public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
+
+    /** No bundle has been loaded (yet): the engine denies. */
+    public static final ReasonCode POLICY_NOT_LOADED = ReasonCode.of("policy_not_loaded");
+    /** The default entrypoint: the rule {@code decision} in package {@code mcp.authz}. */
+    public static final String DEFAULT_ENTRYPOINT = "mcp/authz/decision";
+
+    private static final Logger log = LoggerFactory.getLogger(OpaWasmPolicyEngine.class);
+    private static final String NOT_LOADED_MESSAGE = "No policy is loaded yet; the call is denied.";
+    private static final String ERROR_MESSAGE = "The policy could not be evaluated; the call is denied.";
+    private static final String BUSY_MESSAGE = "The policy engine is overloaded; the call is denied.";
+    private static final int WASM_PAGE_BYTES = 64 * 1024;
+
+    /** The outcome of one poll. */
+    public enum LoadOutcome {
+        /** A new bundle was verified and is now serving decisions. */
+        LOADED,
+        /** The source reported no change; the current bundle keeps serving. */
+        UNCHANGED,
+        /** Fetching or loading failed; the last good bundle (if any) keeps serving. See {@link #lastLoadError()}. */
+        REJECTED
+    }
+
+    /** A bundle and its ready pool, published together so a decision never mixes two bundles. */
+    private record Loaded(OpaBundle bundle, WasmPolicyPool pool) {
+    }
+
+    private final BundleSource source;
+    private final BundleVerification verification;
+    private final BundleLimits limits;
+    private final String entrypoint;
+    private final int poolSize;
+    private final Clock clock;
+    private final int maxMemoryPages;
+    private final Duration borrowTimeout;
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final ObjectWriter asciiWriter = mapper.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
+    private final PolicyInputDocument inputDocument;
+    private final PolicyResultReader resultReader = new PolicyResultReader(mapper);
+    private final AtomicReference<Loaded> current = new AtomicReference<>();
+    private final AtomicReference<String> lastLoadError = new AtomicReference<>();
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+    private final Object loadLock = new Object();
+    private ScheduledExecutorService poller;
+    private volatile boolean closed;
+
+    private OpaWasmPolicyEngine(Builder builder) {
+        this.source = builder.source;
+        this.verification = builder.verification;
+        this.limits = builder.limits;
+        this.entrypoint = builder.entrypoint;
+        this.poolSize = builder.poolSize;
+        this.clock = builder.clock;
+        this.maxMemoryPages = builder.maxMemoryPages;
+        this.borrowTimeout = builder.borrowTimeout;
+        this.inputDocument = new PolicyInputDocument(mapper, builder.environment);
+        if (!verification.required()) {
+            log.warn("OPA bundle signature verification is OFF for {}: any bundle from this source will be "
+                    + "trusted. Configure BundleVerification.publicKey(...) in production.", source.describe());
+        }
+    }
+
+    /** Starts a builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public Decision decide(PolicyRequest request) {
+        String decisionId = request.decisionId();
+        Loaded loaded = current.get();
+        if (loaded == null) {
+            return new Decision.Deny(decisionId, POLICY_NOT_LOADED, NOT_LOADED_MESSAGE);
+        }
+        Optional<String> revision = Optional.of(loaded.bundle().revision());
+        try {
+            String input = asciiWriter.writeValueAsString(inputDocument.build(request));
+            while (true) {
+                revision = Optional.of(loaded.bundle().revision());
+                try {
+                    String result = evaluate(loaded.pool(), input);
+                    if (result == null) {
+                        log.warn("No policy instance free within {} for decision {}; denying", borrowTimeout, decisionId);
+                        return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, BUSY_MESSAGE, revision);
+                    }
+                    return resultReader.read(resultValue(result), decisionId, revision);
+                } catch (WasmPolicyPool.RetiredException swapped) {
+                    // A new bundle was published while this call waited: decide on the new one.
+                    Loaded next = current.get();
+                    if (next == null || next == loaded) {
+                        return new Decision.Deny(decisionId, POLICY_NOT_LOADED, NOT_LOADED_MESSAGE);
+                    }
+                    loaded = next;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, revision);
+        } catch (RuntimeException | JsonProcessingException | StackOverflowError e) {
+            log.error("Policy evaluation failed for decision {} (bundle revision {}); denying",
+                    decisionId, revision.orElse("?"), e);
+            return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, revision);
+        }
+    }
+
+    /** Evaluates on one instance of {@code pool}; null when none was free in time. */
+    private String evaluate(WasmPolicyPool pool, String input)
+            throws InterruptedException, WasmPolicyPool.RetiredException {
+        WasmPolicyPool.Instance instance = pool.borrow(borrowTimeout);
+        if (instance == null) {
+            return null;
+        }
+        boolean healthy = false;
+        try {
+            Instant now = clock.instant();
+            // OPA semantics: time.now_ns is the same for the whole evaluation.
+            instance.nowNs = Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
+            String result = instance.policy.evaluate(input);
+            healthy = true;
+            return result;
+        } catch (RuntimeException e) {
+            // Each evaluation resets the module heap, so the instance stays usable after a policy error.
+            healthy = true;
+            throw e;
+        } finally {
+            if (healthy) {
+                pool.release(instance);
+            } else {
+                pool.discard(instance);
+            }
+        }
+    }
+
+    /** The module answers {@code [{"result": value}]}, or {@code []} when the entrypoint is undefined. */
+    private JsonNode resultValue(String result) throws JsonProcessingException {
+        JsonNode results = mapper.readTree(result);
+        if (results == null || !results.isArray()) {
+            throw new IllegalStateException("policy module returned a non-array result set");
+        }
+        if (results.isEmpty()) {
+            return MissingNode.getInstance();
+        }
+        if (results.size() > 1) {
+            throw new IllegalStateException("policy module returned " + results.size() + " results, expected one");
+        }
+        return results.get(0).path("result");
+    }
+
+    /**
+     * Fetches the bundle if it changed and loads it. Never throws: failures are logged, recorded in
+     * {@link #lastLoadError()} and leave the current bundle serving.
+     */
+    public LoadOutcome pollNow() {
+        synchronized (loadLock) {
+            if (closed) {
+                return LoadOutcome.REJECTED;
+            }
+            Optional<byte[]> fetched;
+            try {
+                fetched = source.fetchIfChanged();
+            } catch (BundleException e) {
+                return rejected(e.getMessage(), e);
+            } catch (RuntimeException e) {
+                return rejected("fetching the bundle failed: " + e.getClass().getSimpleName(), e);
+            }
+            if (fetched.isEmpty()) {
+                return LoadOutcome.UNCHANGED;
+            }
+            try {
+                load(OpaBundle.read(fetched.get(), verification, limits));
+                return LoadOutcome.LOADED;
+            } catch (BundleException e) {
+                return rejected(e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Loads an already-read bundle (for bundles obtained some other way). It must satisfy this engine's
+     * verification: an unsigned bundle is refused when verification is required.
+     *
+     * @throws BundleException when the bundle cannot serve decisions; the current bundle keeps serving
+     */
+    public void load(OpaBundle bundle) throws BundleException {
+        Objects.requireNonNull(bundle, "bundle");
+        synchronized (loadLock) {
+            if (closed) {
+                throw new BundleException("the engine is closed");
+            }
+            try {
+                if (verification.required() && !bundle.signed()) {
+                    throw new BundleException("bundle " + bundle.revision()
+                            + " was read without signature verification, which this engine requires");
+                }
+                WasmPolicyPool pool = prepare(bundle);
+                Loaded previous = current.getAndSet(new Loaded(bundle, pool));
+                if (previous != null) {
+                    previous.pool().close();
+                }
+                lastLoadError.set(null);
+                log.info("Loaded OPA bundle revision {} from {} (signed: {}, {} policy instances)",
+                        bundle.revision(), source.describe(), bundle.signed(), poolSize);
+            } catch (BundleException e) {
+                rejected(e.getMessage(), e);
+                throw e;
+            }
+        }
+        for (Consumer<String> listener : listeners) {
+            try {
+                listener.accept(bundle.revision());
+            } catch (RuntimeException e) {
+                log.error("A bundle-change listener failed for revision {}", bundle.revision(), e);
+            }
+        }
+    }
+
+    /** Builds and checks a complete pool for {@code bundle}, or explains why it cannot serve. */
+    private WasmPolicyPool prepare(OpaBundle bundle) throws BundleException {
+        byte[] wasm = bundle.policyWasm();
+        Set<String> missing = WasmBuiltins.missing(wasm, mapper);
+        if (!missing.isEmpty()) {
+            throw new BundleException("bundle " + bundle.revision() + " needs builtin(s) " + missing
+                    + " which the embedded engine does not provide (provided: " + new java.util.TreeSet<>(WasmBuiltins.PROVIDED)
+                    + "); remove them from the policy or use a remote OPA");
+        }
+        String data;
+        try {
+            data = asciiWriter.writeValueAsString(bundle.data());
+        } catch (JsonProcessingException e) {
+            throw new BundleException("bundle data cannot be serialised", e);
+        }
+        WasmPolicyPool pool;
+        try {
+            pool = new WasmPolicyPool(poolSize, () -> newInstance(wasm, data));
+        } catch (IllegalArgumentException e) {
+            throw new BundleException("bundle " + bundle.revision() + " has no entrypoint '" + entrypoint + "'", e);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new BundleException("bundle " + bundle.revision() + " cannot be instantiated: "
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
+        }
+        smokeTest(bundle, pool);
+        return pool;
+    }
+
+    private WasmPolicyPool.Instance newInstance(byte[] wasm, String data) {
+        WasmPolicyPool.Instance[] holder = new WasmPolicyPool.Instance[1];
+        OpaPolicy policy = OpaPolicy.builder()
+                .withPolicy(wasm)
+                .withJsonMapper(mapper)
+                .withMaxMemory(maxMemoryPages)
+                .withDefaultBuiltins(false)
+                .addBuiltins(WasmBuiltins.forInstance(() -> holder[0].nowNs))
+                .build();
+        Map<String, Integer> entrypoints = policy.entrypoints();
+        if (!entrypoints.containsKey(entrypoint)) {
+            throw new IllegalArgumentException("no entrypoint " + entrypoint + " in " + entrypoints.keySet());
+        }
+        policy.entrypoint(entrypoint).data(data);
+        holder[0] = new WasmPolicyPool.Instance(policy);
+        return holder[0];
+    }
+
+    /** Evaluates a synthetic call on every instance, so a module that cannot evaluate never gets published. */
+    private void smokeTest(OpaBundle bundle, WasmPolicyPool pool) throws BundleException {
+        PolicyRequest probe = new PolicyRequest(Operation.LIST, "bundle-smoke-test",
+                CallerIdentity.builder("mcp-guard", "bundle-smoke-test").build(), "mcp-guard",
+                ToolDescriptor.named("bundle_smoke_test"), Map.of(), Optional.empty(), clock.instant());
+        try {
+            String input = asciiWriter.writeValueAsString(inputDocument.build(probe));
+            for (int i = 0; i < poolSize; i++) {
+                String result = evaluate(pool, input);
+                if (result == null) {
+                    throw new BundleException("bundle smoke test found no free instance");
+                }
+                resultValue(result);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BundleException("interrupted while testing bundle " + bundle.revision());
+        } catch (WasmPolicyPool.RetiredException e) {
+            throw new BundleException("bundle pool was retired during its smoke test");
+        } catch (RuntimeException | JsonProcessingException | StackOverflowError e) {
+            throw new BundleException("bundle " + bundle.revision() + " fails to evaluate a test input: "
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
+        }
+    }
+
+    private LoadOutcome rejected(String reason, Exception cause) {
+        lastLoadError.set(reason);
+        Loaded serving = current.get();
+        log.warn("Rejected OPA bundle from {}: {}. Still serving {}", source.describe(), reason,
+                serving == null ? "no bundle (every call is denied)" : "revision " + serving.bundle().revision());
+        log.debug("Bundle rejection detail", cause);
+        return LoadOutcome.REJECTED;
+    }
+
+    /**
+     * Loads now, then polls every {@code interval} on a daemon thread this engine owns. Call once.
+     *
+     * @return the outcome of the first load
+     */
+    public LoadOutcome startPolling(Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("interval must be positive, got " + interval);
+        }
+        synchronized (loadLock) {
+            if (poller != null) {
+                throw new IllegalStateException("polling is already started");
+            }
+            if (closed) {
+                throw new IllegalStateException("the engine is closed");
+            }
+            poller = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "mcp-guard-opa-bundle-poller");
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        LoadOutcome first = pollNow();
+        poller.scheduleWithFixedDelay(() -> {
+            try {
+                pollNow();
+            } catch (RuntimeException e) {
+                log.error("Bundle poll failed unexpectedly", e);
+            }
+        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        return first;
+    }
+
+    /** Adds a listener called with the new revision after each successful load (on the loading thread). */
+    public void onBundleChange(Consumer<String> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** The revision serving decisions, if a bundle is loaded. */
+    public Optional<String> currentRevision() {
+        Loaded loaded = current.get();
+        return loaded == null ? Optional.empty() : Optional.of(loaded.bundle().revision());
+    }
+
+    /** Why the last fetch or load failed; empty after a successful load or before any failure. */
+    public Optional<String> lastLoadError() {
+        return Optional.ofNullable(lastLoadError.get());
+    }
+
+    /** Stops polling and drops the policy instances; afterwards every decision is a deny. */
+    @Override
+    public void close() {
+        synchronized (loadLock) {
+            closed = true;
+            if (poller != null) {
+                poller.shutdownNow();
+            }
+            Loaded previous = current.getAndSet(null);
+            if (previous != null) {
+                previous.pool().close();
+            }
+        }
+    }
+
+    /** Builds an {@link OpaWasmPolicyEngine}; setters reject bad values. Not thread-safe. */
+    public static final class Builder {
+        private BundleSource source;
+        private BundleVerification verification;
+        private BundleLimits limits = BundleLimits.DEFAULTS;
+        private String entrypoint = DEFAULT_ENTRYPOINT;
+        private int poolSize = Runtime.getRuntime().availableProcessors();
+        private Map<String, Object> environment = Map.of();
+        private Clock clock = Clock.systemUTC();
+        private int maxMemoryPages = 256 * (1 << 20) / WASM_PAGE_BYTES;
+        private Duration borrowTimeout = Duration.ofSeconds(1);
+
+        private Builder() {
+        }
+
+        /** Where the bundle comes from. Required. */
+        public Builder bundleSource(BundleSource source) {
+            this.source = Objects.requireNonNull(source, "source");
+            return this;
+        }
+
+        /** How bundles are authenticated. Required: {@link BundleVerification#publicKey} or, knowingly, none(). */
+        public Builder verification(BundleVerification verification) {
+            this.verification = Objects.requireNonNull(verification, "verification");
+            return this;
+        }
+
+        /** Size limits for bundles; default {@link BundleLimits#DEFAULTS}. */
+        public Builder limits(BundleLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** The rule to evaluate, as a path ({@code mcp/authz/decision}, the default). */
+        public Builder entrypoint(String entrypoint) {
+            Objects.requireNonNull(entrypoint, "entrypoint");
+            if (!entrypoint.matches("[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*")) {
+                throw new IllegalArgumentException("entrypoint must be a slash-separated rule path like "
+                        + "mcp/authz/decision, got '" + entrypoint + "'");
+            }
+            this.entrypoint = entrypoint;
+            return this;
+        }
+
+        /** Number of policy instances, i.e. concurrent evaluations; default the number of processors. */
+        public Builder poolSize(int poolSize) {
+            if (poolSize < 1 || poolSize > 1024) {
+                throw new IllegalArgumentException("poolSize must be between 1 and 1024, got " + poolSize);
+            }
+            this.poolSize = poolSize;
+            return this;
+        }
+
+        /** Deployment facts every input carries under {@code environment}; default empty. */
+        public Builder environment(Map<String, Object> environment) {
+            this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+            return this;
+        }
+
+        /** The clock behind the {@code time.now_ns} builtin; default the UTC system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Most memory one policy instance may use, in MiB; default 256. */
+        public Builder maxWasmMemoryMiB(int mebibytes) {
+            if (mebibytes < 1 || mebibytes > 4096) {
+                throw new IllegalArgumentException("maxWasmMemoryMiB must be between 1 and 4096, got " + mebibytes);
+            }
+            this.maxMemoryPages = (int) ((long) mebibytes * (1 << 20) / WASM_PAGE_BYTES);
+            return this;
+        }
+
+        /** How long a call waits for a free policy instance before it is denied; default 1 second. */
+        public Builder borrowTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("borrowTimeout must be positive, got " + timeout);
+            }
+            this.borrowTimeout = timeout;
+            return this;
+        }
+
+        /** Builds the engine; it denies every call until its first successful {@link #pollNow()}. */
+        public OpaWasmPolicyEngine build() {
+            if (source == null) {
+                throw new IllegalStateException("bundleSource is required");
+            }
+            if (verification == null) {
+                throw new IllegalStateException("verification is required: BundleVerification.publicKey(pem) "
+                        + "for signed bundles, or BundleVerification.none() to knowingly accept unsigned ones");
+            }
+            return new OpaWasmPolicyEngine(this);
+        }
+    }
+}

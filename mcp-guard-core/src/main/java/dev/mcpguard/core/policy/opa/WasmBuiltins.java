@@ -1,0 +1,85 @@
+package dev.mcpguard.core.policy.opa;
+
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.styra.opa.wasm.OpaBuiltin;
+import com.styra.opa.wasm.OpaWasm;
+import com.styra.opa.wasm.builtins.Provided;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * The host functions ("builtins") a compiled policy may call. OPA compiles most builtins into the wasm module;
+ * the rest must be supplied by the host. We supply opa-java-wasm's defaults ({@code sprintf},
+ * {@code json.is_valid}, {@code yaml.*}) and {@code time.now_ns} from the engine's clock. A module that needs
+ * anything else (for example {@code http.send}) is refused at load time, naming the builtin, instead of failing
+ * at decision time. Thread-safe (stateless).
+ */
+final class WasmBuiltins {
+
+    static final String TIME_NOW_NS = "time.now_ns";
+
+    /** Every builtin name the engine provides. */
+    static final Set<String> PROVIDED = providedNames();
+
+    private WasmBuiltins() {
+    }
+
+    /** Builtins for one policy instance; {@code nowNs} is read once per evaluation by that instance. */
+    static OpaBuiltin.Builtin[] forInstance(LongSupplier nowNs) {
+        OpaBuiltin.Builtin[] defaults = Provided.all();
+        OpaBuiltin.Builtin[] all = Arrays.copyOf(defaults, defaults.length + 1);
+        all[defaults.length] = OpaBuiltin.from(TIME_NOW_NS,
+                (OpaWasm wasm) -> (JsonNode) wasm.jsonMapper().getNodeFactory().numberNode(nowNs.getAsLong()));
+        return all;
+    }
+
+    /**
+     * The builtins {@code wasm} needs from the host and we do not provide, sorted; empty when it can run.
+     *
+     * @throws BundleException when the module cannot be instantiated at all
+     */
+    static Set<String> missing(byte[] wasm, ObjectMapper mapper) throws BundleException {
+        Set<String> required = required(wasm, mapper);
+        return required.stream().filter(name -> !PROVIDED.contains(name))
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** Reads the module's {@code builtins} export: a JSON object of builtin name to id. */
+    static Set<String> required(byte[] wasm, ObjectMapper mapper) throws BundleException {
+        try {
+            OpaWasm module = OpaWasm.builder()
+                    .withInputStream(new ByteArrayInputStream(wasm))
+                    .withJsonMapper(mapper)
+                    .withMemory(new ByteArrayMemory(new MemoryLimits(10, MemoryLimits.MAX_PAGES)))
+                    .withDefaultBuiltins(false)
+                    .disableCompiler()
+                    .build();
+            int address = module.exports().builtins();
+            int json = module.exports().opaJsonDump(address);
+            JsonNode names = mapper.readTree(module.memory().readCString(json));
+            Set<String> required = new TreeSet<>();
+            for (Iterator<String> it = names.fieldNames(); it.hasNext(); ) {
+                required.add(it.next());
+            }
+            return required;
+        } catch (IOException | RuntimeException e) {
+            throw new BundleException("policy.wasm is not a valid OPA wasm module: " + e.getClass().getSimpleName(), e);
+        }
+    }
+
+    private static Set<String> providedNames() {
+        Set<String> names = Arrays.stream(Provided.all()).map(OpaBuiltin.Builtin::name)
+                .collect(Collectors.toCollection(TreeSet::new));
+        names.add(TIME_NOW_NS);
+        return Set.copyOf(names);
+    }
+}

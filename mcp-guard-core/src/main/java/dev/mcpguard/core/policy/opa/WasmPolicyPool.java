@@ -1,0 +1,108 @@
+package dev.mcpguard.core.policy.opa;
+
+import com.styra.opa.wasm.OpaPolicy;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A fixed set of {@link OpaPolicy} instances of ONE bundle ({@code OpaPolicy} is not thread-safe: one thread per
+ * instance at a time). All instances are built up front, on the loading thread, so no request ever pays for
+ * compiling a module; a borrow waits at most the given timeout.
+ *
+ * <p>Why not opa-java-wasm's {@code OpaPolicyPool}: it builds instances lazily on the calling thread (a module
+ * compile of 100+ ms on the request path), has no borrow timeout, and throws once closed, which a call that
+ * raced a bundle swap would see as an error. Here a closed pool tells the caller to retry on the current one.
+ *
+ * <p>Thread-safe.
+ */
+final class WasmPolicyPool {
+
+    private static final Logger log = LoggerFactory.getLogger(WasmPolicyPool.class);
+
+    /** One instance and the clock reading its {@code time.now_ns} builtin returns during an evaluation. */
+    static final class Instance {
+        final OpaPolicy policy;
+        volatile long nowNs;
+
+        Instance(OpaPolicy policy) {
+            this.policy = policy;
+        }
+    }
+
+    /** Thrown to a borrower of a pool that was retired by a bundle swap; retry on the current pool. */
+    static final class RetiredException extends Exception {
+        RetiredException() {
+            super("pool retired", null, false, false);
+        }
+    }
+
+    private final BlockingQueue<Instance> idle;
+    private final Supplier<Instance> factory;
+    private volatile boolean closed;
+
+    /** Builds {@code size} instances now; any failure propagates and nothing is kept. */
+    WasmPolicyPool(int size, Supplier<Instance> factory) {
+        this.idle = new ArrayBlockingQueue<>(size);
+        this.factory = factory;
+        for (int i = 0; i < size; i++) {
+            idle.add(factory.get());
+        }
+    }
+
+    /**
+     * Borrows an instance, waiting at most {@code timeout}.
+     *
+     * @return the instance, or null on timeout
+     * @throws RetiredException when this pool was closed (before or while waiting)
+     */
+    Instance borrow(Duration timeout) throws InterruptedException, RetiredException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (closed) {
+                throw new RetiredException();
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            // Wait in short slices so a borrower blocked on a pool that gets retired moves on promptly.
+            Instance instance = idle.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(20)), TimeUnit.NANOSECONDS);
+            if (instance != null) {
+                return instance;
+            }
+        }
+    }
+
+    /** Returns a healthy instance; after close it is dropped. */
+    void release(Instance instance) {
+        if (!closed) {
+            idle.offer(instance);
+        }
+    }
+
+    /**
+     * Replaces an instance whose state can no longer be trusted (it failed with an Error inside the module).
+     * The replacement is built on the calling thread, whose call has already failed.
+     */
+    void discard(Instance broken) {
+        if (closed) {
+            return;
+        }
+        try {
+            idle.offer(factory.get());
+        } catch (RuntimeException e) {
+            log.error("Could not rebuild a policy instance; the pool has one instance fewer", e);
+        }
+    }
+
+    /** Retires the pool: borrowers move to the new pool, in-flight evaluations finish, instances are dropped. */
+    void close() {
+        closed = true;
+        idle.clear();
+    }
+}

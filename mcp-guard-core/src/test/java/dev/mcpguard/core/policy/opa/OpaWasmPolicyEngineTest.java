@@ -1,0 +1,287 @@
+package dev.mcpguard.core.policy.opa;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.ToolDescriptor;
+import dev.mcpguard.api.spi.PolicyEngine.Operation;
+import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import dev.mcpguard.core.testing.Callers;
+import dev.mcpguard.core.testing.MutableClock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The embedded engine evaluating real wasm bundles built (and signed) by the real {@code opa}. */
+class OpaWasmPolicyEngineTest {
+
+    @TempDir
+    static Path buildDir;
+    static TestBundles bundles;
+    static TestBundles.SigningKey key;
+    static byte[] authz;
+    static byte[] even;
+    static byte[] odd;
+
+    @TempDir
+    Path serveDir;
+    Path bundleFile;
+    OpaWasmPolicyEngine engine;
+    final MutableClock clock = MutableClock.startingAt("2029-12-31T23:59:00Z");
+
+    @BeforeAll
+    static void buildBundles() {
+        bundles = new TestBundles(buildDir);
+        key = bundles.rsaKey("engine");
+        authz = bundles.build("authz", "authz-1", key);
+        even = bundles.build("parity-even", "even", key);
+        odd = bundles.build("parity-odd", "odd", key);
+    }
+
+    @AfterEach
+    void closeEngine() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    private OpaWasmPolicyEngine engineServing(byte[] bundle) throws Exception {
+        return engineServing(bundle, OpaWasmPolicyEngine.builder());
+    }
+
+    private OpaWasmPolicyEngine engineServing(byte[] bundle, OpaWasmPolicyEngine.Builder builder) throws Exception {
+        bundleFile = serveDir.resolve("bundle.tar.gz");
+        Files.write(bundleFile, bundle);
+        engine = builder.bundleSource(BundleSource.file(bundleFile))
+                .verification(BundleVerification.publicKey(key.publicPem()))
+                .poolSize(2)
+                .clock(clock)
+                .environment(Map.of("name", "test"))
+                .build();
+        return engine;
+    }
+
+    private void publish(byte[] bundle) throws Exception {
+        Files.write(bundleFile, bundle);
+    }
+
+    private static PolicyRequest request(String tool, Map<String, Object> arguments, String... roles) {
+        return new PolicyRequest(Operation.CALL, "d-" + ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE),
+                Callers.user("alice", "acme", roles), "orders", ToolDescriptor.named(tool), arguments, Optional.empty(),
+                Instant.parse("2026-01-01T00:00:00Z"));
+    }
+
+    @Test
+    void deniesEveryCallWithPolicyNotLoadedBeforeABundleHasLoaded() throws Exception {
+        engineServing(authz);
+
+        Decision decision = engine.decide(request("refund_order", Map.of("amount", 5)));
+
+        assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class,
+                d -> assertThat(d.reason()).isEqualTo(OpaWasmPolicyEngine.POLICY_NOT_LOADED));
+        assertThat(engine.currentRevision()).isEmpty();
+    }
+
+    @Test
+    void decidesAllowDenyObjectResultsAndUndefinedWithTheBundleRevision() throws Exception {
+        engineServing(authz);
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
+
+        assertThat(engine.decide(request("lookup_order", Map.of(), "support"))).isInstanceOfSatisfying(Decision.Allow.class, a -> {
+            assertThat(a.obligations()).containsEntry("credential", "crm-read");
+            assertThat(a.policyRevision()).contains("authz-1");
+        });
+        assertThat(engine.decide(request("refund_order", Map.of("amount", 50)))).isInstanceOf(Decision.Allow.class);
+        assertThat(engine.decide(request("refund_order", Map.of("amount", 500)))).isInstanceOfSatisfying(Decision.Deny.class, d -> {
+            assertThat(d.reason().value()).isEqualTo("refund_limit_exceeded");
+            assertThat(d.message()).isEqualTo("Refunds above 100 need an approver.");
+            assertThat(d.policyRevision()).contains("authz-1");
+        });
+        assertThat(engine.decide(request("delete_everything", Map.of()))).isInstanceOfSatisfying(Decision.Deny.class,
+                d -> assertThat(d.reason().value()).isEqualTo("policy_denied"));
+        assertThat(engine.decide(request("lookup_order", Map.of(), "intern"))).isInstanceOfSatisfying(Decision.Deny.class,
+                d -> assertThat(d.reason().value()).isEqualTo("policy_undefined"));
+        assertThat(engine.currentRevision()).contains("authz-1");
+    }
+
+    @Test
+    void handlesNonAsciiInputRegardlessOfThePlatformCharset() throws Exception {
+        engineServing(authz).pollNow();
+
+        Decision decision = engine.decide(request("refund_order", Map.of("amount", 50, "note", "Rückerstattung 😀 «ok»")));
+
+        assertThat(decision).isInstanceOf(Decision.Allow.class);
+    }
+
+    @Test
+    void timeNowNsComesFromTheInjectedClock() throws Exception {
+        engineServing(bundles.build("deadline", "deadline-1", key)).pollNow();
+
+        Decision before = engine.decide(request("any", Map.of()));
+        clock.advance(Duration.ofMinutes(2)); // past 2030-01-01T00:00:00Z, the deadline in data.json
+        Decision after = engine.decide(request("any", Map.of()));
+
+        assertThat(before.allowed()).isTrue();
+        assertThat(after).isInstanceOfSatisfying(Decision.Deny.class, d -> assertThat(d.reason().value()).isEqualTo("policy_denied"));
+    }
+
+    @Test
+    void refusesAtLoadTimeABundleThatNeedsABuiltinWeDoNotProvideAndNamesIt() throws Exception {
+        engineServing(bundles.build("http-send", "http-1", key));
+
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
+
+        assertThat(engine.lastLoadError()).hasValueSatisfying(error -> assertThat(error).contains("http.send"));
+        assertThat(engine.decide(request("any", Map.of()))).isInstanceOfSatisfying(Decision.Deny.class,
+                d -> assertThat(d.reason()).isEqualTo(OpaWasmPolicyEngine.POLICY_NOT_LOADED));
+    }
+
+    @Test
+    void refusesABundleWithoutTheConfiguredEntrypoint() throws Exception {
+        engineServing(authz, OpaWasmPolicyEngine.builder().entrypoint("mcp/authz/other"));
+
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
+        assertThat(engine.lastLoadError()).hasValueSatisfying(error -> assertThat(error).contains("mcp/authz/other"));
+    }
+
+    @Test
+    void keepsTheLastGoodBundleWhenANewOneIsBadAndReportsWhy() throws Exception {
+        engineServing(even).pollNow();
+        List<String> changes = new ArrayList<>();
+        engine.onBundleChange(changes::add);
+
+        publish(TestBundles.repack(odd, files -> {
+            files.put("/data.json", "{\"smuggled\": true}".getBytes(UTF_8));
+            return files;
+        }));
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
+
+        assertThat(engine.currentRevision()).contains("even");
+        assertThat(engine.lastLoadError()).hasValueSatisfying(error -> assertThat(error).contains("digest mismatch"));
+        assertThat(engine.decide(request("t", Map.of("x", 2))).allowed()).isTrue();
+        assertThat(changes).isEmpty();
+
+        publish("corrupt".getBytes(UTF_8));
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
+        assertThat(engine.currentRevision()).contains("even");
+
+        publish(odd);
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
+        assertThat(changes).containsExactly("odd");
+        assertThat(engine.lastLoadError()).isEmpty();
+    }
+
+    @Test
+    void reportsAnUnchangedBundleWithoutReloading() throws Exception {
+        engineServing(even);
+
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.UNCHANGED);
+    }
+
+    @Test
+    void refusesToLoadAnUnsignedBundleHandedOverDirectly() throws Exception {
+        engineServing(even);
+        OpaBundle unverified = OpaBundle.read(even, BundleVerification.none());
+
+        assertThatThrownBy(() -> engine.load(unverified)).isInstanceOf(BundleException.class)
+                .hasMessageContaining("signature verification");
+    }
+
+    @Test
+    void deniesAfterClose() throws Exception {
+        engineServing(even).pollNow();
+
+        engine.close();
+
+        assertThat(engine.decide(request("t", Map.of("x", 2)))).isInstanceOfSatisfying(Decision.Deny.class,
+                d -> assertThat(d.reason()).isEqualTo(OpaWasmPolicyEngine.POLICY_NOT_LOADED));
+    }
+
+    @Test
+    void requiresAnExplicitVerificationChoice() {
+        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().bundleSource(BundleSource.file(Path.of("b.tar.gz")));
+
+        assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("BundleVerification.none()");
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().poolSize(0)).hasMessageContaining("got 0");
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().entrypoint("data.mcp.authz")).hasMessageContaining("data.mcp.authz");
+    }
+
+    @Test
+    void hotSwapUnderConcurrentCallsNeverMixesPoliciesOrErrors() throws Exception {
+        engineServing(even, OpaWasmPolicyEngine.builder().borrowTimeout(Duration.ofSeconds(60))).pollNow();
+        AtomicBoolean running = new AtomicBoolean(true);
+        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+        AtomicLong evenDecisions = new AtomicLong();
+        AtomicLong oddDecisions = new AtomicLong();
+        List<Thread> callers = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            Thread caller = new Thread(() -> {
+                while (running.get()) {
+                    int x = ThreadLocalRandom.current().nextInt(0, 1_000_000);
+                    Decision decision = engine.decide(request("t", Map.of("x", x)));
+                    String revision = decision.policyRevision().orElse("none");
+                    boolean expected = switch (revision) {
+                        case "even" -> x % 2 == 0;
+                        case "odd" -> x % 2 == 1;
+                        default -> !violations.add("decision without a known revision: " + decision);
+                    };
+                    if (decision.allowed() != expected) {
+                        violations.add("x=" + x + " revision=" + revision + " decision=" + decision);
+                    }
+                    if (decision instanceof Decision.Deny deny && !deny.reason().value().equals("policy_denied")) {
+                        violations.add("unexpected denial " + deny);
+                    }
+                    (revision.equals("even") ? evenDecisions : oddDecisions).incrementAndGet();
+                }
+            });
+            caller.start();
+            callers.add(caller);
+        }
+        try {
+            for (int swap = 0; swap < 10; swap++) {
+                publish(swap % 2 == 0 ? odd : even);
+                assertThat(engine.pollNow()).as("swap %d: %s", swap, engine.lastLoadError()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
+                long seen = evenDecisions.get() + oddDecisions.get();
+                awaitCondition(() -> evenDecisions.get() + oddDecisions.get() > seen + 100);
+            }
+        } finally {
+            running.set(false);
+            for (Thread caller : callers) {
+                caller.join(Duration.ofSeconds(30).toMillis());
+            }
+        }
+
+        assertThat(violations).isEmpty();
+        assertThat(evenDecisions.get()).isPositive();
+        assertThat(oddDecisions.get()).isPositive();
+        assertThat(engine.currentRevision()).contains("even");
+    }
+
+    private static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within 30 s");
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+}

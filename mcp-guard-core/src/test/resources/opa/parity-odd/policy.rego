@@ -1,0 +1,7 @@
+package mcp.authz
+
+import rego.v1
+
+default decision := false
+
+decision if input.arguments.x % 2 == 1
