@@ -33,7 +33,11 @@ public final class RedisServer implements AutoCloseable {
 
     /** Starts a server on a free port and waits until it answers PING. */
     public static RedisServer start() throws IOException {
-        int port = freePort();
+        return startOnPort(freePort());
+    }
+
+    /** Starts a server on {@code port} (to bring a killed server back where clients expect it). */
+    public static RedisServer startOnPort(int port) throws IOException {
         Path log = Files.createTempFile("redis-test-", ".log");
         Process process = new ProcessBuilder(binary(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--protected-mode", "yes")
