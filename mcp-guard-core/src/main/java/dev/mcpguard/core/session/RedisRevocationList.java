@@ -61,19 +61,21 @@ public final class RedisRevocationList implements RevocationList, AutoCloseable 
         this.hashKey = b.keyPrefix + "revocations";
         this.channel = b.keyPrefix + "revocations";
         RedisURI uri = RedisURI.create(b.uri);
-        uri.setTimeout(b.commandTimeout);
+        // The handshake gets the (longer) connect timeout; commands get the command timeout below.
+        uri.setTimeout(b.connectTimeout);
         this.client = RedisClient.create(uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(b.commandTimeout))
-                .socketOptions(SocketOptions.builder().connectTimeout(b.commandTimeout).build())
+                .socketOptions(SocketOptions.builder().connectTimeout(b.connectTimeout).build())
                 .build());
         // Connecting at startup is required: a replica that cannot learn revocations must not start serving.
         StatefulRedisConnection<String, String> commands = null;
         StatefulRedisPubSubConnection<String, String> pubSub = null;
         try {
             commands = client.connect();
+            commands.setTimeout(b.commandTimeout);
             pubSub = client.connectPubSub();
             pubSub.addListener(new RedisPubSubAdapter<>() {
                 @Override
@@ -199,6 +201,7 @@ public final class RedisRevocationList implements RevocationList, AutoCloseable 
     public static final class Builder {
         private final String uri;
         private Duration commandTimeout = Duration.ofMillis(500);
+        private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration resyncInterval = Duration.ofSeconds(5);
         private Clock clock = Clock.systemUTC();
         private String keyPrefix = "mcp-guard:";
@@ -215,6 +218,12 @@ public final class RedisRevocationList implements RevocationList, AutoCloseable 
         /** The most a Redis command may take; default 500ms, between 1ms and 30s. */
         public Builder commandTimeout(Duration commandTimeout) {
             this.commandTimeout = within("commandTimeout", commandTimeout, Duration.ofMillis(1), Duration.ofSeconds(30));
+            return this;
+        }
+
+        /** The most connecting at startup may take; default 5s, between 1ms and 60s. */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = within("connectTimeout", connectTimeout, Duration.ofMillis(1), Duration.ofSeconds(60));
             return this;
         }
 
