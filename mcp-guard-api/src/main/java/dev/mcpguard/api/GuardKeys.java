@@ -10,6 +10,13 @@ public final class GuardKeys {
     public static final AttributeKey<Decision.Allow> POLICY_DECISION =
             AttributeKey.of("mcp-guard.policy-decision", Decision.Allow.class);
 
+    /**
+     * How long a denied caller should wait before retrying, attached by the throttle step to the call it denies;
+     * the client receives it as {@code structuredContent.retry_after_seconds}.
+     */
+    public static final AttributeKey<java.time.Duration> RETRY_AFTER =
+            AttributeKey.of("mcp-guard.retry-after", java.time.Duration.class);
+
     private GuardKeys() {
     }
 }

@@ -36,6 +36,10 @@ public record ReasonCode(String value) {
     public static final ReasonCode POLICY_ERROR = new ReasonCode("policy_error");
     /** A rate limit was exceeded. */
     public static final ReasonCode RATE_LIMITED = new ReasonCode("rate_limited");
+    /** The rate limiter's shared store (Redis) is unreachable and the throttle is configured to fail closed. */
+    public static final ReasonCode THROTTLE_UNAVAILABLE = new ReasonCode("throttle_unavailable");
+    /** The caller's subject, tenant or token (JWT {@code jti}) has been revoked. */
+    public static final ReasonCode REVOKED = new ReasonCode("revoked");
     /** A guard in the chain failed or broke its contract; the call is denied. */
     public static final ReasonCode GUARD_ERROR = new ReasonCode("guard_error");
     /** The audit record could not be written; the result is withheld. */

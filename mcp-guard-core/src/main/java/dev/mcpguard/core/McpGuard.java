@@ -2,6 +2,7 @@ package dev.mcpguard.core;
 
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.GuardKeys;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.ToolGuard;
@@ -9,6 +10,7 @@ import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.api.spi.SessionRegistry;
+import dev.mcpguard.api.spi.Throttle;
 import dev.mcpguard.core.audit.ArgumentSummarizer;
 import dev.mcpguard.core.audit.AuditGuard;
 import dev.mcpguard.core.audit.Slf4jAuditSink;
@@ -20,6 +22,7 @@ import dev.mcpguard.core.policy.PolicyGuard;
 import dev.mcpguard.core.policy.ToolVisibility;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
 import dev.mcpguard.core.session.SessionBindingGuard;
+import dev.mcpguard.core.throttle.ThrottleGuard;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
 import io.modelcontextprotocol.server.McpAsyncServer;
@@ -57,11 +60,13 @@ import reactor.core.publisher.Mono;
  *   <li>{@code identity}: a verified caller with an unexpired credential is required;</li>
  *   <li>{@code session}: the MCP session, if any, is live and bound to this caller;</li>
  *   <li>{@code policy}: the policy engine allows this caller to call this tool with these arguments;</li>
+ *   <li>{@code throttle}: the caller, tenant and tool are within their rate and concurrency limits;</li>
  *   <li>then the guards added with {@link Builder#addGuard}, in the order added;</li>
  *   <li>then the team's own tool handler.</li>
  * </ol>
  * A denied call never runs the handler: the client receives a {@link CallToolResult} with {@code isError=true},
- * a short message and {@code structuredContent} holding {@code error}, {@code reason} and {@code decision_id}.
+ * a short message and {@code structuredContent} holding {@code error}, {@code reason} and {@code decision_id}
+ * (plus {@code retry_after_seconds} when the denial says when to retry).
  * An exception in the handler is logged with the call id, audited, and returned as a generic error result.
  *
  * <pre>{@code
@@ -108,6 +113,7 @@ public final class McpGuard {
         steps.add(new GuardChain.Step("identity", new CallerRequiredGuard(clock)));
         steps.add(new GuardChain.Step("session", new SessionBindingGuard(sessionRegistry)));
         steps.add(new GuardChain.Step("policy", new PolicyGuard(engine, clock)));
+        steps.add(new GuardChain.Step("throttle", new ThrottleGuard(builder.throttle, clock)));
         steps.addAll(builder.extraSteps);
         this.chain = new GuardChain(steps, clock);
         this.visibility = new ToolVisibility(engine, serverName, clock);
@@ -313,6 +319,8 @@ public final class McpGuard {
             structured.put("reason", deny.reason().value());
             structured.put("decision_id", deny.decisionId());
             structured.put("message", deny.message());
+            denied.call().attribute(GuardKeys.RETRY_AFTER).ifPresent(retryAfter ->
+                    structured.put("retry_after_seconds", Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
             return CallToolResult.builder()
                     .isError(true)
                     .addTextContent("Denied: " + deny.message() + " (reason: " + deny.reason().value()
@@ -381,6 +389,7 @@ public final class McpGuard {
         private AuditSink auditSink;
         private ArgumentSummarizer argumentSummarizer;
         private SessionRegistry sessionRegistry;
+        private Throttle throttle = call -> new Throttle.ThrottleResult.Acquired(Throttle.Permit.NONE);
         private Clock clock = Clock.systemUTC();
         private final List<GuardChain.Step> extraSteps = new ArrayList<>();
 
@@ -421,6 +430,15 @@ public final class McpGuard {
             return this;
         }
 
+        /**
+         * Rate and concurrency limits, checked right after policy (for example a
+         * {@code dev.mcpguard.core.throttle.TokenBucketThrottle}); default: no limits.
+         */
+        public Builder throttle(Throttle throttle) {
+            this.throttle = Objects.requireNonNull(throttle, "throttle");
+            return this;
+        }
+
         /** The clock for timestamps, ids and expiry checks; default UTC system clock. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
@@ -434,7 +452,7 @@ public final class McpGuard {
         public Builder addGuard(String name, ToolGuard guard) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(guard, "guard");
-            if (List.of("audit", "identity", "session", "policy").contains(name)
+            if (List.of("audit", "identity", "session", "policy", "throttle").contains(name)
                     || extraSteps.stream().anyMatch(s -> s.name().equals(name))) {
                 throw new IllegalArgumentException("a guard named '" + name + "' is already in the chain");
             }

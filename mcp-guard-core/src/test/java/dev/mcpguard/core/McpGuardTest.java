@@ -79,12 +79,12 @@ class McpGuardTest {
     }
 
     @Test
-    void chainRunsAuditThenIdentityThenSessionThenPolicyThenCustomGuards() {
+    void chainRunsAuditThenIdentityThenSessionThenPolicyThenThrottleThenCustomGuards() {
         McpGuard guard = McpGuard.builder().serverName("orders").auditSink(sink).sessionRegistry(sessions)
                 .addGuard("business-hours", chain -> chain.proceed(chain.call()))
                 .build();
 
-        assertThat(guard.chainOrder()).containsExactly("audit", "identity", "session", "policy", "business-hours");
+        assertThat(guard.chainOrder()).containsExactly("audit", "identity", "session", "policy", "throttle", "business-hours");
     }
 
     @Test

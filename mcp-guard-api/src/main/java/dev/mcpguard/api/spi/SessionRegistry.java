@@ -21,6 +21,15 @@ public interface SessionRegistry {
     /** Forgets {@code sessionId} (client DELETE, server close, revocation). Unknown ids are ignored. */
     void end(String sessionId);
 
+    /**
+     * Whether {@code caller} has been revoked regardless of any session: its subject, its tenant or its token id
+     * (JWT {@code jti}). The transport and the chain ask on every request, also on stateless transports.
+     * The default revokes no one, for registries without revocation.
+     */
+    default boolean isRevoked(CallerIdentity caller) {
+        return false;
+    }
+
     /** The answer of {@link #check}. */
     sealed interface SessionCheck permits SessionCheck.Valid, SessionCheck.Unknown, SessionCheck.PrincipalMismatch {
 

@@ -53,6 +53,8 @@ import org.slf4j.LoggerFactory;
  *           {@code WWW-Authenticate: Bearer resource_metadata="..."}; a rejected one is 401 with
  *           {@code error="invalid_token"} and the resolver's short description; two credentials at once are 400
  *           {@code invalid_request}.</li>
+ *       <li>Revocation: a caller whose subject, tenant or token id ({@code jti}) is revoked in the session
+ *           registry is 401 {@code invalid_token} ("credential revoked").</li>
  *       <li>Scopes: a caller lacking a required scope is 403 {@code insufficient_scope} with {@code scope="..."}.</li>
  *       <li>Session: a request carrying {@value #SESSION_HEADER} must be on a session bound to the same principal:
  *           unknown is 404 (the client re-initializes), another principal's is 403
@@ -178,6 +180,12 @@ public final class McpGuardHttpFilter implements Filter {
         if (caller == null) {
             return;
         }
+        if (isRevoked(caller)) {
+            log.info("Refused revoked caller: reason={} subject={} remote={}", ReasonCode.REVOKED, caller.subject(),
+                    request.getRemoteAddr());
+            challenge(response, HttpServletResponse.SC_UNAUTHORIZED, "invalid_token", "credential revoked");
+            return;
+        }
 
         if (!caller.scopes().containsAll(requiredScopes)) {
             log.debug("Refused caller lacking required scopes: reason={} subject={} remote={}",
@@ -254,6 +262,17 @@ public final class McpGuardHttpFilter implements Filter {
                 ReasonCode.INVALID_TOKEN, sanitize(description), request.getRemoteAddr());
         challenge(response, HttpServletResponse.SC_UNAUTHORIZED, "invalid_token", description);
         return null;
+    }
+
+    /** Revoked subject, tenant or token id; a registry that fails is treated as revoking (fail closed). */
+    private boolean isRevoked(CallerIdentity caller) {
+        try {
+            return sessionRegistry.isRevoked(caller);
+        } catch (RuntimeException e) {
+            log.warn("Session registry {} threw {} checking revocation; refusing the request",
+                    sessionRegistry.getClass().getName(), e.getClass().getName());
+            return true;
+        }
     }
 
     private boolean sessionIsUsable(String sessionId, CallerIdentity caller, HttpServletRequest request,

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The HTTP filter already refuses a foreign session with a 403 before the SDK sees the request; this step
  * enforces the same rule inside the chain, so it also holds for transports without that filter and for sessions
- * ended or revoked while a stream is open. Thread-safe.
+ * ended or revoked while a stream is open. A caller whose subject, tenant or token id is revoked
+ * ({@link SessionRegistry#isRevoked}) is denied with {@link ReasonCode#REVOKED}, with or without a session.
+ * Thread-safe.
  */
 public final class SessionBindingGuard implements ToolGuard {
 
@@ -32,6 +34,11 @@ public final class SessionBindingGuard implements ToolGuard {
     @Override
     public CompletionStage<ToolOutcome> intercept(Chain chain) {
         ToolCall call = chain.call();
+        if (call.caller().isPresent() && registry.isRevoked(call.caller().get())) {
+            log.info("Call {} by subject {} denied: subject, tenant or token revoked", call.callId(),
+                    call.caller().get().subject());
+            return chain.deny(ReasonCode.REVOKED, "The caller's access has been revoked.");
+        }
         if (call.sessionId().isEmpty()) {
             return chain.proceed(call);
         }

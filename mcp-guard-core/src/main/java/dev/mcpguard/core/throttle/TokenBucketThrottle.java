@@ -1,0 +1,327 @@
+package dev.mcpguard.core.throttle;
+
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.GuardKeys;
+import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.ToolCall;
+import dev.mcpguard.api.spi.Throttle;
+import io.github.bucket4j.ConsumptionProbe;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The standard {@link Throttle}: token-bucket rate limits ({@link RateLimit}) and in-flight limits
+ * ({@link ConcurrencyLimit}), each keyed by any of caller, tenant, tool and server.
+ *
+ * <p>How a call is checked, in order:
+ * <ol>
+ *   <li>The limits in force are the static ones, except that a {@code rate_limit} obligation on the policy's allow
+ *       decision ({@link GuardKeys#POLICY_DECISION}) replaces the static limit keyed by the same dimensions (or is
+ *       added when there is none). A malformed obligation fails closed: the call is rejected with
+ *       {@link ReasonCode#POLICY_ERROR}, because a policy that meant to tighten a limit must not be silently
+ *       ignored. See {@code docs/throttling-and-sessions.md} for the obligation shape.</li>
+ *   <li>A slot of every concurrency limit is taken; none free is {@link ReasonCode#RATE_LIMITED} with a one-second
+ *       retry-after.</li>
+ *   <li>A token is taken from the bucket of every rate limit; an empty one is {@link ReasonCode#RATE_LIMITED} with
+ *       the time until its next token. Tokens already taken from other buckets for this call are given back, so a
+ *       rejected call costs nothing.</li>
+ * </ol>
+ * The returned permit gives the concurrency slots back when closed, exactly once.
+ *
+ * <p>Buckets live in a bounded Caffeine cache in this process, or, with
+ * {@link Builder#sharedStore(RedisRateLimitStore, StoreFailureMode)}, in Redis shared by every replica (concurrency
+ * stays per process). While Redis is unreachable the {@link StoreFailureMode} decides: deny with
+ * {@link ReasonCode#THROTTLE_UNAVAILABLE}, or apply the same limits locally. Time comes from the injected clock.
+ *
+ * <p>Thread-safe; never throws from {@link #tryAcquire} for a well-formed call; never blocks longer than the shared
+ * store's command timeout.
+ * <pre>{@code
+ * Throttle throttle = TokenBucketThrottle.builder()
+ *         .limit(RateLimit.perCaller().perTool().capacity(30).refillPerMinute(30).build())
+ *         .limit(RateLimit.perTenant().capacity(1_000).refillPerMinute(1_000).build())
+ *         .concurrencyLimit(ConcurrencyLimit.perCaller().maxInFlight(5))
+ *         .build();
+ * }</pre>
+ */
+public final class TokenBucketThrottle implements Throttle {
+
+    /** The most local buckets kept when none is configured. */
+    public static final long DEFAULT_MAXIMUM_BUCKETS = 100_000;
+
+    private static final Logger log = LoggerFactory.getLogger(TokenBucketThrottle.class);
+    private static final Duration CONCURRENCY_RETRY_AFTER = Duration.ofSeconds(1);
+
+    private final List<RateLimit> limits;
+    private final List<ConcurrencyLimit> concurrencyLimits;
+    private final LocalBucketStore local;
+    private final RedisRateLimitStore shared;
+    private final StoreFailureMode failureMode;
+    private final Duration unavailableRetryAfter;
+    private final ConcurrencySlots slots = new ConcurrencySlots();
+    private final AtomicInteger permitsOut = new AtomicInteger();
+
+    private TokenBucketThrottle(Builder b) {
+        this.limits = List.copyOf(b.limits);
+        this.concurrencyLimits = List.copyOf(b.concurrencyLimits);
+        this.local = new LocalBucketStore(b.maximumBuckets, b.clock);
+        this.shared = b.shared;
+        this.failureMode = b.failureMode;
+        this.unavailableRetryAfter = b.unavailableRetryAfter;
+    }
+
+    /** Starts a builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public ThrottleResult tryAcquire(ToolCall call) {
+        Objects.requireNonNull(call, "call");
+        List<RateLimit> inForce;
+        try {
+            inForce = limitsFor(call);
+        } catch (IllegalArgumentException e) {
+            log.warn("Call {} to tool '{}': policy obligation is malformed ({}); denying", call.callId(),
+                    call.toolName(), e.getMessage());
+            return new ThrottleResult.Rejected(ReasonCode.POLICY_ERROR, Duration.ZERO);
+        }
+
+        List<String> taken = new ArrayList<>(concurrencyLimits.size());
+        for (ConcurrencyLimit limit : concurrencyLimits) {
+            String key = key("c", limit.keyedBy(), String.valueOf(limit.maxInFlight()), call);
+            if (!slots.tryTake(key, limit.maxInFlight())) {
+                taken.forEach(slots::release);
+                return new ThrottleResult.Rejected(ReasonCode.RATE_LIMITED, CONCURRENCY_RETRY_AFTER);
+            }
+            taken.add(key);
+        }
+
+        List<Consumed> consumed = new ArrayList<>(inForce.size());
+        for (RateLimit limit : inForce) {
+            String key = key("r", limit.keyedBy(), fingerprint(limit), call);
+            Outcome outcome = consume(key, limit);
+            if (outcome instanceof Outcome.Taken t) {
+                consumed.add(new Consumed(key, limit, t.store()));
+                continue;
+            }
+            consumed.forEach(c -> c.store().refund(c.key(), c.limit()));
+            taken.forEach(slots::release);
+            return outcome instanceof Outcome.Empty empty
+                    ? new ThrottleResult.Rejected(ReasonCode.RATE_LIMITED, empty.retryAfter())
+                    : new ThrottleResult.Rejected(ReasonCode.THROTTLE_UNAVAILABLE, unavailableRetryAfter);
+        }
+        if (taken.isEmpty()) {
+            return new ThrottleResult.Acquired(Permit.NONE);
+        }
+        permitsOut.incrementAndGet();
+        return new ThrottleResult.Acquired(new SlotPermit(taken));
+    }
+
+    /** Permits handed out and not yet closed, across all keys; for metrics and leak checks. */
+    public int permitsInFlight() {
+        return permitsOut.get();
+    }
+
+    /** The static rate limits, in the order given. */
+    public List<RateLimit> limits() {
+        return limits;
+    }
+
+    private List<RateLimit> limitsFor(ToolCall call) {
+        Optional<RateLimit> override = call.attribute(GuardKeys.POLICY_DECISION)
+                .map(Decision.Allow::obligations)
+                .flatMap(RateLimitObligation::read);
+        if (override.isEmpty()) {
+            return limits;
+        }
+        List<RateLimit> result = new ArrayList<>(limits.size() + 1);
+        for (RateLimit limit : limits) {
+            if (!limit.keyedBy().equals(override.get().keyedBy())) {
+                result.add(limit);
+            }
+        }
+        result.add(override.get());
+        return result;
+    }
+
+    private Outcome consume(String key, RateLimit limit) {
+        BucketStore store = local;
+        if (shared != null) {
+            try {
+                return outcomeOf(shared.tryConsume(key, limit), shared);
+            } catch (BucketStore.StoreUnavailableException e) {
+                if (failureMode == StoreFailureMode.FAIL_CLOSED) {
+                    return new Outcome.Unavailable();
+                }
+                log.debug("Shared rate-limit store unavailable; applying the limit locally");
+            }
+        }
+        return outcomeOf(store.tryConsume(key, limit), store);
+    }
+
+    private static Outcome outcomeOf(ConsumptionProbe probe, BucketStore store) {
+        if (probe.isConsumed()) {
+            return new Outcome.Taken(store);
+        }
+        long nanos = Math.max(probe.getNanosToWaitForRefill(), 1);
+        return new Outcome.Empty(Duration.ofSeconds((nanos + 999_999_999L) / 1_000_000_000L));
+    }
+
+    /** {@code kind:hash}; the hash covers the limit and the key values, so nothing personal is stored in clear. */
+    static String key(String kind, java.util.Set<LimitKey> keyedBy, String limitFingerprint, ToolCall call) {
+        StringBuilder material = new StringBuilder(kind).append('\u0001').append(limitFingerprint);
+        for (LimitKey dimension : LimitKey.values()) {
+            if (!keyedBy.contains(dimension)) {
+                continue;
+            }
+            material.append('\u0001').append(dimension.name()).append('=');
+            switch (dimension) {
+                case CALLER -> material.append(call.caller().map(TokenBucketThrottle::callerKey).orElse(""));
+                case TENANT -> material.append(call.caller().flatMap(CallerIdentity::tenant).orElse(""));
+                case TOOL -> material.append(call.toolName());
+                case SERVER -> material.append(call.server());
+            }
+        }
+        return kind + ':' + sha256Hex(material.toString());
+    }
+
+    private static String callerKey(CallerIdentity caller) {
+        return caller.issuer() + '\u0000' + caller.subject();
+    }
+
+    private static String fingerprint(RateLimit limit) {
+        return limit.capacity() + "/" + limit.refillTokens() + "/" + limit.refillPeriod().toNanos();
+    }
+
+    private static String sha256Hex(String value) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+        }
+    }
+
+    private sealed interface Outcome {
+        record Taken(BucketStore store) implements Outcome {
+        }
+
+        record Empty(Duration retryAfter) implements Outcome {
+        }
+
+        record Unavailable() implements Outcome {
+        }
+    }
+
+    private record Consumed(String key, RateLimit limit, BucketStore store) {
+    }
+
+    private final class SlotPermit implements Permit {
+        private final List<String> keys;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        SlotPermit(List<String> keys) {
+            this.keys = keys;
+        }
+
+        @Override
+        public void close() {
+            if (closed.compareAndSet(false, true)) {
+                keys.forEach(slots::release);
+                permitsOut.decrementAndGet();
+            }
+        }
+    }
+
+    /** Configures a {@link TokenBucketThrottle}. Not thread-safe; setters reject nulls and bad values. */
+    public static final class Builder {
+        private final List<RateLimit> limits = new ArrayList<>();
+        private final List<ConcurrencyLimit> concurrencyLimits = new ArrayList<>();
+        private long maximumBuckets = DEFAULT_MAXIMUM_BUCKETS;
+        private Clock clock = Clock.systemUTC();
+        private RedisRateLimitStore shared;
+        private StoreFailureMode failureMode = StoreFailureMode.FAIL_CLOSED;
+        private Duration unavailableRetryAfter = Duration.ofSeconds(5);
+
+        private Builder() {
+        }
+
+        /** Adds a rate limit; every call must find a token in the bucket of each limit. */
+        public Builder limit(RateLimit limit) {
+            Objects.requireNonNull(limit, "limit");
+            if (limits.stream().anyMatch(l -> l.keyedBy().equals(limit.keyedBy()))) {
+                throw new IllegalArgumentException("a rate limit keyed by " + limit.keyedBy() + " is already configured");
+            }
+            limits.add(limit);
+            return this;
+        }
+
+        /** Adds an in-flight limit. */
+        public Builder concurrencyLimit(ConcurrencyLimit limit) {
+            concurrencyLimits.add(Objects.requireNonNull(limit, "limit"));
+            return this;
+        }
+
+        /** The most local buckets kept (least recently used dropped first); default 100,000. */
+        public Builder maximumBuckets(long maximumBuckets) {
+            if (maximumBuckets < 1 || maximumBuckets > 100_000_000L) {
+                throw new IllegalArgumentException("maximumBuckets must be between 1 and 100000000, got " + maximumBuckets);
+            }
+            this.maximumBuckets = maximumBuckets;
+            return this;
+        }
+
+        /** The clock buckets refill by; default UTC system clock. Use the same clock as the shared store. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * Keeps the buckets in Redis, shared by every replica, and says what to do while Redis is unreachable.
+         * The throttle does not close the store.
+         */
+        public Builder sharedStore(RedisRateLimitStore store, StoreFailureMode whenUnavailable) {
+            this.shared = Objects.requireNonNull(store, "store");
+            this.failureMode = Objects.requireNonNull(whenUnavailable, "whenUnavailable");
+            return this;
+        }
+
+        /** The retry-after of a {@code throttle_unavailable} denial; default 5 seconds, 1s to 1h. */
+        public Builder unavailableRetryAfter(Duration retryAfter) {
+            Objects.requireNonNull(retryAfter, "retryAfter");
+            if (retryAfter.compareTo(Duration.ofSeconds(1)) < 0 || retryAfter.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("unavailableRetryAfter must be between 1s and 1h, got " + retryAfter);
+            }
+            this.unavailableRetryAfter = retryAfter;
+            return this;
+        }
+
+        /** Builds the throttle. With no limits at all it lets every call through (and logs a warning). */
+        public TokenBucketThrottle build() {
+            if (limits.isEmpty() && concurrencyLimits.isEmpty()) {
+                log.warn("TokenBucketThrottle built without limits: it lets every call through unless a policy "
+                        + "obligation sets one");
+            }
+            return new TokenBucketThrottle(this);
+        }
+    }
+
+    // Used by tests in this package to look at bucket housekeeping.
+    long localBuckets() {
+        return local.size();
+    }
+}
