@@ -101,7 +101,15 @@ public final class ResilientPolicyEngine implements PolicyEngine {
             metrics.recordShortCircuited();
             return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE));
         }
-        Decision decision = PolicyDecisions.decideSafely(engine, request, log);
+        Decision decision = null;
+        try {
+            decision = PolicyDecisions.decideSafely(engine, request, log);
+        } finally {
+            if (decision == null) {
+                // An Error escaped the engine: report the failure, or a half-open probe would never finish.
+                breaker.onResult(permit, false);
+            }
+        }
         boolean failed = isFailure(decision);
         CircuitBreaker.Transition transition = breaker.onResult(permit, !failed);
         if (transition == CircuitBreaker.Transition.OPENED) {

@@ -169,6 +169,23 @@ class ResilientPolicyEngineBreakerTest {
     }
 
     @Test
+    void aProbeThatEscapesWithAnErrorStillReopensTheBreakerSoALaterProbeCanClose() {
+        ResilientPolicyEngine policy = resilient(consecutive(1));
+        engine.answer(ScriptedPolicyEngineFakeForTests::error);
+        policy.decide(PolicyRequests.allowedCall());
+        clock.advance(OPEN);
+        engine.answer(request -> { throw new StackOverflowError("deep policy input"); });
+
+        assertThatThrownBy(() -> policy.decide(PolicyRequests.allowedCall())).isInstanceOf(StackOverflowError.class);
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.OPEN);
+        clock.advance(OPEN);
+        engine.answer(ScriptedPolicyEngineFakeForTests::allow);
+
+        assertThat(policy.decide(PolicyRequests.allowedCall()).allowed()).isTrue();
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
     void whileTheProbeIsInFlightOtherCallsAreDeniedAtOnce() throws Exception {
         ResilientPolicyEngine policy = resilient(consecutive(1));
         engine.answer(ScriptedPolicyEngineFakeForTests::error);
