@@ -34,6 +34,11 @@ public record ReasonCode(String value) {
     public static final ReasonCode POLICY_DENIED = new ReasonCode("policy_denied");
     /** The policy engine failed; the call is denied rather than allowed on error. */
     public static final ReasonCode POLICY_ERROR = new ReasonCode("policy_error");
+    /**
+     * The policy engine could not be reached in time (remote engine down or slow, or its circuit breaker open);
+     * the call is denied rather than allowed while the engine is unavailable.
+     */
+    public static final ReasonCode POLICY_UNAVAILABLE = new ReasonCode("policy_unavailable");
     /** A rate limit was exceeded. */
     public static final ReasonCode RATE_LIMITED = new ReasonCode("rate_limited");
     /** The rate limiter's shared store (Redis) is unreachable and the throttle is configured to fail closed. */

@@ -4,27 +4,32 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Finds the real {@code opa} binary for tests, once per JVM: first {@code scripts/ensure-opa.sh} (which installs
- * it if needed and prints its path last), then {@code $OPA_BIN}, then the usual cache path. Fails the test with
- * a clear message when none works.
+ * Finds the {@code opa} executable for tests, once per JVM: {@code scripts/ensure-opa.sh} of this repository
+ * (installs it if missing and prints its path last), then {@code $OPA_BIN}, then the default tools directory
+ * {@code ${MCP_GUARD_TOOLS:-$HOME/.cache/mcp-guard}/opa-v1.22.2/bin/opa}. Fails with the places it tried.
  */
 public final class OpaBinary {
 
-    private static final Path CACHED = Path.of(System.getProperty("user.home"), ".cache", "mcp-guard",
-            "opa-v1.22.2", "bin", "opa");
-    private static Path located;
+    private static final String VERSION_DIR = "opa-v1.22.2";
+    private static volatile Path located;
 
     private OpaBinary() {
     }
 
     public static synchronized Path locate() {
-        if (located == null) {
-            located = find();
+        if (located != null) {
+            return located;
         }
+        List<String> tried = new ArrayList<>();
+        Optional<Path> found = fromScript(tried).or(() -> fromEnvironment(tried)).or(() -> fromToolsDir(tried));
+        located = found.orElseThrow(() -> new IllegalStateException(
+                "No opa binary found; tried: " + String.join("; ", tried)));
         return located;
     }
 
@@ -35,12 +40,12 @@ public final class OpaBinary {
         command.addAll(args);
         try {
             Process process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || process.exitValue() != 0) {
                 throw new IllegalStateException("opa " + args + " failed: " + output);
             }
             return output;
-        } catch (IOException e) {
+        } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot run opa", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -48,49 +53,66 @@ public final class OpaBinary {
         }
     }
 
-    private static Path find() {
-        StringBuilder tried = new StringBuilder();
-        Path script = findScript();
-        if (script != null) {
-            try {
-                Process process = new ProcessBuilder("bash", script.toString())
-                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-                if (process.waitFor(600, TimeUnit.SECONDS) && process.exitValue() == 0 && !output.isEmpty()) {
-                    Path path = Path.of(output.substring(output.lastIndexOf('\n') + 1).strip());
-                    if (Files.isExecutable(path)) {
-                        return path;
-                    }
-                }
-                tried.append(script).append(" did not print an executable path; ");
-            } catch (IOException e) {
-                tried.append(script).append(" could not run: ").append(e.getMessage()).append("; ");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted locating opa", e);
+    /** The repository root: the nearest ancestor of the working directory holding a {@code scripts} or {@code .git}. */
+    public static Path repositoryRoot() {
+        Path dir = Path.of("").toAbsolutePath();
+        for (Path p = dir; p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("scripts")) || Files.exists(p.resolve(".git"))) {
+                return p;
             }
-        } else {
-            tried.append("no scripts/ensure-opa.sh found; ");
         }
-        String env = System.getenv("OPA_BIN");
-        if (env != null && Files.isExecutable(Path.of(env))) {
-            return Path.of(env);
-        }
-        tried.append("$OPA_BIN ").append(env == null ? "unset" : env + " is not executable").append("; ");
-        if (Files.isExecutable(CACHED)) {
-            return CACHED;
-        }
-        tried.append(CACHED).append(" missing");
-        throw new IllegalStateException("These tests need the real opa binary and none was found: " + tried);
+        return dir;
     }
 
-    private static Path findScript() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path script = dir.resolve("scripts").resolve("ensure-opa.sh");
-            if (Files.isRegularFile(script)) {
-                return script;
-            }
+    private static Optional<Path> fromScript(List<String> tried) {
+        Path script = repositoryRoot().resolve("scripts/ensure-opa.sh");
+        if (!Files.isRegularFile(script)) {
+            tried.add(script + " (absent)");
+            return Optional.empty();
         }
-        return null;
+        try {
+            Process process = new ProcessBuilder("bash", script.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(15, TimeUnit.MINUTES) || process.exitValue() != 0) {
+                process.destroyForcibly();
+                tried.add(script + " (failed)");
+                return Optional.empty();
+            }
+            String[] lines = output.strip().split("\n");
+            Path binary = Path.of(lines[lines.length - 1].strip());
+            return executable(binary, script.toString(), tried);
+        } catch (IOException e) {
+            tried.add(script + " (" + e.getMessage() + ")");
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + script, e);
+        }
+    }
+
+    private static Optional<Path> fromEnvironment(List<String> tried) {
+        String value = System.getenv("OPA_BIN");
+        if (value == null || value.isBlank()) {
+            tried.add("$OPA_BIN (unset)");
+            return Optional.empty();
+        }
+        return executable(Path.of(value), "$OPA_BIN", tried);
+    }
+
+    private static Optional<Path> fromToolsDir(List<String> tried) {
+        String tools = System.getenv("MCP_GUARD_TOOLS");
+        Path base = tools != null && !tools.isBlank()
+                ? Path.of(tools) : Path.of(System.getProperty("user.home"), ".cache", "mcp-guard");
+        Optional<Path> found = executable(base.resolve(VERSION_DIR).resolve("bin/opa"), "tools dir", tried);
+        return found.or(() -> executable(Path.of("/root/.cache/mcp-guard", VERSION_DIR, "bin/opa"), "root tools dir", tried));
+    }
+
+    private static Optional<Path> executable(Path binary, String source, List<String> tried) {
+        if (Files.isRegularFile(binary) && Files.isExecutable(binary)) {
+            return Optional.of(binary.toAbsolutePath());
+        }
+        tried.add(source + ": " + binary + " (not an executable file)");
+        return Optional.empty();
     }
 }

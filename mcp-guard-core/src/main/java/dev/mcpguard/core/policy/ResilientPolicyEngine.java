@@ -1,0 +1,253 @@
+package dev.mcpguard.core.policy;
+
+import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.spi.PolicyEngine;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decorates any {@link PolicyEngine} (embedded OPA, remote OPA, your own) with a decision cache, a circuit
+ * breaker and metrics, so that policy evaluation fails closed with bounded latency.
+ *
+ * <p>Order, outermost first: <b>cache → circuit breaker → engine</b>.
+ * <ol>
+ *   <li>A cached decision for an equal input (see {@link DecisionCacheConfig}) is returned at once, re-issued
+ *       under the current request's decision id, even while the breaker is open: it is a decision the policy
+ *       made less than one time-to-live ago. Only decisions are cached, never failures.</li>
+ *   <li>The breaker (see {@link CircuitBreakerConfig}) denies at once with {@link ReasonCode#POLICY_UNAVAILABLE}
+ *       while open, without asking the engine; after the open duration one probe goes through.</li>
+ *   <li>The engine decides. It <em>failed</em> if it threw, returned null, or denied with
+ *       {@link ReasonCode#POLICY_ERROR} or {@link ReasonCode#POLICY_UNAVAILABLE}; a failure counts against
+ *       the breaker and is returned as a denial (a throw or null becomes {@code policy_error}). A normal
+ *       denial (for example {@code policy_denied}, {@code policy_undefined}) is a success for the breaker.</li>
+ * </ol>
+ * Every returned decision is counted in {@link #metrics()}.
+ *
+ * <p>The cache is flushed by {@link #flush()}, by {@link #onBundleChange(String)} (wire it to the embedded
+ * engine's bundle listener), and automatically when a fresh decision carries a policy revision different from
+ * the last one seen.
+ *
+ * <pre>{@code
+ * ResilientPolicyEngine policy = ResilientPolicyEngine.decorate(opaEngine)
+ *         .circuitBreaker(CircuitBreakerConfig.custom().consecutiveFailures(3).build())
+ *         .decisionCache(DecisionCacheConfig.of(10_000, Duration.ofSeconds(1)))
+ *         .build();
+ * McpGuard.builder().serverName("orders").policyEngine(policy).build();
+ * }</pre>
+ *
+ * <p>Thread-safe. Never throws from {@link #decide} and never returns null.
+ */
+public final class ResilientPolicyEngine implements PolicyEngine {
+
+    /** The state of the circuit breaker. */
+    public enum CircuitState {
+        /** Calls go to the engine. */
+        CLOSED,
+        /** Calls are denied at once with {@code policy_unavailable}. */
+        OPEN,
+        /** One probe call is with the engine; others are denied at once until it answers. */
+        HALF_OPEN
+    }
+
+    static final String UNAVAILABLE_MESSAGE = "The policy service is unavailable; the call is denied.";
+
+    private static final Logger log = LoggerFactory.getLogger(ResilientPolicyEngine.class);
+
+    private final PolicyEngine engine;
+    private final CircuitBreaker breaker;
+    private final DecisionCache cache;
+    private final PolicyMetrics metrics;
+    private final CircuitBreakerConfig breakerConfig;
+
+    private ResilientPolicyEngine(Builder builder) {
+        this.engine = builder.engine;
+        this.breakerConfig = builder.breakerConfig;
+        LongSupplier nanoTime = builder.clock == null ? System::nanoTime : nanosOf(builder.clock);
+        this.breaker = new CircuitBreaker(builder.breakerConfig, nanoTime);
+        this.cache = builder.cacheConfig.enabled() ? new DecisionCache(builder.cacheConfig, nanoTime) : null;
+        this.metrics = builder.metrics;
+    }
+
+    /** Starts decorating {@code engine}; defaults: {@link CircuitBreakerConfig#DEFAULTS}, {@link DecisionCacheConfig#DEFAULTS}. */
+    public static Builder decorate(PolicyEngine engine) {
+        return new Builder(engine);
+    }
+
+    /** {@code engine} with the default breaker and cache. */
+    public static ResilientPolicyEngine ofDefaults(PolicyEngine engine) {
+        return decorate(engine).build();
+    }
+
+    @Override
+    public Decision decide(PolicyRequest request) {
+        Optional<DecisionCache.Key> key = cache == null ? Optional.empty() : cache.keyOf(request);
+        if (key.isPresent()) {
+            Decision cached = cache.get(key.get());
+            if (cached != null) {
+                metrics.recordCacheHit();
+                return counted(withDecisionId(cached, request.decisionId()));
+            }
+            metrics.recordCacheMiss();
+        }
+        long epoch = cache == null ? 0 : cache.epoch();
+        CircuitBreaker.Permit permit = breaker.tryAcquire();
+        if (!permit.permitted()) {
+            metrics.recordShortCircuited();
+            return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE));
+        }
+        Decision decision = null;
+        try {
+            decision = PolicyDecisions.decideSafely(engine, request, log);
+        } finally {
+            if (decision == null) {
+                // An Error escaped the engine: report the failure, or a half-open probe would never finish.
+                breaker.onResult(permit, false);
+            }
+        }
+        boolean failed = isFailure(decision);
+        CircuitBreaker.Transition transition = breaker.onResult(permit, !failed);
+        if (transition == CircuitBreaker.Transition.OPENED) {
+            metrics.recordBreakerOpened();
+            log.warn("Policy engine {} is failing (last: {}); circuit breaker open for {}: calls are denied with "
+                    + "policy_unavailable until a probe succeeds", engine, reasonOf(decision),
+                    breakerConfig.openDuration());
+        } else if (transition == CircuitBreaker.Transition.CLOSED) {
+            log.info("Policy engine {} answered the probe; circuit breaker closed", engine);
+        }
+        if (!failed && key.isPresent()) {
+            cache.put(key.get(), decision, epoch);
+        }
+        return counted(decision);
+    }
+
+    /** Drops every cached decision. Safe to call at any time. */
+    public void flush() {
+        if (cache != null) {
+            cache.flush();
+        }
+    }
+
+    /**
+     * Tells the decorator that the policy changed to {@code revision} (for example the embedded engine activated a
+     * new bundle): the cache is flushed at once. Usable as a {@code Consumer<String>}.
+     */
+    public void onBundleChange(String revision) {
+        Objects.requireNonNull(revision, "revision");
+        if (cache != null) {
+            cache.revisionChanged(revision);
+        }
+        log.info("Policy bundle changed to revision {}; decision cache flushed", revision);
+    }
+
+    /** The current breaker state. */
+    public CircuitState circuitState() {
+        return breaker.state();
+    }
+
+    /** The decision counters. */
+    public PolicyMetrics metrics() {
+        return metrics;
+    }
+
+    /** Decisions currently cached (approximate); 0 when the cache is disabled. */
+    long cachedDecisions() {
+        return cache == null ? 0 : cache.size();
+    }
+
+    @Override
+    public String toString() {
+        return "ResilientPolicyEngine[" + engine + "]";
+    }
+
+    static boolean isFailure(Decision decision) {
+        return decision instanceof Decision.Deny deny
+                && (deny.reason().equals(ReasonCode.POLICY_ERROR) || deny.reason().equals(ReasonCode.POLICY_UNAVAILABLE));
+    }
+
+    private Decision counted(Decision decision) {
+        if (decision instanceof Decision.Allow) {
+            metrics.recordAllow();
+        } else {
+            ReasonCode reason = ((Decision.Deny) decision).reason();
+            if (reason.equals(ReasonCode.POLICY_ERROR)) {
+                metrics.recordError();
+            } else if (reason.equals(ReasonCode.POLICY_UNAVAILABLE)) {
+                metrics.recordUnavailable();
+            } else {
+                metrics.recordDeny();
+            }
+        }
+        return decision;
+    }
+
+    private static String reasonOf(Decision decision) {
+        return decision instanceof Decision.Deny deny ? deny.reason().value() : "allow";
+    }
+
+    /** A cached decision must never carry another call's id: the audit trail and client see this call's id. */
+    static Decision withDecisionId(Decision decision, String decisionId) {
+        if (decision instanceof Decision.Allow allow) {
+            return new Decision.Allow(decisionId, allow.obligations(), allow.policyRevision());
+        }
+        Decision.Deny deny = (Decision.Deny) decision;
+        return new Decision.Deny(decisionId, deny.reason(), deny.message(), deny.policyRevision());
+    }
+
+    private static LongSupplier nanosOf(Clock clock) {
+        return () -> {
+            Instant now = clock.instant();
+            return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        };
+    }
+
+    /** Configures a {@link ResilientPolicyEngine}. Not thread-safe; build once. Setters reject nulls. */
+    public static final class Builder {
+        private final PolicyEngine engine;
+        private CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.DEFAULTS;
+        private DecisionCacheConfig cacheConfig = DecisionCacheConfig.DEFAULTS;
+        private PolicyMetrics metrics = new PolicyMetrics();
+        private Clock clock;
+
+        private Builder(PolicyEngine engine) {
+            this.engine = Objects.requireNonNull(engine, "engine");
+        }
+
+        /** When the breaker opens and for how long; default {@link CircuitBreakerConfig#DEFAULTS}. */
+        public Builder circuitBreaker(CircuitBreakerConfig config) {
+            this.breakerConfig = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** Size and time to live of the cache; default {@link DecisionCacheConfig#DEFAULTS}. */
+        public Builder decisionCache(DecisionCacheConfig config) {
+            this.cacheConfig = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** Where decisions are counted; default a new {@link PolicyMetrics}. */
+        public Builder metrics(PolicyMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics");
+            return this;
+        }
+
+        /**
+         * The time source for the breaker's open duration and the cache's time to live. Default: the monotonic
+         * {@link System#nanoTime()}, immune to wall-clock jumps; tests pass a clock they advance by hand.
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Builds the decorator. */
+        public ResilientPolicyEngine build() {
+            return new ResilientPolicyEngine(this);
+        }
+    }
+}

@@ -1,0 +1,435 @@
+package dev.mcpguard.core.policy.opa;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.Secret;
+import dev.mcpguard.api.spi.PolicyEngine;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks an OPA server (a sidecar or a central service) through its REST Data API:
+ * {@code POST {base}/v1/data/{decisionPath}?provenance=true} with body {@code {"input": ...}}, the input being
+ * version 1 of the contract built by {@link PolicyInputDocument}; the {@code result} is read by
+ * {@link PolicyResultReader}.
+ *
+ * <p>Fail closed, never an exception, never null:
+ * <ul>
+ *   <li>connection refused, connect or request timeout, connection reset →
+ *       {@link ReasonCode#POLICY_UNAVAILABLE};</li>
+ *   <li>an HTTP status other than 200, a body that is not a JSON object, a body larger than
+ *       {@link Builder#maxResponseBytes(int)}, a result of the wrong type → {@link ReasonCode#POLICY_ERROR};</li>
+ *   <li>no {@code result} key (the path is undefined for this input) → {@code policy_undefined}.</li>
+ * </ul>
+ * Every request is bounded by {@link Builder#requestTimeout(Duration)} (the whole exchange, body included), so a
+ * slow server costs at most that long per call; wrap the engine in
+ * {@link dev.mcpguard.core.policy.ResilientPolicyEngine} to deny at once while the server keeps failing.
+ *
+ * <p>The bundle revision from the response's provenance ({@code provenance.bundles.<name>.revision}, or
+ * {@code provenance.revision} for a server started without bundles) becomes the decision's
+ * {@link Decision#policyRevision()}; with several bundles it is {@code name=revision} pairs sorted by name and
+ * joined by commas. OPA's own {@code decision_id} (present when OPA's decision logging is on) is logged at DEBUG
+ * next to mcp-guard's decision id, so the two logs can be joined; the decision keeps mcp-guard's id.
+ *
+ * <p>Transport security: {@code https} is required, except that plain {@code http} to a loopback address
+ * ({@code localhost}, {@code 127.0.0.0/8}, {@code ::1}; the usual sidecar) is accepted when
+ * {@link Builder#allowPlainHttpOnLoopback()} is called. Plain {@code http} to any other host is refused at build
+ * time: the input carries caller identities and tool arguments, and an optional bearer token authenticates to OPA.
+ *
+ * <pre>{@code
+ * PolicyEngine opa = OpaRemotePolicyEngine.builder(URI.create("http://127.0.0.1:8181"))
+ *         .allowPlainHttpOnLoopback()
+ *         .environment(Map.of("name", "prod"))
+ *         .build();
+ * }</pre>
+ *
+ * <p>Thread-safe: one shared {@link HttpClient} (HTTP/1.1 keep-alive connection pool) serves all calls.
+ */
+public final class OpaRemotePolicyEngine implements PolicyEngine {
+
+    /** Default decision path: the rule {@code data.mcp.authz.decision}. */
+    public static final String DEFAULT_DECISION_PATH = "mcp/authz/decision";
+    /** Default connect timeout: a sidecar answers in well under a millisecond; a central OPA within a LAN hop. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofMillis(250);
+    /** Default bound on one whole request, connect included. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMillis(500);
+    /** Default bound on a response body; a decision is a few hundred bytes. */
+    public static final int DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024;
+
+    static final String UNAVAILABLE_MESSAGE = "The policy service is unavailable; the call is denied.";
+    static final String ERROR_MESSAGE = "The policy could not be evaluated; the call is denied.";
+
+    private static final Logger log = LoggerFactory.getLogger(OpaRemotePolicyEngine.class);
+    private static final Pattern DECISION_PATH = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*");
+    private static final Pattern SAFE_TOKEN = Pattern.compile("[A-Za-z0-9._:@/+=-]{1,128}");
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final int MAX_REVISION_LENGTH = 200;
+
+    private final URI decisionUri;
+    private final Duration requestTimeout;
+    private final int maxResponseBytes;
+    private final Optional<Secret> bearerToken;
+    private final Clock clock;
+    private final ObjectMapper mapper;
+    private final PolicyInputDocument inputDocument;
+    private final PolicyResultReader resultReader;
+    private final HttpClient http;
+
+    private OpaRemotePolicyEngine(Builder builder) {
+        String base = builder.baseUri.toString().replaceAll("/+$", "");
+        this.decisionUri = URI.create(base + "/v1/data/" + builder.decisionPath + "?provenance=true");
+        this.requestTimeout = builder.requestTimeout;
+        this.maxResponseBytes = builder.maxResponseBytes;
+        this.bearerToken = Optional.ofNullable(builder.bearerToken);
+        this.clock = builder.clock;
+        this.mapper = builder.mapper;
+        this.inputDocument = new PolicyInputDocument(mapper, builder.environment);
+        this.resultReader = new PolicyResultReader(mapper);
+        HttpClient.Builder http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(builder.connectTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER);
+        if (builder.sslContext != null) {
+            http.sslContext(builder.sslContext);
+        }
+        this.http = http.build();
+    }
+
+    /**
+     * Starts a builder for the OPA server at {@code baseUri} (scheme, host, port and an optional path prefix, for
+     * example {@code https://opa.internal:8181}); no query, fragment or user info.
+     */
+    public static Builder builder(URI baseUri) {
+        return new Builder(baseUri);
+    }
+
+    /** The URI every decision is posted to; safe to log. */
+    public URI decisionUri() {
+        return decisionUri;
+    }
+
+    @Override
+    public Decision decide(PolicyRequest request) {
+        String decisionId = request.decisionId();
+        long started = clock.millis();
+        byte[] body;
+        try {
+            ObjectNode envelope = mapper.createObjectNode();
+            envelope.set("input", inputDocument.build(request));
+            body = mapper.writeValueAsBytes(envelope);
+        } catch (IOException | RuntimeException e) {
+            log.warn("Could not encode the policy input for decision {} (tool {}): {}; denying",
+                    decisionId, request.tool().name(), e.getClass().getName());
+            return deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, Optional.empty());
+        }
+        HttpResponse<byte[]> response;
+        try {
+            response = send(body);
+        } catch (BoundedBodySubscriber.ResponseTooLargeException e) {
+            log.warn("OPA at {} answered decision {} with a body over {} bytes; denying", decisionUri, decisionId,
+                    maxResponseBytes);
+            return deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, Optional.empty());
+        } catch (TimeoutException e) {
+            log.warn("OPA at {} did not answer decision {} within {} ms; denying", decisionUri, decisionId,
+                    requestTimeout.toMillis());
+            return deny(decisionId, ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE, Optional.empty());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.warn("Interrupted while asking OPA for decision {}; denying", decisionId);
+            return deny(decisionId, ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE, Optional.empty());
+        } catch (IOException | RuntimeException e) {
+            log.warn("OPA at {} is unavailable for decision {} ({}: {}); denying", decisionUri, decisionId,
+                    e.getClass().getName(), e.getMessage());
+            return deny(decisionId, ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE, Optional.empty());
+        }
+        if (response.statusCode() != 200) {
+            // The body of an OPA error may echo parts of the input; only the status is logged.
+            log.warn("OPA at {} answered decision {} with HTTP {}; denying", decisionUri, decisionId,
+                    response.statusCode());
+            return deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, Optional.empty());
+        }
+        JsonNode answer;
+        try {
+            answer = mapper.readTree(response.body());
+        } catch (IOException | RuntimeException e) {
+            log.warn("OPA at {} answered decision {} with a body that is not JSON; denying", decisionUri, decisionId);
+            return deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, Optional.empty());
+        }
+        if (answer == null || !answer.isObject()) {
+            log.warn("OPA at {} answered decision {} with JSON that is not an object; denying", decisionUri, decisionId);
+            return deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, Optional.empty());
+        }
+        Optional<String> revision = revisionOf(answer.path("provenance"));
+        Decision decision = resultReader.read(answer.get("result"), decisionId, revision);
+        if (log.isDebugEnabled()) {
+            log.debug("OPA decision {} (opa decision_id {}, revision {}) for tool {}: {} in {} ms", decisionId,
+                    safeToken(answer.path("decision_id")).orElse("-"), revision.orElse("-"),
+                    request.tool().name(), outcomeOf(decision), clock.millis() - started);
+        }
+        if (decision instanceof Decision.Deny deny && deny.reason().equals(ReasonCode.POLICY_ERROR)) {
+            log.warn("OPA at {} returned a result of the wrong shape for decision {}; denying", decisionUri, decisionId);
+        }
+        return decision;
+    }
+
+    private HttpResponse<byte[]> send(byte[] body) throws IOException, InterruptedException, TimeoutException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(decisionUri)
+                .timeout(requestTimeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        bearerToken.ifPresent(token -> request.header("Authorization", "Bearer " + token.revealUtf8()));
+        HttpResponse.BodyHandler<byte[]> handler = info -> info.statusCode() == 200
+                ? new BoundedBodySubscriber(maxResponseBytes)
+                : HttpResponse.BodySubscribers.replacing(new byte[0]);
+        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request.build(), handler);
+        try {
+            // HttpRequest.timeout stops at the response headers; this deadline also bounds a body that trickles.
+            return exchange.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | InterruptedException e) {
+            exchange.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof java.net.http.HttpTimeoutException timeout) {
+                throw new TimeoutException(timeout.getMessage());
+            }
+            if (cause instanceof IOException io) {
+                // The JDK wraps the subscriber's failure; find ours to tell "too large" from "unavailable".
+                for (Throwable t = io; t != null; t = t.getCause()) {
+                    if (t instanceof BoundedBodySubscriber.ResponseTooLargeException tooLarge) {
+                        throw tooLarge;
+                    }
+                }
+                throw io;
+            }
+            throw new IOException(cause == null ? "exchange failed" : cause.getClass().getName(), cause);
+        }
+    }
+
+    private static Optional<String> revisionOf(JsonNode provenance) {
+        JsonNode bundles = provenance.path("bundles");
+        if (bundles.isObject() && bundles.size() > 0) {
+            TreeMap<String, String> revisions = new TreeMap<>();
+            for (Map.Entry<String, JsonNode> bundle : bundles.properties()) {
+                JsonNode revision = bundle.getValue().path("revision");
+                if (revision.isTextual() && !revision.textValue().isEmpty()) {
+                    revisions.put(bundle.getKey(), revision.textValue());
+                }
+            }
+            if (revisions.isEmpty()) {
+                return Optional.empty();
+            }
+            if (revisions.size() == 1 && bundles.size() == 1) {
+                return sanitizedRevision(revisions.firstEntry().getValue());
+            }
+            StringJoiner joined = new StringJoiner(",");
+            revisions.forEach((name, revision) -> joined.add(name + "=" + revision));
+            return sanitizedRevision(joined.toString());
+        }
+        JsonNode legacy = provenance.path("revision");
+        return legacy.isTextual() && !legacy.textValue().isEmpty() ? sanitizedRevision(legacy.textValue()) : Optional.empty();
+    }
+
+    /** A revision goes into audit records: no control characters, bounded length. */
+    private static Optional<String> sanitizedRevision(String revision) {
+        String cleaned = revision.replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", "").strip();
+        if (cleaned.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(cleaned.length() <= MAX_REVISION_LENGTH ? cleaned : cleaned.substring(0, MAX_REVISION_LENGTH));
+    }
+
+    private static Optional<String> safeToken(JsonNode value) {
+        return value.isTextual() && SAFE_TOKEN.matcher(value.textValue()).matches()
+                ? Optional.of(value.textValue()) : Optional.empty();
+    }
+
+    private static String outcomeOf(Decision decision) {
+        return decision instanceof Decision.Deny deny ? "deny " + deny.reason() : "allow";
+    }
+
+    private static Decision deny(String decisionId, ReasonCode reason, String message, Optional<String> revision) {
+        return new Decision.Deny(decisionId, reason, message, revision);
+    }
+
+    @Override
+    public String toString() {
+        return "OpaRemotePolicyEngine[" + decisionUri + "]";
+    }
+
+    static boolean isLoopbackHost(String host) {
+        if (host == null) {
+            return false;
+        }
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (bare.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (!IPV4.matcher(bare).matches() && !bare.contains(":")) {
+            return false; // a name other than localhost: never resolved here, so never trusted as loopback
+        }
+        try {
+            return InetAddress.getByName(bare).isLoopbackAddress(); // an address literal: no DNS lookup
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Configures an {@link OpaRemotePolicyEngine}. Not thread-safe; build once. Setters reject nulls and bad
+     * values with a message that shows the value (never the bearer token).
+     */
+    public static final class Builder {
+        private final URI baseUri;
+        private String decisionPath = DEFAULT_DECISION_PATH;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private int maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+        private Map<String, Object> environment = Map.of();
+        private Clock clock = Clock.systemUTC();
+        private Secret bearerToken;
+        private SSLContext sslContext;
+        private ObjectMapper mapper = new ObjectMapper();
+        private boolean plainHttpOnLoopback;
+
+        private Builder(URI baseUri) {
+            Objects.requireNonNull(baseUri, "baseUri");
+            if (!baseUri.isAbsolute() || baseUri.getHost() == null) {
+                throw new IllegalArgumentException("baseUri must be absolute with a host, got " + baseUri);
+            }
+            if (baseUri.getRawUserInfo() != null) {
+                // Not echoed: user info may hold a password.
+                throw new IllegalArgumentException("baseUri must not carry user info; use bearerToken(...)");
+            }
+            if (baseUri.getRawQuery() != null || baseUri.getRawFragment() != null) {
+                throw new IllegalArgumentException("baseUri must not have a query or fragment, got " + baseUri);
+            }
+            String scheme = baseUri.getScheme().toLowerCase(java.util.Locale.ROOT);
+            if (!scheme.equals("https") && !scheme.equals("http")) {
+                throw new IllegalArgumentException("baseUri scheme must be https (or http on loopback), got " + baseUri);
+            }
+            this.baseUri = baseUri;
+        }
+
+        /** The rule to query, as a slash path under {@code data} (default {@value #DEFAULT_DECISION_PATH}). */
+        public Builder decisionPath(String decisionPath) {
+            Objects.requireNonNull(decisionPath, "decisionPath");
+            if (!DECISION_PATH.matcher(decisionPath).matches()) {
+                throw new IllegalArgumentException(
+                        "decisionPath must be slash-separated Rego identifiers like mcp/authz/decision, got '"
+                                + decisionPath + "'");
+            }
+            this.decisionPath = decisionPath;
+            return this;
+        }
+
+        /** Bound on opening a connection; default 250 ms. Positive. */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = positive(connectTimeout, "connectTimeout");
+            return this;
+        }
+
+        /** Bound on one whole request (headers and body); default 500 ms. Positive. */
+        public Builder requestTimeout(Duration requestTimeout) {
+            this.requestTimeout = positive(requestTimeout, "requestTimeout");
+            return this;
+        }
+
+        /** Largest response body accepted; larger is a {@code policy_error}. Default 256 KiB; 1 KiB to 64 MiB. */
+        public Builder maxResponseBytes(int maxResponseBytes) {
+            if (maxResponseBytes < 1024 || maxResponseBytes > 64 * 1024 * 1024) {
+                throw new IllegalArgumentException("maxResponseBytes must be within [1024, 67108864], got "
+                        + maxResponseBytes);
+            }
+            this.maxResponseBytes = maxResponseBytes;
+            return this;
+        }
+
+        /** Deployment facts every input carries under {@code environment}; JSON-like values. Default empty. */
+        public Builder environment(Map<String, Object> environment) {
+            this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+            return this;
+        }
+
+        /** The clock for latency in logs; default UTC system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** A token sent as {@code Authorization: Bearer ...} when OPA runs with {@code --authentication=token}. */
+        public Builder bearerToken(Secret bearerToken) {
+            this.bearerToken = Objects.requireNonNull(bearerToken, "bearerToken");
+            return this;
+        }
+
+        /** The TLS context for {@code https} (for example one trusting an internal CA); default the JVM's. */
+        public Builder sslContext(SSLContext sslContext) {
+            this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+            return this;
+        }
+
+        /** The JSON mapper for inputs and results; default a plain {@link ObjectMapper}. */
+        public Builder mapper(ObjectMapper mapper) {
+            this.mapper = Objects.requireNonNull(mapper, "mapper");
+            return this;
+        }
+
+        /**
+         * Accepts a plain {@code http} base URI when its host is a loopback address (an OPA sidecar on the same
+         * host or pod). Without this call only {@code https} is accepted; with it, {@code http} to any other host
+         * is still refused.
+         */
+        public Builder allowPlainHttpOnLoopback() {
+            this.plainHttpOnLoopback = true;
+            return this;
+        }
+
+        /** Builds the engine; fails if plain {@code http} is used where it is not allowed. */
+        public OpaRemotePolicyEngine build() {
+            if (baseUri.getScheme().equalsIgnoreCase("http")) {
+                if (!isLoopbackHost(baseUri.getHost())) {
+                    throw new IllegalStateException("plain http is only allowed to a loopback address; use https for "
+                            + baseUri);
+                }
+                if (!plainHttpOnLoopback) {
+                    throw new IllegalStateException("plain http to " + baseUri
+                            + " needs allowPlainHttpOnLoopback(); otherwise use https");
+                }
+            }
+            return new OpaRemotePolicyEngine(this);
+        }
+
+        private static Duration positive(Duration value, String name) {
+            Objects.requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got " + value);
+            }
+            return value;
+        }
+    }
+}
