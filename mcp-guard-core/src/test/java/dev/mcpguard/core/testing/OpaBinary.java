@@ -35,17 +35,17 @@ public final class OpaBinary {
 
     /** Runs {@code opa} with {@code args} in {@code workDir}; fails with OPA's output when it exits non-zero. */
     public static String run(Path workDir, List<String> args) {
-        List<String> command = new java.util.ArrayList<>();
+        List<String> command = new ArrayList<>();
         command.add(locate().toString());
         command.addAll(args);
         try {
             Process process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            if (!process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || process.exitValue() != 0) {
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 throw new IllegalStateException("opa " + args + " failed: " + output);
             }
             return output;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("cannot run opa", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
