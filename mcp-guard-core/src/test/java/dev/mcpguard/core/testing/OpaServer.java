@@ -58,7 +58,7 @@ public final class OpaServer implements AutoCloseable {
             HttpRequest health = HttpRequest.newBuilder(server.baseUri.resolve("/health"))
                     .timeout(Duration.ofMillis(500)).GET().build();
             try {
-                Await.until(Duration.ofSeconds(30), "OPA /health on port " + port, () -> {
+                Eventually.within(Duration.ofSeconds(30), "OPA /health on port " + port, () -> {
                     if (!process.isAlive()) {
                         throw new IllegalStateException("opa exited with " + process.exitValue() + ": " + server.logText());
                     }
