@@ -38,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * same decision (allow or deny, reason, message, obligations) as {@code opa eval}, the oracle, run ONCE over all
  * inputs through a small wrapper policy.
  *
- * <p>To add an engine (for example the embedded wasm engine), add it to {@link #enginesUnderTest()}; it must
- * evaluate {@link #policySource()} with {@link #ENVIRONMENT}.
+ * <p>The engines under test are the remote engine against a real {@code opa run} and the embedded wasm engine;
+ * each evaluates {@link #policySource()} with {@link #ENVIRONMENT}.
  */
 class OpaDifferentialTest {
 
@@ -104,9 +104,34 @@ class OpaDifferentialTest {
         }
     }
 
-    List<NamedEngine> enginesUnderTest() {
-        return List.of(new NamedEngine("remote (opa run)", OpaRemotePolicyEngine.builder(opa.baseUri())
-                .allowPlainHttpOnLoopback().environment(ENVIRONMENT).requestTimeout(Duration.ofSeconds(5)).build()));
+    List<NamedEngine> enginesUnderTest(Path work) throws Exception {
+        return List.of(
+                new NamedEngine("remote (opa run)", OpaRemotePolicyEngine.builder(opa.baseUri())
+                        .allowPlainHttpOnLoopback().environment(ENVIRONMENT).requestTimeout(Duration.ofSeconds(5)).build()),
+                new NamedEngine("embedded (wasm)", embeddedEngine(work)));
+    }
+
+    /**
+     * The embedded engine on the signed bundle the example server ships (the CI bundle check keeps it equal to
+     * {@code policies/}), so the artifact teams deploy is what is compared; for the test policy, a bundle built
+     * here by {@code opa build -t wasm}.
+     */
+    private static OpaWasmPolicyEngine embeddedEngine(Path work) throws Exception {
+        PolicySource source = policySource();
+        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().environment(ENVIRONMENT);
+        if (!source.bundle()) {
+            Path root = OpaBinary.repositoryRoot();
+            builder.bundleSource(BundleSource.file(root.resolve("mcp-guard-examples/src/main/resources/policy/orders-bundle.tar.gz")))
+                    .verification(BundleVerification.publicKey(Files.readString(root.resolve("policies/demo-signing/public.pem"))));
+        } else {
+            Path out = work.resolve("wasm-bundle.tar.gz");
+            OpaBinary.run(work, List.of("build", "-t", "wasm", "-e", "mcp/authz/decision", "-b", source.path().toString(),
+                    "-o", out.toString()));
+            builder.bundleSource(BundleSource.file(out)).verification(BundleVerification.none());
+        }
+        OpaWasmPolicyEngine engine = builder.build();
+        assertThat(engine.pollNow()).as("bundle loads: %s", engine.lastLoadError()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
+        return engine;
     }
 
     @Test
@@ -116,7 +141,7 @@ class OpaDifferentialTest {
 
         assertThat(new HashSet<>(expected)).as("the generator reaches many distinct outcomes").hasSizeGreaterThanOrEqualTo(8);
         assertThat(expected).as("both allows and denials").anyMatch(Outcome::allowed).anyMatch(o -> !o.allowed());
-        for (NamedEngine engine : enginesUnderTest()) {
+        for (NamedEngine engine : enginesUnderTest(work)) {
             List<String> mismatches = new ArrayList<>();
             for (int i = 0; i < requests.size(); i++) {
                 Outcome actual = Outcome.of(engine.engine().decide(requests.get(i)));
