@@ -126,6 +126,9 @@ final class TokenEndpointClient {
         if (host == null || endpoint.getUserInfo() != null) {
             throw refused(endpoint, "it has no host or carries user info");
         }
+        if (!scheme.equals("https") && !(scheme.equals("http") && settings.insecureLoopbackForTesting())) {
+            throw refused(endpoint, "it is not HTTPS");
+        }
         InetAddress[] addresses;
         try {
             addresses = InetAddress.getAllByName(host);
