@@ -17,6 +17,13 @@ public final class GuardKeys {
     public static final AttributeKey<java.time.Duration> RETRY_AFTER =
             AttributeKey.of("mcp-guard.retry-after", java.time.Duration.class);
 
+    /**
+     * The caller's own inbound bearer token, attached by a transport integration that enables RFC 8693 token
+     * exchange. Only the credentials step reads it, as the subject token of an exchange; it is never forwarded
+     * as is and never audited.
+     */
+    public static final AttributeKey<Secret> INBOUND_TOKEN = AttributeKey.of("mcp-guard.inbound-token", Secret.class);
+
     private GuardKeys() {
     }
 }

@@ -49,6 +49,13 @@ public record ReasonCode(String value) {
     public static final ReasonCode GUARD_ERROR = new ReasonCode("guard_error");
     /** The audit record could not be written; the result is withheld. */
     public static final ReasonCode AUDIT_UNAVAILABLE = new ReasonCode("audit_unavailable");
+    /** The tool asked for a downstream credential that policy does not grant to this caller and tool. */
+    public static final ReasonCode CREDENTIAL_NOT_PERMITTED = new ReasonCode("credential_not_permitted");
+    /** The downstream credential is missing, cannot be decrypted, or its token endpoint failed. */
+    public static final ReasonCode CREDENTIAL_UNAVAILABLE = new ReasonCode("credential_unavailable");
+    /** The downstream OAuth grant was revoked or expired ({@code invalid_grant}); its owner must consent again. */
+    public static final ReasonCode CREDENTIAL_REAUTHORIZATION_REQUIRED =
+            new ReasonCode("credential_reauthorization_required");
 
     public ReasonCode {
         Objects.requireNonNull(value, "value");

@@ -3,11 +3,13 @@ package dev.mcpguard.core;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.GuardKeys;
+import dev.mcpguard.api.GuardContext;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.api.spi.SessionRegistry;
 import dev.mcpguard.api.spi.Throttle;
@@ -15,6 +17,8 @@ import dev.mcpguard.core.audit.ArgumentSummarizer;
 import dev.mcpguard.core.audit.AuditGuard;
 import dev.mcpguard.core.audit.Slf4jAuditSink;
 import dev.mcpguard.core.chain.GuardChain;
+import dev.mcpguard.core.credentials.CallCredentials;
+import dev.mcpguard.core.credentials.CredentialGuard;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.identity.CallerRequiredGuard;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
@@ -61,6 +65,8 @@ import reactor.core.publisher.Mono;
  *   <li>{@code session}: the MCP session, if any, is live and bound to this caller;</li>
  *   <li>{@code policy}: the policy engine allows this caller to call this tool with these arguments;</li>
  *   <li>{@code throttle}: the caller, tenant and tool are within their rate and concurrency limits;</li>
+ *   <li>{@code credentials}, when configured: which downstream credentials the handler may use
+ *       ({@link Builder#credentials});</li>
  *   <li>then the guards added with {@link Builder#addGuard}, in the order added;</li>
  *   <li>then the team's own tool handler.</li>
  * </ol>
@@ -114,6 +120,9 @@ public final class McpGuard {
         steps.add(new GuardChain.Step("session", new SessionBindingGuard(sessionRegistry)));
         steps.add(new GuardChain.Step("policy", new PolicyGuard(engine, clock)));
         steps.add(new GuardChain.Step("throttle", new ThrottleGuard(builder.throttle, clock)));
+        if (builder.credentialGuard != null) {
+            steps.add(new GuardChain.Step("credentials", builder.credentialGuard));
+        }
         steps.addAll(builder.extraSteps);
         this.chain = new GuardChain(steps, clock);
         this.visibility = new ToolVisibility(engine, serverName, clock);
@@ -193,6 +202,66 @@ public final class McpGuard {
                 .callHandler(new GuardedAsyncHandler<>((context, request) -> runAsync(descriptor, request, context,
                         Optional.empty(), () -> handler.apply(context, request))))
                 .build();
+    }
+
+    // ---------------------------------------------------------------- handlers that use the guard context
+
+    /**
+     * A guarded synchronous tool of a stateful server whose handler receives the call's {@link GuardContext}
+     * (caller, call id, granted downstream credentials).
+     *
+     * <pre>{@code
+     * guard.guardWithContext(refundTool, (exchange, request, context) -> {
+     *     HttpRequest call = context.authorizeRequest("payments-api")
+     *             .apply(HttpRequest.newBuilder(paymentsUri)).build();
+     *     ...
+     * });
+     * }</pre>
+     */
+    public McpServerFeatures.SyncToolSpecification guardWithContext(McpSchema.Tool tool, GuardedSyncToolHandler handler) {
+        Objects.requireNonNull(tool, "tool");
+        Objects.requireNonNull(handler, "handler");
+        ToolDescriptor descriptor = describe(tool);
+        return McpServerFeatures.SyncToolSpecification.builder()
+                .tool(tool)
+                .callHandler(new GuardedSyncHandler<>((exchange, request) -> runSyncWithContext(descriptor, request,
+                        exchange.transportContext(), Optional.ofNullable(exchange.sessionId()),
+                        context -> handler.handle(exchange, request, context))))
+                .build();
+    }
+
+    /** As {@link #guardWithContext}, for a synchronous tool of a stateless server. */
+    public McpStatelessServerFeatures.SyncToolSpecification guardStatelessWithContext(
+            McpSchema.Tool tool, GuardedStatelessSyncToolHandler handler) {
+        Objects.requireNonNull(tool, "tool");
+        Objects.requireNonNull(handler, "handler");
+        ToolDescriptor descriptor = describe(tool);
+        return McpStatelessServerFeatures.SyncToolSpecification.builder()
+                .tool(tool)
+                .callHandler(new GuardedSyncHandler<>((transport, request) -> runSyncWithContext(descriptor, request,
+                        transport, Optional.empty(), context -> handler.handle(transport, request, context))))
+                .build();
+    }
+
+    @FunctionalInterface
+    private interface ContextHandler {
+        CallToolResult handle(GuardContext context) throws CredentialUnavailableException;
+    }
+
+    private CallToolResult runSyncWithContext(ToolDescriptor descriptor, CallToolRequest request,
+                                              McpTransportContext context, Optional<String> sessionId,
+                                              ContextHandler handler) {
+        ToolCall call = newCall(descriptor, request, context, sessionId);
+        ToolOutcome outcome = chain.execute(call, guarded -> {
+            try {
+                CallToolResult result = handler.handle(CallCredentials.contextFor(guarded));
+                return CompletableFuture.completedFuture(completed(guarded, result));
+            } catch (CredentialUnavailableException e) {
+                return CompletableFuture.completedFuture(new ToolOutcome.Denied(guarded,
+                        Decision.deny(Ids.newId(clock), e.reason(), e.getMessage())));
+            }
+        }).toCompletableFuture().join();
+        return toResult(outcome);
     }
 
     // ---------------------------------------------------------------- wrapping, lists
@@ -391,6 +460,7 @@ public final class McpGuard {
         private SessionRegistry sessionRegistry;
         private Throttle throttle = call -> new Throttle.ThrottleResult.Acquired(Throttle.Permit.NONE);
         private Clock clock = Clock.systemUTC();
+        private CredentialGuard credentialGuard;
         private final List<GuardChain.Step> extraSteps = new ArrayList<>();
 
         private Builder() {
@@ -446,13 +516,22 @@ public final class McpGuard {
         }
 
         /**
+         * The credentials step, placed after policy: which downstream credentials each call's handler may use
+         * (see {@link #guardWithContext}). Without it, handlers are granted no credentials.
+         */
+        public Builder credentials(CredentialGuard credentialGuard) {
+            this.credentialGuard = Objects.requireNonNull(credentialGuard, "credentialGuard");
+            return this;
+        }
+
+        /**
          * Adds a guard of your own after the built-in controls (so it only sees authenticated, policy-allowed
          * calls), before the handler. Guards added later run further inside.
          */
         public Builder addGuard(String name, ToolGuard guard) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(guard, "guard");
-            if (List.of("audit", "identity", "session", "policy", "throttle").contains(name)
+            if (List.of("audit", "identity", "session", "policy", "throttle", "credentials").contains(name)
                     || extraSteps.stream().anyMatch(s -> s.name().equals(name))) {
                 throw new IllegalArgumentException("a guard named '" + name + "' is already in the chain");
             }

@@ -88,6 +88,19 @@ class McpGuardTest {
     }
 
     @Test
+    void credentialsStepRunsAfterThrottleAndBeforeCustomGuardsWhenConfigured() {
+        McpGuard guard = McpGuard.builder().serverName("orders").auditSink(sink).sessionRegistry(sessions)
+                .credentials(dev.mcpguard.core.credentials.CredentialGuard.builder(request -> {
+                    throw new dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException("none here");
+                }).build())
+                .addGuard("business-hours", chain -> chain.proceed(chain.call()))
+                .build();
+
+        assertThat(guard.chainOrder())
+                .containsExactly("audit", "identity", "session", "policy", "throttle", "credentials", "business-hours");
+    }
+
+    @Test
     void allowedCallRunsTheHandlerAndIsAuditedOnce() {
         McpGuard guard = guard(supportRefunds);
         sessions.bind("s-1", BOB);

@@ -1,6 +1,7 @@
 package dev.mcpguard.api.spi;
 
 import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.Secret;
 import java.time.Instant;
 import java.util.Objects;
@@ -31,13 +32,28 @@ public interface CredentialProvider {
      * @param server         the MCP server name
      * @param tool           the tool name
      * @param credentialName the logical name of the credential (for example {@code crm-api})
+     * @param subjectToken   the caller's own inbound token, when the transport passed it on; used only as the
+     *                       subject token of an RFC 8693 token exchange, never forwarded as is
      */
-    record CredentialRequest(CallerIdentity caller, String server, String tool, String credentialName) {
+    record CredentialRequest(CallerIdentity caller, String server, String tool, String credentialName,
+                             Optional<Secret> subjectToken) {
         public CredentialRequest {
             Objects.requireNonNull(caller, "caller");
             Objects.requireNonNull(server, "server");
             Objects.requireNonNull(tool, "tool");
             Objects.requireNonNull(credentialName, "credentialName");
+            Objects.requireNonNull(subjectToken, "subjectToken");
+        }
+
+        /** A request without the caller's inbound token. */
+        public CredentialRequest(CallerIdentity caller, String server, String tool, String credentialName) {
+            this(caller, server, tool, credentialName, Optional.empty());
+        }
+
+        @Override
+        public String toString() {
+            return "CredentialRequest[caller=" + caller.subject() + ", server=" + server + ", tool=" + tool
+                    + ", credentialName=" + credentialName + "]";
         }
     }
 
@@ -58,16 +74,36 @@ public interface CredentialProvider {
         }
     }
 
-    /** The credential cannot be provided; the message is safe for clients and logs. */
+    /**
+     * The credential cannot be provided; the message is safe for clients and logs, and the reason code says why
+     * ({@link ReasonCode#CREDENTIAL_UNAVAILABLE} unless given).
+     */
     final class CredentialUnavailableException extends Exception {
         private static final long serialVersionUID = 1L;
 
+        private final transient ReasonCode reason;
+
         public CredentialUnavailableException(String message) {
-            super(message);
+            this(ReasonCode.CREDENTIAL_UNAVAILABLE, message);
         }
 
         public CredentialUnavailableException(String message, Throwable cause) {
+            this(ReasonCode.CREDENTIAL_UNAVAILABLE, message, cause);
+        }
+
+        public CredentialUnavailableException(ReasonCode reason, String message) {
+            super(message);
+            this.reason = Objects.requireNonNull(reason, "reason");
+        }
+
+        public CredentialUnavailableException(ReasonCode reason, String message, Throwable cause) {
             super(message, cause);
+            this.reason = Objects.requireNonNull(reason, "reason");
+        }
+
+        /** Why the credential cannot be provided. */
+        public ReasonCode reason() {
+            return reason;
         }
     }
 }
