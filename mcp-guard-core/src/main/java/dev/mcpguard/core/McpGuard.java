@@ -2,8 +2,9 @@ package dev.mcpguard.core;
 
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
-import dev.mcpguard.api.GuardKeys;
 import dev.mcpguard.api.GuardContext;
+import dev.mcpguard.api.GuardKeys;
+import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.ToolGuard;
@@ -365,8 +366,13 @@ public final class McpGuard {
 
     private ToolCall newCall(ToolDescriptor descriptor, CallToolRequest request, McpTransportContext context,
                              Optional<String> sessionId) {
-        return new ToolCall(Ids.newId(clock), serverName, descriptor, request.arguments(), sessionId,
+        ToolCall call = new ToolCall(Ids.newId(clock), serverName, descriptor, request.arguments(), sessionId,
                 callerOf(context), clock.instant(), ToolCall.Attributes.EMPTY);
+        // Present only when the HTTP filter was told to expose it for RFC 8693 token exchange.
+        if (context != null && context.get(GuardRequestAttributes.INBOUND_TOKEN) instanceof Secret token) {
+            return call.withAttribute(GuardKeys.INBOUND_TOKEN, token);
+        }
+        return call;
     }
 
     private static Optional<CallerIdentity> callerOf(McpTransportContext context) {

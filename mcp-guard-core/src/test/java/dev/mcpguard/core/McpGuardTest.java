@@ -386,6 +386,27 @@ class McpGuardTest {
     }
 
     @Test
+    void inboundTokenInTheTransportContextIsAttachedToTheCallForTokenExchange() {
+        List<java.util.Optional<dev.mcpguard.api.Secret>> seen = new CopyOnWriteArrayList<>();
+        McpGuard guard = McpGuard.builder().serverName("orders").policyEngine(new InsecureAllowAllPolicyEngine())
+                .auditSink(sink).sessionRegistry(sessions)
+                .addGuard("probe", chain -> {
+                    seen.add(chain.call().attribute(dev.mcpguard.api.GuardKeys.INBOUND_TOKEN));
+                    return chain.proceed(chain.call());
+                }).build();
+        var tool = guard.guard(statelessTool("get_order"));
+
+        tool.callHandler().apply(McpTransportContext.create(Map.of(GuardRequestAttributes.CALLER, ALICE,
+                GuardRequestAttributes.INBOUND_TOKEN, dev.mcpguard.api.Secret.ofUtf8("inbound-jwt"))), request("get_order"));
+        tool.callHandler().apply(contextOf(ALICE), request("get_order"));
+
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(0)).hasValueSatisfying(t -> assertThat(t.revealUtf8()).isEqualTo("inbound-jwt"));
+        assertThat(seen.get(1)).isEmpty();
+        assertThat(audited.toString()).doesNotContain("inbound-jwt");
+    }
+
+    @Test
     void buildingWithoutServerNameFails() {
         assertThatThrownBy(() -> McpGuard.builder().build()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("serverName");

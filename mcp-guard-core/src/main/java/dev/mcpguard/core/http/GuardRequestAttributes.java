@@ -10,6 +10,12 @@ public final class GuardRequestAttributes {
     /** The verified {@link dev.mcpguard.api.CallerIdentity} of the request. */
     public static final String CALLER = "dev.mcpguard.caller";
 
+    /**
+     * The caller's verified bearer token as a {@link dev.mcpguard.api.Secret}, present only when the filter was
+     * built with {@code exposeInboundTokenForTokenExchange()}; the subject token of RFC 8693 token exchange.
+     */
+    public static final String INBOUND_TOKEN = "dev.mcpguard.inbound-token";
+
     private GuardRequestAttributes() {
     }
 }

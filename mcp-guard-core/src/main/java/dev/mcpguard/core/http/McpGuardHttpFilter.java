@@ -106,6 +106,7 @@ public final class McpGuardHttpFilter implements Filter {
     private final Set<String> requiredScopes;
     private final Set<String> allowedOrigins;
     private final String apiKeyHeader;
+    private final boolean exposeInboundToken;
     private final String metadataUrl;
     private final byte[] metadataJson;
 
@@ -116,6 +117,7 @@ public final class McpGuardHttpFilter implements Filter {
         this.requiredScopes = Collections.unmodifiableSet(new TreeSet<>(b.requiredScopes));
         this.allowedOrigins = Set.copyOf(b.allowedOrigins);
         this.apiKeyHeader = b.apiKeyHeader;
+        this.exposeInboundToken = b.exposeInboundToken;
         String resourcePath = resourcePath(b.resource);
         this.metadataUrl = b.resource.getScheme() + "://" + b.resource.getRawAuthority() + METADATA_PATH + resourcePath;
         Set<String> paths = new LinkedHashSet<>();
@@ -165,6 +167,7 @@ public final class McpGuardHttpFilter implements Filter {
         }
         // Only this filter may say who the caller is.
         request.removeAttribute(GuardRequestAttributes.CALLER);
+        request.removeAttribute(GuardRequestAttributes.INBOUND_TOKEN);
 
         List<String> origins = Collections.list(request.getHeaders("Origin"));
         for (String origin : origins) {
@@ -254,6 +257,9 @@ public final class McpGuardHttpFilter implements Filter {
             result = null;
         }
         if (result instanceof IdentityResult.Authenticated authenticated) {
+            if (exposeInboundToken && presented.get(0) instanceof PresentedCredential.BearerToken bearer) {
+                request.setAttribute(GuardRequestAttributes.INBOUND_TOKEN, bearer.value());
+            }
             return authenticated.identity();
         }
         String description = result instanceof IdentityResult.Rejected rejected
@@ -403,6 +409,7 @@ public final class McpGuardHttpFilter implements Filter {
         private String resourceName;
         private final Set<String> allowedOrigins = new LinkedHashSet<>();
         private String apiKeyHeader = DEFAULT_API_KEY_HEADER;
+        private boolean exposeInboundToken;
 
         private Builder() {
         }
@@ -511,6 +518,18 @@ public final class McpGuardHttpFilter implements Filter {
                         + "and " + SESSION_HEADER + ", got '" + headerName + "'");
             }
             this.apiKeyHeader = headerName;
+            return this;
+        }
+
+        /**
+         * Hands the caller's verified bearer token (as a {@link Secret}, under
+         * {@link GuardRequestAttributes#INBOUND_TOKEN}) to the MCP layer, so the credentials step can use it as the
+         * subject token of an RFC 8693 token exchange. Off by default: only enable it when a tool needs a
+         * downstream token on the user's behalf. The token is never forwarded as is, never audited; tool handlers
+         * could read it from the transport context, which is why it is opt-in.
+         */
+        public Builder exposeInboundTokenForTokenExchange() {
+            this.exposeInboundToken = true;
             return this;
         }
 
