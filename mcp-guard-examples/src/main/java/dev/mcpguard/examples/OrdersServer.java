@@ -46,8 +46,9 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
  * <p>What mcp-guard adds to an ordinary SDK server is three lines in {@link #start()} (wrap the tools, filter
  * {@code tools/list}, extract the caller into the transport context), one HTTP filter in {@link #installSecurity},
  * and the policy: security's reference OPA policy, evaluated in-process from the signed bundle shipped in this jar
- * ({@value #POLICY_BUNDLE_RESOURCE}, verified with {@value #POLICY_PUBLIC_KEY_RESOURCE}; see
- * {@link #startPolicyEngine}). The server does not start unless that bundle loads and verifies.
+ * ({@value #POLICY_BUNDLE_RESOURCE}, verified with {@value #POLICY_PUBLIC_KEY_RESOURCE}) or a bundle file of
+ * your own ({@link OrdersServerSettings#policyBundle()}). The server does not start unless the bundle loads and
+ * verifies.
  *
  * <pre>{@code
  * try (OrdersServer server = new OrdersServer(OrdersServerSettings.builder()
