@@ -7,11 +7,23 @@
 # `opa test`) and compares it with the committed one by content, file by file: tarball bytes may differ
 # (timestamps, gzip) without the policy differing. .signatures.json is compared too: RS256 (PKCS#1 v1.5)
 # signatures are deterministic, so the same files and key give the same signature.
+#
+# Also fails when the example's copy of the demo public key (the one OrdersServer verifies the bundle with)
+# differs from policies/demo-signing/public.pem.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 committed="${1:-$repo/mcp-guard-examples/src/main/resources/policy/orders-bundle.tar.gz}"
 mismatch="the committed policy bundle does not match policies/: run scripts/build-policy-bundle.sh"
+
+public_key="$repo/policies/demo-signing/public.pem"
+public_key_copy="$repo/mcp-guard-examples/src/main/resources/policy/demo-signing-public.pem"
+if ! cmp -s "$public_key" "$public_key_copy"; then
+    echo "check-policy-bundle: $public_key_copy is missing or differs from $public_key;" \
+        "the example server would verify the bundle with the wrong key: run" \
+        "cp policies/demo-signing/public.pem mcp-guard-examples/src/main/resources/policy/demo-signing-public.pem" >&2
+    exit 1
+fi
 
 if [[ ! -f "$committed" ]]; then
     echo "check-policy-bundle: $committed is missing; $mismatch" >&2

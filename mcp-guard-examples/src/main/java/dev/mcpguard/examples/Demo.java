@@ -19,15 +19,17 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The demo: starts a token issuer and the guarded {@link OrdersServer}, then calls it with the real MCP Java SDK
- * client over Streamable HTTP as two users of tenant {@code acme}, and prints what each could see and do and
+ * The demo: starts a token issuer and the guarded {@link OrdersServer} enforcing security's reference OPA policy
+ * (the signed bundle in this jar), then calls it with the real MCP Java SDK client over Streamable HTTP as three
+ * users of tenant {@code acme}, and prints what each could see and do, why the policy refused what it refused, and
  * what the audit trail recorded.
  *
  * <pre>
  * mvn -q -Pdemo -DskipTests verify
  * </pre>
  *
- * Settings come from {@link OrdersServerSettings#fromEnvironment()}; the issuer is always the demo's own.
+ * Settings come from {@link OrdersServerSettings#fromEnvironment()} (environment {@code prod} unless
+ * {@code MCP_GUARD_DEMO_ENVIRONMENT} says otherwise); the issuer is always the demo's own.
  */
 public final class Demo {
 
@@ -56,23 +58,29 @@ public final class Demo {
             out.println("mcp-guard demo: the 'orders' MCP server, every tool call guarded in-process");
             out.println("  issuer   " + issuer.issuer() + "  (in-process mock-oauth2-server)");
             out.println("  server   " + server.resourceUri() + "  (also the tokens' audience)");
+            out.println("  policy   bundle " + server.policyRevision() + " (signature verified) from "
+                    + server.policySource() + ", environment '" + server.environment() + "'");
             out.println("  audit    " + auditFile);
 
             try (McpSyncClient alice = connect(server, issuer.token(DemoUser.ALICE, server.resourceUri()))) {
                 section("alice", DemoUser.ALICE);
                 listTools(alice);
-                call(alice, "get_order", "order_id", "A-1001");
-                call(alice, "get_order", "order_id", "G-2001");
-                call(alice, "refund_order", "order_id", "A-1001", "amount", 10, "reason", "late");
+                call(alice, "get_order", "order_id", "acme-1001");
+                call(alice, "get_order", "order_id", "globex-2001");
+                call(alice, "refund_order", "order_id", "acme-1001", "amount", 10, "reason", "late");
             }
             try (McpSyncClient bob = connect(server, issuer.token(DemoUser.BOB, server.resourceUri()))) {
                 section("bob", DemoUser.BOB);
                 listTools(bob);
-                call(bob, "list_orders", "status", "shipped");
-                call(bob, "refund_order", "order_id", "A-1001", "amount", 10, "reason", "late delivery");
-                call(bob, "refund_order", "order_id", "A-1002", "amount", 150, "reason", "damaged");
-                call(bob, "delete_customer", "customer_id", "C-100");
-                call(bob, "refund_order", "order_id", "A-1003", "amount", 5, "reason", "goodwill");
+                call(bob, "refund_order", "order_id", "acme-1002", "amount", 50, "reason", "late delivery");
+                call(bob, "refund_order", "order_id", "acme-1002", "amount", 900, "reason", "damaged");
+                call(bob, "refund_order", "order_id", OrderBook.FLAKY_PAYMENT_ORDER, "amount", 5, "reason", "goodwill");
+            }
+            try (McpSyncClient carol = connect(server, issuer.token(DemoUser.CAROL, server.resourceUri()))) {
+                section("carol", DemoUser.CAROL);
+                listTools(carol);
+                call(carol, "refund_order", "order_id", "acme-1002", "amount", 900, "reason", "damaged");
+                call(carol, "delete_customer", "customer_id", "acme-102");
             }
         }
 
@@ -139,14 +147,13 @@ public final class Demo {
 
     private static String auditLine(JsonNode record) {
         JsonNode caller = record.path("caller");
-        String time = record.path("time").asText();
-        return String.format("%s %-6s %-15s %-5s %-10s %-28s event=%s decision=%s",
-                time.length() >= 23 ? time.substring(11, 23) : time,
+        return String.format("%-6s %-15s %-5s %-10s %-22s rev=%s event=%s decision=%s",
                 caller.isMissingNode() || caller.isNull() ? "-" : caller.path("subject").asText(),
                 record.path("tool").asText(),
                 record.path("decision").asText(),
                 record.path("outcome").asText(),
-                record.path("reason").isNull() ? "" : "reason=" + record.path("reason").asText(),
+                record.path("reason").isNull() ? "" : record.path("reason").asText(),
+                record.path("details").path("policy_revision").asText("-"),
                 record.path("event_id").asText(),
                 record.path("decision_id").asText("-"));
     }

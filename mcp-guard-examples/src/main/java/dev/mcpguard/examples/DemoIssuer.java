@@ -76,9 +76,8 @@ public final class DemoIssuer implements AutoCloseable {
     public String token(DemoUser user, List<String> audiences, Duration lifetime, Map<String, Object> extraClaims) {
         Objects.requireNonNull(user, "user");
         Map<String, Object> claims = new LinkedHashMap<>();
-        if (user.tenant() != null) {
-            claims.put("tid", user.tenant());
-        }
+        // Always set: mock-oauth2-server otherwise adds "tid" = the issuer id; a null claim is left out of the token.
+        claims.put("tid", user.tenant());
         claims.put("scope", String.join(" ", user.scopes()));
         claims.put("roles", List.copyOf(user.roles()));
         claims.put("azp", CLIENT_ID);

@@ -13,14 +13,19 @@ import java.util.Objects;
  */
 public record DemoUser(String subject, String tenant, List<String> scopes, List<String> roles) {
 
-    /** Support agent in training at acme: may read orders, nothing else. */
+    /** Support agent in training at acme: may read acme's orders, nothing else. */
     public static final DemoUser ALICE = new DemoUser("alice", "acme", List.of("orders.read"), List.of());
-    /** Support agent at acme: may read orders and refund up to the support limit. */
+    /** Support agent at acme: may read orders and refund up to the policy's approval limit (500). */
     public static final DemoUser BOB = new DemoUser("bob", "acme", List.of("orders.read"), List.of("support"));
-    /** Administrator at acme: may do everything in acme. */
-    public static final DemoUser CAROL = new DemoUser("carol", "acme", List.of("orders.read"), List.of("admin"));
-    /** Support agent at globex. */
-    public static final DemoUser GRACE = new DemoUser("grace", "globex", List.of("orders.read"), List.of("support"));
+    /**
+     * Senior support agent and administrator at acme: {@code support} to use {@code refund_order},
+     * {@code refund_approver} to refund above the limit, {@code admin} to delete customers (outside production, or
+     * with a break-glass exception). The reference policy needs a tool role and an approver role separately.
+     */
+    public static final DemoUser CAROL = new DemoUser("carol", "acme", List.of("orders.read"),
+            List.of("admin", "refund_approver", "support"));
+    /** Support agent in training at globex: may read globex's orders. */
+    public static final DemoUser GRACE = new DemoUser("grace", "globex", List.of("orders.read"), List.of());
 
     public DemoUser {
         Objects.requireNonNull(subject, "subject");

@@ -56,22 +56,26 @@ final class OrderBook {
      * An order whose refund always fails in the payment provider, so the example shows what a client sees when
      * a handler throws (a generic error with a reference, no stack trace, no internal host names).
      */
-    static final String FLAKY_PAYMENT_ORDER = "A-1003";
+    static final String FLAKY_PAYMENT_ORDER = "acme-1003";
 
     private static final BigDecimal NONE = new BigDecimal("0.00");
 
     // tenant -> order id -> order
     private final ConcurrentMap<String, ConcurrentMap<String, Order>> orders = new ConcurrentHashMap<>();
 
-    /** A book seeded with a few orders of tenants {@code acme} and {@code globex}. */
+    /**
+     * A book seeded with a few orders of tenants {@code acme} and {@code globex}. Ids follow the policy's tenant
+     * convention: order and customer ids start with the tenant code and {@code -} ({@code acme-1001},
+     * {@code globex-200}), so the policy can refuse a reference to another tenant's data before a handler runs.
+     */
     static OrderBook seeded() {
         OrderBook book = new OrderBook();
-        book.add(new Order("A-1001", "acme", "C-100", new BigDecimal("42.50"), NONE, "shipped"));
-        book.add(new Order("A-1002", "acme", "C-200", new BigDecimal("250.00"), NONE, "delivered"));
-        book.add(new Order(FLAKY_PAYMENT_ORDER, "acme", "C-100", new BigDecimal("80.00"), NONE, "paid"));
-        book.add(new Order("A-1004", "acme", "C-300", new BigDecimal("15.00"), NONE, "cancelled"));
-        book.add(new Order("G-2001", "globex", "C-900", new BigDecimal("99.00"), NONE, "shipped"));
-        book.add(new Order("G-2002", "globex", "C-901", new BigDecimal("1200.00"), NONE, "paid"));
+        book.add(new Order("acme-1001", "acme", "acme-100", new BigDecimal("42.50"), NONE, "shipped"));
+        book.add(new Order("acme-1002", "acme", "acme-101", new BigDecimal("1250.00"), NONE, "delivered"));
+        book.add(new Order(FLAKY_PAYMENT_ORDER, "acme", "acme-100", new BigDecimal("80.00"), NONE, "paid"));
+        book.add(new Order("acme-1004", "acme", "acme-102", new BigDecimal("15.00"), NONE, "cancelled"));
+        book.add(new Order("globex-2001", "globex", "globex-200", new BigDecimal("99.00"), NONE, "shipped"));
+        book.add(new Order("globex-2002", "globex", "globex-201", new BigDecimal("1200.00"), NONE, "paid"));
         return book;
     }
 

@@ -62,7 +62,7 @@ final class OrderTools {
                         .description("Returns one order of your tenant.")
                         .inputSchema(json, """
                                 {"type": "object",
-                                 "properties": {"order_id": {"type": "string", "description": "e.g. A-1001"}},
+                                 "properties": {"order_id": {"type": "string", "description": "e.g. acme-1001"}},
                                  "required": ["order_id"], "additionalProperties": false}""")
                         .annotations(McpSchema.ToolAnnotations.builder()
                                 .readOnlyHint(true).idempotentHint(true).openWorldHint(false).build())
@@ -85,7 +85,7 @@ final class OrderTools {
                         .description("Refunds part or all of an order of your tenant.")
                         .inputSchema(json, """
                                 {"type": "object",
-                                 "properties": {"order_id": {"type": "string"},
+                                 "properties": {"order_id": {"type": "string", "description": "e.g. acme-1001"},
                                                 "amount": {"type": "number", "exclusiveMinimum": 0},
                                                 "reason": {"type": "string", "maxLength": 200}},
                                  "required": ["order_id", "amount", "reason"], "additionalProperties": false}""")
@@ -99,7 +99,7 @@ final class OrderTools {
                         .description("Deletes a customer of your tenant and all of their orders.")
                         .inputSchema(json, """
                                 {"type": "object",
-                                 "properties": {"customer_id": {"type": "string"}},
+                                 "properties": {"customer_id": {"type": "string", "description": "e.g. acme-100"}},
                                  "required": ["customer_id"], "additionalProperties": false}""")
                         .annotations(McpSchema.ToolAnnotations.builder()
                                 .readOnlyHint(false).destructiveHint(true).idempotentHint(true)
@@ -137,7 +137,7 @@ final class OrderTools {
 
     private CallToolResult refundOrder(McpSyncServerExchange exchange, CallToolRequest request) {
         String orderId = stringArgument(request, "order_id");
-        BigDecimal amount = OrdersPolicy.amountOf(arguments(request).get("amount"));
+        BigDecimal amount = amountOf(arguments(request).get("amount"));
         if (amount == null) {
             return toolError("invalid_arguments", "amount must be a number.");
         }
@@ -170,6 +170,22 @@ final class OrderTools {
             return identity.tenant().get();
         }
         throw new IllegalStateException("no verified caller with a tenant in the transport context");
+    }
+
+    /** The amount as a decimal, or null when it is absent or not a finite number. */
+    private static BigDecimal amountOf(Object value) {
+        if (value instanceof BigDecimal decimal) {
+            return decimal;
+        }
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte
+                || value instanceof java.math.BigInteger) {
+            return new BigDecimal(value.toString());
+        }
+        if (value instanceof Number number) {
+            double d = number.doubleValue();
+            return Double.isFinite(d) ? BigDecimal.valueOf(d) : null;
+        }
+        return null;
     }
 
     private static Map<String, Object> arguments(CallToolRequest request) {

@@ -7,6 +7,9 @@ import dev.mcpguard.core.audit.JsonlFileAuditSink;
 import dev.mcpguard.core.http.CallerContextExtractor;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
+import dev.mcpguard.core.policy.opa.BundleSource;
+import dev.mcpguard.core.policy.opa.BundleVerification;
+import dev.mcpguard.core.policy.opa.OpaWasmPolicyEngine;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.McpServer;
@@ -14,12 +17,16 @@ import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
 import org.apache.catalina.Context;
@@ -37,8 +44,11 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
  * through mcp-guard.
  *
  * <p>What mcp-guard adds to an ordinary SDK server is three lines in {@link #start()} (wrap the tools, filter
- * {@code tools/list}, extract the caller into the transport context) and one HTTP filter in
- * {@link #installSecurity}.
+ * {@code tools/list}, extract the caller into the transport context), one HTTP filter in {@link #installSecurity},
+ * and the policy: security's reference OPA policy, evaluated in-process from the signed bundle shipped in this jar
+ * ({@value #POLICY_BUNDLE_RESOURCE}, verified with {@value #POLICY_PUBLIC_KEY_RESOURCE}) or a bundle file of
+ * your own ({@link OrdersServerSettings#policyBundle()}). The server does not start unless the bundle loads and
+ * verifies.
  *
  * <pre>{@code
  * try (OrdersServer server = new OrdersServer(OrdersServerSettings.builder()
@@ -58,6 +68,12 @@ public final class OrdersServer implements AutoCloseable {
     public static final String MCP_ENDPOINT = "/mcp";
     /** The tools this server offers. */
     public static final List<String> TOOLS = OrderTools.NAMES;
+    /** The signed policy bundle in this jar, built from {@code policies/} by {@code scripts/build-policy-bundle.sh}. */
+    public static final String POLICY_BUNDLE_RESOURCE = "policy/orders-bundle.tar.gz";
+    /** The DEMO public key the bundle in this jar is verified with (a copy of {@code policies/demo-signing/public.pem}). */
+    public static final String POLICY_PUBLIC_KEY_RESOURCE = "policy/demo-signing-public.pem";
+    /** How often a bundle file configured in the settings is re-read (the bundle in the jar cannot change). */
+    public static final Duration POLICY_POLL_INTERVAL = Duration.ofSeconds(30);
 
     private final OrdersServerSettings settings;
     private final AuditSink auditSink;
@@ -68,6 +84,7 @@ public final class OrdersServer implements AutoCloseable {
     private Path tomcatBaseDir;
     private McpSyncServer mcpServer;
     private McpGuard guard;
+    private OpaWasmPolicyEngine policyEngine;
     private URI resource;
     private boolean started;
     private boolean closed;
@@ -95,13 +112,20 @@ public final class OrdersServer implements AutoCloseable {
         }
     }
 
-    /** Binds the port, builds the guarded MCP server and starts serving. Returns this server. */
+    /**
+     * Loads and verifies the policy bundle, binds the port, builds the guarded MCP server and starts serving.
+     * Returns this server.
+     *
+     * @throws IllegalStateException when the policy bundle does not load (missing, tampered, signed with another
+     *                               key, unreadable public key) or the port cannot be bound; the message says why
+     */
     public synchronized OrdersServer start() {
         if (started) {
             throw new IllegalStateException("already started");
         }
         started = true;
         try {
+            policyEngine = startPolicyEngine();
             tomcatBaseDir = Files.createTempDirectory("mcp-guard-orders-tomcat");
             tomcat = new Tomcat();
             tomcat.setBaseDir(tomcatBaseDir.toString());
@@ -115,7 +139,7 @@ public final class OrdersServer implements AutoCloseable {
 
             guard = McpGuard.builder()
                     .serverName(SERVER_NAME)
-                    .policyEngine(new OrdersPolicy())
+                    .policyEngine(policyEngine)
                     .auditSink(auditSink)
                     .build();
             HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
@@ -152,7 +176,53 @@ public final class OrdersServer implements AutoCloseable {
             return this;
         } catch (IOException | LifecycleException | RuntimeException e) {
             close();
-            throw new IllegalStateException("cannot start the orders server on 127.0.0.1:" + settings.port(), e);
+            throw new IllegalStateException("cannot start the orders server on 127.0.0.1:" + settings.port() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The embedded OPA engine on the signed bundle: the one in this jar, or the settings' bundle file (re-read every
+     * {@link #POLICY_POLL_INTERVAL}; a bad new bundle leaves the last good one serving). The policy learns the
+     * environment's name, which decides whether destructive tools count as "in production".
+     */
+    private OpaWasmPolicyEngine startPolicyEngine() throws IOException {
+        BundleSource source = settings.policyBundle()
+                .map(BundleSource::file)
+                .orElseGet(() -> BundleSource.classpath(POLICY_BUNDLE_RESOURCE));
+        String publicKey;
+        try {
+            publicKey = settings.policyPublicKey().isPresent()
+                    ? Files.readString(settings.policyPublicKey().get(), StandardCharsets.US_ASCII)
+                    : classpathText(POLICY_PUBLIC_KEY_RESOURCE);
+        } catch (IOException e) {
+            throw new IOException("cannot read the policy public key "
+                    + settings.policyPublicKey().map(Path::toString).orElse("classpath:" + POLICY_PUBLIC_KEY_RESOURCE)
+                    + " (" + e.getClass().getSimpleName() + ")", e);
+        }
+        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
+                .bundleSource(source)
+                .verification(BundleVerification.publicKey(publicKey))
+                .environment(Map.of("name", settings.environment()))
+                .build();
+        OpaWasmPolicyEngine.LoadOutcome outcome = settings.policyBundle().isPresent()
+                ? engine.startPolling(POLICY_POLL_INTERVAL)
+                : engine.pollNow();
+        if (outcome != OpaWasmPolicyEngine.LoadOutcome.LOADED) {
+            String why = engine.lastLoadError().orElse(outcome.name());
+            engine.close();
+            throw new IllegalStateException("the policy bundle " + source.describe() + " did not load (" + why
+                    + "); the server does not run without its policy");
+        }
+        return engine;
+    }
+
+    private static String classpathText(String resource) throws IOException {
+        try (InputStream in = OrdersServer.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("resource " + resource + " is not on the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
         }
     }
 
@@ -209,12 +279,28 @@ public final class OrdersServer implements AutoCloseable {
         return resource;
     }
 
+    /** The revision of the policy bundle deciding calls now, e.g. {@code orders-8c0fe5d427d3}. */
+    public String policyRevision() {
+        requireStarted();
+        return policyEngine.currentRevision().orElseThrow(() -> new IllegalStateException("no policy is loaded"));
+    }
+
+    /** Where the policy bundle comes from, e.g. {@code classpath:policy/orders-bundle.tar.gz}. */
+    public String policySource() {
+        return settings.policyBundle().map(Path::toString).orElse("classpath:" + POLICY_BUNDLE_RESOURCE);
+    }
+
+    /** The settings' environment name, as the policy sees it. */
+    public String environment() {
+        return settings.environment();
+    }
+
     /** How many times the handler of {@code tool} has actually run; denied calls do not count. */
     public int executions(String tool) {
         return tools.executions(tool);
     }
 
-    /** Stops serving, then closes the MCP server and the audit sink. Safe to call more than once. */
+    /** Stops serving, then closes the MCP server, the policy engine and the audit sink. Safe to call more than once. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -234,6 +320,9 @@ public final class OrdersServer implements AutoCloseable {
         } finally {
             tomcat = null;
             mcpServer = null;
+            if (policyEngine != null) {
+                policyEngine.close();
+            }
             auditSink.close();
             deleteQuietly(tomcatBaseDir);
         }

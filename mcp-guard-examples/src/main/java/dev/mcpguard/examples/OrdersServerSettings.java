@@ -6,10 +6,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * How to run an {@link OrdersServer}: where it listens, which token issuer it trusts, which resource URI tokens
- * must be issued for (their audience), and where the audit file goes.
+ * must be issued for (their audience), where the audit file goes, which deployment environment the policy is told
+ * it runs in, and (optionally) a policy bundle of your own instead of the one shipped in the jar.
  *
  * <p>Immutable and thread-safe. Build with {@link #builder()}, or read from system properties and environment
  * variables with {@link #fromEnvironment()} (a system property wins over an environment variable):
@@ -21,6 +23,9 @@ import java.util.function.Function;
  *   <tr><td>{@code mcp.guard.demo.jwks-uri}</td><td>{@code MCP_GUARD_DEMO_JWKS_URI}</td><td>{@code <issuer>/jwks}</td></tr>
  *   <tr><td>{@code mcp.guard.demo.resource}</td><td>{@code MCP_GUARD_DEMO_RESOURCE}</td><td>{@code http://127.0.0.1:<port>/mcp}</td></tr>
  *   <tr><td>{@code mcp.guard.demo.audit-file}</td><td>{@code MCP_GUARD_DEMO_AUDIT_FILE}</td><td>{@value #DEFAULT_AUDIT_FILE}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.environment}</td><td>{@code MCP_GUARD_DEMO_ENVIRONMENT}</td><td>{@value #DEFAULT_ENVIRONMENT}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.policy-bundle}</td><td>{@code MCP_GUARD_DEMO_POLICY_BUNDLE}</td><td>none: the signed bundle in the jar</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.policy-public-key}</td><td>{@code MCP_GUARD_DEMO_POLICY_PUBLIC_KEY}</td><td>none: the demo key in the jar</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -36,14 +41,25 @@ import java.util.function.Function;
  * @param resource  this server's resource URI, the audience tokens must carry; empty means
  *                  {@code http://127.0.0.1:<port>/mcp} with the port actually bound
  * @param auditFile the JSON Lines audit file
+ * @param environment the deployment environment's name, given to the policy as {@code environment.name}; the
+ *                  reference policy treats {@code prod} and {@code production} (and an unnamed environment) as
+ *                  production, where destructive tools are refused without a break-glass exception
+ * @param policyBundle a signed OPA bundle file to enforce instead of the one in the jar (re-read every
+ *                  {@link OrdersServer#POLICY_POLL_INTERVAL}); set together with {@code policyPublicKey}
+ * @param policyPublicKey the PEM public key that bundle must be signed with; set together with {@code policyBundle}
  */
 public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI> jwksUri, Optional<URI> resource,
-                                   Path auditFile) {
+                                   Path auditFile, String environment, Optional<Path> policyBundle,
+                                   Optional<Path> policyPublicKey) {
 
     /** The demo's fixed port, so its resource URI is predictable. */
     public static final int DEFAULT_PORT = 8765;
     /** The demo's audit file, relative to the working directory. */
     public static final String DEFAULT_AUDIT_FILE = "target/mcp-guard-demo-audit.jsonl";
+    /** The default environment: production, the cautious assumption. */
+    public static final String DEFAULT_ENVIRONMENT = "prod";
+
+    private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     public OrdersServerSettings {
         if (port < 0 || port > 65_535) {
@@ -53,9 +69,20 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         Objects.requireNonNull(jwksUri, "jwksUri");
         Objects.requireNonNull(resource, "resource");
         Objects.requireNonNull(auditFile, "auditFile");
+        requireEnvironmentName(environment);
+        Objects.requireNonNull(policyBundle, "policyBundle");
+        Objects.requireNonNull(policyPublicKey, "policyPublicKey");
+        if (policyBundle.isPresent() != policyPublicKey.isPresent()) {
+            throw new IllegalArgumentException("policyBundle and policyPublicKey go together: a bundle of your own "
+                    + "needs the key it is signed with, got bundle " + policyBundle.map(Path::toString).orElse("none")
+                    + " and public key " + policyPublicKey.map(Path::toString).orElse("none"));
+        }
     }
 
-    /** A builder with the defaults: port {@value #DEFAULT_PORT}, audit file {@value #DEFAULT_AUDIT_FILE}. */
+    /**
+     * A builder with the defaults: port {@value #DEFAULT_PORT}, audit file {@value #DEFAULT_AUDIT_FILE},
+     * environment {@value #DEFAULT_ENVIRONMENT}, the policy bundle in the jar.
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -81,6 +108,12 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         lookup.apply("jwks-uri").ifPresent(value -> builder.jwksUri(URI.create(value)));
         lookup.apply("resource").ifPresent(value -> builder.resource(URI.create(value)));
         lookup.apply("audit-file").ifPresent(value -> builder.auditFile(Path.of(value)));
+        lookup.apply("environment").ifPresent(builder::environment);
+        Optional<String> bundle = lookup.apply("policy-bundle");
+        Optional<String> publicKey = lookup.apply("policy-public-key");
+        if (bundle.isPresent() || publicKey.isPresent()) {
+            builder.policyBundle(bundle.map(Path::of).orElse(null), publicKey.map(Path::of).orElse(null));
+        }
         return builder.build();
     }
 
@@ -92,12 +125,24 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         builder.jwksUri = jwksUri.orElse(null);
         builder.resource = resource.orElse(null);
         builder.auditFile = auditFile;
+        builder.environment = environment;
+        builder.policyBundle = policyBundle.orElse(null);
+        builder.policyPublicKey = policyPublicKey.orElse(null);
         return builder;
     }
 
     /** The JWKS URI: the configured one, or {@code <issuer>/jwks} (the mock-oauth2-server layout). */
     public Optional<URI> effectiveJwksUri() {
         return jwksUri.or(() -> issuer.map(i -> URI.create(i.toString().replaceAll("/+$", "") + "/jwks")));
+    }
+
+    private static String requireEnvironmentName(String environment) {
+        Objects.requireNonNull(environment, "environment");
+        if (!ENVIRONMENT_NAME.matcher(environment).matches()) {
+            throw new IllegalArgumentException("environment must be 1 to 64 letters, digits, '.', '_' or '-', "
+                    + "starting with a letter or digit, got '" + environment + "'");
+        }
+        return environment;
     }
 
     private static int parsePort(String value) {
@@ -115,6 +160,9 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         private URI jwksUri;
         private URI resource;
         private Path auditFile = Path.of(DEFAULT_AUDIT_FILE);
+        private String environment = DEFAULT_ENVIRONMENT;
+        private Path policyBundle;
+        private Path policyPublicKey;
 
         private Builder() {
         }
@@ -152,9 +200,32 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
             return this;
         }
 
+        /** The deployment environment's name as the policy sees it, e.g. {@code prod} (default) or {@code dev}. */
+        public Builder environment(String environment) {
+            this.environment = requireEnvironmentName(environment);
+            return this;
+        }
+
+        /**
+         * Enforce the signed bundle in {@code bundleFile}, verified with the PEM public key in
+         * {@code publicKeyFile}, instead of the bundle in the jar. Both or neither: {@code null, null} returns to
+         * the bundle in the jar.
+         */
+        public Builder policyBundle(Path bundleFile, Path publicKeyFile) {
+            if ((bundleFile == null) != (publicKeyFile == null)) {
+                throw new IllegalArgumentException("policyBundle and policyPublicKey go together: a bundle of your "
+                        + "own needs the key it is signed with, got bundle " + bundleFile + " and public key "
+                        + publicKeyFile);
+            }
+            this.policyBundle = bundleFile;
+            this.policyPublicKey = publicKeyFile;
+            return this;
+        }
+
         public OrdersServerSettings build() {
             return new OrdersServerSettings(port, Optional.ofNullable(issuer), Optional.ofNullable(jwksUri),
-                    Optional.ofNullable(resource), auditFile);
+                    Optional.ofNullable(resource), auditFile, environment, Optional.ofNullable(policyBundle),
+                    Optional.ofNullable(policyPublicKey));
         }
 
         private static URI requireHttp(URI uri, String name) {

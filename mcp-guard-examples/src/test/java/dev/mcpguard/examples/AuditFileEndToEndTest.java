@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The durable JSONL audit file, written by the real sink behind the real server and read back: exactly one
- * correct record per call, allowed, denied or failed, and no token or raw argument value in it.
+ * correct record per call, allowed, denied or failed, each naming the policy revision that decided, and no token
+ * or raw argument value in it.
  */
 class AuditFileEndToEndTest {
 
@@ -28,7 +29,7 @@ class AuditFileEndToEndTest {
     Path dir;
 
     @Test
-    void auditFileHoldsExactlyOneCorrectRecordPerCallAndNoSecrets() throws Exception {
+    void auditFileHoldsExactlyOneCorrectRecordPerCallWithThePolicyRevisionAndNoSecrets() throws Exception {
         Path file = dir.resolve("audit.jsonl");
         try (DemoIssuer issuer = DemoIssuer.start();
              OrdersServer server = new OrdersServer(OrdersServerSettings.builder().port(0)
@@ -42,10 +43,10 @@ class AuditFileEndToEndTest {
                     .requestTimeout(Duration.ofSeconds(10)).build();
             try {
                 client.initialize();
-                CallToolResult allowed = client.callTool(new CallToolRequest("get_order", Map.of("order_id", "A-1001")));
-                CallToolResult denied = client.callTool(new CallToolRequest("delete_customer", Map.of("customer_id", "C-100")));
+                CallToolResult allowed = client.callTool(new CallToolRequest("get_order", Map.of("order_id", "acme-1001")));
+                CallToolResult denied = client.callTool(new CallToolRequest("delete_customer", Map.of("customer_id", "acme-100")));
                 CallToolResult failed = client.callTool(new CallToolRequest("refund_order",
-                        Map.of("order_id", "A-1003", "amount", 5, "reason", "goodwill")));
+                        Map.of("order_id", OrderBook.FLAKY_PAYMENT_ORDER, "amount", 5, "reason", "goodwill")));
                 assertThat(allowed.isError()).isNotEqualTo(Boolean.TRUE);
                 assertThat(denied.isError()).isTrue();
                 assertThat(failed.isError()).isTrue();
@@ -65,12 +66,13 @@ class AuditFileEndToEndTest {
                 assertThat(r.server()).isEqualTo(OrdersServer.SERVER_NAME);
                 assertThat(r.sessionId()).isNotBlank();
                 assertThat(r.decisionId()).isNotBlank();
+                assertThat(r.details()).containsEntry("policy_revision", server.policyRevision());
             });
-            assertThat(records.get(1).reason()).isNotBlank();
+            assertThat(records.get(1).reason()).isEqualTo("insufficient_role");
             assertThat(records.get(2).errorType()).endsWith("PaymentProviderException");
             assertThat(records.get(0).arguments().get("order_id")).startsWith("hmac-sha256:");
             String raw = Files.readString(file);
-            assertThat(raw).doesNotContain(token).doesNotContain("A-1001").doesNotContain("goodwill");
+            assertThat(raw).doesNotContain(token).doesNotContain("acme-1001").doesNotContain("goodwill");
             assertThat(raw.lines()).hasSize(3);
         }
     }

@@ -117,7 +117,7 @@ class HttpAuthenticationTest {
         int before = fixture.server().executions("get_order");
 
         HttpResponse<String> response = fixture.rawPost(fixture.tokenFor(DemoUser.BOB), aliceSession,
-                OrdersServerFixture.toolsCall(2, "get_order", "{\"order_id\": \"A-1001\"}"));
+                OrdersServerFixture.toolsCall(2, "get_order", "{\"order_id\": \"acme-1001\"}"));
 
         assertThat(response.statusCode()).isEqualTo(403);
         assertThat(response.body()).contains("session_principal_mismatch");
@@ -134,7 +134,7 @@ class HttpAuthenticationTest {
 
         assertThat(delete.statusCode()).isEqualTo(403);
         assertThat(fixture.rawPost(aliceToken, aliceSession,
-                OrdersServerFixture.toolsCall(3, "get_order", "{\"order_id\": \"A-1001\"}")).statusCode()).isEqualTo(200);
+                OrdersServerFixture.toolsCall(3, "get_order", "{\"order_id\": \"acme-1001\"}")).statusCode()).isEqualTo(200);
     }
 
     @Test
@@ -142,7 +142,7 @@ class HttpAuthenticationTest {
         String aliceSession = fixture.openRawSession(fixture.tokenFor(DemoUser.ALICE));
 
         HttpResponse<String> response = fixture.rawPost(null, aliceSession,
-                OrdersServerFixture.toolsCall(4, "get_order", "{\"order_id\": \"A-1001\"}"));
+                OrdersServerFixture.toolsCall(4, "get_order", "{\"order_id\": \"acme-1001\"}"));
 
         assertThat(response.statusCode()).isEqualTo(401);
     }
@@ -151,7 +151,7 @@ class HttpAuthenticationTest {
         int before = fixture.server().executions("delete_customer");
 
         HttpResponse<String> response = fixture.rawPost(token, null,
-                OrdersServerFixture.toolsCall(5, "delete_customer", "{\"customer_id\": \"C-100\"}"));
+                OrdersServerFixture.toolsCall(5, "delete_customer", "{\"customer_id\": \"acme-100\"}"));
 
         assertThat(response.statusCode()).isEqualTo(401);
         assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
@@ -180,10 +180,10 @@ class HttpAuthenticationTest {
         int before = fixture.server().executions("get_order");
 
         HttpResponse<String> response = fixture.rawPost(token, session,
-                OrdersServerFixture.toolsCall(2, "get_order", "{\"order_id\": \"A-1001\"}"));
+                OrdersServerFixture.toolsCall(2, "get_order", "{\"order_id\": \"acme-1001\"}"));
 
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body()).contains("A-1001");
+        assertThat(response.body()).contains("acme-1001");
         assertThat(fixture.server().executions("get_order")).isEqualTo(before + 1);
     }
 }

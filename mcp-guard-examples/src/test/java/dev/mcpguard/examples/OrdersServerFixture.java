@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -32,7 +33,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * One server per test class (state such as refunds carries over between its tests); the audit sink is cleared
- * and clients are closed after each test.
+ * and clients are closed after each test. The server runs in environment {@code prod} unless the fixture is
+ * created with other settings ({@code new OrdersServerFixture(settings -> settings.environment("dev"))}); tests
+ * that need a second server start one with {@link #startServer} and close it themselves.
  */
 final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
 
@@ -50,17 +53,35 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
     private final RecordingAuditSink audit = new RecordingAuditSink();
     private final List<McpSyncClient> clients = new CopyOnWriteArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final UnaryOperator<OrdersServerSettings.Builder> customizer;
     private DemoIssuer issuer;
     private OrdersServer server;
+
+    /** A fixture whose server runs with the default settings (environment {@code prod}). */
+    OrdersServerFixture() {
+        this(UnaryOperator.identity());
+    }
+
+    /** A fixture whose server runs with the default settings changed by {@code customizer}. */
+    OrdersServerFixture(UnaryOperator<OrdersServerSettings.Builder> customizer) {
+        this.customizer = customizer;
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) {
         issuer = DemoIssuer.start();
-        server = new OrdersServer(OrdersServerSettings.builder()
+        server = startServer(customizer, audit);
+    }
+
+    /**
+     * Starts another server on a free port, trusting this fixture's issuer, with settings changed by
+     * {@code customizer} and audit records going to {@code auditSink}. The caller closes it.
+     */
+    OrdersServer startServer(UnaryOperator<OrdersServerSettings.Builder> customizer, RecordingAuditSink auditSink) {
+        return new OrdersServer(customizer.apply(OrdersServerSettings.builder()
                 .port(0)
                 .issuer(issuer.issuer())
-                .jwksUri(issuer.jwksUri())
-                .build(), audit).start();
+                .jwksUri(issuer.jwksUri())).build(), auditSink).start();
     }
 
     @Override
@@ -107,8 +128,24 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
 
     /** An SDK client that sends {@code bearerToken} (none when null); not yet initialized; closed after the test. */
     McpSyncClient clientFor(String bearerToken) {
+        McpSyncClient client = clientFor(server, bearerToken);
+        clients.add(client);
+        return client;
+    }
+
+    /**
+     * An initialized SDK client of {@code target} (a server from {@link #startServer}) for {@code user}; the caller
+     * closes it before closing {@code target}.
+     */
+    McpSyncClient connectedClientFor(OrdersServer target, DemoUser user) {
+        McpSyncClient client = clientFor(target, issuer.token(user, target.resourceUri()));
+        client.initialize();
+        return client;
+    }
+
+    private McpSyncClient clientFor(OrdersServer target, String bearerToken) {
         HttpClientStreamableHttpTransport.Builder transport = HttpClientStreamableHttpTransport
-                .builder(server.baseUrl().toString())
+                .builder(target.baseUrl().toString())
                 .endpoint(OrdersServer.MCP_ENDPOINT);
         if (bearerToken != null) {
             transport.httpRequestCustomizer((request, method, uri, body, context) ->
@@ -119,7 +156,6 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
                 .requestTimeout(TIMEOUT)
                 .initializationTimeout(TIMEOUT)
                 .build();
-        clients.add(client);
         return client;
     }
 

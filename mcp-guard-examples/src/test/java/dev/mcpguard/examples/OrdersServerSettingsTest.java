@@ -18,6 +18,33 @@ class OrdersServerSettingsTest {
         assertThat(settings.auditFile()).isEqualTo(Path.of(OrdersServerSettings.DEFAULT_AUDIT_FILE));
         assertThat(settings.issuer()).isEmpty();
         assertThat(settings.resource()).isEmpty();
+        assertThat(settings.environment()).isEqualTo("prod");
+        assertThat(settings.policyBundle()).isEmpty();
+        assertThat(settings.policyPublicKey()).isEmpty();
+    }
+
+    @Test
+    void environmentAndOwnPolicyBundleComeFromTheEnvironment() {
+        Map<String, String> env = Map.of("MCP_GUARD_DEMO_ENVIRONMENT", "dev",
+                "MCP_GUARD_DEMO_POLICY_BUNDLE", "/etc/mcp/bundle.tar.gz",
+                "MCP_GUARD_DEMO_POLICY_PUBLIC_KEY", "/etc/mcp/bundle-pub.pem");
+
+        OrdersServerSettings settings = OrdersServerSettings.fromEnvironment(
+                Map.of("mcp.guard.demo.environment", "staging")::get, env);
+
+        assertThat(settings.environment()).isEqualTo("staging");
+        assertThat(settings.policyBundle()).contains(Path.of("/etc/mcp/bundle.tar.gz"));
+        assertThat(settings.policyPublicKey()).contains(Path.of("/etc/mcp/bundle-pub.pem"));
+        assertThat(settings.toBuilder().build()).isEqualTo(settings);
+    }
+
+    @Test
+    void ownPolicyBundleNeedsItsPublicKeyAndTheOtherWayRound() {
+        assertThatThrownBy(() -> OrdersServerSettings.builder().policyBundle(Path.of("b.tar.gz"), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("b.tar.gz");
+        assertThatThrownBy(() -> OrdersServerSettings.fromEnvironment(name -> null,
+                Map.of("MCP_GUARD_DEMO_POLICY_PUBLIC_KEY", "/etc/mcp/pub.pem")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/etc/mcp/pub.pem");
     }
 
     @Test
@@ -43,5 +70,10 @@ class OrdersServerSettingsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("eighty");
         assertThatThrownBy(() -> OrdersServerSettings.builder().issuer(URI.create("file:///etc/passwd")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("file:///etc/passwd");
+        assertThatThrownBy(() -> OrdersServerSettings.builder().environment("prod; rm -rf"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'prod; rm -rf'");
+        assertThatThrownBy(() -> OrdersServerSettings.fromEnvironment(name -> null,
+                Map.of("MCP_GUARD_DEMO_ENVIRONMENT", "-dev")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'-dev'");
     }
 }

@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Where an engine gets its policy bundle from: a file ({@link #file(Path)}) or an HTTPS bundle server
- * ({@link HttpsBundleSource}). A source only fetches bytes; reading and verifying them is the engine's job, so a
+ * Where an engine gets its policy bundle from: a file ({@link #file(Path)}), a resource shipped inside the
+ * application's jar ({@link #classpath(String)}) or an HTTPS bundle server ({@link HttpsBundleSource}). A source only fetches bytes; reading and verifying them is the engine's job, so a
  * source never decides whether a bundle is trusted.
  *
  * <p>Implementations must be thread-safe; an engine calls {@link #fetchIfChanged()} from one thread at a time.
@@ -34,5 +34,28 @@ public interface BundleSource {
     /** Like {@link #file(Path)} with an explicit size limit in bytes. */
     static BundleSource file(Path path, long maxBytes) {
         return new FileBundleSource(path, maxBytes);
+    }
+
+    /**
+     * A bundle shipped on the classpath, for teams that package the bundle inside their jar, for example
+     * {@code BundleSource.classpath("policy/orders-bundle.tar.gz")} for {@code src/main/resources/policy/...}.
+     * The resource is looked up with the thread context class loader of the caller (falling back to the loader of
+     * this library), read on every poll, and reported as changed when its content differs from the last fetch.
+     * Resources larger than {@link BundleLimits#DEFAULTS}' compressed limit are refused.
+     *
+     * <p>A bundle in the jar is only as trustworthy as the jar: still configure
+     * {@link BundleVerification#publicKey(String)}, so a bundle swapped on the classpath is refused.
+     *
+     * @param resourceName the resource path, with or without a leading {@code /}; not blank
+     * @throws IllegalArgumentException when the name is blank
+     */
+    static BundleSource classpath(String resourceName) {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        return classpath(resourceName, loader != null ? loader : BundleSource.class.getClassLoader());
+    }
+
+    /** Like {@link #classpath(String)}, looking the resource up with {@code classLoader}. */
+    static BundleSource classpath(String resourceName, ClassLoader classLoader) {
+        return new ClasspathBundleSource(resourceName, classLoader, BundleLimits.DEFAULTS.maxCompressedBytes());
     }
 }
