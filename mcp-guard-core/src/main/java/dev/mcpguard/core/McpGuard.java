@@ -20,6 +20,7 @@ import dev.mcpguard.core.audit.Slf4jAuditSink;
 import dev.mcpguard.core.chain.GuardChain;
 import dev.mcpguard.core.credentials.CallCredentials;
 import dev.mcpguard.core.credentials.CredentialGuard;
+import dev.mcpguard.core.guardrails.ArgumentsGuard;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.identity.CallerRequiredGuard;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
@@ -29,6 +30,8 @@ import dev.mcpguard.core.session.InMemorySessionRegistry;
 import dev.mcpguard.core.session.SessionBindingGuard;
 import dev.mcpguard.core.throttle.ThrottleGuard;
 import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
 import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpServerFeatures;
@@ -64,6 +67,8 @@ import reactor.core.publisher.Mono;
  *   <li>{@code audit}: records every call, allowed, denied or failed (outermost, so it sees everything);</li>
  *   <li>{@code identity}: a verified caller with an unexpired credential is required;</li>
  *   <li>{@code session}: the MCP session, if any, is live and bound to this caller;</li>
+ *   <li>{@code arguments}, when enabled ({@link Builder#validateArguments()}): the arguments match the tool's
+ *       input schema;</li>
  *   <li>{@code policy}: the policy engine allows this caller to call this tool with these arguments;</li>
  *   <li>{@code throttle}: the caller, tenant and tool are within their rate and concurrency limits;</li>
  *   <li>{@code credentials}, when configured: which downstream credentials the handler may use
@@ -100,10 +105,12 @@ public final class McpGuard {
     private final ToolVisibility visibility;
     private final SessionRegistry sessionRegistry;
     private final Clock clock;
+    private final JsonSchemaValidator argumentValidator;
 
     private McpGuard(Builder builder) {
         this.serverName = builder.serverName;
         this.clock = builder.clock;
+        this.argumentValidator = builder.argumentValidator;
         this.sessionRegistry = builder.sessionRegistry != null ? builder.sessionRegistry : InMemorySessionRegistry.ofDefaults();
         PolicyEngine engine = builder.policyEngine != null ? builder.policyEngine : new DenyAllPolicyEngine();
         if (builder.policyEngine == null) {
@@ -119,6 +126,9 @@ public final class McpGuard {
         steps.add(new GuardChain.Step("audit", new AuditGuard(sink, summarizer, clock)));
         steps.add(new GuardChain.Step("identity", new CallerRequiredGuard(clock)));
         steps.add(new GuardChain.Step("session", new SessionBindingGuard(sessionRegistry)));
+        if (argumentValidator != null) {
+            steps.add(new GuardChain.Step("arguments", new ArgumentsGuard()));
+        }
         steps.add(new GuardChain.Step("policy", new PolicyGuard(engine, clock)));
         steps.add(new GuardChain.Step("throttle", new ThrottleGuard(builder.throttle, clock)));
         if (builder.credentialGuard != null) {
@@ -155,7 +165,7 @@ public final class McpGuard {
     public McpServerFeatures.SyncToolSpecification guard(McpServerFeatures.SyncToolSpecification spec) {
         Objects.requireNonNull(spec, "spec");
         requireUnguarded(spec.callHandler(), spec.tool());
-        ToolDescriptor descriptor = describe(spec.tool());
+        GuardedTool descriptor = GuardedTool.of(spec.tool());
         var handler = spec.callHandler();
         return McpServerFeatures.SyncToolSpecification.builder()
                 .tool(spec.tool())
@@ -169,7 +179,7 @@ public final class McpGuard {
     public McpServerFeatures.AsyncToolSpecification guard(McpServerFeatures.AsyncToolSpecification spec) {
         Objects.requireNonNull(spec, "spec");
         requireUnguarded(spec.callHandler(), spec.tool());
-        ToolDescriptor descriptor = describe(spec.tool());
+        GuardedTool descriptor = GuardedTool.of(spec.tool());
         var handler = spec.callHandler();
         return McpServerFeatures.AsyncToolSpecification.builder()
                 .tool(spec.tool())
@@ -183,7 +193,7 @@ public final class McpGuard {
     public McpStatelessServerFeatures.SyncToolSpecification guard(McpStatelessServerFeatures.SyncToolSpecification spec) {
         Objects.requireNonNull(spec, "spec");
         requireUnguarded(spec.callHandler(), spec.tool());
-        ToolDescriptor descriptor = describe(spec.tool());
+        GuardedTool descriptor = GuardedTool.of(spec.tool());
         var handler = spec.callHandler();
         return McpStatelessServerFeatures.SyncToolSpecification.builder()
                 .tool(spec.tool())
@@ -196,7 +206,7 @@ public final class McpGuard {
     public McpStatelessServerFeatures.AsyncToolSpecification guard(McpStatelessServerFeatures.AsyncToolSpecification spec) {
         Objects.requireNonNull(spec, "spec");
         requireUnguarded(spec.callHandler(), spec.tool());
-        ToolDescriptor descriptor = describe(spec.tool());
+        GuardedTool descriptor = GuardedTool.of(spec.tool());
         var handler = spec.callHandler();
         return McpStatelessServerFeatures.AsyncToolSpecification.builder()
                 .tool(spec.tool())
@@ -222,7 +232,7 @@ public final class McpGuard {
     public McpServerFeatures.SyncToolSpecification guardWithContext(McpSchema.Tool tool, GuardedSyncToolHandler handler) {
         Objects.requireNonNull(tool, "tool");
         Objects.requireNonNull(handler, "handler");
-        ToolDescriptor descriptor = describe(tool);
+        GuardedTool descriptor = GuardedTool.of(tool);
         return McpServerFeatures.SyncToolSpecification.builder()
                 .tool(tool)
                 .callHandler(new GuardedSyncHandler<>((exchange, request) -> runSyncWithContext(descriptor, request,
@@ -236,7 +246,7 @@ public final class McpGuard {
             McpSchema.Tool tool, GuardedStatelessSyncToolHandler handler) {
         Objects.requireNonNull(tool, "tool");
         Objects.requireNonNull(handler, "handler");
-        ToolDescriptor descriptor = describe(tool);
+        GuardedTool descriptor = GuardedTool.of(tool);
         return McpStatelessServerFeatures.SyncToolSpecification.builder()
                 .tool(tool)
                 .callHandler(new GuardedSyncHandler<>((transport, request) -> runSyncWithContext(descriptor, request,
@@ -249,7 +259,7 @@ public final class McpGuard {
         CallToolResult handle(GuardContext context) throws CredentialUnavailableException;
     }
 
-    private CallToolResult runSyncWithContext(ToolDescriptor descriptor, CallToolRequest request,
+    private CallToolResult runSyncWithContext(GuardedTool descriptor, CallToolRequest request,
                                               McpTransportContext context, Optional<String> sessionId,
                                               ContextHandler handler) {
         ToolCall call = newCall(descriptor, request, context, sessionId);
@@ -328,7 +338,7 @@ public final class McpGuard {
 
     // ---------------------------------------------------------------- execution
 
-    private CallToolResult runSync(ToolDescriptor descriptor, CallToolRequest request, McpTransportContext context,
+    private CallToolResult runSync(GuardedTool descriptor, CallToolRequest request, McpTransportContext context,
                                    Optional<String> sessionId, Supplier<CallToolResult> handler) {
         ToolCall call = newCall(descriptor, request, context, sessionId);
         ToolOutcome outcome = chain.execute(call, guarded -> {
@@ -338,7 +348,7 @@ public final class McpGuard {
         return toResult(outcome);
     }
 
-    private Mono<CallToolResult> runAsync(ToolDescriptor descriptor, CallToolRequest request,
+    private Mono<CallToolResult> runAsync(GuardedTool descriptor, CallToolRequest request,
                                           McpTransportContext context, Optional<String> sessionId,
                                           Supplier<Mono<CallToolResult>> handler) {
         return Mono.defer(() -> {
@@ -364,13 +374,16 @@ public final class McpGuard {
         return new ToolOutcome.Completed(call, result, Boolean.TRUE.equals(result.isError()));
     }
 
-    private ToolCall newCall(ToolDescriptor descriptor, CallToolRequest request, McpTransportContext context,
+    private ToolCall newCall(GuardedTool tool, CallToolRequest request, McpTransportContext context,
                              Optional<String> sessionId) {
-        ToolCall call = new ToolCall(Ids.newId(clock), serverName, descriptor, request.arguments(), sessionId,
+        ToolCall call = new ToolCall(Ids.newId(clock), serverName, tool.descriptor(), request.arguments(), sessionId,
                 callerOf(context), clock.instant(), ToolCall.Attributes.EMPTY);
         // Present only when the HTTP filter was told to expose it for RFC 8693 token exchange.
         if (context != null && context.get(GuardRequestAttributes.INBOUND_TOKEN) instanceof Secret token) {
-            return call.withAttribute(GuardKeys.INBOUND_TOKEN, token);
+            call = call.withAttribute(GuardKeys.INBOUND_TOKEN, token);
+        }
+        if (argumentValidator != null) {
+            call = ArgumentsGuard.check(argumentValidator, tool.inputSchema(), call);
         }
         return call;
     }
@@ -415,6 +428,13 @@ public final class McpGuard {
                 .addTextContent("The tool failed. Reference: " + callId)
                 .structuredContent(structured)
                 .build();
+    }
+
+    /** A wrapped tool as the chain needs it: its descriptor for policy, its input schema for validation. */
+    private record GuardedTool(ToolDescriptor descriptor, Map<String, Object> inputSchema) {
+        static GuardedTool of(McpSchema.Tool tool) {
+            return new GuardedTool(describe(tool), tool.inputSchema() == null ? Map.of() : tool.inputSchema());
+        }
     }
 
     static ToolDescriptor describe(McpSchema.Tool tool) {
@@ -466,6 +486,7 @@ public final class McpGuard {
         private SessionRegistry sessionRegistry;
         private Throttle throttle = call -> new Throttle.ThrottleResult.Acquired(Throttle.Permit.NONE);
         private Clock clock = Clock.systemUTC();
+        private JsonSchemaValidator argumentValidator;
         private CredentialGuard credentialGuard;
         private final List<GuardChain.Step> extraSteps = new ArrayList<>();
 
@@ -515,6 +536,23 @@ public final class McpGuard {
             return this;
         }
 
+        /**
+         * Validates every call's arguments against the tool's input schema inside the chain (step
+         * {@code arguments}, after {@code session}, before {@code policy}), so a malformed call is denied with
+         * {@code invalid_arguments} and audited, and policy only sees schema-valid arguments. The SDK validates
+         * before the chain and unaudited unless you build the server with {@code validateToolInputs(false)};
+         * do that when you enable this. Uses the SDK's default validator ({@code McpJsonDefaults}).
+         */
+        public Builder validateArguments() {
+            return validateArguments(McpJsonDefaults.getSchemaValidator());
+        }
+
+        /** Like {@link #validateArguments()} with a validator of your choice. */
+        public Builder validateArguments(JsonSchemaValidator validator) {
+            this.argumentValidator = Objects.requireNonNull(validator, "validator");
+            return this;
+        }
+
         /** The clock for timestamps, ids and expiry checks; default UTC system clock. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
@@ -537,7 +575,7 @@ public final class McpGuard {
         public Builder addGuard(String name, ToolGuard guard) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(guard, "guard");
-            if (List.of("audit", "identity", "session", "policy", "throttle", "credentials").contains(name)
+            if (List.of("audit", "identity", "session", "arguments", "policy", "throttle", "credentials").contains(name)
                     || extraSteps.stream().anyMatch(s -> s.name().equals(name))) {
                 throw new IllegalArgumentException("a guard named '" + name + "' is already in the chain");
             }

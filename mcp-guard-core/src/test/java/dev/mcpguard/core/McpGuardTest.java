@@ -406,6 +406,52 @@ class McpGuardTest {
         assertThat(audited.toString()).doesNotContain("inbound-jwt");
     }
 
+    private McpStatelessServerFeatures.SyncToolSpecification refundToolWithSchema() {
+        var tool = McpSchema.Tool.builder().name("refund_order").inputSchema(Map.of("type", "object",
+                "properties", Map.of("amount", Map.of("type", "number", "minimum", 0)),
+                "required", List.of("amount"))).build();
+        return McpStatelessServerFeatures.SyncToolSpecification.builder().tool(tool)
+                .callHandler((context, request) -> {
+                    handlerRuns.incrementAndGet();
+                    return CallToolResult.builder().addTextContent("refunded").build();
+                }).build();
+    }
+
+    @Test
+    void argumentsNotMatchingTheInputSchemaAreDeniedBeforePolicyAndAudited() {
+        AtomicInteger policyAsked = new AtomicInteger();
+        McpGuard guard = McpGuard.builder().serverName("orders").auditSink(sink).sessionRegistry(sessions)
+                .policyEngine(request -> {
+                    policyAsked.incrementAndGet();
+                    return Decision.allow(request.decisionId());
+                })
+                .validateArguments().build();
+        var refund = guard.guard(refundToolWithSchema());
+
+        CallToolResult negative = refund.callHandler().apply(contextOf(BOB), new CallToolRequest("refund_order", Map.of("amount", -5)));
+        CallToolResult text = refund.callHandler().apply(contextOf(BOB), new CallToolRequest("refund_order", Map.of("amount", "lots")));
+        CallToolResult valid = refund.callHandler().apply(contextOf(BOB), new CallToolRequest("refund_order", Map.of("amount", 5)));
+
+        assertThat(reasonOf(negative)).isEqualTo("invalid_arguments");
+        assertThat(reasonOf(text)).isEqualTo("invalid_arguments");
+        assertThat(textOf(text)).contains("input schema").doesNotContain("lots");
+        assertThat(valid.isError()).isNotEqualTo(Boolean.TRUE);
+        assertThat(handlerRuns).hasValue(1);
+        assertThat(policyAsked).hasValue(1);
+        assertThat(audited).extracting(AuditRecord::reason).containsExactly("invalid_arguments", "invalid_arguments", null);
+        assertThat(guard.chainOrder()).containsSubsequence("session", "arguments", "policy");
+    }
+
+    @Test
+    void withoutArgumentValidationTheChainHasNoArgumentsStep() {
+        McpGuard guard = guard(new InsecureAllowAllPolicyEngine());
+
+        assertThat(guard.chainOrder()).doesNotContain("arguments");
+        assertThat(guard.guard(refundToolWithSchema()).callHandler()
+                .apply(contextOf(BOB), new CallToolRequest("refund_order", Map.of("amount", -5))).isError())
+                .isNotEqualTo(Boolean.TRUE);
+    }
+
     @Test
     void buildingWithoutServerNameFails() {
         assertThatThrownBy(() -> McpGuard.builder().build()).isInstanceOf(IllegalStateException.class)

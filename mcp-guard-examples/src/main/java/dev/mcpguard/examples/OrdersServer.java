@@ -141,6 +141,8 @@ public final class OrdersServer implements AutoCloseable {
                     .serverName(SERVER_NAME)
                     .policyEngine(policyEngine)
                     .auditSink(auditSink)
+                    // Schema checks inside the chain, so a malformed call is denied AND audited.
+                    .validateArguments()
                     .build();
             HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
                     .builder()
@@ -156,6 +158,8 @@ public final class OrdersServer implements AutoCloseable {
                     .serverInfo(SERVER_NAME, "1.0")
                     .jsonMapper(jsonMapper)
                     .capabilities(ServerCapabilities.builder().tools(true).build())
+                    // The guard validates arguments (and audits rejections); the SDK's unaudited check would run first.
+                    .validateToolInputs(false)
                     .tools(guard.guardSyncTools(tools.specifications()))
                     .addToolFilter(guard.toolFilter())
                     .build();

@@ -74,20 +74,22 @@ class OrdersReferencePolicyEndToEndTest {
     }
 
     @Test
-    void argumentsTheToolsInputSchemaRejectsAreRefusedBeforeAnyHandlerRuns() {
+    void argumentsTheToolsInputSchemaRejectsAreDeniedAndAuditedBeforeAnyHandlerRuns() {
         McpSyncClient bob = fixture.connectedClientFor(DemoUser.BOB);
         int before = fixture.server().executions("refund_order");
 
-        // The MCP SDK validates arguments against the tool's input schema before the guarded handler is called,
-        // so a negative or non-numeric amount never reaches the policy (which would deny it invalid_argument).
+        // The guard validates against the input schema inside the chain (the SDK's own check is off), so the
+        // rejection is a denial with a reason and an audit record.
         CallToolResult negative = bob.callTool(new CallToolRequest("refund_order",
                 Map.of("order_id", "acme-1002", "amount", -5, "reason", "x")));
         CallToolResult text = bob.callTool(new CallToolRequest("refund_order",
                 Map.of("order_id", "acme-1002", "amount", "50", "reason", "x")));
 
-        assertThat(negative.isError()).isTrue();
-        assertThat(text.isError()).isTrue();
+        assertThat(structured(negative).get("reason")).isEqualTo("invalid_arguments");
+        assertThat(structured(text).get("reason")).isEqualTo("invalid_arguments");
         assertThat(fixture.server().executions("refund_order")).isEqualTo(before);
+        assertThat(fixture.audit().records()).extracting(AuditRecord::reason)
+                .containsExactly("invalid_arguments", "invalid_arguments");
     }
 
     @Test

@@ -1,0 +1,69 @@
+package dev.mcpguard.core.guardrails;
+
+import dev.mcpguard.api.AttributeKey;
+import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.ToolCall;
+import dev.mcpguard.api.ToolGuard;
+import dev.mcpguard.api.ToolOutcome;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code arguments} step of the chain: a call whose arguments do not match the tool's JSON input schema is
+ * denied with {@link #INVALID_ARGUMENTS} before policy sees it, and, unlike the SDK's own check, the denial is
+ * audited. Policy can then rely on argument types.
+ *
+ * <p>The schema check runs when the call is created ({@link #check}) and its verdict travels on the call; this
+ * step turns a failed verdict into a denial at its documented place in the chain. A validator that throws fails
+ * closed. Thread-safe.
+ */
+public final class ArgumentsGuard implements ToolGuard {
+
+    /** The arguments do not match the tool's input schema. */
+    public static final ReasonCode INVALID_ARGUMENTS = ReasonCode.of("invalid_arguments");
+
+    private static final Logger log = LoggerFactory.getLogger(ArgumentsGuard.class);
+    private static final AttributeKey<String> VIOLATION = AttributeKey.of("mcp-guard.schema-violation", String.class);
+    private static final int MAX_DETAIL_LENGTH = 300;
+
+    /**
+     * Validates {@code call}'s arguments against {@code inputSchema} and returns the call with the verdict
+     * attached (unchanged when valid or when the tool declares no schema).
+     */
+    public static ToolCall check(JsonSchemaValidator validator, Map<String, Object> inputSchema, ToolCall call) {
+        if (inputSchema.isEmpty()) {
+            return call;
+        }
+        try {
+            JsonSchemaValidator.ValidationResponse response = validator.validate(inputSchema, call.arguments());
+            if (response.valid()) {
+                return call;
+            }
+            return call.withAttribute(VIOLATION, sanitize(response.errorMessage()));
+        } catch (RuntimeException e) {
+            log.warn("Schema validator {} failed on call {} (tool {}); denying", validator.getClass().getName(),
+                    call.callId(), call.toolName(), e);
+            return call.withAttribute(VIOLATION, "the arguments could not be validated");
+        }
+    }
+
+    @Override
+    public CompletionStage<ToolOutcome> intercept(Chain chain) {
+        ToolCall call = chain.call();
+        return call.attribute(VIOLATION)
+                .map(detail -> chain.deny(INVALID_ARGUMENTS, "The arguments do not match the tool's input schema: " + detail))
+                .orElseGet(() -> chain.proceed(call));
+    }
+
+    /** Validator messages name schema paths; keep them printable and short, they go back to the client. */
+    private static String sanitize(String message) {
+        if (message == null || message.isBlank()) {
+            return "schema violation";
+        }
+        String cleaned = message.replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", " ").strip();
+        return cleaned.length() <= MAX_DETAIL_LENGTH ? cleaned : cleaned.substring(0, MAX_DETAIL_LENGTH) + "...";
+    }
+}
