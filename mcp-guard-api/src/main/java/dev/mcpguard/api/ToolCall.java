@@ -68,6 +68,15 @@ public record ToolCall(
                 Optional.of(Objects.requireNonNull(identity, "identity")), receivedAt, attributes);
     }
 
+    /** Names the call without argument values (client input can hold personal data or secrets). */
+    @Override
+    public String toString() {
+        return "ToolCall[callId=" + callId + ", server=" + server + ", tool=" + tool.name()
+                + ", argumentNames=" + new java.util.TreeSet<>(arguments.keySet()) + ", sessionId="
+                + sessionId.orElse("-") + ", caller=" + caller.map(CallerIdentity::subject).orElse("-")
+                + ", receivedAt=" + receivedAt + ", " + attributes + "]";
+    }
+
     /** An immutable, typed attribute map; keys compare by identity. Thread-safe. */
     public static final class Attributes {
         /** No attributes. */

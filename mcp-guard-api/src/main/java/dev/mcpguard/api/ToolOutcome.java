@@ -26,6 +26,13 @@ public sealed interface ToolOutcome permits ToolOutcome.Completed, ToolOutcome.D
             Objects.requireNonNull(call, "call");
             Objects.requireNonNull(result, "result");
         }
+
+        /** Names the result's type only: tool results can hold personal data or secrets. */
+        @Override
+        public String toString() {
+            return "Completed[call=" + call + ", result=" + result.getClass().getSimpleName() + ", toolError="
+                    + toolError + "]";
+        }
     }
 
     /**

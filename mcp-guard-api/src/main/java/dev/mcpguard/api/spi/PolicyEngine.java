@@ -65,5 +65,14 @@ public interface PolicyEngine {
             Objects.requireNonNull(sessionId, "sessionId");
             Objects.requireNonNull(time, "time");
         }
+
+        /** Names the request without argument values (client input can hold personal data or secrets). */
+        @Override
+        public String toString() {
+            return "PolicyRequest[operation=" + operation + ", decisionId=" + decisionId + ", caller="
+                    + caller.subject() + ", server=" + server + ", tool=" + tool.name() + ", argumentNames="
+                    + new java.util.TreeSet<>(arguments.keySet()) + ", sessionId=" + sessionId.orElse("-")
+                    + ", time=" + time + "]";
+        }
     }
 }

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The chain enforces the guard contract so one broken guard cannot open the gate: a guard that throws,
  * returns {@code null}, completes exceptionally, proceeds twice or proceeds with another call's id produces a
- * denial with reason {@link ReasonCode#GUARD_ERROR}; the server log names the guard. Exceptions thrown by the
+ * denial with reason {@link ReasonCode#GUARD_ERROR}, or, when it broke after the call had proceeded (so the tool
+ * may have run), a {@link ToolOutcome.Failed}; the server log names the guard. Exceptions thrown by the
  * terminal step become {@link ToolOutcome.Failed}. {@link #execute} therefore always returns a stage that
  * completes normally with a non-null outcome.
  *
@@ -138,11 +139,11 @@ public final class GuardChain {
         @Override
         public CompletionStage<ToolOutcome> proceed(ToolCall next) {
             String guardName = steps.get(index).name();
-            if (!proceeded.compareAndSet(false, true)) {
-                throw new IllegalStateException("guard '" + guardName + "' called proceed() more than once");
-            }
             if (next == null || !next.callId().equals(call.callId())) {
                 throw new IllegalStateException("guard '" + guardName + "' proceeded with a different call");
+            }
+            if (!proceeded.compareAndSet(false, true)) {
+                throw new IllegalStateException("guard '" + guardName + "' called proceed() more than once");
             }
             return new Cursor(index + 1, next, terminal).run();
         }
@@ -163,6 +164,14 @@ public final class GuardChain {
 
         private ToolOutcome brokenOutcome(Step step, String what, Throwable error) {
             Throwable cause = unwrap(error);
+            if (proceeded.get()) {
+                // The rest of the chain, and maybe the tool, already ran: saying "denied, not run" would be false
+                // and could make an agent retry a non-idempotent tool.
+                log.error("Guard '{}' {} on call {} (tool {}) after the call proceeded; reporting a failure",
+                        step.name(), what, call.callId(), call.toolName(), cause);
+                return new ToolOutcome.Failed(call, cause != null ? cause
+                        : new IllegalStateException("guard '" + step.name() + "' " + what));
+            }
             log.error("Guard '{}' {} on call {} (tool {}); denying the call", step.name(), what, call.callId(),
                     call.toolName(), cause);
             return new ToolOutcome.Denied(call, Decision.deny(Ids.newId(clock), ReasonCode.GUARD_ERROR, CHECK_FAILED));

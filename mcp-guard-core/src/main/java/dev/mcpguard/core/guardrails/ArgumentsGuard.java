@@ -44,8 +44,9 @@ public final class ArgumentsGuard implements ToolGuard {
             }
             return call.withAttribute(VIOLATION, sanitize(response.errorMessage()));
         } catch (RuntimeException e) {
-            log.warn("Schema validator {} failed on call {} (tool {}); denying", validator.getClass().getName(),
-                    call.callId(), call.toolName(), e);
+            // Exception type only: validator messages and stack traces can quote argument values.
+            log.warn("Schema validator {} failed on call {} (tool {}) with {}; denying", validator.getClass().getName(),
+                    call.callId(), call.toolName(), e.getClass().getName());
             return call.withAttribute(VIOLATION, "the arguments could not be validated");
         }
     }

@@ -8,6 +8,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.BadJWSException;
 import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
@@ -128,6 +129,10 @@ public final class JwtIdentityResolver implements IdentityResolver {
         } catch (BadJOSEException e) {
             // No key matches the kid/alg, the alg is not allowed, the token is unsecured (alg=none) or mistyped.
             return reject("token signature invalid", "no acceptable key or algorithm");
+        } catch (RateLimitReachedException e) {
+            // Tokens with unknown key ids past the refetch rate limit: client-triggered, so not worth a WARN each.
+            log.debug("JWKS refetch rate limit reached for issuer {}; rejecting token", issuer);
+            return reject("token signature invalid", "unknown key id (refetch rate limited)");
         } catch (KeySourceException e) {
             log.warn("JWT key set of issuer {} unavailable ({}); rejecting token", issuer,
                     e.getClass().getSimpleName());

@@ -93,13 +93,24 @@ class GuardChainTest {
     }
 
     @Test
-    void aGuardThatProceedsTwiceIsStoppedAndTheHandlerRunsOnlyOnce() {
+    void aGuardThatProceedsTwiceIsStoppedTheHandlerRunsOnceAndTheCallIsReportedFailedNotDenied() {
         ToolOutcome outcome = run(chain -> {
             chain.proceed(chain.call());
             return chain.proceed(chain.call());
         });
 
-        assertDeniedWithGuardError(outcome);
+        assertThat(outcome).isInstanceOf(ToolOutcome.Failed.class);
+        assertThat(handlerRuns).hasValue(1);
+    }
+
+    @Test
+    void aGuardThatBreaksAfterTheHandlerRanReportsAFailureNotADenial() {
+        ToolOutcome thrownLater = run(chain -> chain.proceed(chain.call()).thenApply(o -> {
+            throw new IllegalStateException("post-processing failed");
+        }));
+
+        assertThat(thrownLater).isInstanceOfSatisfying(ToolOutcome.Failed.class,
+                f -> assertThat(f.cause()).hasMessage("post-processing failed"));
         assertThat(handlerRuns).hasValue(1);
     }
 
