@@ -187,6 +187,7 @@ public final class Demo {
     private void revocation() throws IOException {
         out.println();
         out.println("== revocation");
+        out.println("  alice and bob open new sessions and list orders");
         McpSyncClient alice = connect(DemoUser.ALICE);
         try (McpSyncClient bob = connect(DemoUser.BOB)) {
             alice.callTool(new CallToolRequest("list_orders", Map.of()));
@@ -199,7 +200,8 @@ public final class Demo {
                 alice.callTool(new CallToolRequest("list_orders", Map.of()));
                 out.println("UNEXPECTED: the call went through");
             } catch (RuntimeException e) {
-                out.println("REFUSED before the server: " + rootMessage(e));
+                out.println("REFUSED: HTTP 401 invalid_token from mcp-guard's HTTP filter, before the MCP server");
+                out.println("      the SDK client threw " + rootMessage(e));
             }
             out.print("  bob   list_orders -> ");
             printResult(bob.callTool(new CallToolRequest("list_orders", Map.of())), false);
