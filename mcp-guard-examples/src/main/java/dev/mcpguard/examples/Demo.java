@@ -40,7 +40,6 @@ import java.util.stream.Collectors;
  */
 public final class Demo {
 
-    private static final PrintStream out = System.out;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
     /** The files of the credential store the demo starts afresh on every run; nothing else is deleted. */
@@ -56,17 +55,23 @@ public final class Demo {
     private final OrdersServer server;
     private final DemoIssuer issuer;
     private final PaymentsApi payments;
+    private final PrintStream out;
 
-    private Demo(OrdersServer server, DemoIssuer issuer, PaymentsApi payments) {
+    private Demo(OrdersServer server, DemoIssuer issuer, PaymentsApi payments, PrintStream out) {
         this.server = server;
         this.issuer = issuer;
         this.payments = payments;
+        this.out = out;
     }
 
     public static void main(String[] args) throws IOException {
+        run(OrdersServerSettings.fromEnvironment(), System.out);
+    }
+
+    /** Runs the demo with {@code configured} settings (the issuer and payments API are always its own), printing to {@code out}. */
+    static void run(OrdersServerSettings configured, PrintStream out) throws IOException {
         TOMCAT_LOG.setLevel(java.util.logging.Level.WARNING);
         TOMCAT_LEAK_LOG.setLevel(java.util.logging.Level.SEVERE);
-        OrdersServerSettings configured = OrdersServerSettings.fromEnvironment();
         Path auditFile = configured.auditFile();
         long auditLinesBefore = Files.exists(auditFile) ? Files.readAllLines(auditFile).size() : 0;
         // A fresh key, keyset and store for every run (unless the key comes from the environment).
@@ -79,7 +84,7 @@ public final class Demo {
              OrdersServer server = new OrdersServer(configured.toBuilder()
                      .issuer(issuer.issuer()).jwksUri(issuer.jwksUri())
                      .paymentsApi(payments.refundsUri()).build()).start()) {
-            new Demo(server, issuer, payments).run();
+            new Demo(server, issuer, payments, out).run();
         }
 
         out.println();
@@ -238,13 +243,13 @@ public final class Demo {
         return client;
     }
 
-    private static void section(String name, DemoUser user) {
+    private void section(String name, DemoUser user) {
         out.println();
         out.println("== " + name + " (tenant " + user.tenant() + ", scopes " + user.scopes() + ", roles "
                 + user.roles() + ")");
     }
 
-    private static void listTools(McpSyncClient client) {
+    private void listTools(McpSyncClient client) {
         String names = client.listTools().tools().stream().map(McpSchema.Tool::name)
                 .collect(Collectors.joining(", "));
         out.println("  tools/list   -> " + names);
@@ -266,7 +271,7 @@ public final class Demo {
         }
     }
 
-    private static void printResult(CallToolResult result, boolean brief) {
+    private void printResult(CallToolResult result, boolean brief) {
         Map<?, ?> structured = result.structuredContent() instanceof Map<?, ?> m ? m : Map.of();
         if (!Boolean.TRUE.equals(result.isError())) {
             out.println(brief ? "ALLOWED" : "ALLOWED     " + text(result));
