@@ -10,13 +10,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.OAuth2Config;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+import no.nav.security.mock.oauth2.token.OAuth2TokenCallback;
+import no.nav.security.mock.oauth2.token.OAuth2TokenProvider;
+import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.id.ClientID;
 
 /**
  * An OAuth 2.0 token issuer for the demo and the tests: an in-process mock-oauth2-server on 127.0.0.1 that
  * signs real RS256 JWTs and publishes its keys at {@code <issuer>/jwks}. NOT an identity provider for
  * production; it issues any token it is asked for.
+ *
+ * <p>It plays two roles: it mints the users' tokens for the orders server ({@link #token}), and its token endpoint
+ * ({@link #tokenEndpoint()}) serves OAuth clients such as the orders server itself, which obtains tokens for the
+ * payments API there with the client credentials grant. Tokens from the endpoint carry the requested
+ * {@code audience} and {@code scope}, the client id as {@code sub} and {@code azp}, and live
+ * {@link #SERVICE_TOKEN_LIFETIME}; the issuer counts them ({@link #tokenRequests()}), so the demo can show how
+ * often a client really came back for a token.
  *
  * <pre>{@code
  * try (DemoIssuer issuer = DemoIssuer.start()) {
@@ -33,21 +47,38 @@ public final class DemoIssuer implements AutoCloseable {
     /** The OAuth client the demo's tokens are issued to ({@code azp}). */
     public static final String CLIENT_ID = "orders-agent";
 
-    private final MockOAuth2Server server;
+    /** How long a token from the token endpoint is valid. */
+    public static final Duration SERVICE_TOKEN_LIFETIME = Duration.ofHours(1);
 
-    private DemoIssuer(MockOAuth2Server server) {
+    private final MockOAuth2Server server;
+    private final ServiceTokens serviceTokens;
+
+    private DemoIssuer(MockOAuth2Server server, ServiceTokens serviceTokens) {
         this.server = server;
+        this.serviceTokens = serviceTokens;
     }
 
     /** Starts an issuer on a free port of 127.0.0.1. */
     public static DemoIssuer start() {
-        MockOAuth2Server server = new MockOAuth2Server();
+        ServiceTokens serviceTokens = new ServiceTokens();
+        MockOAuth2Server server = new MockOAuth2Server(new OAuth2Config(false, null, null, false,
+                new OAuth2TokenProvider(), Set.of(serviceTokens)));
         try {
             server.start(InetAddress.getByName("127.0.0.1"), 0);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve 127.0.0.1", e);
         }
-        return new DemoIssuer(server);
+        return new DemoIssuer(server, serviceTokens);
+    }
+
+    /** The issuer's OAuth 2.0 token endpoint. */
+    public URI tokenEndpoint() {
+        return server.tokenEndpointUrl(ISSUER_ID).uri();
+    }
+
+    /** How many tokens the token endpoint has issued since start (user tokens minted with {@link #token} not counted). */
+    public int tokenRequests() {
+        return serviceTokens.issued.get();
     }
 
     /** The issuer URL, the {@code iss} of its tokens. */
@@ -86,6 +117,23 @@ public final class DemoIssuer implements AutoCloseable {
                 JOSEObjectType.JWT.getType(), List.copyOf(audiences), claims, lifetime.toSeconds())).serialize();
     }
 
+    /**
+     * A signed token for an OAuth client (no tenant, scopes or roles of a user), as the token endpoint would issue
+     * it, but not counted in {@link #tokenRequests()}.
+     *
+     * @param clientId  the {@code sub} and {@code azp}
+     * @param audiences the {@code aud} claim
+     * @param claims    further claims, e.g. {@code scope}
+     * @param lifetime  from now to {@code exp}; negative for an already expired token
+     */
+    public String serviceToken(String clientId, List<String> audiences, Map<String, Object> claims, Duration lifetime) {
+        Objects.requireNonNull(clientId, "clientId");
+        Map<String, Object> all = new LinkedHashMap<>(claims);
+        all.put("azp", clientId);
+        return server.issueToken(ISSUER_ID, clientId, new DefaultOAuth2TokenCallback(ISSUER_ID, clientId,
+                JOSEObjectType.JWT.getType(), List.copyOf(audiences), all, lifetime.toSeconds())).serialize();
+    }
+
     /** The underlying mock server, for tests that need its other endpoints. */
     public MockOAuth2Server mockServer() {
         return server;
@@ -94,5 +142,56 @@ public final class DemoIssuer implements AutoCloseable {
     @Override
     public void close() {
         server.shutdown();
+    }
+
+    /**
+     * What the token endpoint puts into the tokens it issues, and the count of them. mock-oauth2-server asks a
+     * callback for the audience exactly once per token, so that is where the count is kept.
+     */
+    private static final class ServiceTokens implements OAuth2TokenCallback {
+        private final AtomicInteger issued = new AtomicInteger();
+
+        @Override
+        public String issuerId() {
+            return ISSUER_ID;
+        }
+
+        @Override
+        public String subject(TokenRequest request) {
+            return clientIdOf(request);
+        }
+
+        @Override
+        public String typeHeader(TokenRequest request) {
+            return JOSEObjectType.JWT.getType();
+        }
+
+        @Override
+        public List<String> audience(TokenRequest request) {
+            issued.incrementAndGet();
+            List<String> audience = request.getCustomParameters().get("audience");
+            return audience == null ? List.of() : List.copyOf(audience);
+        }
+
+        @Override
+        public Map<String, Object> addClaims(TokenRequest request) {
+            Map<String, Object> claims = new LinkedHashMap<>();
+            claims.put("azp", clientIdOf(request));
+            if (request.getScope() != null) {
+                claims.put("scope", request.getScope().toString());
+            }
+            return claims;
+        }
+
+        @Override
+        public long tokenExpiry() {
+            return SERVICE_TOKEN_LIFETIME.toSeconds();
+        }
+
+        private static String clientIdOf(TokenRequest request) {
+            ClientID id = request.getClientAuthentication() != null
+                    ? request.getClientAuthentication().getClientID() : request.getClientID();
+            return id == null ? "unknown-client" : id.getValue();
+        }
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -98,13 +99,19 @@ final class OrderBook {
         return result;
     }
 
+    /** A refund recorded in the book: the order after it, and the payment provider's reference. */
+    record Refund(Order order, String paymentReference) {
+    }
+
     /**
-     * Refunds {@code amount} of an order of {@code tenant}.
+     * Refunds {@code amount} of an order of {@code tenant}: checks the amount, has {@code settle} pay it out (it
+     * returns the payment reference), then records it. The order is locked while {@code settle} runs, so two
+     * concurrent refunds cannot together exceed what is refundable; if {@code settle} throws, nothing is recorded.
      *
-     * @return the order after the refund
+     * @return the order after the refund, with the payment reference
      * @throws IllegalArgumentException when the order is unknown in this tenant or the amount is not refundable
      */
-    Order refund(String tenant, String orderId, BigDecimal amount) {
+    Refund refund(String tenant, String orderId, BigDecimal amount, Function<Order, String> settle) {
         if (FLAKY_PAYMENT_ORDER.equals(orderId)) {
             // Internal details on purpose: they must stay in the server log, never reach the client.
             throw new PaymentProviderException("payment provider psp-eu-1.internal:8443 timed out for " + orderId);
@@ -113,20 +120,22 @@ final class OrderBook {
         if (tenantOrders == null || !tenantOrders.containsKey(orderId)) {
             throw new IllegalArgumentException("Order " + orderId + " not found.");
         }
-        Order[] updated = new Order[1];
+        Refund[] done = new Refund[1];
         tenantOrders.computeIfPresent(orderId, (id, order) -> {
             if (amount.signum() <= 0 || amount.compareTo(order.refundable()) > 0) {
                 throw new IllegalArgumentException("Refund amount must be between 0 and "
                         + order.refundable().toPlainString() + " for order " + orderId + ".");
             }
-            updated[0] = new Order(order.id(), order.tenant(), order.customerId(), order.total(),
+            String reference = settle.apply(order);
+            Order updated = new Order(order.id(), order.tenant(), order.customerId(), order.total(),
                     order.refunded().add(amount), order.status());
-            return updated[0];
+            done[0] = new Refund(updated, reference);
+            return updated;
         });
-        if (updated[0] == null) {
+        if (done[0] == null) {
             throw new IllegalArgumentException("Order " + orderId + " not found.");
         }
-        return updated[0];
+        return done[0];
     }
 
     /** Removes a customer's orders in {@code tenant}; returns how many were removed. */

@@ -1,6 +1,10 @@
 package dev.mcpguard.examples;
 
 import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.GuardContext;
+import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
+import dev.mcpguard.core.GuardedSyncToolHandler;
+import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
@@ -11,17 +15,21 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.net.http.HttpRequest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * The orders team's tools: plain MCP SDK tool specifications with the team's business logic, which knows
- * nothing about mcp-guard except where to find the verified caller. The tenant always comes from the caller's
- * identity in the transport context, never from the arguments, so one tenant cannot name another's orders.
+ * nothing about mcp-guard except where to find the verified caller, and, for {@code refund_order}, how to ask
+ * for the downstream credential: the refund handler pays the refund out through the payments API with
+ * {@code context.authorizeRequest("payments-api")}, so it never holds the token. The tenant always comes from the
+ * caller's identity in the transport context, never from the arguments, so one tenant cannot name another's orders.
  *
  * <p>Counts how often each handler actually ran, so tests can prove a denied call never reached it.
  * Thread-safe.
@@ -33,14 +41,19 @@ final class OrderTools {
     static final String REFUND_ORDER = "refund_order";
     static final String DELETE_CUSTOMER = "delete_customer";
     static final List<String> NAMES = List.of(GET_ORDER, LIST_ORDERS, REFUND_ORDER, DELETE_CUSTOMER);
+    /** The downstream credential refunds are paid out with; the reference policy grants it to {@code refund_order}. */
+    static final String PAYMENTS_CREDENTIAL = PaymentsApi.AUDIENCE;
 
     private final OrderBook book;
     private final McpJsonMapper json;
+    private final Optional<PaymentsClient> payments;
     private final Map<String, AtomicInteger> executions = new LinkedHashMap<>();
 
-    OrderTools(OrderBook book, McpJsonMapper json) {
+    /** Tools over {@code book}; refunds are paid out through {@code payments}, or refused when it is empty. */
+    OrderTools(OrderBook book, McpJsonMapper json, Optional<PaymentsClient> payments) {
         this.book = book;
         this.json = json;
+        this.payments = payments;
         NAMES.forEach(name -> executions.put(name, new AtomicInteger()));
     }
 
@@ -53,8 +66,39 @@ final class OrderTools {
         return counter.get();
     }
 
-    /** The unguarded specifications; the server wraps them with {@code McpGuard.guardSyncTools}. */
-    List<SyncToolSpecification> specifications() {
+    /**
+     * Every tool, guarded by {@code guard}: the plain ones with {@code McpGuard.guard}, {@code refund_order} with
+     * {@code McpGuard.guardWithContext} because it uses a downstream credential.
+     */
+    List<SyncToolSpecification> guardedSpecifications(McpGuard guard) {
+        List<SyncToolSpecification> guarded = new java.util.ArrayList<>();
+        for (SyncToolSpecification spec : specifications()) {
+            guarded.add(guard.guard(spec));
+        }
+        guarded.add(2, guard.guardWithContext(refundTool(), counted(REFUND_ORDER, this::refundOrder)));
+        return List.copyOf(guarded);
+    }
+
+    /** The {@code refund_order} tool: it pays out through the payments API with the granted credential. */
+    McpSchema.Tool refundTool() {
+        return McpSchema.Tool.builder()
+                .name(REFUND_ORDER)
+                .title("Refund order")
+                .description("Refunds part or all of an order of your tenant through the payment provider.")
+                .inputSchema(json, """
+                        {"type": "object",
+                         "properties": {"order_id": {"type": "string", "description": "e.g. acme-1001"},
+                                        "amount": {"type": "number", "exclusiveMinimum": 0},
+                                        "reason": {"type": "string", "maxLength": 200}},
+                         "required": ["order_id", "amount", "reason"], "additionalProperties": false}""")
+                .annotations(McpSchema.ToolAnnotations.builder()
+                        .readOnlyHint(false).destructiveHint(false).idempotentHint(false)
+                        .openWorldHint(true).build())
+                .build();
+    }
+
+    /** The specifications of the tools that need no downstream credential, unguarded. */
+    private List<SyncToolSpecification> specifications() {
         return List.of(
                 spec(McpSchema.Tool.builder()
                         .name(GET_ORDER)
@@ -79,20 +123,6 @@ final class OrderTools {
                         .annotations(McpSchema.ToolAnnotations.builder()
                                 .readOnlyHint(true).idempotentHint(true).openWorldHint(false).build())
                         .build(), this::listOrders),
-                spec(McpSchema.Tool.builder()
-                        .name(REFUND_ORDER)
-                        .title("Refund order")
-                        .description("Refunds part or all of an order of your tenant.")
-                        .inputSchema(json, """
-                                {"type": "object",
-                                 "properties": {"order_id": {"type": "string", "description": "e.g. acme-1001"},
-                                                "amount": {"type": "number", "exclusiveMinimum": 0},
-                                                "reason": {"type": "string", "maxLength": 200}},
-                                 "required": ["order_id", "amount", "reason"], "additionalProperties": false}""")
-                        .annotations(McpSchema.ToolAnnotations.builder()
-                                .readOnlyHint(false).destructiveHint(false).idempotentHint(false)
-                                .openWorldHint(true).build())
-                        .build(), this::refundOrder),
                 spec(McpSchema.Tool.builder()
                         .name(DELETE_CUSTOMER)
                         .title("Delete customer")
@@ -119,6 +149,14 @@ final class OrderTools {
                 .build();
     }
 
+    private GuardedSyncToolHandler counted(String tool, GuardedSyncToolHandler handler) {
+        AtomicInteger counter = executions.get(tool);
+        return (exchange, request, context) -> {
+            counter.incrementAndGet();
+            return handler.handle(exchange, request, context);
+        };
+    }
+
     // ---------------------------------------------------------------- the team's business logic
 
     private CallToolResult getOrder(McpSyncServerExchange exchange, CallToolRequest request) {
@@ -135,18 +173,29 @@ final class OrderTools {
         return success(Map.of("orders", orders));
     }
 
-    private CallToolResult refundOrder(McpSyncServerExchange exchange, CallToolRequest request) {
+    private CallToolResult refundOrder(McpSyncServerExchange exchange, CallToolRequest request, GuardContext context)
+            throws CredentialUnavailableException {
         String orderId = stringArgument(request, "order_id");
         BigDecimal amount = amountOf(arguments(request).get("amount"));
         if (amount == null) {
             return toolError("invalid_arguments", "amount must be a number.");
         }
+        if (payments.isEmpty()) {
+            return toolError("payments_unavailable", "No payment provider is configured for refunds.");
+        }
+        String tenant = tenantOf(exchange);
+        // The guard hands out only what policy granted this call; the token stays inside the decorator.
+        UnaryOperator<HttpRequest.Builder> authorization = context.authorizeRequest(PAYMENTS_CREDENTIAL);
         try {
-            OrderBook.Order order = book.refund(tenantOf(exchange), orderId, amount);
-            return success(fields("order_id", order.id(), "refunded_now", amount,
-                    "refunded_total", order.refunded()));
+            OrderBook.Refund refund = book.refund(tenant, orderId, amount,
+                    order -> payments.get().refund(authorization, order.id(), amount));
+            return success(fields("order_id", refund.order().id(), "refunded_now", amount,
+                    "refunded_total", refund.order().refunded(), "payment_provider", "accepted",
+                    "payment_reference", refund.paymentReference()));
         } catch (IllegalArgumentException e) {
             return toolError("refund_rejected", e.getMessage());
+        } catch (PaymentsClient.PaymentRefusedException e) {
+            return toolError("payment_refused", e.getMessage());
         }
     }
 

@@ -2,19 +2,33 @@ package dev.mcpguard.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.core.GuardedSyncToolHandler;
 import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.audit.JsonlFileAuditSink;
+import dev.mcpguard.core.credentials.CredentialGuard;
+import dev.mcpguard.core.credentials.CredentialKeyset;
+import dev.mcpguard.core.credentials.FileCredentialRepository;
+import dev.mcpguard.core.credentials.KeysetProtection;
+import dev.mcpguard.core.credentials.StoredCredentialProvider;
+import dev.mcpguard.core.credentials.TinkCredentialStore;
+import dev.mcpguard.core.credentials.TokenEndpointSettings;
 import dev.mcpguard.core.http.CallerContextExtractor;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
 import dev.mcpguard.core.policy.opa.BundleSource;
 import dev.mcpguard.core.policy.opa.BundleVerification;
+import dev.mcpguard.core.policy.ResilientPolicyEngine;
 import dev.mcpguard.core.policy.opa.OpaWasmPolicyEngine;
+import dev.mcpguard.core.session.InMemorySessionRegistry;
+import dev.mcpguard.core.session.SessionAdmin;
+import dev.mcpguard.core.throttle.RateLimit;
+import dev.mcpguard.core.throttle.TokenBucketThrottle;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +37,11 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +55,8 @@ import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.tomcat.util.descriptor.web.FilterDef;
 import org.apache.tomcat.util.descriptor.web.FilterMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A small guarded MCP server, as an orders team would write it: tools over the tenants' orders, served with the
@@ -45,10 +65,21 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
  *
  * <p>What mcp-guard adds to an ordinary SDK server is three lines in {@link #start()} (wrap the tools, filter
  * {@code tools/list}, extract the caller into the transport context), one HTTP filter in {@link #installSecurity},
- * and the policy: security's reference OPA policy, evaluated in-process from the signed bundle shipped in this jar
- * ({@value #POLICY_BUNDLE_RESOURCE}, verified with {@value #POLICY_PUBLIC_KEY_RESOURCE}) or a bundle file of
- * your own ({@link OrdersServerSettings#policyBundle()}). The server does not start unless the bundle loads and
- * verifies.
+ * and the controls the guard is built with:
+ * <ul>
+ *   <li>policy: security's reference OPA policy, evaluated in-process from the signed bundle shipped in this jar
+ *       ({@value #POLICY_BUNDLE_RESOURCE}, verified with {@value #POLICY_PUBLIC_KEY_RESOURCE}) or a bundle file of
+ *       your own ({@link OrdersServerSettings#policyBundle()}), behind a decision cache and a circuit breaker
+ *       ({@link ResilientPolicyEngine}, flushed when the bundle changes). The server does not start unless the
+ *       bundle loads and verifies;</li>
+ *   <li>sessions: bound to the caller, ended after {@link #SESSION_IDLE_TIMEOUT} idle or
+ *       {@link #SESSION_LIFETIME} in all, revocable through {@link #sessions()};</li>
+ *   <li>throttling: {@link OrdersServerSettings#callsPerMinute()} calls per caller and tool and minute, replaced by
+ *       the policy's {@code rate_limit} obligations where it sets them (10 per minute for {@code refund_order});</li>
+ *   <li>downstream credentials: refunds are paid out through the payments API with the {@code payments-api}
+ *       credential the policy grants {@code refund_order}; it is kept encrypted (Tink, keyset under a local
+ *       key-encryption key) in {@link OrdersServerSettings#credentialsDir()} and renewed before it expires.</li>
+ * </ul>
  *
  * <pre>{@code
  * try (OrdersServer server = new OrdersServer(OrdersServerSettings.builder()
@@ -74,17 +105,35 @@ public final class OrdersServer implements AutoCloseable {
     public static final String POLICY_PUBLIC_KEY_RESOURCE = "policy/demo-signing-public.pem";
     /** How often a bundle file configured in the settings is re-read (the bundle in the jar cannot change). */
     public static final Duration POLICY_POLL_INTERVAL = Duration.ofSeconds(30);
+    /** A session unused this long is refused; the client then re-initializes. */
+    public static final Duration SESSION_IDLE_TIMEOUT = Duration.ofMinutes(30);
+    /** A session older than this is refused however busy it is. */
+    public static final Duration SESSION_LIFETIME = Duration.ofHours(8);
+    /**
+     * The environment variable that may hold the key-encryption key of the credential keyset (32 random bytes,
+     * base64: {@code head -c 32 /dev/urandom | base64}). When it is not set, the key is the file
+     * {@code kek.b64} in the credentials directory, created on first start.
+     */
+    public static final String CREDENTIAL_KEK_VARIABLE = "MCP_GUARD_DEMO_CREDENTIAL_KEK";
+    /** The file of the local key-encryption key in the credentials directory, when the variable is not set. */
+    public static final String CREDENTIAL_KEK_FILE = "kek.b64";
+
+    private static final Logger log = LoggerFactory.getLogger(OrdersServer.class);
 
     private final OrdersServerSettings settings;
     private final AuditSink auditSink;
     private final McpJsonMapper jsonMapper = new JacksonMcpJsonMapper(new ObjectMapper());
-    private final OrderTools tools = new OrderTools(OrderBook.seeded(), jsonMapper);
+    private final OrderTools tools;
 
     private Tomcat tomcat;
     private Path tomcatBaseDir;
     private McpSyncServer mcpServer;
     private McpGuard guard;
     private OpaWasmPolicyEngine policyEngine;
+    private ResilientPolicyEngine resilientPolicy;
+    private InMemorySessionRegistry sessions;
+    private TinkCredentialStore credentialStore;
+    private String credentialKeySource;
     private URI resource;
     private boolean started;
     private boolean closed;
@@ -101,6 +150,7 @@ public final class OrdersServer implements AutoCloseable {
         if (settings.issuer().isEmpty()) {
             throw new IllegalArgumentException("settings.issuer is required: the server must know whom to trust");
         }
+        this.tools = new OrderTools(OrderBook.seeded(), jsonMapper, settings.paymentsApi().map(PaymentsClient::new));
     }
 
     /** A durable JSON Lines audit file: each record is on disk before the tool result is returned. */
@@ -136,13 +186,33 @@ public final class OrdersServer implements AutoCloseable {
             // security filter is configured.
             tomcat.init();
             resource = settings.resource().orElse(URI.create(baseUrl() + MCP_ENDPOINT));
+            credentialStore = openCredentialStore();
+            sessions = InMemorySessionRegistry.builder()
+                    .idleTimeout(SESSION_IDLE_TIMEOUT)
+                    .absoluteLifetime(SESSION_LIFETIME)
+                    .build();
 
             guard = McpGuard.builder()
                     .serverName(SERVER_NAME)
-                    .policyEngine(policyEngine)
+                    .policyEngine(resilientPolicy)
                     .auditSink(auditSink)
+                    // Shared with the HTTP filter: one place to see and revoke sessions.
+                    .sessionRegistry(sessions)
                     // Schema checks inside the chain, so a malformed call is denied AND audited.
                     .validateArguments()
+                    // Per caller and tool; the policy's rate_limit obligations replace it where they are set.
+                    .throttle(TokenBucketThrottle.builder()
+                            .limit(RateLimit.perCaller().perTool()
+                                    .capacity(settings.callsPerMinute())
+                                    .refillPerMinute(settings.callsPerMinute())
+                                    .build())
+                            .build())
+                    // Which credential a handler may use comes from the policy's "credential" obligation.
+                    .credentials(CredentialGuard.builder(StoredCredentialProvider.builder(credentialStore)
+                            // The demo's token endpoint is the in-process issuer on http://127.0.0.1; a real
+                            // deployment keeps the default (HTTPS only, no loopback or private addresses).
+                            .tokenEndpoints(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting().build())
+                            .build()).build())
                     .build();
             HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
                     .builder()
@@ -160,7 +230,7 @@ public final class OrdersServer implements AutoCloseable {
                     .capabilities(ServerCapabilities.builder().tools(true).build())
                     // The guard validates arguments (and audits rejections); the SDK's unaudited check would run first.
                     .validateToolInputs(false)
-                    .tools(guard.guardSyncTools(tools.specifications()))
+                    .tools(tools.guardedSpecifications(guard))
                     .addToolFilter(guard.toolFilter())
                     .build();
 
@@ -209,6 +279,9 @@ public final class OrdersServer implements AutoCloseable {
                 .verification(BundleVerification.publicKey(publicKey))
                 .environment(Map.of("name", settings.environment()))
                 .build();
+        // Cached decisions never outlive the bundle that made them.
+        resilientPolicy = ResilientPolicyEngine.ofDefaults(engine);
+        engine.onBundleChange(resilientPolicy::onBundleChange);
         OpaWasmPolicyEngine.LoadOutcome outcome = settings.policyBundle().isPresent()
                 ? engine.startPolling(POLICY_POLL_INTERVAL)
                 : engine.pollNow();
@@ -219,6 +292,47 @@ public final class OrdersServer implements AutoCloseable {
                     + "); the server does not run without its policy");
         }
         return engine;
+    }
+
+    /**
+     * The encrypted credential store in the settings' credentials directory: a JSON file of Tink AES256-GCM
+     * ciphertexts, a keyset encrypted with a local key-encryption key, from {@value #CREDENTIAL_KEK_VARIABLE} or
+     * the file {@value #CREDENTIAL_KEK_FILE} (created with 32 random bytes, owner-only, when missing).
+     */
+    private TinkCredentialStore openCredentialStore() throws IOException {
+        Path dir = settings.credentialsDir();
+        Files.createDirectories(dir);
+        KeysetProtection protection;
+        String fromEnvironment = System.getenv(CREDENTIAL_KEK_VARIABLE);
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            protection = KeysetProtection.localKeyFromEnvironment(CREDENTIAL_KEK_VARIABLE);
+            credentialKeySource = "environment variable " + CREDENTIAL_KEK_VARIABLE;
+        } else {
+            Path kek = dir.resolve(CREDENTIAL_KEK_FILE);
+            if (Files.notExists(kek)) {
+                createLocalKey(kek);
+            }
+            protection = KeysetProtection.localKeyFromFile(kek);
+            credentialKeySource = "file " + kek;
+        }
+        CredentialKeyset keyset = CredentialKeyset.loadOrCreate(dir.resolve("keyset.json"), protection);
+        return new TinkCredentialStore(new FileCredentialRepository(dir.resolve("credentials.json")), keyset,
+                Clock.systemUTC());
+    }
+
+    private static void createLocalKey(Path file) throws IOException {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        String encoded = Base64.getEncoder().encodeToString(key);
+        java.util.Arrays.fill(key, (byte) 0);
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(file);
+        }
+        Files.writeString(file, encoded, StandardCharsets.US_ASCII);
+        log.info("Created a local key-encryption key for the credential keyset at {}: fine for a demo; in production "
+                + "keep it in a KMS (KeysetProtection.kms)", file);
     }
 
     private static String classpathText(String resource) throws IOException {
@@ -294,6 +408,11 @@ public final class OrdersServer implements AutoCloseable {
         return settings.policyBundle().map(Path::toString).orElse("classpath:" + POLICY_BUNDLE_RESOURCE);
     }
 
+    /** The settings this server runs with. */
+    public OrdersServerSettings settings() {
+        return settings;
+    }
+
     /** The settings' environment name, as the policy sees it. */
     public String environment() {
         return settings.environment();
@@ -302,6 +421,43 @@ public final class OrdersServer implements AutoCloseable {
     /** How many times the handler of {@code tool} has actually run; denied calls do not count. */
     public int executions(String tool) {
         return tools.executions(tool);
+    }
+
+    /** The live sessions and their revocation, shared by the HTTP filter and the guard chain. */
+    public SessionAdmin sessions() {
+        requireStarted();
+        return sessions;
+    }
+
+    /**
+     * The encrypted store of downstream credentials, for provisioning as an operator would (the operator CLI,
+     * {@code dev.mcpguard.core.credentials.cli.CredentialsCommand}, does the same on the same files).
+     */
+    public TinkCredentialStore credentialStore() {
+        requireStarted();
+        return credentialStore;
+    }
+
+    /** Where the key-encryption key of the credential keyset comes from: a file or the environment variable. */
+    public String credentialKeySource() {
+        requireStarted();
+        return credentialKeySource;
+    }
+
+    /** The policy engine as the guard uses it: the embedded OPA engine behind a decision cache and circuit breaker. */
+    public ResilientPolicyEngine policyEngine() {
+        requireStarted();
+        return resilientPolicy;
+    }
+
+    /**
+     * Replaces tool {@code tool.name()} of the running server with {@code handler}, guarded like every other tool;
+     * for tests that need a handler of their own behind the same guard.
+     */
+    void replaceToolForTests(McpSchema.Tool tool, GuardedSyncToolHandler handler) {
+        requireStarted();
+        mcpServer.removeTool(tool.name());
+        mcpServer.addTool(guard.guardWithContext(tool, handler));
     }
 
     /** Stops serving, then closes the MCP server, the policy engine and the audit sink. Safe to call more than once. */

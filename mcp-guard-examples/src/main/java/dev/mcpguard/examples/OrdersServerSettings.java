@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 /**
  * How to run an {@link OrdersServer}: where it listens, which token issuer it trusts, which resource URI tokens
  * must be issued for (their audience), where the audit file goes, which deployment environment the policy is told
- * it runs in, and (optionally) a policy bundle of your own instead of the one shipped in the jar.
+ * it runs in, (optionally) a policy bundle of your own instead of the one shipped in the jar, where refunds are paid
+ * out and where the encrypted downstream credentials live, and how many calls a caller may make per tool and minute.
  *
  * <p>Immutable and thread-safe. Build with {@link #builder()}, or read from system properties and environment
  * variables with {@link #fromEnvironment()} (a system property wins over an environment variable):
@@ -26,6 +27,9 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code mcp.guard.demo.environment}</td><td>{@code MCP_GUARD_DEMO_ENVIRONMENT}</td><td>{@value #DEFAULT_ENVIRONMENT}</td></tr>
  *   <tr><td>{@code mcp.guard.demo.policy-bundle}</td><td>{@code MCP_GUARD_DEMO_POLICY_BUNDLE}</td><td>none: the signed bundle in the jar</td></tr>
  *   <tr><td>{@code mcp.guard.demo.policy-public-key}</td><td>{@code MCP_GUARD_DEMO_POLICY_PUBLIC_KEY}</td><td>none: the demo key in the jar</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.payments-api}</td><td>{@code MCP_GUARD_DEMO_PAYMENTS_API}</td><td>none: refunds are refused (the demo starts its own)</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.credentials-dir}</td><td>{@code MCP_GUARD_DEMO_CREDENTIALS_DIR}</td><td>{@value #DEFAULT_CREDENTIALS_DIR}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.calls-per-minute}</td><td>{@code MCP_GUARD_DEMO_CALLS_PER_MINUTE}</td><td>{@value #DEFAULT_CALLS_PER_MINUTE}</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -47,10 +51,17 @@ import java.util.regex.Pattern;
  * @param policyBundle a signed OPA bundle file to enforce instead of the one in the jar (re-read every
  *                  {@link OrdersServer#POLICY_POLL_INTERVAL}); set together with {@code policyPublicKey}
  * @param policyPublicKey the PEM public key that bundle must be signed with; set together with {@code policyBundle}
+ * @param paymentsApi the payment provider's refunds endpoint; empty means refunds are refused
+ * @param credentialsDir where the encrypted credential store ({@code credentials.json}), its Tink keyset
+ *                  ({@code keyset.json}) and, unless {@value OrdersServer#CREDENTIAL_KEK_VARIABLE} is set, the local
+ *                  key that encrypts the keyset ({@code kek.b64}, created on first start) live
+ * @param callsPerMinute how many calls one caller may make to one tool per minute (also the burst); a policy's
+ *                  {@code rate_limit} obligation replaces it for the tools it names
  */
 public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI> jwksUri, Optional<URI> resource,
                                    Path auditFile, String environment, Optional<Path> policyBundle,
-                                   Optional<Path> policyPublicKey) {
+                                   Optional<Path> policyPublicKey, Optional<URI> paymentsApi, Path credentialsDir,
+                                   int callsPerMinute) {
 
     /** The demo's fixed port, so its resource URI is predictable. */
     public static final int DEFAULT_PORT = 8765;
@@ -58,6 +69,10 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
     public static final String DEFAULT_AUDIT_FILE = "target/mcp-guard-demo-audit.jsonl";
     /** The default environment: production, the cautious assumption. */
     public static final String DEFAULT_ENVIRONMENT = "prod";
+    /** The demo's credentials directory, relative to the working directory. */
+    public static final String DEFAULT_CREDENTIALS_DIR = "target/mcp-guard-demo-credentials";
+    /** The default limit per caller and tool: small, so the demo can show a throttled call. */
+    public static final int DEFAULT_CALLS_PER_MINUTE = 3;
 
     private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
@@ -77,6 +92,9 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
                     + "needs the key it is signed with, got bundle " + policyBundle.map(Path::toString).orElse("none")
                     + " and public key " + policyPublicKey.map(Path::toString).orElse("none"));
         }
+        Objects.requireNonNull(paymentsApi, "paymentsApi");
+        Objects.requireNonNull(credentialsDir, "credentialsDir");
+        requireCallsPerMinute(callsPerMinute);
     }
 
     /**
@@ -114,6 +132,9 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         if (bundle.isPresent() || publicKey.isPresent()) {
             builder.policyBundle(bundle.map(Path::of).orElse(null), publicKey.map(Path::of).orElse(null));
         }
+        lookup.apply("payments-api").ifPresent(value -> builder.paymentsApi(URI.create(value)));
+        lookup.apply("credentials-dir").ifPresent(value -> builder.credentialsDir(Path.of(value)));
+        lookup.apply("calls-per-minute").ifPresent(value -> builder.callsPerMinute(parseNumber("calls-per-minute", value)));
         return builder.build();
     }
 
@@ -128,6 +149,9 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         builder.environment = environment;
         builder.policyBundle = policyBundle.orElse(null);
         builder.policyPublicKey = policyPublicKey.orElse(null);
+        builder.paymentsApi = paymentsApi.orElse(null);
+        builder.credentialsDir = credentialsDir;
+        builder.callsPerMinute = callsPerMinute;
         return builder;
     }
 
@@ -146,11 +170,22 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
     }
 
     private static int parsePort(String value) {
+        return parseNumber("port", value);
+    }
+
+    private static int parseNumber(String name, String value) {
         try {
             return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("port must be a number, got '" + value + "'", e);
+            throw new IllegalArgumentException(name + " must be a number, got '" + value + "'", e);
         }
+    }
+
+    private static int requireCallsPerMinute(int callsPerMinute) {
+        if (callsPerMinute < 1 || callsPerMinute > 1_000_000) {
+            throw new IllegalArgumentException("callsPerMinute must be between 1 and 1000000, got " + callsPerMinute);
+        }
+        return callsPerMinute;
     }
 
     /** Builds {@link OrdersServerSettings}; setters reject bad values. Not thread-safe. */
@@ -163,6 +198,9 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         private String environment = DEFAULT_ENVIRONMENT;
         private Path policyBundle;
         private Path policyPublicKey;
+        private URI paymentsApi;
+        private Path credentialsDir = Path.of(DEFAULT_CREDENTIALS_DIR);
+        private int callsPerMinute = DEFAULT_CALLS_PER_MINUTE;
 
         private Builder() {
         }
@@ -222,10 +260,29 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
             return this;
         }
 
+        /** The payment provider's refunds endpoint; without one, refunds are refused. */
+        public Builder paymentsApi(URI refundsEndpoint) {
+            this.paymentsApi = requireHttp(refundsEndpoint, "paymentsApi");
+            return this;
+        }
+
+        /** Where the encrypted credential store, its keyset and (by default) the key protecting it live. */
+        public Builder credentialsDir(Path credentialsDir) {
+            this.credentialsDir = Objects.requireNonNull(credentialsDir, "credentialsDir");
+            return this;
+        }
+
+        /** Calls one caller may make to one tool per minute, also the burst; 1 to 1,000,000. */
+        public Builder callsPerMinute(int callsPerMinute) {
+            this.callsPerMinute = requireCallsPerMinute(callsPerMinute);
+            return this;
+        }
+
         public OrdersServerSettings build() {
             return new OrdersServerSettings(port, Optional.ofNullable(issuer), Optional.ofNullable(jwksUri),
                     Optional.ofNullable(resource), auditFile, environment, Optional.ofNullable(policyBundle),
-                    Optional.ofNullable(policyPublicKey));
+                    Optional.ofNullable(policyPublicKey), Optional.ofNullable(paymentsApi), credentialsDir,
+                    callsPerMinute);
         }
 
         private static URI requireHttp(URI uri, String name) {

@@ -32,8 +32,12 @@ class AuditFileEndToEndTest {
     void auditFileHoldsExactlyOneCorrectRecordPerCallWithThePolicyRevisionAndNoSecrets() throws Exception {
         Path file = dir.resolve("audit.jsonl");
         try (DemoIssuer issuer = DemoIssuer.start();
+             PaymentsApi payments = PaymentsApi.start(issuer.issuer(), issuer.jwksUri());
              OrdersServer server = new OrdersServer(OrdersServerSettings.builder().port(0)
-                     .issuer(issuer.issuer()).jwksUri(issuer.jwksUri()).auditFile(file).build()).start()) {
+                     .issuer(issuer.issuer()).jwksUri(issuer.jwksUri()).auditFile(file)
+                     .paymentsApi(payments.refundsUri())
+                     .credentialsDir(dir.resolve("credentials")).build()).start()) {
+            PaymentsCredential.provision(server.credentialStore(), issuer);
             String token = issuer.token(DemoUser.BOB, server.resourceUri());
             McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(server.baseUrl().toString())
                             .endpoint(OrdersServer.MCP_ENDPOINT)

@@ -4,24 +4,30 @@ import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
+import dev.mcpguard.api.spi.AuditSink;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A running {@link OrdersServer} on an ephemeral loopback port, its token issuer, an in-memory audit sink, and
- * ways to talk to it: the real MCP SDK client over Streamable HTTP ({@link #clientFor}) or raw HTTP
+ * A running {@link OrdersServer} on an ephemeral loopback port, its token issuer, the payments API it pays refunds
+ * out through (with the {@code payments-api} credential provisioned in a temporary credential store), an in-memory
+ * audit sink, and ways to talk to it: the real MCP SDK client over Streamable HTTP ({@link #clientFor}) or raw HTTP
  * ({@link #rawPost}) for what a well-behaved client would never send.
  *
  * <pre>{@code
@@ -35,7 +41,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * One server per test class (state such as refunds carries over between its tests); the audit sink is cleared
  * and clients are closed after each test. The server runs in environment {@code prod} unless the fixture is
  * created with other settings ({@code new OrdersServerFixture(settings -> settings.environment("dev"))}); tests
- * that need a second server start one with {@link #startServer} and close it themselves.
+ * that need a second server start one with {@link #startServer} and close it themselves. The throttle allows
+ * {@link #GENEROUS_CALLS_PER_MINUTE} calls per caller and tool unless the settings say otherwise; the policy's
+ * own {@code rate_limit} obligations (10 refunds per minute) still apply.
  */
 final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
 
@@ -48,13 +56,18 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
     static final String INITIALIZED = """
             {"jsonrpc": "2.0", "method": "notifications/initialized"}""";
 
+    /** The static limit for tests that do not test throttling. */
+    static final int GENEROUS_CALLS_PER_MINUTE = 10_000;
+
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     private final RecordingAuditSink audit = new RecordingAuditSink();
     private final List<McpSyncClient> clients = new CopyOnWriteArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
     private final UnaryOperator<OrdersServerSettings.Builder> customizer;
+    private final List<Path> credentialDirs = new CopyOnWriteArrayList<>();
     private DemoIssuer issuer;
+    private PaymentsApi payments;
     private OrdersServer server;
 
     /** A fixture whose server runs with the default settings (environment {@code prod}). */
@@ -70,18 +83,33 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
     @Override
     public void beforeAll(ExtensionContext context) {
         issuer = DemoIssuer.start();
+        payments = PaymentsApi.start(issuer.issuer(), issuer.jwksUri());
         server = startServer(customizer, audit);
     }
 
     /**
-     * Starts another server on a free port, trusting this fixture's issuer, with settings changed by
-     * {@code customizer} and audit records going to {@code auditSink}. The caller closes it.
+     * Starts another server on a free port, trusting this fixture's issuer, paying refunds out through this
+     * fixture's payments API with a freshly provisioned credential (its access token expired) in a credential store
+     * of its own, with settings changed by {@code customizer} and audit records going to {@code auditSink}. The
+     * caller closes it.
      */
-    OrdersServer startServer(UnaryOperator<OrdersServerSettings.Builder> customizer, RecordingAuditSink auditSink) {
-        return new OrdersServer(customizer.apply(OrdersServerSettings.builder()
+    OrdersServer startServer(UnaryOperator<OrdersServerSettings.Builder> customizer, AuditSink auditSink) {
+        Path credentials;
+        try {
+            credentials = Files.createTempDirectory("mcp-guard-orders-credentials");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        credentialDirs.add(credentials);
+        OrdersServer started = new OrdersServer(customizer.apply(OrdersServerSettings.builder()
                 .port(0)
                 .issuer(issuer.issuer())
-                .jwksUri(issuer.jwksUri())).build(), auditSink).start();
+                .jwksUri(issuer.jwksUri())
+                .paymentsApi(payments.refundsUri())
+                .credentialsDir(credentials)
+                .callsPerMinute(GENEROUS_CALLS_PER_MINUTE)).build(), auditSink).start();
+        PaymentsCredential.provision(started.credentialStore(), issuer);
+        return started;
     }
 
     @Override
@@ -98,9 +126,21 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
                 server.close();
             }
         } finally {
+            if (payments != null) {
+                payments.close();
+            }
             if (issuer != null) {
                 issuer.close();
             }
+            credentialDirs.forEach(OrdersServerFixture::delete);
+        }
+    }
+
+    private static void delete(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir, e);
         }
     }
 
@@ -110,6 +150,10 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
 
     DemoIssuer issuer() {
         return issuer;
+    }
+
+    PaymentsApi payments() {
+        return payments;
     }
 
     RecordingAuditSink audit() {

@@ -46,7 +46,7 @@ class OrdersServerPolicyBundleTest {
 
     private OrdersServerSettings.Builder settings() {
         return OrdersServerSettings.builder().port(0).issuer(issuer.issuer()).jwksUri(issuer.jwksUri())
-                .auditFile(dir.resolve("audit.jsonl"));
+                .auditFile(dir.resolve("audit.jsonl")).credentialsDir(dir.resolve("credentials"));
     }
 
     private Path copyOfTheShippedBundle() throws IOException {
