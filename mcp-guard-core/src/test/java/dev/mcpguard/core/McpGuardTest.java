@@ -453,6 +453,21 @@ class McpGuardTest {
     }
 
     @Test
+    void aCallDeniedAfterPolicyAllowedKeepsThePolicyRevisionInTheAuditRecord() {
+        McpGuard guard = McpGuard.builder().serverName("orders").auditSink(sink).sessionRegistry(sessions)
+                .policyEngine(request -> new Decision.Allow(request.decisionId(), Map.of(), java.util.Optional.of("bundle-9")))
+                .addGuard("always-busy", chain -> chain.deny(ReasonCode.RATE_LIMITED, "busy"))
+                .build();
+
+        guard.guard(statelessTool("get_order")).callHandler().apply(contextOf(ALICE), request("get_order"));
+
+        assertThat(audited).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo("rate_limited");
+            assertThat(r.details()).containsEntry("policy_revision", "bundle-9");
+        });
+    }
+
+    @Test
     void buildingWithoutServerNameFails() {
         assertThatThrownBy(() -> McpGuard.builder().build()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("serverName");

@@ -153,7 +153,8 @@ public final class AuditGuard implements ToolGuard {
             decision = "deny";
             decisionId = denied.decision().decisionId();
             reason = denied.decision().reason().value();
-            revision = denied.decision().policyRevision();
+            // A later control (throttle, credentials) may deny after policy allowed: keep the policy's revision.
+            revision = denied.decision().policyRevision().or(() -> allow.flatMap(Decision::policyRevision));
             recorded = AuditRecord.Outcome.DENIED;
         } else {
             ToolOutcome.Failed failed = (ToolOutcome.Failed) outcome;
