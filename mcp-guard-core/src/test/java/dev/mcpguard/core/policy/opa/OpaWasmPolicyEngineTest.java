@@ -129,6 +129,50 @@ class OpaWasmPolicyEngineTest {
     }
 
     @Test
+    void deniesAnOversizedInputWithoutEvaluatingItAndKeepsDecidingNormalInputs() throws Exception {
+        engineServing(authz, OpaWasmPolicyEngine.builder().maxInputBytes(64 * 1024)).pollNow();
+        // 30 000 non-ASCII characters escape to 180 000 bytes: over the limit although the string is small.
+        Map<String, Object> huge = Map.of("amount", 50, "note", "\u00e9".repeat(30_000));
+
+        Decision decision = engine.decide(request("refund_order", huge));
+
+        // Evaluated, this call would be allowed (amount <= 100): the deny shows the policy never saw it.
+        assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, d -> {
+            assertThat(d.reason()).isEqualTo(PolicyInputDocument.POLICY_INPUT_TOO_LARGE);
+            assertThat(d.message()).isEqualTo(PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE);
+            assertThat(d.policyRevision()).contains("authz-1");
+        });
+        assertThat(engine.replacedInstances()).isZero();
+        assertThat(engine.decide(request("refund_order", Map.of("amount", 50, "note", "ok")))).isInstanceOf(Decision.Allow.class);
+    }
+
+    @Test
+    void maxInputBytesOutsideItsRangeIsRefusedNamingTheValue() {
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().maxInputBytes(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got 0");
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().maxInputBytes(65 * 1024 * 1024))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got " + 65 * 1024 * 1024);
+    }
+
+    @Test
+    void replacesAnInstanceThatTrappedInsteadOfReusingIt() throws Exception {
+        // Input allowed through the size check but too big for the module's memory: the evaluation traps.
+        engineServing(authz, OpaWasmPolicyEngine.builder().maxWasmMemoryMiB(4).maxInputBytes(8 * 1024 * 1024)).pollNow();
+        assertThat(engine.currentRevision()).contains("authz-1");
+        List<Integer> manyNumbers = java.util.stream.IntStream.range(0, 600_000).boxed().toList();
+
+        Decision trapped = engine.decide(request("refund_order", Map.of("amount", 50, "numbers", manyNumbers)));
+
+        assertThat(trapped).isInstanceOfSatisfying(Decision.Deny.class,
+                d -> assertThat(d.reason().value()).isEqualTo("policy_error"));
+        assertThat(engine.replacedInstances()).isEqualTo(1);
+        for (int i = 0; i < 4; i++) { // both instances of the pool, twice: all healthy
+            assertThat(engine.decide(request("refund_order", Map.of("amount", 50)))).isInstanceOf(Decision.Allow.class);
+        }
+        assertThat(engine.replacedInstances()).isEqualTo(1);
+    }
+
+    @Test
     void timeNowNsComesFromTheInjectedClock() throws Exception {
         engineServing(bundles.build("deadline", "deadline-1", key)).pollNow();
 
