@@ -21,9 +21,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -211,32 +208,8 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
                 .header("Accept", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         bearerToken.ifPresent(token -> request.header("Authorization", "Bearer " + token.revealUtf8()));
-        HttpResponse.BodyHandler<byte[]> handler = info -> info.statusCode() == 200
-                ? new BoundedBodySubscriber(maxResponseBytes)
-                : HttpResponse.BodySubscribers.replacing(new byte[0]);
-        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request.build(), handler);
-        try {
-            // HttpRequest.timeout stops at the response headers; this deadline also bounds a body that trickles.
-            return exchange.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException | InterruptedException e) {
-            exchange.cancel(true);
-            throw e;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof java.net.http.HttpTimeoutException timeout) {
-                throw new TimeoutException(timeout.getMessage());
-            }
-            if (cause instanceof IOException io) {
-                // The JDK wraps the subscriber's failure; find ours to tell "too large" from "unavailable".
-                for (Throwable t = io; t != null; t = t.getCause()) {
-                    if (t instanceof BoundedBodySubscriber.ResponseTooLargeException tooLarge) {
-                        throw tooLarge;
-                    }
-                }
-                throw io;
-            }
-            throw new IOException(cause == null ? "exchange failed" : cause.getClass().getName(), cause);
-        }
+        // HttpRequest.timeout stops at the response headers; the exchange's deadline also bounds a trickling body.
+        return BoundedHttpExchange.send(http, request.build(), maxResponseBytes, requestTimeout);
     }
 
     private static Optional<String> revisionOf(JsonNode provenance) {

@@ -245,10 +245,15 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             }
             try {
                 load(OpaBundle.read(fetched.get(), verification, limits));
-                return LoadOutcome.LOADED;
             } catch (BundleException e) {
                 return rejected(e.getMessage(), e);
             }
+            try {
+                source.accepted();
+            } catch (RuntimeException e) {
+                log.error("Bundle source {} failed to record the accepted bundle", source.describe(), e);
+            }
+            return LoadOutcome.LOADED;
         }
     }
 
