@@ -8,6 +8,9 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.Operation;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import dev.mcpguard.core.policy.CircuitBreakerConfig;
+import dev.mcpguard.core.policy.DecisionCacheConfig;
+import dev.mcpguard.core.policy.ResilientPolicyEngine;
 import dev.mcpguard.core.testing.Callers;
 import dev.mcpguard.core.testing.MutableClock;
 import java.nio.file.Files;
@@ -170,6 +173,22 @@ class OpaWasmPolicyEngineTest {
             assertThat(engine.decide(request("refund_order", Map.of("amount", 50)))).isInstanceOf(Decision.Allow.class);
         }
         assertThat(engine.replacedInstances()).isEqualTo(1);
+    }
+
+    @Test
+    void aPolicyAnsweringBadInputWithAReservedCodeCannotTripTheSharedCircuitBreaker() throws Exception {
+        engineServing(bundles.build("reserved-reason", "reserved-1", key)).pollNow();
+        ResilientPolicyEngine shared = ResilientPolicyEngine.decorate(engine)
+                .circuitBreaker(CircuitBreakerConfig.custom().consecutiveFailures(3).build())
+                .decisionCache(DecisionCacheConfig.DISABLED).build();
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(shared.decide(request("t", Map.of("x", "not a number")))).isInstanceOfSatisfying(Decision.Deny.class,
+                    d -> assertThat(d.reason().value()).isEqualTo("policy_denied"));
+        }
+
+        assertThat(shared.circuitState()).isEqualTo(ResilientPolicyEngine.CircuitState.CLOSED);
+        assertThat(shared.decide(request("t", Map.of("x", 1))).allowed()).isTrue();
     }
 
     @Test
