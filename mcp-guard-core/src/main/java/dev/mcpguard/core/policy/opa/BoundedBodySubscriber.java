@@ -23,12 +23,19 @@ final class BoundedBodySubscriber implements HttpResponse.BodySubscriber<byte[]>
     }
 
     private final int limit;
+    private final long declaredLength;
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
     private final CompletableFuture<byte[]> result = new CompletableFuture<>();
     private Flow.Subscription subscription;
 
     BoundedBodySubscriber(int limit) {
+        this(limit, -1);
+    }
+
+    /** @param declaredLength the response's {@code Content-Length}, or -1; over the limit fails at once */
+    BoundedBodySubscriber(int limit, long declaredLength) {
         this.limit = limit;
+        this.declaredLength = declaredLength;
     }
 
     @Override
@@ -39,6 +46,11 @@ final class BoundedBodySubscriber implements HttpResponse.BodySubscriber<byte[]>
     @Override
     public void onSubscribe(Flow.Subscription subscription) {
         this.subscription = subscription;
+        if (declaredLength > limit) {
+            subscription.cancel();
+            result.completeExceptionally(new ResponseTooLargeException(limit));
+            return;
+        }
         subscription.request(Long.MAX_VALUE);
     }
 

@@ -27,8 +27,11 @@ import java.util.TreeMap;
  *   <li>every other file is hashed as raw bytes.</li>
  * </ul>
  *
- * <p>Stricter than OPA in one way: a structured file with a duplicate object key is rejected instead of "last
- * key wins", because two readers could disagree on its meaning. Thread-safe (stateless).
+ * <p>Stricter than OPA in two ways, because two readers could disagree on the meaning of such a file: a
+ * structured file with a duplicate object key is rejected instead of "last key wins", and one with a lone UTF-16
+ * surrogate in a string or key (an unpaired {@code \ud800} escape) is rejected instead of being hashed as
+ * U+FFFD, as Go does, while Jackson would load the surrogate itself: otherwise two different {@code data.json}
+ * files would verify against one signature. Thread-safe (stateless).
  */
 final class BundleFileDigest {
 
@@ -73,7 +76,7 @@ final class BundleFileDigest {
             if (first == null) {
                 throw new BundleException(BundleArchive.printable(name) + " is empty, expected JSON");
             }
-            Object value = readValue(parser);
+            Object value = readValue(parser, name);
             if (parser.nextToken() != null) {
                 throw new BundleException(BundleArchive.printable(name) + " has content after its JSON value");
             }
@@ -97,27 +100,46 @@ final class BundleFileDigest {
     private record RawNumber(String literal) {
     }
 
-    private static Object readValue(JsonParser parser) throws IOException {
+    /**
+     * Refuses a string holding a lone UTF-16 surrogate, which canonical JSON (like Go) would hash as U+FFFD while
+     * Jackson keeps it: the same signature would then cover two different values.
+     */
+    static void requireNoLoneSurrogate(String text, String fileName) throws BundleException {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new BundleException(BundleArchive.printable(fileName) + " contains a lone UTF-16 surrogate "
+                        + "(an unpaired \\u" + Integer.toHexString(c) + " escape), which is refused");
+            }
+        }
+    }
+
+    private static Object readValue(JsonParser parser, String name) throws IOException, BundleException {
         JsonToken token = parser.currentToken();
         switch (token) {
             case START_OBJECT: {
                 Map<String, Object> object = new TreeMap<>(UTF8_ORDER);
                 while (parser.nextToken() == JsonToken.FIELD_NAME) {
                     String key = parser.currentName();
+                    requireNoLoneSurrogate(key, name);
                     parser.nextToken();
-                    object.put(key, readValue(parser));
+                    object.put(key, readValue(parser, name));
                 }
                 return object;
             }
             case START_ARRAY: {
                 List<Object> array = new ArrayList<>();
                 while (parser.nextToken() != JsonToken.END_ARRAY) {
-                    array.add(readValue(parser));
+                    array.add(readValue(parser, name));
                 }
                 return array;
             }
             case VALUE_STRING:
-                return parser.getText();
+                String text = parser.getText();
+                requireNoLoneSurrogate(text, name);
+                return text;
             case VALUE_NUMBER_INT:
             case VALUE_NUMBER_FLOAT:
                 return new RawNumber(parser.getText());
@@ -199,8 +221,8 @@ final class BundleFileDigest {
                             out.writeBytes(s.substring(i, i + 2).getBytes(StandardCharsets.UTF_8));
                             i++;
                         } else if (Character.isSurrogate(c)) {
-                            // Go replaces invalid UTF-16/UTF-8 with U+FFFD.
-                            out.writeBytes("\uFFFD".getBytes(StandardCharsets.UTF_8));
+                            // Unreachable: readValue refuses lone surrogates (Go would write U+FFFD here).
+                            throw new IllegalStateException("lone surrogate in canonical JSON");
                         } else {
                             out.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
                         }

@@ -20,6 +20,15 @@ public interface BundleSource {
      */
     Optional<byte[]> fetchIfChanged() throws BundleException;
 
+    /**
+     * Tells the source that the bytes its last {@link #fetchIfChanged()} returned were verified and loaded. A
+     * source that remembers what it fetched to answer "unchanged" later (an HTTP {@code ETag}) commits it only
+     * now, so a rejected download (truncated, badly signed) is fetched again instead of being reported unchanged.
+     * The default does nothing.
+     */
+    default void accepted() {
+    }
+
     /** Where the bundle comes from, for logs: a path or a URL without query string or credentials. */
     String describe();
 

@@ -2,24 +2,25 @@ package dev.mcpguard.core.policy.opa;
 
 import dev.mcpguard.api.Secret;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A bundle served over HTTPS by a bundle server (an OPA bundle service, S3, nginx...), polled with
  * {@code If-None-Match}: a {@code 304 Not Modified} answer means unchanged; a new {@code ETag} is remembered only
- * with a complete body. Connect and request timeouts and a size limit bound every fetch; redirects are not
- * followed (a redirect is an error, so a bundle cannot silently come from elsewhere).
+ * once the engine has verified and loaded that bundle ({@link #accepted()}), so a truncated or badly signed
+ * download is fetched again on the next poll. A connect timeout, one deadline for the whole request (headers and
+ * body) and a size limit bound every fetch; redirects are not followed (a redirect is an error, so a bundle
+ * cannot silently come from elsewhere).
  *
  * <pre>{@code
  * BundleSource source = HttpsBundleSource.builder(URI.create("https://bundles.example.com/mcp/orders.tar.gz"))
@@ -34,15 +35,16 @@ public final class HttpsBundleSource implements BundleSource {
 
     private final URI uri;
     private final Duration requestTimeout;
-    private final long maxBytes;
+    private final int maxBytes;
     private final Secret bearerToken;
     private final HttpClient client;
     private String etag;
+    private String pendingEtag;
 
     private HttpsBundleSource(Builder builder) {
         this.uri = builder.uri;
         this.requestTimeout = builder.requestTimeout;
-        this.maxBytes = builder.maxBytes;
+        this.maxBytes = (int) Math.min(Integer.MAX_VALUE - 8, builder.maxBytes);
         this.bearerToken = builder.bearerToken;
         this.client = HttpClient.newBuilder()
                 .connectTimeout(builder.connectTimeout)
@@ -57,6 +59,7 @@ public final class HttpsBundleSource implements BundleSource {
 
     @Override
     public synchronized Optional<byte[]> fetchIfChanged() throws BundleException {
+        pendingEtag = null;
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(requestTimeout).GET()
                 .header("Accept", "application/gzip, application/octet-stream");
         if (etag != null) {
@@ -65,43 +68,45 @@ public final class HttpsBundleSource implements BundleSource {
         if (bearerToken != null) {
             request.header("Authorization", "Bearer " + bearerToken.revealUtf8());
         }
-        HttpResponse<InputStream> response;
+        HttpResponse<byte[]> response;
         try {
-            response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
-            throw new BundleException("bundle server " + describe() + " timed out");
+            // One deadline for the whole exchange, body included: a trickling body cannot hold the poller.
+            response = BoundedHttpExchange.send(client, request.build(), maxBytes, requestTimeout);
+        } catch (TimeoutException e) {
+            throw new BundleException("bundle server " + describe() + " did not deliver the bundle within "
+                    + requestTimeout.toMillis() + " ms");
+        } catch (BoundedBodySubscriber.ResponseTooLargeException e) {
+            throw new BundleException("bundle from " + describe() + " is over the limit of " + maxBytes + " bytes");
         } catch (IOException e) {
-            throw new BundleException("bundle server " + describe() + " is unreachable: " + e.getClass().getSimpleName());
+            throw new BundleException("bundle download from " + describe() + " failed: " + e.getClass().getSimpleName());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BundleException("interrupted while fetching the bundle from " + describe());
         }
-        try (InputStream body = response.body()) {
-            int status = response.statusCode();
-            if (status == 304) {
-                return Optional.empty();
-            }
-            if (status != 200) {
-                throw new BundleException("bundle server " + describe() + " answered HTTP " + status);
-            }
-            long declared = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-            if (declared > maxBytes) {
-                throw new BundleException("bundle from " + describe() + " is " + declared
-                        + " bytes, over the limit of " + maxBytes);
-            }
-            byte[] content = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-            if (content.length > maxBytes) {
-                throw new BundleException("bundle from " + describe() + " is over the limit of " + maxBytes + " bytes");
-            }
-            if (declared >= 0 && content.length != declared) {
-                throw new BundleException("bundle from " + describe() + " was truncated: got " + content.length
-                        + " of " + declared + " bytes");
-            }
-            etag = response.headers().firstValue("ETag").orElse(null);
-            return Optional.of(content);
-        } catch (IOException e) {
-            throw new BundleException("bundle download from " + describe() + " failed: " + e.getClass().getSimpleName());
+        int status = response.statusCode();
+        if (status == 304) {
+            return Optional.empty();
         }
+        if (status != 200) {
+            throw new BundleException("bundle server " + describe() + " answered HTTP " + status);
+        }
+        byte[] content = response.body();
+        long declared = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+        if (declared >= 0 && content.length != declared) {
+            throw new BundleException("bundle from " + describe() + " was truncated: got " + content.length
+                    + " of " + declared + " bytes");
+        }
+        // Remembered for If-None-Match only once the engine accepted this bundle (see accepted()): a rejected
+        // download must be fetched again, not answered "304 unchanged" forever.
+        pendingEtag = response.headers().firstValue("ETag").orElse(null);
+        return Optional.of(content);
+    }
+
+    /** Commits the ETag of the last download, which the engine has verified and loaded. */
+    @Override
+    public synchronized void accepted() {
+        etag = pendingEtag;
+        pendingEtag = null;
     }
 
     @Override
@@ -140,7 +145,7 @@ public final class HttpsBundleSource implements BundleSource {
             return this;
         }
 
-        /** Time for the whole request, body included; default 30 seconds. */
+        /** Deadline for the whole request, body included (a body still arriving then fails); default 30 seconds. */
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = positive(timeout, "requestTimeout");
             return this;

@@ -252,10 +252,26 @@ public final class OpaBundle {
             if (document == null) {
                 throw new BundleException(BundleArchive.printable(name) + " is empty");
             }
+            requireNoLoneSurrogate(document, name); // also when unsigned: one rule for every bundle
             String[] path = name.contains("/") ? name.substring(0, name.lastIndexOf('/')).split("/") : new String[0];
             mergeAt(merged, path, document, name);
         }
         return merged;
+    }
+
+    private static void requireNoLoneSurrogate(JsonNode node, String name) throws BundleException {
+        if (node.isTextual()) {
+            BundleFileDigest.requireNoLoneSurrogate(node.textValue(), name);
+        } else if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
+                BundleFileDigest.requireNoLoneSurrogate(field.getKey(), name);
+                requireNoLoneSurrogate(field.getValue(), name);
+            }
+        } else if (node.isArray()) {
+            for (JsonNode element : node) {
+                requireNoLoneSurrogate(element, name);
+            }
+        }
     }
 
     private static void mergeAt(ObjectNode target, String[] path, JsonNode document, String name) throws BundleException {

@@ -21,9 +21,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -38,6 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Fail closed, never an exception, never null:
  * <ul>
+ *   <li>a request body larger than {@link Builder#maxInputBytes(int)} (huge tool arguments) →
+ *       {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE}, and nothing is sent;</li>
  *   <li>connection refused, connect or request timeout, connection reset →
  *       {@link ReasonCode#POLICY_UNAVAILABLE};</li>
  *   <li>an HTTP status other than 200, a body that is not a JSON object, a body larger than
@@ -91,6 +90,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
     private final URI decisionUri;
     private final Duration requestTimeout;
     private final int maxResponseBytes;
+    private final int maxInputBytes;
     private final Optional<Secret> bearerToken;
     private final Clock clock;
     private final ObjectMapper mapper;
@@ -103,6 +103,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         this.decisionUri = URI.create(base + "/v1/data/" + builder.decisionPath + "?provenance=true");
         this.requestTimeout = builder.requestTimeout;
         this.maxResponseBytes = builder.maxResponseBytes;
+        this.maxInputBytes = builder.maxInputBytes;
         this.bearerToken = Optional.ofNullable(builder.bearerToken);
         this.clock = builder.clock;
         this.mapper = builder.mapper;
@@ -139,7 +140,12 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         try {
             ObjectNode envelope = mapper.createObjectNode();
             envelope.set("input", inputDocument.build(request));
-            body = mapper.writeValueAsBytes(envelope);
+            body = BoundedJsonEncoder.encode(mapper.writer(), envelope, maxInputBytes);
+        } catch (BoundedJsonEncoder.TooLargeException e) {
+            log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without asking OPA",
+                    decisionId, request.tool().name(), maxInputBytes);
+            return deny(decisionId, PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
+                    PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, Optional.empty());
         } catch (IOException | RuntimeException e) {
             log.warn("Could not encode the policy input for decision {} (tool {}): {}; denying",
                     decisionId, request.tool().name(), e.getClass().getName());
@@ -202,32 +208,8 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
                 .header("Accept", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         bearerToken.ifPresent(token -> request.header("Authorization", "Bearer " + token.revealUtf8()));
-        HttpResponse.BodyHandler<byte[]> handler = info -> info.statusCode() == 200
-                ? new BoundedBodySubscriber(maxResponseBytes)
-                : HttpResponse.BodySubscribers.replacing(new byte[0]);
-        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request.build(), handler);
-        try {
-            // HttpRequest.timeout stops at the response headers; this deadline also bounds a body that trickles.
-            return exchange.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException | InterruptedException e) {
-            exchange.cancel(true);
-            throw e;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof java.net.http.HttpTimeoutException timeout) {
-                throw new TimeoutException(timeout.getMessage());
-            }
-            if (cause instanceof IOException io) {
-                // The JDK wraps the subscriber's failure; find ours to tell "too large" from "unavailable".
-                for (Throwable t = io; t != null; t = t.getCause()) {
-                    if (t instanceof BoundedBodySubscriber.ResponseTooLargeException tooLarge) {
-                        throw tooLarge;
-                    }
-                }
-                throw io;
-            }
-            throw new IOException(cause == null ? "exchange failed" : cause.getClass().getName(), cause);
-        }
+        // HttpRequest.timeout stops at the response headers; the exchange's deadline also bounds a trickling body.
+        return BoundedHttpExchange.send(http, request.build(), maxResponseBytes, requestTimeout);
     }
 
     private static Optional<String> revisionOf(JsonNode provenance) {
@@ -309,6 +291,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private int maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+        private int maxInputBytes = PolicyInputDocument.DEFAULT_MAX_INPUT_BYTES;
         private Map<String, Object> environment = Map.of();
         private Clock clock = Clock.systemUTC();
         private Secret bearerToken;
@@ -366,6 +349,16 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
                         + maxResponseBytes);
             }
             this.maxResponseBytes = maxResponseBytes;
+            return this;
+        }
+
+        /**
+         * Largest request body ({@code {"input": ...}} as JSON) sent to OPA; a larger one, typically huge tool
+         * arguments, is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE} without being sent.
+         * Default 1 MiB; 1 KiB to 64 MiB.
+         */
+        public Builder maxInputBytes(int maxInputBytes) {
+            this.maxInputBytes = PolicyInputDocument.checkedMaxInputBytes(maxInputBytes);
             return this;
         }
 

@@ -12,6 +12,8 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,6 +47,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link #POLICY_NOT_LOADED}; an
  * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws.
+ *
+ * <p>Bounded memory: an input document whose JSON is larger than {@link Builder#maxInputBytes(int)} (1 MiB by
+ * default) is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE} before any policy instance is
+ * touched, and an instance whose evaluation failed (a trap such as running out of wasm memory, or an abort) is
+ * dropped and replaced by a fresh one, because wasm memory never shrinks and a failed module's state is not
+ * trusted.
  *
  * <pre>{@code
  * OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
@@ -92,6 +100,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private final Clock clock;
     private final int maxMemoryPages;
     private final Duration borrowTimeout;
+    private final int maxInputBytes;
     private final ObjectMapper mapper = new ObjectMapper();
     private final ObjectWriter asciiWriter = mapper.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
     private final PolicyInputDocument inputDocument;
@@ -112,6 +121,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         this.clock = builder.clock;
         this.maxMemoryPages = builder.maxMemoryPages;
         this.borrowTimeout = builder.borrowTimeout;
+        this.maxInputBytes = builder.maxInputBytes;
         this.inputDocument = new PolicyInputDocument(mapper, builder.environment);
         if (!verification.required()) {
             log.warn("OPA bundle signature verification is OFF for {}: any bundle from this source will be "
@@ -133,7 +143,17 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         }
         Optional<String> revision = Optional.of(loaded.bundle().revision());
         try {
-            String input = asciiWriter.writeValueAsString(inputDocument.build(request));
+            String input;
+            try {
+                // ESCAPE_NON_ASCII: the bytes are ASCII, so the limit bounds the string handed to the module.
+                input = new String(BoundedJsonEncoder.encode(asciiWriter, inputDocument.build(request), maxInputBytes),
+                        StandardCharsets.US_ASCII);
+            } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
+                log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without evaluating",
+                        decisionId, request.tool().name(), maxInputBytes);
+                return new Decision.Deny(decisionId, PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
+                        PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, revision);
+            }
             while (true) {
                 revision = Optional.of(loaded.bundle().revision());
                 try {
@@ -155,7 +175,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, revision);
-        } catch (RuntimeException | JsonProcessingException | StackOverflowError e) {
+        } catch (RuntimeException | IOException | StackOverflowError e) {
             log.error("Policy evaluation failed for decision {} (bundle revision {}); denying",
                     decisionId, revision.orElse("?"), e);
             return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, revision);
@@ -177,11 +197,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             String result = instance.policy.evaluate(input);
             healthy = true;
             return result;
-        } catch (RuntimeException e) {
-            // Each evaluation resets the module heap, so the instance stays usable after a policy error.
-            healthy = true;
-            throw e;
         } finally {
+            // After a trap or abort the instance is replaced, never reused: its memory may have grown to the
+            // maximum (wasm memory never shrinks) and the module's state after a failure is not trusted.
             if (healthy) {
                 pool.release(instance);
             } else {
@@ -227,10 +245,15 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             }
             try {
                 load(OpaBundle.read(fetched.get(), verification, limits));
-                return LoadOutcome.LOADED;
             } catch (BundleException e) {
                 return rejected(e.getMessage(), e);
             }
+            try {
+                source.accepted();
+            } catch (RuntimeException e) {
+                log.error("Bundle source {} failed to record the accepted bundle", source.describe(), e);
+            }
+            return LoadOutcome.LOADED;
         }
     }
 
@@ -271,6 +294,12 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                 log.error("A bundle-change listener failed for revision {}", bundle.revision(), e);
             }
         }
+    }
+
+    /** Policy instances replaced after a failed evaluation by the pool now serving; 0 when none is loaded. */
+    long replacedInstances() {
+        Loaded loaded = current.get();
+        return loaded == null ? 0 : loaded.pool().replacedInstances();
     }
 
     /** Builds and checks a complete pool for {@code bundle}, or explains why it cannot serve. */
@@ -429,6 +458,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private int maxMemoryPages = 256 * (1 << 20) / WASM_PAGE_BYTES;
         private Duration borrowTimeout = Duration.ofSeconds(1);
+        private int maxInputBytes = PolicyInputDocument.DEFAULT_MAX_INPUT_BYTES;
 
         private Builder() {
         }
@@ -499,6 +529,17 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                 throw new IllegalArgumentException("borrowTimeout must be positive, got " + timeout);
             }
             this.borrowTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Largest input document (serialised JSON, non-ASCII escaped) the policy is evaluated on; a larger one,
+         * typically huge tool arguments, is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE}
+         * without touching a policy instance. Default 1 MiB; 1 KiB to 64 MiB. Keep it well under
+         * {@link #maxWasmMemoryMiB(int)}: the module parses the input into its own memory.
+         */
+        public Builder maxInputBytes(int maxInputBytes) {
+            this.maxInputBytes = PolicyInputDocument.checkedMaxInputBytes(maxInputBytes);
             return this;
         }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,18 @@ public final class PolicyInputDocument {
 
     /** Version of the input contract; bumped on any incompatible change. */
     public static final int VERSION = 1;
+    /**
+     * The serialised input is larger than the engine's {@code maxInputBytes} (typically huge tool arguments):
+     * the call is denied before the policy is evaluated or the input is sent anywhere.
+     */
+    public static final ReasonCode POLICY_INPUT_TOO_LARGE = ReasonCode.of("policy_input_too_large");
+    /** Default bound on one serialised input document, in bytes: 1 MiB. */
+    public static final int DEFAULT_MAX_INPUT_BYTES = 1024 * 1024;
+    /** Smallest and largest accepted {@code maxInputBytes}. */
+    static final int MIN_MAX_INPUT_BYTES = 1024;
+    static final int MAX_MAX_INPUT_BYTES = 64 * 1024 * 1024;
+    static final String INPUT_TOO_LARGE_MESSAGE = "The call's arguments are too large to be checked by the policy; "
+            + "the call is denied.";
 
     private final ObjectMapper mapper;
     private final Map<String, Object> environment;
@@ -110,6 +123,15 @@ public final class PolicyInputDocument {
         node.put("idempotent", tool.idempotentHint());
         node.put("open_world", tool.openWorldHint());
         return node;
+    }
+
+    /** Validates a {@code maxInputBytes} builder setting, naming the bad value. */
+    static int checkedMaxInputBytes(int maxInputBytes) {
+        if (maxInputBytes < MIN_MAX_INPUT_BYTES || maxInputBytes > MAX_MAX_INPUT_BYTES) {
+            throw new IllegalArgumentException("maxInputBytes must be within [" + MIN_MAX_INPUT_BYTES + ", "
+                    + MAX_MAX_INPUT_BYTES + "], got " + maxInputBytes);
+        }
+        return maxInputBytes;
     }
 
     private static void putOptional(ObjectNode node, String name, String value) {

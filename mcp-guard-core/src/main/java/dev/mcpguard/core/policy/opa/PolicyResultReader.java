@@ -7,6 +7,7 @@ import dev.mcpguard.api.ReasonCode;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Turns the value an OPA policy produced into a {@link Decision}: version 1 of the result contract in
@@ -15,7 +16,10 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code true} allows; {@code false} denies with {@code policy_denied};</li>
  *   <li>an object {@code {"allow": bool, "reason": "code", "message": "text", "obligations": {...}}}: {@code allow}
- *       must be a boolean; {@code reason} must be a lower snake case code (else {@code policy_denied});
+ *       must be a boolean; {@code reason} must be a lower snake case code (else {@code policy_denied}) and not
+ *       one of the codes the guard reserves for its own failures ({@link #RESERVED_CODES}, read as
+ *       {@code policy_denied}: a policy must not make a denial look like an engine failure, which would count
+ *       against the shared circuit breaker);
  *       {@code message} is shown to the client, stripped of control characters and cut to 200 characters;
  *       {@code obligations} must be an object and is carried on an allow;</li>
  *   <li>undefined (no result) denies with {@code policy_undefined};</li>
@@ -29,6 +33,15 @@ public final class PolicyResultReader {
 
     /** The policy produced no value (no rule matched and no default was set). */
     public static final ReasonCode POLICY_UNDEFINED = ReasonCode.of("policy_undefined");
+    /**
+     * Codes that only the guard itself produces, for engine and chain failures. A policy returning one is read
+     * as {@code policy_denied}: otherwise any caller able to make the policy answer {@code policy_error} (bad
+     * input) could trip the circuit breaker shared by all callers, or disguise a denial as an outage in audits.
+     */
+    public static final Set<ReasonCode> RESERVED_CODES = Set.of(
+            ReasonCode.POLICY_ERROR, ReasonCode.POLICY_UNAVAILABLE, POLICY_UNDEFINED,
+            ReasonCode.of("policy_not_loaded"), PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
+            ReasonCode.GUARD_ERROR, ReasonCode.AUDIT_UNAVAILABLE, ReasonCode.NO_POLICY_CONFIGURED);
     static final int MAX_MESSAGE_LENGTH = 200;
     static final String DEFAULT_DENY_MESSAGE = "The policy does not allow this call.";
     static final String MALFORMED_MESSAGE = "The policy returned a malformed result; the call is denied.";
@@ -77,7 +90,8 @@ public final class PolicyResultReader {
     private static ReasonCode reasonOf(JsonNode reason) {
         if (reason.isTextual()) {
             try {
-                return ReasonCode.of(reason.textValue());
+                ReasonCode code = ReasonCode.of(reason.textValue());
+                return RESERVED_CODES.contains(code) ? ReasonCode.POLICY_DENIED : code;
             } catch (IllegalArgumentException invalid) {
                 return ReasonCode.POLICY_DENIED;
             }

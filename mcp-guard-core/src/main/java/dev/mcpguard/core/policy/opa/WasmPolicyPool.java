@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +44,7 @@ final class WasmPolicyPool {
 
     private final BlockingQueue<Instance> idle;
     private final Supplier<Instance> factory;
+    private final AtomicLong replaced = new AtomicLong();
     private volatile boolean closed;
 
     /** Builds {@code size} instances now; any failure propagates and nothing is kept. */
@@ -86,18 +88,25 @@ final class WasmPolicyPool {
     }
 
     /**
-     * Replaces an instance whose state can no longer be trusted (it failed with an Error inside the module).
+     * Replaces an instance whose evaluation failed (a trap, an abort, an Error inside the module): its state is
+     * not trusted and its memory may have grown to the maximum, so it is dropped, never returned to the pool.
      * The replacement is built on the calling thread, whose call has already failed.
      */
     void discard(Instance broken) {
         if (closed) {
             return;
         }
+        replaced.incrementAndGet();
         try {
             idle.offer(factory.get());
         } catch (RuntimeException e) {
             log.error("Could not rebuild a policy instance; the pool has one instance fewer", e);
         }
+    }
+
+    /** How many instances were discarded and replaced since the pool was built. */
+    long replacedInstances() {
+        return replaced.get();
     }
 
     /** Retires the pool: borrowers move to the new pool, in-flight evaluations finish, instances are dropped. */

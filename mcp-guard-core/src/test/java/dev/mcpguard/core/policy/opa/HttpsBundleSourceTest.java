@@ -12,13 +12,18 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The HTTP bundle source against a real loopback HTTP server. */
 class HttpsBundleSourceTest {
@@ -31,6 +36,7 @@ class HttpsBundleSourceTest {
     final AtomicReference<Handler> handler = new AtomicReference<>();
     final List<String> ifNoneMatch = new CopyOnWriteArrayList<>();
     final List<String> authorization = new CopyOnWriteArrayList<>();
+    final CountDownLatch release = new CountDownLatch(1);
 
     @BeforeEach
     void startServer() throws IOException {
@@ -49,6 +55,7 @@ class HttpsBundleSourceTest {
 
     @AfterEach
     void stopServer() {
+        release.countDown();
         server.stop(0);
     }
 
@@ -84,8 +91,86 @@ class HttpsBundleSourceTest {
         HttpsBundleSource source = source();
 
         assertThat(source.fetchIfChanged()).hasValueSatisfying(b -> assertThat(b).isEqualTo(bundle));
+        source.accepted(); // the engine loaded it
         assertThat(source.fetchIfChanged()).isEmpty();
         assertThat(ifNoneMatch).containsExactly("-", "\"v1\"");
+    }
+
+    @Test
+    void doesNotRememberTheEtagOfADownloadTheEngineDidNotAccept() throws Exception {
+        handler.set(exchange -> respond(exchange, 200, "bundle-v1".getBytes(UTF_8), "\"v1\""));
+        HttpsBundleSource source = source();
+
+        assertThat(source.fetchIfChanged()).isPresent();
+        assertThat(source.fetchIfChanged()).isPresent();
+
+        assertThat(ifNoneMatch).containsExactly("-", "-");
+    }
+
+    @Test
+    void anEngineDownloadsAgainABundleItRejectedAlthoughTheServerKeptItsEtag(@TempDir Path dir) throws Exception {
+        TestBundles bundles = new TestBundles(dir);
+        TestBundles.SigningKey key = bundles.ecKey("etag");
+        byte[] good = bundles.build("parity-even", "v1", key);
+        byte[] tampered = TestBundles.repack(good, files -> {
+            files.put("/data.json", "{\"smuggled\": true}".getBytes(UTF_8));
+            return files;
+        });
+        AtomicReference<byte[]> served = new AtomicReference<>(tampered);
+        handler.set(exchange -> {
+            if ("\"v1\"".equals(exchange.getRequestHeaders().getFirst("If-None-Match"))) {
+                respond(exchange, 304, new byte[0], "\"v1\"");
+            } else {
+                respond(exchange, 200, served.get(), "\"v1\"");
+            }
+        });
+        try (OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().bundleSource(source())
+                .verification(BundleVerification.publicKey(key.publicPem())).poolSize(1).build()) {
+
+            assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
+            served.set(good); // e.g. the first download was corrupted on the way, or the server was fixed
+            assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
+            assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.UNCHANGED);
+
+            assertThat(engine.currentRevision()).contains("v1");
+            assertThat(ifNoneMatch).containsExactly("-", "-", "\"v1\"");
+        }
+    }
+
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS) // a safety net against a hang, not a latency assertion
+    void failsWhenTheBodyTricklesPastTheRequestTimeout() {
+        handler.set(exchange -> {
+            exchange.sendResponseHeaders(200, 1000);
+            exchange.getResponseBody().write(new byte[10]);
+            exchange.getResponseBody().flush();
+            awaitRelease(); // the rest of the body never comes while the client waits
+            exchange.getResponseBody().write(new byte[990]);
+        });
+        HttpsBundleSource source = HttpsBundleSource.builder(uri()).allowInsecureLoopbackForTesting()
+                .requestTimeout(Duration.ofMillis(300)).build();
+
+        assertThatThrownBy(source::fetchIfChanged).isInstanceOf(BundleException.class)
+                .hasMessageContaining("did not deliver the bundle within 300 ms");
+    }
+
+    @Test
+    void rejectsABodyDeclaredOverTheSizeLimitWithoutReadingIt() {
+        handler.set(exchange -> {
+            exchange.sendResponseHeaders(200, 1_000_000);
+            awaitRelease(); // the body is never needed
+        });
+        HttpsBundleSource source = HttpsBundleSource.builder(uri()).allowInsecureLoopbackForTesting().maxBytes(1024).build();
+
+        assertThatThrownBy(source::fetchIfChanged).isInstanceOf(BundleException.class).hasMessageContaining("limit of 1024");
+    }
+
+    private void awaitRelease() {
+        try {
+            release.await(15, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test

@@ -314,6 +314,40 @@ class OpaBundleTest {
     }
 
     @Test
+    void rejectsALoneSurrogateThatWouldHashLikeTheReplacementCharacterThatWasSigned() throws Exception {
+        byte[] signed = bundles.build("replacement-char", "fffd-1", rsa); // data.json: {"labels": {"t": "\ufffd"}}
+        assertThat(OpaBundle.read(signed, rsaVerification()).data().path("labels").path("t").textValue()).isEqualTo("\ufffd");
+        // Canonical JSON (like Go) hashes a lone surrogate as U+FFFD, yet Jackson would load the surrogate itself.
+        byte[] swapped = TestBundles.repack(signed, files -> {
+            files.put("/data.json", "{\"labels\": {\"t\": \"\\ud800\"}}".getBytes(UTF_8));
+            return files;
+        });
+
+        assertThatThrownBy(() -> OpaBundle.read(swapped, rsaVerification())).isInstanceOf(BundleException.class)
+                .hasMessageContaining("data.json' contains a lone UTF-16 surrogate");
+    }
+
+    @Test
+    void rejectsALoneSurrogateInAnUnsignedBundleOrAnyStructuredFileToo() {
+        byte[] loneInArray = TestBundles.repack(unsigned, files -> {
+            files.put("/data.json", "{\"labels\": [\"ok\", \"\\udc00x\"]}".getBytes(UTF_8));
+            return files;
+        });
+        byte[] loneInKey = TestBundles.repack(unsigned, files -> {
+            files.put("/data.json", "{\"\\udc00x\": true}".getBytes(UTF_8));
+            return files;
+        });
+
+        assertThatThrownBy(() -> OpaBundle.read(loneInArray, BundleVerification.none())).isInstanceOf(BundleException.class)
+                .hasMessageContaining("lone UTF-16 surrogate");
+        assertThatThrownBy(() -> OpaBundle.read(loneInKey, BundleVerification.none())).isInstanceOf(BundleException.class);
+        assertThatThrownBy(() -> BundleFileDigest.canonicalJson(".manifest", "{\"revision\": \"r\\ud83d\"}".getBytes(UTF_8)))
+                .isInstanceOf(BundleException.class).hasMessageContaining(".manifest' contains a lone UTF-16 surrogate");
+        assertThatThrownBy(() -> BundleFileDigest.canonicalJson("data.json", "{\"\\ud83dk\": 1}".getBytes(UTF_8)))
+                .isInstanceOf(BundleException.class);
+    }
+
+    @Test
     void rejectsDuplicateKeysInStructuredFiles() {
         assertThatThrownBy(() -> BundleFileDigest.canonicalJson("data.json", "{\"a\":1,\"a\":2}".getBytes(UTF_8)))
                 .isInstanceOf(BundleException.class);

@@ -1,6 +1,7 @@
 package dev.mcpguard.core.policy.opa;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -202,6 +203,32 @@ class OpaRemoteFailureModesTest {
         Decision decision = engine().maxResponseBytes(64 * 1024).build().decide(PolicyRequests.allowedCall());
 
         assertThat(reasonOf(decision)).isEqualTo(ReasonCode.POLICY_ERROR);
+    }
+
+    @Test
+    void inputOverTheLimitIsDeniedWithoutBeingSentAndNormalInputsStillAreDecided() {
+        OpaRemotePolicyEngine engine = engine().maxInputBytes(64 * 1024).build();
+        PolicyRequest allowed = PolicyRequests.allowedCall();
+        PolicyRequest huge = PolicyRequests.call(allowed.caller(), "get_order", Map.of("note", "\u00e9".repeat(40_000)));
+
+        Decision decision = engine.decide(huge);
+
+        assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, deny -> {
+            assertThat(deny.reason()).isEqualTo(PolicyInputDocument.POLICY_INPUT_TOO_LARGE);
+            assertThat(deny.reason().value()).isEqualTo("policy_input_too_large");
+            assertThat(deny.message()).isEqualTo(PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE).doesNotContain("\u00e9");
+        });
+        assertThat(received).isEmpty();
+        assertThat(engine.decide(allowed).allowed()).isTrue();
+        assertThat(received).hasSize(1);
+    }
+
+    @Test
+    void maxInputBytesOutsideItsRangeIsRefusedNamingTheValue() {
+        assertThatThrownBy(() -> engine().maxInputBytes(10)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got 10");
+        assertThatThrownBy(() -> engine().maxInputBytes(Integer.MAX_VALUE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got " + Integer.MAX_VALUE);
     }
 
     @Test

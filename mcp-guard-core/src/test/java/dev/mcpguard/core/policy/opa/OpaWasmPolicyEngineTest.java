@@ -8,6 +8,9 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.Operation;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import dev.mcpguard.core.policy.CircuitBreakerConfig;
+import dev.mcpguard.core.policy.DecisionCacheConfig;
+import dev.mcpguard.core.policy.ResilientPolicyEngine;
 import dev.mcpguard.core.testing.Callers;
 import dev.mcpguard.core.testing.MutableClock;
 import java.nio.file.Files;
@@ -126,6 +129,66 @@ class OpaWasmPolicyEngineTest {
         Decision decision = engine.decide(request("refund_order", Map.of("amount", 50, "note", "Rückerstattung 😀 «ok»")));
 
         assertThat(decision).isInstanceOf(Decision.Allow.class);
+    }
+
+    @Test
+    void deniesAnOversizedInputWithoutEvaluatingItAndKeepsDecidingNormalInputs() throws Exception {
+        engineServing(authz, OpaWasmPolicyEngine.builder().maxInputBytes(64 * 1024)).pollNow();
+        // 30 000 non-ASCII characters escape to 180 000 bytes: over the limit although the string is small.
+        Map<String, Object> huge = Map.of("amount", 50, "note", "\u00e9".repeat(30_000));
+
+        Decision decision = engine.decide(request("refund_order", huge));
+
+        // Evaluated, this call would be allowed (amount <= 100): the deny shows the policy never saw it.
+        assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, d -> {
+            assertThat(d.reason()).isEqualTo(PolicyInputDocument.POLICY_INPUT_TOO_LARGE);
+            assertThat(d.message()).isEqualTo(PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE);
+            assertThat(d.policyRevision()).contains("authz-1");
+        });
+        assertThat(engine.replacedInstances()).isZero();
+        assertThat(engine.decide(request("refund_order", Map.of("amount", 50, "note", "ok")))).isInstanceOf(Decision.Allow.class);
+    }
+
+    @Test
+    void maxInputBytesOutsideItsRangeIsRefusedNamingTheValue() {
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().maxInputBytes(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got 0");
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().maxInputBytes(65 * 1024 * 1024))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got " + 65 * 1024 * 1024);
+    }
+
+    @Test
+    void replacesAnInstanceThatTrappedInsteadOfReusingIt() throws Exception {
+        // Input allowed through the size check but too big for the module's memory: the evaluation traps.
+        engineServing(authz, OpaWasmPolicyEngine.builder().maxWasmMemoryMiB(4).maxInputBytes(8 * 1024 * 1024)).pollNow();
+        assertThat(engine.currentRevision()).contains("authz-1");
+        List<Integer> manyNumbers = java.util.stream.IntStream.range(0, 600_000).boxed().toList();
+
+        Decision trapped = engine.decide(request("refund_order", Map.of("amount", 50, "numbers", manyNumbers)));
+
+        assertThat(trapped).isInstanceOfSatisfying(Decision.Deny.class,
+                d -> assertThat(d.reason().value()).isEqualTo("policy_error"));
+        assertThat(engine.replacedInstances()).isEqualTo(1);
+        for (int i = 0; i < 4; i++) { // both instances of the pool, twice: all healthy
+            assertThat(engine.decide(request("refund_order", Map.of("amount", 50)))).isInstanceOf(Decision.Allow.class);
+        }
+        assertThat(engine.replacedInstances()).isEqualTo(1);
+    }
+
+    @Test
+    void aPolicyAnsweringBadInputWithAReservedCodeCannotTripTheSharedCircuitBreaker() throws Exception {
+        engineServing(bundles.build("reserved-reason", "reserved-1", key)).pollNow();
+        ResilientPolicyEngine shared = ResilientPolicyEngine.decorate(engine)
+                .circuitBreaker(CircuitBreakerConfig.custom().consecutiveFailures(3).build())
+                .decisionCache(DecisionCacheConfig.DISABLED).build();
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(shared.decide(request("t", Map.of("x", "not a number")))).isInstanceOfSatisfying(Decision.Deny.class,
+                    d -> assertThat(d.reason().value()).isEqualTo("policy_denied"));
+        }
+
+        assertThat(shared.circuitState()).isEqualTo(ResilientPolicyEngine.CircuitState.CLOSED);
+        assertThat(shared.decide(request("t", Map.of("x", 1))).allowed()).isTrue();
     }
 
     @Test

@@ -50,6 +50,18 @@ class PolicyResultReaderTest {
         });
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"policy_error", "policy_unavailable", "policy_undefined", "policy_not_loaded",
+            "policy_input_too_large", "guard_error", "audit_unavailable", "no_policy_configured"})
+    void aReasonTheGuardReservesForItsOwnFailuresIsReadAsPolicyDenied(String reserved) throws Exception {
+        Decision decision = read("{\"allow\": false, \"reason\": \"" + reserved + "\", \"message\": \"Bad input.\"}");
+
+        assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, d -> {
+            assertThat(d.reason().value()).isEqualTo("policy_denied");
+            assertThat(d.message()).isEqualTo("Bad input.");
+        });
+    }
+
     @Test
     void objectDenyCarriesThePolicysReasonAndMessage() throws Exception {
         Decision decision = read("{\"allow\": false, \"reason\": \"refund_limit_exceeded\", \"message\": \"Refunds above 100 need an approver.\"}");

@@ -1,0 +1,61 @@
+package dev.mcpguard.core.policy.opa;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One HTTP exchange bounded in time and size, body included: {@link HttpRequest#timeout()} only bounds the wait
+ * for the response headers, so a server that sends headers and then trickles the body would otherwise hold the
+ * caller forever. Shared by the remote policy engine and the HTTPS bundle source. Stateless and thread-safe.
+ */
+final class BoundedHttpExchange {
+
+    private BoundedHttpExchange() {
+    }
+
+    /**
+     * Sends {@code request} and collects the body of a {@code 200} answer (at most {@code maxBodyBytes}); any
+     * other status gets an empty body. The whole exchange must finish within {@code deadline}.
+     *
+     * @throws TimeoutException                                   the deadline passed (the exchange is cancelled)
+     * @throws BoundedBodySubscriber.ResponseTooLargeException the body is (or is declared) over the limit
+     * @throws IOException                                        the exchange failed (refused, reset, truncated)
+     */
+    static HttpResponse<byte[]> send(HttpClient http, HttpRequest request, int maxBodyBytes, Duration deadline)
+            throws IOException, InterruptedException, TimeoutException {
+        HttpResponse.BodyHandler<byte[]> handler = info -> info.statusCode() == 200
+                ? new BoundedBodySubscriber(maxBodyBytes,
+                        info.headers().firstValueAsLong("Content-Length").orElse(-1))
+                : HttpResponse.BodySubscribers.replacing(new byte[0]);
+        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request, handler);
+        try {
+            return exchange.get(deadline.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | InterruptedException e) {
+            exchange.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof HttpTimeoutException timeout) {
+                throw new TimeoutException(timeout.getMessage());
+            }
+            if (cause instanceof IOException io) {
+                // The JDK wraps the subscriber's failure; find ours to tell "too large" from "unavailable".
+                for (Throwable t = io; t != null; t = t.getCause()) {
+                    if (t instanceof BoundedBodySubscriber.ResponseTooLargeException tooLarge) {
+                        throw tooLarge;
+                    }
+                }
+                throw io;
+            }
+            throw new IOException(cause == null ? "exchange failed" : cause.getClass().getName(), cause);
+        }
+    }
+}

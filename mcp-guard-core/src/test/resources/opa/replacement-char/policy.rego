@@ -1,0 +1,7 @@
+package mcp.authz
+
+import rego.v1
+
+default decision := false
+
+decision if data.labels[input.tool.name] == "ok"
