@@ -32,6 +32,7 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** OAuth renewal against a real OAuth 2.0 server (mock-oauth2-server in-process). */
@@ -236,6 +237,47 @@ class StoredCredentialProviderTest {
                     .hasMessageContaining("did not answer in time");
             assertThat(logs.allText()).contains("did not answer within PT0.3S");
         }
+    }
+
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a safety net: without the deadline it hangs
+    void aTokenEndpointThatTricklesItsBodyIsAbandonedAtTheRequestTimeout() throws Exception {
+        provider = provider(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting()
+                .requestTimeout(Duration.ofMillis(300)).build());
+        try (MisbehavingTokenEndpointFakeForTests trickling = new MisbehavingTokenEndpointFakeForTests();
+             LogCapture logs = new LogCapture()) {
+            storeExpiringUserGrant(trickling.endpoint("trickle"));
+
+            assertThatThrownBy(() -> provider.obtain(request("github")))
+                    .isInstanceOfSatisfying(CredentialUnavailableException.class,
+                            e -> assertThat(e.reason()).isEqualTo(ReasonCode.CREDENTIAL_UNAVAILABLE))
+                    .hasMessage("The credential 'github' could not be renewed: its token endpoint did not answer in time.");
+            assertThat(trickling.bodyStarted()).as("the headers and part of the body had arrived").isTrue();
+            assertThat(logs.allText()).contains("did not answer within PT0.3S");
+        }
+    }
+
+    @Test
+    void anOversizedTokenResponseIsRefusedInsteadOfBuffered() throws Exception {
+        try (MisbehavingTokenEndpointFakeForTests huge = new MisbehavingTokenEndpointFakeForTests();
+             LogCapture logs = new LogCapture()) {
+            storeExpiringUserGrant(huge.endpoint("huge"));
+
+            assertThatThrownBy(() -> provider.obtain(request("github")))
+                    .isInstanceOfSatisfying(CredentialUnavailableException.class,
+                            e -> assertThat(e.reason()).isEqualTo(ReasonCode.CREDENTIAL_UNAVAILABLE))
+                    .hasMessage("The credential 'github' could not be renewed: its token endpoint refused the request.");
+            assertThat(logs.allText()).contains("answered with a body over 65536 bytes");
+            assertThat(((OAuthGrant) store.read(ALICE_GITHUB).orElseThrow().material()).accessToken().orElseThrow()
+                    .revealUtf8()).as("nothing of the answer was stored").doesNotStartWith("aaaa");
+        }
+    }
+
+    @Test
+    void theResponseSizeLimitIsValidatedAndShowsTheBadValue() {
+        assertThatThrownBy(() -> TokenEndpointSettings.custom().maxResponseBytes(10))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 10");
+        assertThat(TokenEndpointSettings.ofDefaults().maxResponseBytes()).isEqualTo(65536);
     }
 
     @Test
