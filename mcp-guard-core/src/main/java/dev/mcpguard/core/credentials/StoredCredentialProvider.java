@@ -9,6 +9,9 @@ import dev.mcpguard.core.credentials.CredentialMaterial.OAuthGrant;
 import dev.mcpguard.core.credentials.CredentialMaterial.StaticSecret;
 import dev.mcpguard.core.credentials.TokenEndpointClient.TokenEndpointException;
 import dev.mcpguard.core.credentials.TokenEndpointClient.TokenResponse;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -46,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * fails rather than risk losing the grant silently. {@code invalid_grant} marks the credential as needing
  * re-authorization; every later call fails fast with
  * {@link ReasonCode#CREDENTIAL_REAUTHORIZATION_REQUIRED} until an operator stores a new grant. Exchanged tokens
- * stay in memory, never in the store.
+ * stay in memory, never in the store, in a bounded cache (default 10,000 entries) where each is kept until the
+ * earliest of its own expiry, the caller's token expiry and {@value #EXCHANGED_TOKEN_MAX_AGE_MINUTES} minutes.
  *
  * <p>Thread-safe. Single-flight is per process; replicas sharing a JDBC store are kept consistent by
  * compare-and-set, and a replica that loses the race uses the winner's token.
@@ -60,6 +64,9 @@ import org.slf4j.LoggerFactory;
 public final class StoredCredentialProvider implements CredentialProvider {
 
     private static final Logger log = LoggerFactory.getLogger(StoredCredentialProvider.class);
+    /** Longest an exchanged token is reused, also when the endpoint gave no {@code expires_in}. */
+    static final int EXCHANGED_TOKEN_MAX_AGE_MINUTES = 5;
+    private static final Duration EXCHANGED_TOKEN_MAX_AGE = Duration.ofMinutes(EXCHANGED_TOKEN_MAX_AGE_MINUTES);
 
     private final TinkCredentialStore store;
     private final TokenEndpointClient endpoints;
@@ -67,7 +74,11 @@ public final class StoredCredentialProvider implements CredentialProvider {
     private final Duration waitTimeout;
     private final Clock clock;
     private final ConcurrentHashMap<String, CompletableFuture<CredentialLease>> inFlight = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, CredentialLease> exchanged = new ConcurrentHashMap<>();
+    private final Cache<String, Exchanged> exchanged;
+
+    /** An exchanged token and the instant the cache drops it. */
+    private record Exchanged(CredentialLease lease, Instant keepUntil) {
+    }
 
     private StoredCredentialProvider(Builder b) {
         this.store = b.store;
@@ -76,6 +87,30 @@ public final class StoredCredentialProvider implements CredentialProvider {
         this.waitTimeout = b.waitTimeout != null ? b.waitTimeout
                 : b.tokenEndpoints.connectTimeout().plus(b.tokenEndpoints.requestTimeout()).plusSeconds(1);
         this.clock = b.clock;
+        this.exchanged = Caffeine.newBuilder()
+                .maximumSize(b.exchangedTokenCacheSize)
+                .ticker(() -> {
+                    Instant now = clock.instant();
+                    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+                })
+                .executor(Runnable::run)
+                .expireAfter(new Expiry<String, Exchanged>() {
+                    @Override
+                    public long expireAfterCreate(String key, Exchanged value, long currentTime) {
+                        return Math.max(0, Duration.between(clock.instant(), value.keepUntil()).toNanos());
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(String key, Exchanged value, long currentTime, long currentDuration) {
+                        return expireAfterCreate(key, value, currentTime);
+                    }
+
+                    @Override
+                    public long expireAfterRead(String key, Exchanged value, long currentTime, long currentDuration) {
+                        return currentDuration;
+                    }
+                })
+                .build();
     }
 
     /** Starts a builder over {@code store}. */
@@ -203,14 +238,14 @@ public final class StoredCredentialProvider implements CredentialProvider {
                 ReasonCode.CREDENTIAL_UNAVAILABLE,
                 "The credential '" + name + "' needs the caller's token, which the transport did not provide."));
         String cacheKey = credential.id() + '\u0000' + request.caller().principalKey() + '\u0000' + digest(subjectToken);
-        CredentialLease cached = exchanged.get(cacheKey);
-        if (cached != null && fresh(Optional.of(cached.secret()), cached.expiresAt())) {
-            return cached;
+        Optional<CredentialLease> cached = cachedExchange(cacheKey);
+        if (cached.isPresent()) {
+            return cached.get();
         }
         return singleFlight(cacheKey, name, () -> {
-            CredentialLease again = exchanged.get(cacheKey);
-            if (again != null && fresh(Optional.of(again.secret()), again.expiresAt())) {
-                return again;
+            Optional<CredentialLease> again = cachedExchange(cacheKey);
+            if (again.isPresent()) {
+                return again.get();
             }
             TokenResponse response;
             try {
@@ -221,10 +256,27 @@ public final class StoredCredentialProvider implements CredentialProvider {
             }
             Optional<Instant> expiresAt = response.expiresIn().map(d -> clock.instant().plus(d));
             CredentialLease lease = lease(credential, response.accessToken(), expiresAt);
-            exchanged.values().removeIf(l -> !fresh(Optional.of(l.secret()), l.expiresAt()));
-            exchanged.put(cacheKey, lease);
+            Instant keepUntil = clock.instant().plus(EXCHANGED_TOKEN_MAX_AGE);
+            for (Optional<Instant> bound : List.of(expiresAt, request.caller().expiresAt())) {
+                if (bound.isPresent() && bound.get().isBefore(keepUntil)) {
+                    keepUntil = bound.get();
+                }
+            }
+            exchanged.put(cacheKey, new Exchanged(lease, keepUntil));
             return lease;
         });
+    }
+
+    private Optional<CredentialLease> cachedExchange(String cacheKey) {
+        Exchanged cached = exchanged.getIfPresent(cacheKey);
+        return cached != null && fresh(Optional.of(cached.lease().secret()), cached.lease().expiresAt())
+                ? Optional.of(cached.lease()) : Optional.empty();
+    }
+
+    /** How many exchanged tokens are cached, after pending evictions; for tests. */
+    long exchangedTokensCached() {
+        exchanged.cleanUp();
+        return exchanged.estimatedSize();
     }
 
     private CredentialUnavailableException endpointFailure(TokenEndpointException e, StoredCredential current,
@@ -337,6 +389,7 @@ public final class StoredCredentialProvider implements CredentialProvider {
         private Duration refreshSkew = Duration.ofSeconds(60);
         private Duration waitTimeout;
         private Clock clock = Clock.systemUTC();
+        private int exchangedTokenCacheSize = 10_000;
 
         private Builder(TinkCredentialStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -374,6 +427,19 @@ public final class StoredCredentialProvider implements CredentialProvider {
         /** The clock for expiry decisions; default UTC system clock. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * How many exchanged tokens (one per credential, caller and inbound token) are kept in memory; default
+         * 10,000, between 1 and 1,000,000. Beyond it the least useful are dropped and exchanged again when needed.
+         */
+        public Builder exchangedTokenCacheSize(int entries) {
+            if (entries < 1 || entries > 1_000_000) {
+                throw new IllegalArgumentException("exchangedTokenCacheSize must be between 1 and 1000000, got "
+                        + entries);
+            }
+            this.exchangedTokenCacheSize = entries;
             return this;
         }
 

@@ -320,6 +320,69 @@ class StoredCredentialProviderTest {
                 .isInstanceOf(CredentialUnavailableException.class).hasMessageContaining("needs the caller's token");
     }
 
+    private static CredentialRequest exchangeRequest(CallerIdentity caller, String inboundToken) {
+        return new CredentialRequest(caller, "orders", "refund", "payments-api",
+                Optional.of(Secret.ofUtf8(inboundToken)));
+    }
+
+    private void storeTokenExchangeGrant(URI endpoint) {
+        store.put(CredentialKey.ofService(CredentialKey.ANY_TENANT, "orders", "payments-api", "orders"),
+                new OAuthGrant(GrantType.TOKEN_EXCHANGE, endpoint, OAuthServer.CLIENT_ID,
+                        Optional.of(Secret.ofUtf8(OAuthServer.CLIENT_SECRET)), Optional.empty(), Optional.empty(),
+                        Optional.empty(), Set.of(), Optional.of("payments")));
+    }
+
+    @Test
+    void anExchangedTokenWithoutExpiresInIsReusedForAtMostFiveMinutes() throws Exception {
+        try (MisbehavingTokenEndpointFakeForTests endpoint = new MisbehavingTokenEndpointFakeForTests()) {
+            storeTokenExchangeGrant(endpoint.endpoint("no-expiry"));
+            CredentialRequest request = exchangeRequest(ALICE, "inbound-token-of-alice");
+
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-1");
+            clock.advance(Duration.ofMinutes(4).plusSeconds(59));
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-1");
+            clock.advance(Duration.ofSeconds(2));
+            assertThat(provider.obtain(request).secret().revealUtf8()).as("exchanged again after the cap")
+                    .isEqualTo("issued-2");
+            assertThat(endpoint.requests()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anExchangedTokenIsNotReusedBeyondTheExpiryOfTheCallersOwnToken() throws Exception {
+        try (MisbehavingTokenEndpointFakeForTests endpoint = new MisbehavingTokenEndpointFakeForTests()) {
+            storeTokenExchangeGrant(endpoint.endpoint("no-expiry"));
+            CallerIdentity shortLived = CallerIdentity.builder(Callers.ISSUER, "alice").tenant("acme")
+                    .expiresAt(clock.instant().plusSeconds(90)).build();
+            CredentialRequest request = exchangeRequest(shortLived, "short-lived-inbound-token");
+
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-1");
+            clock.advance(Duration.ofSeconds(89));
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-1");
+            clock.advance(Duration.ofSeconds(2));
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-2");
+        }
+    }
+
+    @Test
+    void theExchangedTokenCacheHoldsAtMostItsConfiguredSize() throws Exception {
+        provider = StoredCredentialProvider.builder(store)
+                .tokenEndpoints(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting().build())
+                .exchangedTokenCacheSize(3).clock(clock).build();
+        try (MisbehavingTokenEndpointFakeForTests endpoint = new MisbehavingTokenEndpointFakeForTests()) {
+            storeTokenExchangeGrant(endpoint.endpoint("no-expiry"));
+
+            for (int i = 0; i < 20; i++) {
+                provider.obtain(exchangeRequest(ALICE, "inbound-token-" + i));
+            }
+
+            assertThat(endpoint.requests()).isEqualTo(20);
+            assertThat(provider.exchangedTokensCached()).isLessThanOrEqualTo(3);
+        }
+        assertThatThrownBy(() -> StoredCredentialProvider.builder(store).exchangedTokenCacheSize(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
+    }
+
     @Test
     void aPlainHttpTokenEndpointIsRefusedWithoutTheExplicitTestFlag() throws Exception {
         provider = provider(TokenEndpointSettings.ofDefaults());
