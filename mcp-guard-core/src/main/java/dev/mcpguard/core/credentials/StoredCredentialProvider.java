@@ -18,6 +18,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -35,11 +36,14 @@ import org.slf4j.LoggerFactory;
  * access tokens fresh.
  *
  * <p><b>Which record.</b> For a request naming {@code crm-api} on server {@code orders} by a caller of tenant
- * {@code acme} (callers without a tenant use {@link CredentialKey#DEFAULT_TENANT}), the first of these that
- * exists: the caller's own credential {@code (acme, user:<subject>, crm-api, orders)}, the server's
- * {@code (acme, service:orders, crm-api, orders)}, the server's for all tenants
+ * {@code acme} (callers without a tenant use the reserved {@link CredentialKey#NO_TENANT}), the first of these
+ * that exists: the caller's own credential {@code (acme, user:<issuer>|<subject>, crm-api, orders)}, the
+ * server's {@code (acme, service:orders, crm-api, orders)}, the server's for all tenants
  * {@code (*, service:orders, crm-api, orders)}. The purpose is the MCP server's name, so one server cannot use
- * credentials stored for another.
+ * credentials stored for another. The user's issuer is part of the owner, so a subject {@code alice} of one
+ * issuer never gets the credential of {@code alice} of another. Callers authenticated with an API key get no
+ * user credential (only the server's) unless {@link Builder#allowUserCredentialsForApiKeyCallers()}. A caller
+ * whose identity claims the tenant {@code *} or {@code -} gets no credential at all.
  *
  * <p><b>OAuth.</b> An access token that expires within the refresh skew is renewed before it is handed out:
  * with the refresh token, the client credentials, or (token exchange) the caller's inbound token as the
@@ -73,6 +77,7 @@ public final class StoredCredentialProvider implements CredentialProvider {
     private final Duration refreshSkew;
     private final Duration waitTimeout;
     private final Clock clock;
+    private final boolean userCredentialsForApiKeyCallers;
     private final ConcurrentHashMap<String, CompletableFuture<CredentialLease>> inFlight = new ConcurrentHashMap<>();
     private final Cache<String, Exchanged> exchanged;
 
@@ -87,6 +92,7 @@ public final class StoredCredentialProvider implements CredentialProvider {
         this.waitTimeout = b.waitTimeout != null ? b.waitTimeout
                 : b.tokenEndpoints.connectTimeout().plus(b.tokenEndpoints.requestTimeout()).plusSeconds(1);
         this.clock = b.clock;
+        this.userCredentialsForApiKeyCallers = b.userCredentialsForApiKeyCallers;
         this.exchanged = Caffeine.newBuilder()
                 .maximumSize(b.exchangedTokenCacheSize)
                 .ticker(() -> {
@@ -139,14 +145,23 @@ public final class StoredCredentialProvider implements CredentialProvider {
 
     private StoredCredential find(CredentialRequest request) throws CredentialUnavailableException {
         CallerIdentity caller = request.caller();
-        String tenant = caller.tenant().orElse(CredentialKey.DEFAULT_TENANT);
+        if (caller.tenant().isPresent() && (caller.tenant().get().equals(CredentialKey.NO_TENANT)
+                || caller.tenant().get().equals(CredentialKey.ANY_TENANT))) {
+            log.warn("Caller {} of issuer {} claims the reserved tenant '{}'; no credential is handed out",
+                    caller.subject(), caller.issuer(), caller.tenant().get());
+            throw new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
+                    "No credential '" + request.credentialName() + "' is stored for this caller.");
+        }
+        String tenant = caller.tenant().orElse(CredentialKey.NO_TENANT);
         String purpose = request.server();
-        List<CredentialKey> candidates;
+        List<CredentialKey> candidates = new ArrayList<>(3);
         try {
-            candidates = List.of(
-                    CredentialKey.ofUser(tenant, caller.subject(), request.credentialName(), purpose),
-                    CredentialKey.ofService(tenant, request.server(), request.credentialName(), purpose),
-                    CredentialKey.ofService(CredentialKey.ANY_TENANT, request.server(), request.credentialName(), purpose));
+            if (caller.method() != CallerIdentity.AuthenticationMethod.API_KEY || userCredentialsForApiKeyCallers) {
+                userKey(caller, tenant, request.credentialName(), purpose).ifPresent(candidates::add);
+            }
+            candidates.add(CredentialKey.ofService(tenant, request.server(), request.credentialName(), purpose));
+            candidates.add(CredentialKey.ofService(CredentialKey.ANY_TENANT, request.server(), request.credentialName(),
+                    purpose));
         } catch (IllegalArgumentException e) {
             throw new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
                     "The credential name is not valid.");
@@ -159,6 +174,16 @@ public final class StoredCredentialProvider implements CredentialProvider {
         }
         throw new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
                 "No credential '" + request.credentialName() + "' is stored for this caller.");
+    }
+
+    /** The caller's own key; none when the issuer cannot be part of an owner id (it holds the separator). */
+    private static Optional<CredentialKey> userKey(CallerIdentity caller, String tenant, String name, String purpose) {
+        if (caller.issuer().indexOf(CredentialKey.Owner.ISSUER_SEPARATOR) >= 0) {
+            log.warn("Issuer {} contains '{}'; its users cannot have credentials of their own", caller.issuer(),
+                    CredentialKey.Owner.ISSUER_SEPARATOR);
+            return Optional.empty();
+        }
+        return Optional.of(CredentialKey.ofUser(tenant, caller.issuer(), caller.subject(), name, purpose));
     }
 
     private Optional<StoredCredential> read(CredentialKey key, String name) throws CredentialUnavailableException {
@@ -390,6 +415,7 @@ public final class StoredCredentialProvider implements CredentialProvider {
         private Duration waitTimeout;
         private Clock clock = Clock.systemUTC();
         private int exchangedTokenCacheSize = 10_000;
+        private boolean userCredentialsForApiKeyCallers;
 
         private Builder(TinkCredentialStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -440,6 +466,16 @@ public final class StoredCredentialProvider implements CredentialProvider {
                         + entries);
             }
             this.exchangedTokenCacheSize = entries;
+            return this;
+        }
+
+        /**
+         * Lets callers authenticated with an API key use user credentials stored for them (owner
+         * {@code user:api-key|<subject>}). Off by default: an API key stands for a service, which gets the
+         * server's credentials only.
+         */
+        public Builder allowUserCredentialsForApiKeyCallers() {
+            this.userCredentialsForApiKeyCallers = true;
             return this;
         }
 

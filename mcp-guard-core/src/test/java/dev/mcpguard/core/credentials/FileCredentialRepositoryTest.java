@@ -149,7 +149,7 @@ class FileCredentialRepositoryTest extends CredentialRepositoryContract {
     void aDeleteByOneInstanceIsSeenByTheOthersNextCompareAndSetEvenWhenSizeAndMtimeAreUnchanged() throws IOException {
         FileCredentialRepository server = new FileCredentialRepository(repository.file());
         FileCredentialRepository cli = new FileCredentialRepository(repository.file());
-        CredentialKey sameLength = CredentialKey.ofUser("acme", "alicf", "github", "orders");
+        CredentialKey sameLength = CredentialKey.ofUser("acme", "https://issuer.test", "alicf", "github", "orders");
         assertThat(server.compareAndSet(record(KEY, 1, new byte[] {1}))).isTrue();
         assertThat(server.find(KEY)).isPresent();
         FileTime modified = Files.getLastModifiedTime(repository.file());

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StoredCredentialProviderTest {
 
     private static final CallerIdentity ALICE = Callers.user("alice", "acme");
-    private static final CredentialKey ALICE_GITHUB = CredentialKey.ofUser("acme", "alice", "github", "orders");
+    private static final CredentialKey ALICE_GITHUB = CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders");
 
     @TempDir
     Path dir;
@@ -102,7 +102,7 @@ class StoredCredentialProviderTest {
 
     @Test
     void aUsersOwnCredentialWinsOverTheServersAndOtherUsersNeverSeeIt() throws Exception {
-        store.put(CredentialKey.ofUser("acme", "alice", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("alice-own")));
+        store.put(CredentialKey.ofUser("acme", "https://issuer.test", "alice", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("alice-own")));
         store.put(CredentialKey.ofService("acme", "orders", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("shared")));
 
         assertThat(provider.obtain(request("crm-api")).secret().revealUtf8()).isEqualTo("alice-own");
@@ -113,6 +113,55 @@ class StoredCredentialProviderTest {
         assertThatThrownBy(() -> provider.obtain(new CredentialRequest(ALICE, "billing", "t", "crm-api")))
                 .as("credentials are bound to the server they were stored for")
                 .isInstanceOf(CredentialUnavailableException.class);
+    }
+
+    private String obtained(CallerIdentity caller, String name) throws CredentialUnavailableException {
+        return provider.obtain(new CredentialRequest(caller, "orders", "t", name)).secret().revealUtf8();
+    }
+
+    @Test
+    void aUserOfAnotherIssuerWithTheSameSubjectDoesNotGetTheUsersCredential() throws Exception {
+        store.put(CredentialKey.ofUser("acme", Callers.ISSUER, "alice", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("alice-own")));
+        store.put(CredentialKey.ofService("acme", "orders", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("shared")));
+        CallerIdentity otherAlice = CallerIdentity.builder("https://other-issuer.test", "alice").tenant("acme").build();
+
+        assertThat(obtained(ALICE, "crm-api")).isEqualTo("alice-own");
+        assertThat(obtained(otherAlice, "crm-api")).isEqualTo("shared");
+    }
+
+    @Test
+    void anApiKeyCallerNamedLikeAUserGetsOnlyTheServersCredentialUnlessExplicitlyAllowed() throws Exception {
+        store.put(CredentialKey.ofUser("acme", Callers.ISSUER, "alice", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("jwt-alice-own")));
+        store.put(CredentialKey.ofUser("acme", "api-key", "alice", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("api-key-alice-own")));
+        store.put(CredentialKey.ofService("acme", "orders", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("shared")));
+        CallerIdentity apiKeyAlice = CallerIdentity.builder("api-key", "alice").tenant("acme")
+                .method(CallerIdentity.AuthenticationMethod.API_KEY).build();
+
+        assertThat(obtained(apiKeyAlice, "crm-api")).isEqualTo("shared");
+
+        provider = StoredCredentialProvider.builder(store).allowUserCredentialsForApiKeyCallers().clock(clock).build();
+        assertThat(obtained(apiKeyAlice, "crm-api")).isEqualTo("api-key-alice-own");
+        assertThat(obtained(ALICE, "crm-api")).isEqualTo("jwt-alice-own");
+    }
+
+    @Test
+    void tenantLessCallersDoNotShareCredentialsWithARealTenantNamedDefault() throws Exception {
+        store.put(CredentialKey.ofService("default", "orders", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("tenant-default-key")));
+        store.put(CredentialKey.ofService(CredentialKey.NO_TENANT, "orders", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("tenant-less-key")));
+        CallerIdentity tenantLess = CallerIdentity.builder(Callers.ISSUER, "svc").build();
+
+        assertThat(obtained(tenantLess, "crm-api")).isEqualTo("tenant-less-key");
+        assertThat(obtained(Callers.user("dave", "default"), "crm-api")).isEqualTo("tenant-default-key");
+        for (String reserved : List.of(CredentialKey.NO_TENANT, CredentialKey.ANY_TENANT)) {
+            assertThatThrownBy(() -> obtained(Callers.user("mallory", reserved), "crm-api")).as(reserved)
+                    .isInstanceOfSatisfying(CredentialUnavailableException.class,
+                            e -> assertThat(e.reason()).isEqualTo(ReasonCode.CREDENTIAL_UNAVAILABLE));
+        }
     }
 
     @Test

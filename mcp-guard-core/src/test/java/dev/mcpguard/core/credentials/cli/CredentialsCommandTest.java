@@ -64,7 +64,7 @@ class CredentialsCommandTest {
                 "--purpose", "orders", "--kind", "static")).isZero();
         Path secretFile = dir.resolve("grant.txt");
         Files.writeString(secretFile, "client_secret=" + CLIENT_SECRET + "\nrefresh_token=" + REFRESH + "\n");
-        assertThat(run("", "add", "--tenant", "acme", "--owner", "user:alice", "--name", "github", "--purpose",
+        assertThat(run("", "add", "--tenant", "acme", "--owner", "user:https://issuer.test|alice", "--name", "github", "--purpose",
                 "orders", "--kind", "oauth2", "--grant", "refresh_token", "--token-endpoint",
                 "https://as.example/token", "--client-id", "orders-mcp", "--scope", "repo", "--secret-file",
                 secretFile.toString())).isZero();
@@ -72,7 +72,7 @@ class CredentialsCommandTest {
 
         assertThat(run("", "list")).isZero();
         printed.append(out).append(err);
-        assertThat(out).contains("crm-api", "github", "user:alice", "service:orders", "static", "oauth2", "ACTIVE");
+        assertThat(out).contains("crm-api", "github", "user:https://issuer.test|alice", "service:orders", "static", "oauth2", "ACTIVE");
 
         assertThat(run("", "rotate-key")).isZero();
         printed.append(out).append(err);
@@ -85,7 +85,7 @@ class CredentialsCommandTest {
         var crm = store.read(CredentialKey.ofService("*", "orders", "crm-api", "orders")).orElseThrow();
         assertThat(((CredentialMaterial.StaticSecret) crm.material()).value().revealUtf8()).isEqualTo(CRM_KEY);
         assertThat(crm.keyVersion()).isEqualTo(store.keyset().primaryKeyVersion());
-        var github = (CredentialMaterial.OAuthGrant) store.read(CredentialKey.ofUser("acme", "alice", "github", "orders"))
+        var github = (CredentialMaterial.OAuthGrant) store.read(CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders"))
                 .orElseThrow().material();
         assertThat(github.refreshToken().orElseThrow().revealUtf8()).isEqualTo(REFRESH);
         assertThat(github.clientSecret().orElseThrow().revealUtf8()).isEqualTo(CLIENT_SECRET);
