@@ -109,6 +109,26 @@ class CredentialsCommandTest {
     }
 
     @Test
+    void aUserOwnerWithoutItsIssuerIsAUsageErrorButAnOlderRecordOfThatShapeCanBeDeleted() throws Exception {
+        assertThat(run("", "init")).isZero();
+
+        assertThat(run(CRM_KEY + "\n", "add", "--tenant", "acme", "--owner", "user:alice", "--name", "crm-api",
+                "--purpose", "orders", "--kind", "static")).isEqualTo(2);
+        assertThat(err).contains("user:<issuer>|<subject>");
+
+        TinkCredentialStore store = new TinkCredentialStore(new FileCredentialRepository(dir.resolve("credentials.json")),
+                CredentialKeyset.load(dir.resolve("keyset.json"), KeysetProtection.localKeyFromFile(kek)), Clock.systemUTC());
+        CredentialKey legacy = new CredentialKey("default",
+                new CredentialKey.Owner(CredentialKey.Owner.Kind.USER, "alice"), "crm-api", "orders");
+        store.put(legacy, new CredentialMaterial.StaticSecret(dev.mcpguard.api.Secret.ofUtf8(CRM_KEY)));
+
+        assertThat(run("", "delete", "--tenant", "default", "--owner", "user:alice", "--name", "crm-api",
+                "--purpose", "orders")).isZero();
+        assertThat(out).startsWith("deleted");
+        assertThat(store.read(legacy)).isEmpty();
+    }
+
+    @Test
     void aWrongKeyEncryptionKeyFailsClearly() throws Exception {
         assertThat(run("", "init")).isZero();
         Files.writeString(kek, Base64.getEncoder().encodeToString(new byte[32]));
