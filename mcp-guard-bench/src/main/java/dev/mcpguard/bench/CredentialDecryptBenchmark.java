@@ -50,7 +50,7 @@ import org.openjdk.jmh.annotations.Warmup;
 public class CredentialDecryptBenchmark {
 
     private static final CredentialKey STATIC = CredentialKey.ofService("*", "orders", "crm-api", "orders");
-    private static final CredentialKey OAUTH = CredentialKey.ofUser("acme", "alice", "github", "orders");
+    private static final CredentialKey OAUTH = CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders");
 
     private Path dir;
     private TinkCredentialStore store;

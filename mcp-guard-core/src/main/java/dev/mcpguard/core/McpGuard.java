@@ -99,6 +99,8 @@ import reactor.core.publisher.Mono;
 public final class McpGuard {
 
     private static final Logger log = LoggerFactory.getLogger(McpGuard.class);
+    static final int MAX_CREDENTIAL_MESSAGE_LENGTH = 200;
+    private static final String CREDENTIAL_UNAVAILABLE_MESSAGE = "The credential is unavailable.";
 
     private final String serverName;
     private final GuardChain chain;
@@ -269,10 +271,25 @@ public final class McpGuard {
                 return CompletableFuture.completedFuture(completed(guarded, result));
             } catch (CredentialUnavailableException e) {
                 return CompletableFuture.completedFuture(new ToolOutcome.Denied(guarded,
-                        Decision.deny(Ids.newId(clock), e.reason(), e.getMessage())));
+                        Decision.deny(Ids.newId(clock), e.reason(), clientMessageOf(e))));
             }
         }).toCompletableFuture().join();
         return toResult(outcome);
+    }
+
+    /**
+     * The message of a credential failure as the client may see it: it can come from a third-party provider, so
+     * control and format characters (terminal escapes, bidi overrides, line breaks) become spaces and it is cut
+     * at {@value #MAX_CREDENTIAL_MESSAGE_LENGTH} characters, as policy messages are.
+     */
+    static String clientMessageOf(CredentialUnavailableException e) {
+        String message = e.getMessage();
+        String cleaned = message == null ? "" : message.replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", " ").strip();
+        if (cleaned.isEmpty()) {
+            return CREDENTIAL_UNAVAILABLE_MESSAGE;
+        }
+        return cleaned.length() <= MAX_CREDENTIAL_MESSAGE_LENGTH ? cleaned
+                : cleaned.substring(0, MAX_CREDENTIAL_MESSAGE_LENGTH);
     }
 
     // ---------------------------------------------------------------- wrapping, lists

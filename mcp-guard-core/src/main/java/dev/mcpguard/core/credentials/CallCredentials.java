@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link GuardContext} of one call: the credentials the credentials step granted, obtained on demand, and a
- * record of which were used, which the step writes into the audit details when the call ends.
+ * record of which were used, which the step writes into the audit details when the call ends. From then on it
+ * hands out nothing: a handler that kept it (or work it left running) gets {@link ReasonCode#CREDENTIAL_UNAVAILABLE}
+ * ("the call has ended"), so no credential is used unaudited or after it was revoked.
  *
  * <p>Thread-safe (a handler may fan out).
  */
@@ -42,6 +44,7 @@ public final class CallCredentials implements GuardContext {
     private final String notPermittedMessage;
     private final Set<String> usedIds = new LinkedHashSet<>();
     private final Set<String> usedVersions = new LinkedHashSet<>();
+    private boolean ended; // guarded by this
 
     CallCredentials(CredentialProvider provider, ToolCall call, Set<String> permitted) {
         this(provider, call, permitted, null);
@@ -88,6 +91,11 @@ public final class CallCredentials implements GuardContext {
     @Override
     public CredentialLease credential(String name) throws CredentialUnavailableException {
         Objects.requireNonNull(name, "name");
+        synchronized (this) {
+            if (ended) {
+                throw callEnded(name);
+            }
+        }
         if (!permitted.contains(name)) {
             log.warn("Tool '{}' on call {} asked for credential '{}', which it was not granted",
                     call.toolName(), call.callId(), CredentialKey.abbreviate(name));
@@ -112,17 +120,37 @@ public final class CallCredentials implements GuardContext {
                     "The credential '" + name + "' is unavailable.");
         }
         synchronized (this) {
+            if (ended) {
+                // The call ended while the provider worked: the audit record is written, so no lease leaves.
+                throw callEnded(name);
+            }
             usedIds.add(lease.credentialId());
             usedVersions.add(lease.credentialId() + ":" + lease.keyVersion());
         }
         return lease;
     }
 
-    /** {@code outcome} with the credentials used named in its call's audit details; unchanged if none. */
+    private CredentialUnavailableException callEnded(String name) {
+        log.warn("Tool '{}' asked for credential '{}' after call {} had ended; refused", call.toolName(),
+                CredentialKey.abbreviate(name), call.callId());
+        return new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
+                "The call has ended; its credentials are no longer available.");
+    }
+
+    /** Ends the call: from now on {@link #credential} refuses. Idempotent. */
+    synchronized void end() {
+        ended = true;
+    }
+
+    /**
+     * Ends the call and returns {@code outcome} with the credentials used named in its call's audit details;
+     * unchanged if none.
+     */
     ToolOutcome recordIn(ToolOutcome outcome) {
         String ids;
         String versions;
         synchronized (this) {
+            ended = true;
             if (usedIds.isEmpty()) {
                 return outcome;
             }

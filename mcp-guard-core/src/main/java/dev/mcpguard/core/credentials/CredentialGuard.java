@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Audit.</b> Credentials are obtained lazily, when the handler asks, so a call that needs none costs
  * nothing. The per-call {@link CallCredentials} records each lease; when the rest of the chain has ended, this
  * step adds {@code credential_id} and {@code credential_key_version} to the outcome's audit details (ids and
- * versions, never values), which the audit step, outermost, writes.
+ * versions, never values), which the audit step, outermost, writes, and closes the per-call holder: a handler
+ * that kept its {@code GuardContext} cannot obtain credentials after the call ended.
  *
  * <p>Thread-safe and immutable.
  *
@@ -85,6 +86,7 @@ public final class CredentialGuard implements ToolGuard {
         }
         CallCredentials credentials = new CallCredentials(provider, call, permitted);
         return chain.proceed(call.withAttribute(CallCredentials.KEY, credentials))
+                .whenComplete((outcome, error) -> credentials.end()) // also when the rest of the chain failed
                 .thenApply(credentials::recordIn);
     }
 

@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
  *
  * <p>Immutable and thread-safe; components are never null.
  *
- * @param tenant  the tenant the credential belongs to, or {@link #ANY_TENANT} for a service credential shared by
- *                all tenants
- * @param owner   a user (the subject the credential acts for) or a service
+ * @param tenant  the tenant the credential belongs to, {@link #ANY_TENANT} for a service credential shared by
+ *                all tenants, or {@link #NO_TENANT} for callers whose identity names no tenant
+ * @param owner   a user (the issuer and subject the credential acts for) or a service
  * @param name    the logical name handlers and policies use, for example {@code crm-api}
  * @param purpose what it may be used for; the credentials provider uses the MCP server name
  */
@@ -23,8 +23,11 @@ public record CredentialKey(String tenant, Owner owner, String name, String purp
 
     /** Tenant of service credentials shared across tenants. */
     public static final String ANY_TENANT = "*";
-    /** Tenant used for callers whose identity names no tenant. */
-    public static final String DEFAULT_TENANT = "default";
+    /**
+     * Tenant of credentials for callers whose identity names no tenant. Reserved: a caller whose identity claims
+     * this tenant (or {@link #ANY_TENANT}) is given no credential at all, so no real tenant can share these.
+     */
+    public static final String NO_TENANT = "-";
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     private static final byte[] DOMAIN = "mcp-guard/credential/v1".getBytes(StandardCharsets.UTF_8);
@@ -40,9 +43,9 @@ public record CredentialKey(String tenant, Owner owner, String name, String purp
         requireText(purpose, "purpose");
     }
 
-    /** A credential owned by user {@code subject}. */
-    public static CredentialKey ofUser(String tenant, String subject, String name, String purpose) {
-        return new CredentialKey(tenant, Owner.user(subject), name, purpose);
+    /** A credential owned by the user {@code subject} of {@code issuer} (see {@link Owner#user(String, String)}). */
+    public static CredentialKey ofUser(String tenant, String issuer, String subject, String name, String purpose) {
+        return new CredentialKey(tenant, Owner.user(issuer, subject), name, purpose);
     }
 
     /** A credential owned by service {@code service}. */
@@ -74,36 +77,58 @@ public record CredentialKey(String tenant, Owner owner, String name, String purp
      * Who a credential belongs to.
      *
      * @param kind a user or a service
-     * @param id   the user's subject or the service's name
+     * @param id   for a user {@code <issuer>|<subject>} (the caller's token issuer, {@code api-key} for API keys,
+     *             and subject), so equal subjects of different issuers never share; for a service its name
      */
     public record Owner(Kind kind, String id) {
+
+        /** Separates issuer and subject in a user's id; issuers containing it cannot own user credentials. */
+        public static final char ISSUER_SEPARATOR = '|';
+
         public Owner {
             Objects.requireNonNull(kind, "kind");
             requireText(id, "owner id");
         }
 
-        public static Owner user(String subject) {
-            return new Owner(Kind.USER, subject);
+        /**
+         * The user {@code subject} as vouched for by {@code issuer}: id {@code <issuer>|<subject>}.
+         *
+         * @throws IllegalArgumentException if either is blank or the issuer contains {@value #ISSUER_SEPARATOR}
+         */
+        public static Owner user(String issuer, String subject) {
+            requireText(issuer, "issuer");
+            requireText(subject, "subject");
+            if (issuer.indexOf(ISSUER_SEPARATOR) >= 0) {
+                throw new IllegalArgumentException("issuer must not contain '" + ISSUER_SEPARATOR + "', got '"
+                        + abbreviate(issuer) + "'");
+            }
+            return new Owner(Kind.USER, issuer + ISSUER_SEPARATOR + subject);
         }
 
         public static Owner service(String service) {
             return new Owner(Kind.SERVICE, service);
         }
 
-        /** Parses {@code user:<subject>} or {@code service:<name>}. */
+        /**
+         * Parses {@code user:<issuer>|<subject>} (for example {@code user:https://login.example.com|alice} or
+         * {@code user:api-key|billing-bot}) or {@code service:<name>}.
+         */
         public static Owner parse(String text) {
             Objects.requireNonNull(text, "owner");
             int colon = text.indexOf(':');
             if (colon > 0) {
                 String kind = text.substring(0, colon);
                 String id = text.substring(colon + 1);
-                for (Kind k : Kind.values()) {
-                    if (k.label().equals(kind)) {
-                        return new Owner(k, id);
+                if (kind.equals(Kind.USER.label())) {
+                    int separator = id.indexOf(ISSUER_SEPARATOR);
+                    if (separator > 0 && separator < id.length() - 1) {
+                        return user(id.substring(0, separator), id.substring(separator + 1));
                     }
+                } else if (kind.equals(Kind.SERVICE.label())) {
+                    return new Owner(Kind.SERVICE, id);
                 }
             }
-            throw new IllegalArgumentException("owner must be user:<subject> or service:<name>, got '"
+            throw new IllegalArgumentException("owner must be user:<issuer>|<subject> or service:<name>, got '"
                     + abbreviate(text) + "'");
         }
 

@@ -9,12 +9,16 @@ import dev.mcpguard.core.credentials.CredentialMaterial.OAuthGrant;
 import dev.mcpguard.core.credentials.CredentialMaterial.StaticSecret;
 import dev.mcpguard.core.credentials.TokenEndpointClient.TokenEndpointException;
 import dev.mcpguard.core.credentials.TokenEndpointClient.TokenResponse;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -32,11 +36,14 @@ import org.slf4j.LoggerFactory;
  * access tokens fresh.
  *
  * <p><b>Which record.</b> For a request naming {@code crm-api} on server {@code orders} by a caller of tenant
- * {@code acme} (callers without a tenant use {@link CredentialKey#DEFAULT_TENANT}), the first of these that
- * exists: the caller's own credential {@code (acme, user:<subject>, crm-api, orders)}, the server's
- * {@code (acme, service:orders, crm-api, orders)}, the server's for all tenants
+ * {@code acme} (callers without a tenant use the reserved {@link CredentialKey#NO_TENANT}), the first of these
+ * that exists: the caller's own credential {@code (acme, user:<issuer>|<subject>, crm-api, orders)}, the
+ * server's {@code (acme, service:orders, crm-api, orders)}, the server's for all tenants
  * {@code (*, service:orders, crm-api, orders)}. The purpose is the MCP server's name, so one server cannot use
- * credentials stored for another.
+ * credentials stored for another. The user's issuer is part of the owner, so a subject {@code alice} of one
+ * issuer never gets the credential of {@code alice} of another. Callers authenticated with an API key get no
+ * user credential (only the server's) unless {@link Builder#allowUserCredentialsForApiKeyCallers()}. A caller
+ * whose identity claims the tenant {@code *} or {@code -} gets no credential at all.
  *
  * <p><b>OAuth.</b> An access token that expires within the refresh skew is renewed before it is handed out:
  * with the refresh token, the client credentials, or (token exchange) the caller's inbound token as the
@@ -46,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * fails rather than risk losing the grant silently. {@code invalid_grant} marks the credential as needing
  * re-authorization; every later call fails fast with
  * {@link ReasonCode#CREDENTIAL_REAUTHORIZATION_REQUIRED} until an operator stores a new grant. Exchanged tokens
- * stay in memory, never in the store.
+ * stay in memory, never in the store, in a bounded cache (default 10,000 entries) where each is kept until the
+ * earliest of its own expiry, the caller's token expiry and {@value #EXCHANGED_TOKEN_MAX_AGE_MINUTES} minutes.
  *
  * <p>Thread-safe. Single-flight is per process; replicas sharing a JDBC store are kept consistent by
  * compare-and-set, and a replica that loses the race uses the winner's token.
@@ -60,14 +68,22 @@ import org.slf4j.LoggerFactory;
 public final class StoredCredentialProvider implements CredentialProvider {
 
     private static final Logger log = LoggerFactory.getLogger(StoredCredentialProvider.class);
+    /** Longest an exchanged token is reused, also when the endpoint gave no {@code expires_in}. */
+    static final int EXCHANGED_TOKEN_MAX_AGE_MINUTES = 5;
+    private static final Duration EXCHANGED_TOKEN_MAX_AGE = Duration.ofMinutes(EXCHANGED_TOKEN_MAX_AGE_MINUTES);
 
     private final TinkCredentialStore store;
     private final TokenEndpointClient endpoints;
     private final Duration refreshSkew;
     private final Duration waitTimeout;
     private final Clock clock;
+    private final boolean userCredentialsForApiKeyCallers;
     private final ConcurrentHashMap<String, CompletableFuture<CredentialLease>> inFlight = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, CredentialLease> exchanged = new ConcurrentHashMap<>();
+    private final Cache<String, Exchanged> exchanged;
+
+    /** An exchanged token and the instant the cache drops it. */
+    private record Exchanged(CredentialLease lease, Instant keepUntil) {
+    }
 
     private StoredCredentialProvider(Builder b) {
         this.store = b.store;
@@ -76,6 +92,31 @@ public final class StoredCredentialProvider implements CredentialProvider {
         this.waitTimeout = b.waitTimeout != null ? b.waitTimeout
                 : b.tokenEndpoints.connectTimeout().plus(b.tokenEndpoints.requestTimeout()).plusSeconds(1);
         this.clock = b.clock;
+        this.userCredentialsForApiKeyCallers = b.userCredentialsForApiKeyCallers;
+        this.exchanged = Caffeine.newBuilder()
+                .maximumSize(b.exchangedTokenCacheSize)
+                .ticker(() -> {
+                    Instant now = clock.instant();
+                    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+                })
+                .executor(Runnable::run)
+                .expireAfter(new Expiry<String, Exchanged>() {
+                    @Override
+                    public long expireAfterCreate(String key, Exchanged value, long currentTime) {
+                        return Math.max(0, Duration.between(clock.instant(), value.keepUntil()).toNanos());
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(String key, Exchanged value, long currentTime, long currentDuration) {
+                        return expireAfterCreate(key, value, currentTime);
+                    }
+
+                    @Override
+                    public long expireAfterRead(String key, Exchanged value, long currentTime, long currentDuration) {
+                        return currentDuration;
+                    }
+                })
+                .build();
     }
 
     /** Starts a builder over {@code store}. */
@@ -104,14 +145,23 @@ public final class StoredCredentialProvider implements CredentialProvider {
 
     private StoredCredential find(CredentialRequest request) throws CredentialUnavailableException {
         CallerIdentity caller = request.caller();
-        String tenant = caller.tenant().orElse(CredentialKey.DEFAULT_TENANT);
+        if (caller.tenant().isPresent() && (caller.tenant().get().equals(CredentialKey.NO_TENANT)
+                || caller.tenant().get().equals(CredentialKey.ANY_TENANT))) {
+            log.warn("Caller {} of issuer {} claims the reserved tenant '{}'; no credential is handed out",
+                    caller.subject(), caller.issuer(), caller.tenant().get());
+            throw new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
+                    "No credential '" + request.credentialName() + "' is stored for this caller.");
+        }
+        String tenant = caller.tenant().orElse(CredentialKey.NO_TENANT);
         String purpose = request.server();
-        List<CredentialKey> candidates;
+        List<CredentialKey> candidates = new ArrayList<>(3);
         try {
-            candidates = List.of(
-                    CredentialKey.ofUser(tenant, caller.subject(), request.credentialName(), purpose),
-                    CredentialKey.ofService(tenant, request.server(), request.credentialName(), purpose),
-                    CredentialKey.ofService(CredentialKey.ANY_TENANT, request.server(), request.credentialName(), purpose));
+            if (caller.method() != CallerIdentity.AuthenticationMethod.API_KEY || userCredentialsForApiKeyCallers) {
+                userKey(caller, tenant, request.credentialName(), purpose).ifPresent(candidates::add);
+            }
+            candidates.add(CredentialKey.ofService(tenant, request.server(), request.credentialName(), purpose));
+            candidates.add(CredentialKey.ofService(CredentialKey.ANY_TENANT, request.server(), request.credentialName(),
+                    purpose));
         } catch (IllegalArgumentException e) {
             throw new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
                     "The credential name is not valid.");
@@ -124,6 +174,16 @@ public final class StoredCredentialProvider implements CredentialProvider {
         }
         throw new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
                 "No credential '" + request.credentialName() + "' is stored for this caller.");
+    }
+
+    /** The caller's own key; none when the issuer cannot be part of an owner id (it holds the separator). */
+    private static Optional<CredentialKey> userKey(CallerIdentity caller, String tenant, String name, String purpose) {
+        if (caller.issuer().indexOf(CredentialKey.Owner.ISSUER_SEPARATOR) >= 0) {
+            log.warn("Issuer {} contains '{}'; its users cannot have credentials of their own", caller.issuer(),
+                    CredentialKey.Owner.ISSUER_SEPARATOR);
+            return Optional.empty();
+        }
+        return Optional.of(CredentialKey.ofUser(tenant, caller.issuer(), caller.subject(), name, purpose));
     }
 
     private Optional<StoredCredential> read(CredentialKey key, String name) throws CredentialUnavailableException {
@@ -203,14 +263,14 @@ public final class StoredCredentialProvider implements CredentialProvider {
                 ReasonCode.CREDENTIAL_UNAVAILABLE,
                 "The credential '" + name + "' needs the caller's token, which the transport did not provide."));
         String cacheKey = credential.id() + '\u0000' + request.caller().principalKey() + '\u0000' + digest(subjectToken);
-        CredentialLease cached = exchanged.get(cacheKey);
-        if (cached != null && fresh(Optional.of(cached.secret()), cached.expiresAt())) {
-            return cached;
+        Optional<CredentialLease> cached = cachedExchange(cacheKey);
+        if (cached.isPresent()) {
+            return cached.get();
         }
         return singleFlight(cacheKey, name, () -> {
-            CredentialLease again = exchanged.get(cacheKey);
-            if (again != null && fresh(Optional.of(again.secret()), again.expiresAt())) {
-                return again;
+            Optional<CredentialLease> again = cachedExchange(cacheKey);
+            if (again.isPresent()) {
+                return again.get();
             }
             TokenResponse response;
             try {
@@ -221,10 +281,27 @@ public final class StoredCredentialProvider implements CredentialProvider {
             }
             Optional<Instant> expiresAt = response.expiresIn().map(d -> clock.instant().plus(d));
             CredentialLease lease = lease(credential, response.accessToken(), expiresAt);
-            exchanged.values().removeIf(l -> !fresh(Optional.of(l.secret()), l.expiresAt()));
-            exchanged.put(cacheKey, lease);
+            Instant keepUntil = clock.instant().plus(EXCHANGED_TOKEN_MAX_AGE);
+            for (Optional<Instant> bound : List.of(expiresAt, request.caller().expiresAt())) {
+                if (bound.isPresent() && bound.get().isBefore(keepUntil)) {
+                    keepUntil = bound.get();
+                }
+            }
+            exchanged.put(cacheKey, new Exchanged(lease, keepUntil));
             return lease;
         });
+    }
+
+    private Optional<CredentialLease> cachedExchange(String cacheKey) {
+        Exchanged cached = exchanged.getIfPresent(cacheKey);
+        return cached != null && fresh(Optional.of(cached.lease().secret()), cached.lease().expiresAt())
+                ? Optional.of(cached.lease()) : Optional.empty();
+    }
+
+    /** How many exchanged tokens are cached, after pending evictions; for tests. */
+    long exchangedTokensCached() {
+        exchanged.cleanUp();
+        return exchanged.estimatedSize();
     }
 
     private CredentialUnavailableException endpointFailure(TokenEndpointException e, StoredCredential current,
@@ -337,6 +414,8 @@ public final class StoredCredentialProvider implements CredentialProvider {
         private Duration refreshSkew = Duration.ofSeconds(60);
         private Duration waitTimeout;
         private Clock clock = Clock.systemUTC();
+        private int exchangedTokenCacheSize = 10_000;
+        private boolean userCredentialsForApiKeyCallers;
 
         private Builder(TinkCredentialStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -374,6 +453,29 @@ public final class StoredCredentialProvider implements CredentialProvider {
         /** The clock for expiry decisions; default UTC system clock. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * How many exchanged tokens (one per credential, caller and inbound token) are kept in memory; default
+         * 10,000, between 1 and 1,000,000. Beyond it the least useful are dropped and exchanged again when needed.
+         */
+        public Builder exchangedTokenCacheSize(int entries) {
+            if (entries < 1 || entries > 1_000_000) {
+                throw new IllegalArgumentException("exchangedTokenCacheSize must be between 1 and 1000000, got "
+                        + entries);
+            }
+            this.exchangedTokenCacheSize = entries;
+            return this;
+        }
+
+        /**
+         * Lets callers authenticated with an API key use user credentials stored for them (owner
+         * {@code user:api-key|<subject>}). Off by default: an API key stands for a service, which gets the
+         * server's credentials only.
+         */
+        public Builder allowUserCredentialsForApiKeyCallers() {
+            this.userCredentialsForApiKeyCallers = true;
             return this;
         }
 

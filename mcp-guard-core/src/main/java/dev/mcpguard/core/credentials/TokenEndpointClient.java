@@ -21,11 +21,16 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.StringJoiner;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
  * Posts token requests (RFC 6749 refresh and client credentials, RFC 8693 token exchange) to a token endpoint
- * under {@link TokenEndpointSettings}. Error messages carry the endpoint, status and OAuth error code only,
+ * under {@link TokenEndpointSettings}: the whole answer, body included, within the request timeout, and a body of
+ * at most the configured size. Error messages carry the endpoint, status and OAuth error code only,
  * never a request or response body. Thread-safe.
  */
 final class TokenEndpointClient {
@@ -191,11 +196,13 @@ final class TokenEndpointClient {
         form.forEach((k, v) -> body.add(encode(k) + "=" + encode(v)));
         HttpResponse<byte[]> response;
         try {
-            response = http.send(request.POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        } catch (HttpTimeoutException e) {
+            response = send(request.POST(HttpRequest.BodyPublishers.ofString(body.toString())).build());
+        } catch (TimeoutException e) {
             throw new TokenEndpointException(TokenEndpointException.Kind.UNAVAILABLE, "token endpoint "
                     + safe(endpoint) + " did not answer within " + settings.requestTimeout());
+        } catch (BoundedResponseBody.TooLargeException e) {
+            throw new TokenEndpointException(TokenEndpointException.Kind.REJECTED, "token endpoint "
+                    + safe(endpoint) + " answered with a body over " + settings.maxResponseBytes() + " bytes");
         } catch (IOException e) {
             throw new TokenEndpointException(TokenEndpointException.Kind.UNAVAILABLE, "token endpoint "
                     + safe(endpoint) + " is unreachable (" + e.getClass().getSimpleName() + ")");
@@ -230,6 +237,37 @@ final class TokenEndpointClient {
         Optional<Duration> expiresIn = json.path("expires_in").canConvertToLong() && json.path("expires_in").asLong() > 0
                 ? Optional.of(Duration.ofSeconds(json.path("expires_in").asLong())) : Optional.empty();
         return new TokenResponse(Secret.ofUtf8(json.path("access_token").asText()), refresh, expiresIn);
+    }
+
+    /**
+     * Sends {@code request} and waits at most the request timeout for the whole answer, body included:
+     * {@code HttpRequest.timeout} alone stops at the response headers, so a body that trickles would block the
+     * renewal (and every call waiting for it) for as long as the endpoint likes. The body is capped too.
+     */
+    private HttpResponse<byte[]> send(HttpRequest request) throws IOException, InterruptedException, TimeoutException {
+        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request,
+                info -> new BoundedResponseBody(settings.maxResponseBytes()));
+        try {
+            return exchange.get(settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | InterruptedException e) {
+            exchange.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof HttpTimeoutException) {
+                throw new TimeoutException("request timeout");
+            }
+            // The JDK wraps the subscriber's failure; find ours to tell "too large" from "unreachable".
+            for (Throwable t = cause; t != null; t = t.getCause()) {
+                if (t instanceof BoundedResponseBody.TooLargeException tooLarge) {
+                    throw tooLarge;
+                }
+            }
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(cause == null ? "exchange failed" : cause.getClass().getName(), cause);
+        }
     }
 
     private static TokenEndpointException refused(URI endpoint, String why) {

@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * How mcp-guard talks to downstream OAuth token endpoints. The defaults are strict: HTTPS only, no redirects,
  * no private, loopback or link-local addresses (so a stored endpoint cannot aim refresh tokens at an internal
- * service or a cloud metadata address), connect within 3 s, an answer within 5 s.
+ * service or a cloud metadata address), connect within 3 s, the whole answer (headers and body) within 5 s, a
+ * response body of at most 64 KiB.
  *
  * <p>Immutable and thread-safe.
  *
@@ -18,10 +19,12 @@ public final class TokenEndpointSettings {
 
     private final Duration connectTimeout;
     private final Duration requestTimeout;
+    private final int maxResponseBytes;
     private final boolean insecureLoopbackForTesting;
     private final boolean privateAddressesAllowed;
 
     private TokenEndpointSettings(Builder b) {
+        this.maxResponseBytes = b.maxResponseBytes;
         this.connectTimeout = b.connectTimeout;
         this.requestTimeout = b.requestTimeout;
         this.insecureLoopbackForTesting = b.insecureLoopbackForTesting;
@@ -46,6 +49,11 @@ public final class TokenEndpointSettings {
         return requestTimeout;
     }
 
+    /** The largest response body accepted; a larger one fails the token request. */
+    public int maxResponseBytes() {
+        return maxResponseBytes;
+    }
+
     /** True when plain-HTTP endpoints on loopback addresses are accepted (tests only). */
     public boolean insecureLoopbackForTesting() {
         return insecureLoopbackForTesting;
@@ -58,7 +66,7 @@ public final class TokenEndpointSettings {
 
     @Override
     public String toString() {
-        return "TokenEndpointSettings[connect=" + connectTimeout + ", request=" + requestTimeout
+        return "TokenEndpointSettings[connect=" + connectTimeout + ", request=" + requestTimeout + ", maxResponseBytes=" + maxResponseBytes
                 + (insecureLoopbackForTesting ? ", INSECURE loopback http allowed" : "")
                 + (privateAddressesAllowed ? ", private addresses allowed" : "") + "]";
     }
@@ -67,6 +75,7 @@ public final class TokenEndpointSettings {
     public static final class Builder {
         private Duration connectTimeout = Duration.ofSeconds(3);
         private Duration requestTimeout = Duration.ofSeconds(5);
+        private int maxResponseBytes = 64 * 1024;
         private boolean insecureLoopbackForTesting;
         private boolean privateAddressesAllowed;
 
@@ -79,9 +88,21 @@ public final class TokenEndpointSettings {
             return this;
         }
 
-        /** How long to wait for the whole answer; positive, at most 1 minute. */
+        /**
+         * How long to wait for the whole answer, from sending the request to the last byte of the body;
+         * positive, at most 1 minute.
+         */
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = checkTimeout(timeout, "requestTimeout");
+            return this;
+        }
+
+        /** The largest response body accepted; default 64 KiB, between 1 KiB and 1 MiB. */
+        public Builder maxResponseBytes(int bytes) {
+            if (bytes < 1024 || bytes > 1024 * 1024) {
+                throw new IllegalArgumentException("maxResponseBytes must be between 1024 and 1048576, got " + bytes);
+            }
+            this.maxResponseBytes = bytes;
             return this;
         }
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /** What every {@link CredentialRepository} backend must do the same way; each backend's test extends this. */
 abstract class CredentialRepositoryContract {
 
-    static final CredentialKey KEY = CredentialKey.ofUser("acme", "alice", "github", "orders");
+    static final CredentialKey KEY = CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders");
     static final Instant T0 = Instant.parse("2026-05-01T10:00:00Z");
 
     abstract CredentialRepository repository();
@@ -35,7 +35,7 @@ abstract class CredentialRepositoryContract {
         assertThat(repository().compareAndSet(record)).isTrue();
 
         assertThat(repository().find(KEY)).contains(record);
-        assertThat(repository().find(CredentialKey.ofUser("acme", "bob", "github", "orders"))).isEmpty();
+        assertThat(repository().find(CredentialKey.ofUser("acme", "https://issuer.test", "bob", "github", "orders"))).isEmpty();
         assertThat(repository().findAll()).containsExactly(record);
     }
 

@@ -117,7 +117,7 @@ class DownstreamCredentialsEndToEndTest {
         JsonNode consent = oauth.authorizationCodeGrant("alice");
         List<String> secrets = new ArrayList<>(List.of(CRM_KEY, OAuthServer.CLIENT_SECRET,
                 consent.get("access_token").asText(), consent.get("refresh_token").asText()));
-        store.put(CredentialKey.ofUser("acme", "alice", "github", "orders"), new OAuthGrant(GrantType.REFRESH_TOKEN,
+        store.put(CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders"), new OAuthGrant(GrantType.REFRESH_TOKEN,
                 oauth.tokenEndpoint(), OAuthServer.CLIENT_ID, Optional.of(Secret.ofUtf8(OAuthServer.CLIENT_SECRET)),
                 Optional.of(Secret.ofUtf8(consent.get("access_token").asText())),
                 Optional.of(Secret.ofUtf8(consent.get("refresh_token").asText())),
@@ -197,7 +197,7 @@ class DownstreamCredentialsEndToEndTest {
             assertThat(denied.isError()).isTrue();
             assertThat(denied.structuredContent()).asString().contains("credential_not_permitted");
 
-            OAuthGrant current = (OAuthGrant) store.read(CredentialKey.ofUser("acme", "alice", "github", "orders"))
+            OAuthGrant current = (OAuthGrant) store.read(CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders"))
                     .orElseThrow().material();
             secrets.add(current.accessToken().orElseThrow().revealUtf8());
             secrets.add(current.refreshToken().orElseThrow().revealUtf8());
@@ -206,7 +206,7 @@ class DownstreamCredentialsEndToEndTest {
             audit.close();
             List<String> records = Files.readAllLines(auditFile);
             assertThat(records).hasSize(5);
-            String githubId = store.read(CredentialKey.ofUser("acme", "alice", "github", "orders")).orElseThrow().id();
+            String githubId = store.read(CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders")).orElseThrow().id();
             String keyVersion = Long.toString(store.keyset().primaryKeyVersion());
             assertThat(records.get(0)).contains("\"credential_id\":\"" + githubId + "\"")
                     .contains("\"credential_key_version\":\"" + keyVersion + "\"");

@@ -32,13 +32,14 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** OAuth renewal against a real OAuth 2.0 server (mock-oauth2-server in-process). */
 class StoredCredentialProviderTest {
 
     private static final CallerIdentity ALICE = Callers.user("alice", "acme");
-    private static final CredentialKey ALICE_GITHUB = CredentialKey.ofUser("acme", "alice", "github", "orders");
+    private static final CredentialKey ALICE_GITHUB = CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders");
 
     @TempDir
     Path dir;
@@ -101,7 +102,7 @@ class StoredCredentialProviderTest {
 
     @Test
     void aUsersOwnCredentialWinsOverTheServersAndOtherUsersNeverSeeIt() throws Exception {
-        store.put(CredentialKey.ofUser("acme", "alice", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("alice-own")));
+        store.put(CredentialKey.ofUser("acme", "https://issuer.test", "alice", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("alice-own")));
         store.put(CredentialKey.ofService("acme", "orders", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("shared")));
 
         assertThat(provider.obtain(request("crm-api")).secret().revealUtf8()).isEqualTo("alice-own");
@@ -112,6 +113,55 @@ class StoredCredentialProviderTest {
         assertThatThrownBy(() -> provider.obtain(new CredentialRequest(ALICE, "billing", "t", "crm-api")))
                 .as("credentials are bound to the server they were stored for")
                 .isInstanceOf(CredentialUnavailableException.class);
+    }
+
+    private String obtained(CallerIdentity caller, String name) throws CredentialUnavailableException {
+        return provider.obtain(new CredentialRequest(caller, "orders", "t", name)).secret().revealUtf8();
+    }
+
+    @Test
+    void aUserOfAnotherIssuerWithTheSameSubjectDoesNotGetTheUsersCredential() throws Exception {
+        store.put(CredentialKey.ofUser("acme", Callers.ISSUER, "alice", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("alice-own")));
+        store.put(CredentialKey.ofService("acme", "orders", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("shared")));
+        CallerIdentity otherAlice = CallerIdentity.builder("https://other-issuer.test", "alice").tenant("acme").build();
+
+        assertThat(obtained(ALICE, "crm-api")).isEqualTo("alice-own");
+        assertThat(obtained(otherAlice, "crm-api")).isEqualTo("shared");
+    }
+
+    @Test
+    void anApiKeyCallerNamedLikeAUserGetsOnlyTheServersCredentialUnlessExplicitlyAllowed() throws Exception {
+        store.put(CredentialKey.ofUser("acme", Callers.ISSUER, "alice", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("jwt-alice-own")));
+        store.put(CredentialKey.ofUser("acme", "api-key", "alice", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("api-key-alice-own")));
+        store.put(CredentialKey.ofService("acme", "orders", "crm-api", "orders"), new StaticSecret(Secret.ofUtf8("shared")));
+        CallerIdentity apiKeyAlice = CallerIdentity.builder("api-key", "alice").tenant("acme")
+                .method(CallerIdentity.AuthenticationMethod.API_KEY).build();
+
+        assertThat(obtained(apiKeyAlice, "crm-api")).isEqualTo("shared");
+
+        provider = StoredCredentialProvider.builder(store).allowUserCredentialsForApiKeyCallers().clock(clock).build();
+        assertThat(obtained(apiKeyAlice, "crm-api")).isEqualTo("api-key-alice-own");
+        assertThat(obtained(ALICE, "crm-api")).isEqualTo("jwt-alice-own");
+    }
+
+    @Test
+    void tenantLessCallersDoNotShareCredentialsWithARealTenantNamedDefault() throws Exception {
+        store.put(CredentialKey.ofService("default", "orders", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("tenant-default-key")));
+        store.put(CredentialKey.ofService(CredentialKey.NO_TENANT, "orders", "crm-api", "orders"),
+                new StaticSecret(Secret.ofUtf8("tenant-less-key")));
+        CallerIdentity tenantLess = CallerIdentity.builder(Callers.ISSUER, "svc").build();
+
+        assertThat(obtained(tenantLess, "crm-api")).isEqualTo("tenant-less-key");
+        assertThat(obtained(Callers.user("dave", "default"), "crm-api")).isEqualTo("tenant-default-key");
+        for (String reserved : List.of(CredentialKey.NO_TENANT, CredentialKey.ANY_TENANT)) {
+            assertThatThrownBy(() -> obtained(Callers.user("mallory", reserved), "crm-api")).as(reserved)
+                    .isInstanceOfSatisfying(CredentialUnavailableException.class,
+                            e -> assertThat(e.reason()).isEqualTo(ReasonCode.CREDENTIAL_UNAVAILABLE));
+        }
     }
 
     @Test
@@ -239,6 +289,47 @@ class StoredCredentialProviderTest {
     }
 
     @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a safety net: without the deadline it hangs
+    void aTokenEndpointThatTricklesItsBodyIsAbandonedAtTheRequestTimeout() throws Exception {
+        provider = provider(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting()
+                .requestTimeout(Duration.ofMillis(300)).build());
+        try (MisbehavingTokenEndpointFakeForTests trickling = new MisbehavingTokenEndpointFakeForTests();
+             LogCapture logs = new LogCapture()) {
+            storeExpiringUserGrant(trickling.endpoint("trickle"));
+
+            assertThatThrownBy(() -> provider.obtain(request("github")))
+                    .isInstanceOfSatisfying(CredentialUnavailableException.class,
+                            e -> assertThat(e.reason()).isEqualTo(ReasonCode.CREDENTIAL_UNAVAILABLE))
+                    .hasMessage("The credential 'github' could not be renewed: its token endpoint did not answer in time.");
+            assertThat(trickling.bodyStarted()).as("the headers and part of the body had arrived").isTrue();
+            assertThat(logs.allText()).contains("did not answer within PT0.3S");
+        }
+    }
+
+    @Test
+    void anOversizedTokenResponseIsRefusedInsteadOfBuffered() throws Exception {
+        try (MisbehavingTokenEndpointFakeForTests huge = new MisbehavingTokenEndpointFakeForTests();
+             LogCapture logs = new LogCapture()) {
+            storeExpiringUserGrant(huge.endpoint("huge"));
+
+            assertThatThrownBy(() -> provider.obtain(request("github")))
+                    .isInstanceOfSatisfying(CredentialUnavailableException.class,
+                            e -> assertThat(e.reason()).isEqualTo(ReasonCode.CREDENTIAL_UNAVAILABLE))
+                    .hasMessage("The credential 'github' could not be renewed: its token endpoint refused the request.");
+            assertThat(logs.allText()).contains("answered with a body over 65536 bytes");
+            assertThat(((OAuthGrant) store.read(ALICE_GITHUB).orElseThrow().material()).accessToken().orElseThrow()
+                    .revealUtf8()).as("nothing of the answer was stored").doesNotStartWith("aaaa");
+        }
+    }
+
+    @Test
+    void theResponseSizeLimitIsValidatedAndShowsTheBadValue() {
+        assertThatThrownBy(() -> TokenEndpointSettings.custom().maxResponseBytes(10))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 10");
+        assertThat(TokenEndpointSettings.ofDefaults().maxResponseBytes()).isEqualTo(65536);
+    }
+
+    @Test
     void clientCredentialsObtainAServiceTokenAndReuseItUntilItExpires() throws Exception {
         CredentialKey key = CredentialKey.ofService(CredentialKey.ANY_TENANT, "orders", "inventory-api", "orders");
         store.put(key, new OAuthGrant(GrantType.CLIENT_CREDENTIALS, oauth.tokenEndpoint(), "inventory-client",
@@ -276,6 +367,69 @@ class StoredCredentialProviderTest {
         assertThat(oauth.drainTokenRequests()).isEqualTo(1);
         assertThatThrownBy(() -> provider.obtain(request("payments-api")))
                 .isInstanceOf(CredentialUnavailableException.class).hasMessageContaining("needs the caller's token");
+    }
+
+    private static CredentialRequest exchangeRequest(CallerIdentity caller, String inboundToken) {
+        return new CredentialRequest(caller, "orders", "refund", "payments-api",
+                Optional.of(Secret.ofUtf8(inboundToken)));
+    }
+
+    private void storeTokenExchangeGrant(URI endpoint) {
+        store.put(CredentialKey.ofService(CredentialKey.ANY_TENANT, "orders", "payments-api", "orders"),
+                new OAuthGrant(GrantType.TOKEN_EXCHANGE, endpoint, OAuthServer.CLIENT_ID,
+                        Optional.of(Secret.ofUtf8(OAuthServer.CLIENT_SECRET)), Optional.empty(), Optional.empty(),
+                        Optional.empty(), Set.of(), Optional.of("payments")));
+    }
+
+    @Test
+    void anExchangedTokenWithoutExpiresInIsReusedForAtMostFiveMinutes() throws Exception {
+        try (MisbehavingTokenEndpointFakeForTests endpoint = new MisbehavingTokenEndpointFakeForTests()) {
+            storeTokenExchangeGrant(endpoint.endpoint("no-expiry"));
+            CredentialRequest request = exchangeRequest(ALICE, "inbound-token-of-alice");
+
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-1");
+            clock.advance(Duration.ofMinutes(4).plusSeconds(59));
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-1");
+            clock.advance(Duration.ofSeconds(2));
+            assertThat(provider.obtain(request).secret().revealUtf8()).as("exchanged again after the cap")
+                    .isEqualTo("issued-2");
+            assertThat(endpoint.requests()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anExchangedTokenIsNotReusedBeyondTheExpiryOfTheCallersOwnToken() throws Exception {
+        try (MisbehavingTokenEndpointFakeForTests endpoint = new MisbehavingTokenEndpointFakeForTests()) {
+            storeTokenExchangeGrant(endpoint.endpoint("no-expiry"));
+            CallerIdentity shortLived = CallerIdentity.builder(Callers.ISSUER, "alice").tenant("acme")
+                    .expiresAt(clock.instant().plusSeconds(90)).build();
+            CredentialRequest request = exchangeRequest(shortLived, "short-lived-inbound-token");
+
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-1");
+            clock.advance(Duration.ofSeconds(89));
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-1");
+            clock.advance(Duration.ofSeconds(2));
+            assertThat(provider.obtain(request).secret().revealUtf8()).isEqualTo("issued-2");
+        }
+    }
+
+    @Test
+    void theExchangedTokenCacheHoldsAtMostItsConfiguredSize() throws Exception {
+        provider = StoredCredentialProvider.builder(store)
+                .tokenEndpoints(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting().build())
+                .exchangedTokenCacheSize(3).clock(clock).build();
+        try (MisbehavingTokenEndpointFakeForTests endpoint = new MisbehavingTokenEndpointFakeForTests()) {
+            storeTokenExchangeGrant(endpoint.endpoint("no-expiry"));
+
+            for (int i = 0; i < 20; i++) {
+                provider.obtain(exchangeRequest(ALICE, "inbound-token-" + i));
+            }
+
+            assertThat(endpoint.requests()).isEqualTo(20);
+            assertThat(provider.exchangedTokensCached()).isLessThanOrEqualTo(3);
+        }
+        assertThatThrownBy(() -> StoredCredentialProvider.builder(store).exchangedTokenCacheSize(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
     }
 
     @Test

@@ -60,7 +60,7 @@ class TinkCredentialStoreTest {
                 Optional.of(Secret.ofUtf8("client-secret-1")), Optional.of(Secret.ofUtf8("access-1")),
                 Optional.of(Secret.ofUtf8("refresh-1")), Optional.of(Instant.parse("2026-05-01T11:00:00Z")),
                 Set.of("repo", "read:org"), Optional.of("https://api.example"));
-        CredentialKey key = CredentialKey.ofUser("acme", "alice", "github", "orders");
+        CredentialKey key = CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders");
 
         store.put(key, grant);
         OAuthGrant read = (OAuthGrant) store.read(key).orElseThrow().material();
@@ -207,7 +207,7 @@ class TinkCredentialStoreTest {
         CredentialKey b = CredentialKey.ofService("a", "bc", "crm", "p");
 
         assertThat(a.associatedData()).isNotEqualTo(b.associatedData());
-        assertThat(CredentialKey.ofUser("t", "x", "crm", "p").associatedData())
+        assertThat(CredentialKey.ofUser("t", "https://issuer.test", "x", "crm", "p").associatedData())
                 .isNotEqualTo(CredentialKey.ofService("t", "x", "crm", "p").associatedData());
     }
 

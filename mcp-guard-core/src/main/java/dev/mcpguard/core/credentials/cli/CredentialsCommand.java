@@ -41,12 +41,17 @@ import java.util.Set;
  *
  * init
  * add --tenant acme --owner service:orders --name crm-api --purpose orders --kind static [--secret-file F]
- * add --tenant acme --owner user:alice --name github --purpose orders --kind oauth2 --grant refresh_token
+ * add --tenant acme --owner 'user:https://login.example.com|alice' --name github --purpose orders --kind oauth2 --grant refresh_token
  *     --token-endpoint https://as.example/token --client-id orders-mcp [--scope repo]... [--audience A]
  *     [--expires-at 2026-05-01T10:00:00Z] [--secret-file F]
  *     (oauth2 secrets as lines: client_secret=..., refresh_token=..., access_token=...)
  * list | rotate-key | reencrypt | delete --tenant T --owner O --name N --purpose P
  * </pre>
+ *
+ * <p>A user owner is {@code user:<issuer>|<subject>}: the issuer of the user's token (the {@code iss} claim, or
+ * {@code api-key} for API-key callers) and the subject, quoted for the shell because of {@code |}. The tenant of
+ * callers whose identity names none is {@code -}; {@code *} is a service credential for every tenant. {@code delete}
+ * also accepts the older {@code user:<subject>}, to remove records stored before owners named their issuer.
  *
  * <p>Exit codes: 0 success, 1 failure, 2 usage error. Not thread-safe; one invocation per process.
  */
@@ -257,7 +262,16 @@ public final class CredentialsCommand {
     }
 
     private void delete(Map<String, List<String>> options) throws UsageException {
-        CredentialKey key = key(options);
+        String owner = required(options, "--owner");
+        CredentialKey key;
+        if (owner.startsWith("user:") && owner.indexOf('|') < 0 && owner.length() > "user:".length()) {
+            // A record stored before user owners named their issuer; it is never used, but must be removable.
+            key = new CredentialKey(required(options, "--tenant"),
+                    new CredentialKey.Owner(CredentialKey.Owner.Kind.USER, owner.substring("user:".length())),
+                    required(options, "--name"), required(options, "--purpose"));
+        } else {
+            key = key(options);
+        }
         out.println(store(options).delete(key) ? "deleted " + key : "no credential " + key);
     }
 }

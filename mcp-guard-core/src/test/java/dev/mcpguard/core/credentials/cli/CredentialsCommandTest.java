@@ -64,7 +64,7 @@ class CredentialsCommandTest {
                 "--purpose", "orders", "--kind", "static")).isZero();
         Path secretFile = dir.resolve("grant.txt");
         Files.writeString(secretFile, "client_secret=" + CLIENT_SECRET + "\nrefresh_token=" + REFRESH + "\n");
-        assertThat(run("", "add", "--tenant", "acme", "--owner", "user:alice", "--name", "github", "--purpose",
+        assertThat(run("", "add", "--tenant", "acme", "--owner", "user:https://issuer.test|alice", "--name", "github", "--purpose",
                 "orders", "--kind", "oauth2", "--grant", "refresh_token", "--token-endpoint",
                 "https://as.example/token", "--client-id", "orders-mcp", "--scope", "repo", "--secret-file",
                 secretFile.toString())).isZero();
@@ -72,7 +72,7 @@ class CredentialsCommandTest {
 
         assertThat(run("", "list")).isZero();
         printed.append(out).append(err);
-        assertThat(out).contains("crm-api", "github", "user:alice", "service:orders", "static", "oauth2", "ACTIVE");
+        assertThat(out).contains("crm-api", "github", "user:https://issuer.test|alice", "service:orders", "static", "oauth2", "ACTIVE");
 
         assertThat(run("", "rotate-key")).isZero();
         printed.append(out).append(err);
@@ -85,7 +85,7 @@ class CredentialsCommandTest {
         var crm = store.read(CredentialKey.ofService("*", "orders", "crm-api", "orders")).orElseThrow();
         assertThat(((CredentialMaterial.StaticSecret) crm.material()).value().revealUtf8()).isEqualTo(CRM_KEY);
         assertThat(crm.keyVersion()).isEqualTo(store.keyset().primaryKeyVersion());
-        var github = (CredentialMaterial.OAuthGrant) store.read(CredentialKey.ofUser("acme", "alice", "github", "orders"))
+        var github = (CredentialMaterial.OAuthGrant) store.read(CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders"))
                 .orElseThrow().material();
         assertThat(github.refreshToken().orElseThrow().revealUtf8()).isEqualTo(REFRESH);
         assertThat(github.clientSecret().orElseThrow().revealUtf8()).isEqualTo(CLIENT_SECRET);
@@ -106,6 +106,26 @@ class CredentialsCommandTest {
         assertThat(err).contains("never from the command line").doesNotContain(CRM_KEY);
         assertThat(run("", "list")).isZero();
         assertThat(out).doesNotContain("crm-api");
+    }
+
+    @Test
+    void aUserOwnerWithoutItsIssuerIsAUsageErrorButAnOlderRecordOfThatShapeCanBeDeleted() throws Exception {
+        assertThat(run("", "init")).isZero();
+
+        assertThat(run(CRM_KEY + "\n", "add", "--tenant", "acme", "--owner", "user:alice", "--name", "crm-api",
+                "--purpose", "orders", "--kind", "static")).isEqualTo(2);
+        assertThat(err).contains("user:<issuer>|<subject>");
+
+        TinkCredentialStore store = new TinkCredentialStore(new FileCredentialRepository(dir.resolve("credentials.json")),
+                CredentialKeyset.load(dir.resolve("keyset.json"), KeysetProtection.localKeyFromFile(kek)), Clock.systemUTC());
+        CredentialKey legacy = new CredentialKey("default",
+                new CredentialKey.Owner(CredentialKey.Owner.Kind.USER, "alice"), "crm-api", "orders");
+        store.put(legacy, new CredentialMaterial.StaticSecret(dev.mcpguard.api.Secret.ofUtf8(CRM_KEY)));
+
+        assertThat(run("", "delete", "--tenant", "default", "--owner", "user:alice", "--name", "crm-api",
+                "--purpose", "orders")).isZero();
+        assertThat(out).startsWith("deleted");
+        assertThat(store.read(legacy)).isEmpty();
     }
 
     @Test
