@@ -3,6 +3,8 @@ package dev.mcpguard.core.credentials;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.Secret;
+import dev.mcpguard.core.internal.BoundedBodySubscriber;
+import dev.mcpguard.core.internal.BoundedHttpExchange;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -12,7 +14,6 @@ import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -21,9 +22,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.StringJoiner;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
@@ -200,7 +198,7 @@ final class TokenEndpointClient {
         } catch (TimeoutException e) {
             throw new TokenEndpointException(TokenEndpointException.Kind.UNAVAILABLE, "token endpoint "
                     + safe(endpoint) + " did not answer within " + settings.requestTimeout());
-        } catch (BoundedResponseBody.TooLargeException e) {
+        } catch (BoundedBodySubscriber.ResponseTooLargeException e) {
             throw new TokenEndpointException(TokenEndpointException.Kind.REJECTED, "token endpoint "
                     + safe(endpoint) + " answered with a body over " + settings.maxResponseBytes() + " bytes");
         } catch (IOException e) {
@@ -240,34 +238,13 @@ final class TokenEndpointClient {
     }
 
     /**
-     * Sends {@code request} and waits at most the request timeout for the whole answer, body included:
-     * {@code HttpRequest.timeout} alone stops at the response headers, so a body that trickles would block the
-     * renewal (and every call waiting for it) for as long as the endpoint likes. The body is capped too.
+     * Sends {@code request} and waits at most the request timeout for the whole answer, body included (error
+     * bodies too: they carry the OAuth error code): {@code HttpRequest.timeout} alone stops at the response
+     * headers, so a body that trickles would block the renewal, and every call waiting for it. The body is capped.
      */
     private HttpResponse<byte[]> send(HttpRequest request) throws IOException, InterruptedException, TimeoutException {
-        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request,
-                info -> new BoundedResponseBody(settings.maxResponseBytes()));
-        try {
-            return exchange.get(settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException | InterruptedException e) {
-            exchange.cancel(true);
-            throw e;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof HttpTimeoutException) {
-                throw new TimeoutException("request timeout");
-            }
-            // The JDK wraps the subscriber's failure; find ours to tell "too large" from "unreachable".
-            for (Throwable t = cause; t != null; t = t.getCause()) {
-                if (t instanceof BoundedResponseBody.TooLargeException tooLarge) {
-                    throw tooLarge;
-                }
-            }
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(cause == null ? "exchange failed" : cause.getClass().getName(), cause);
-        }
+        return BoundedHttpExchange.send(http, request, settings.maxResponseBytes(), settings.requestTimeout(),
+                status -> true);
     }
 
     private static TokenEndpointException refused(URI endpoint, String why) {

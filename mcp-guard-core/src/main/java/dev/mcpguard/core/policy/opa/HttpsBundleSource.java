@@ -1,6 +1,8 @@
 package dev.mcpguard.core.policy.opa;
 
 import dev.mcpguard.api.Secret;
+import dev.mcpguard.core.internal.BoundedBodySubscriber;
+import dev.mcpguard.core.internal.BoundedHttpExchange;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;

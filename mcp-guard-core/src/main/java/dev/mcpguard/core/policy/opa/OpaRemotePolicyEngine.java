@@ -7,6 +7,8 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.core.internal.BoundedBodySubscriber;
+import dev.mcpguard.core.internal.BoundedHttpExchange;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;

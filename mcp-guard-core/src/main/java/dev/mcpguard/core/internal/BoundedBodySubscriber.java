@@ -1,4 +1,4 @@
-package dev.mcpguard.core.policy.opa;
+package dev.mcpguard.core.internal;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,12 +11,15 @@ import java.util.concurrent.Flow;
 
 /**
  * Collects a response body up to a limit and gives up (cancelling the stream) beyond it, so a broken or hostile
- * policy server cannot make the guard buffer an unbounded body. Used by one response at a time.
+ * server (policy engine, bundle server, token endpoint) cannot make the guard buffer an unbounded body. Used by
+ * one response at a time. Internal to mcp-guard: not a supported API.
  */
-final class BoundedBodySubscriber implements HttpResponse.BodySubscriber<byte[]> {
+public final class BoundedBodySubscriber implements HttpResponse.BodySubscriber<byte[]> {
 
     /** The body exceeded the limit; the exchange was abandoned. */
-    static final class ResponseTooLargeException extends IOException {
+    public static final class ResponseTooLargeException extends IOException {
+        private static final long serialVersionUID = 1L;
+
         ResponseTooLargeException(int limit) {
             super("response body larger than " + limit + " bytes");
         }

@@ -1,4 +1,4 @@
-package dev.mcpguard.core.policy.opa;
+package dev.mcpguard.core.internal;
 
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -10,13 +10,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntPredicate;
 
 /**
  * One HTTP exchange bounded in time and size, body included: {@link HttpRequest#timeout()} only bounds the wait
  * for the response headers, so a server that sends headers and then trickles the body would otherwise hold the
- * caller forever. Shared by the remote policy engine and the HTTPS bundle source. Stateless and thread-safe.
+ * caller forever. Shared by the remote policy engine, the HTTPS bundle source and the OAuth token endpoint
+ * client. Stateless and thread-safe. Internal to mcp-guard: not a supported API.
  */
-final class BoundedHttpExchange {
+public final class BoundedHttpExchange {
 
     private BoundedHttpExchange() {
     }
@@ -29,9 +31,19 @@ final class BoundedHttpExchange {
      * @throws BoundedBodySubscriber.ResponseTooLargeException the body is (or is declared) over the limit
      * @throws IOException                                        the exchange failed (refused, reset, truncated)
      */
-    static HttpResponse<byte[]> send(HttpClient http, HttpRequest request, int maxBodyBytes, Duration deadline)
+    public static HttpResponse<byte[]> send(HttpClient http, HttpRequest request, int maxBodyBytes, Duration deadline)
             throws IOException, InterruptedException, TimeoutException {
-        HttpResponse.BodyHandler<byte[]> handler = info -> info.statusCode() == 200
+        return send(http, request, maxBodyBytes, deadline, status -> status == 200);
+    }
+
+    /**
+     * Like {@link #send(HttpClient, HttpRequest, int, Duration)}, collecting the body (bounded) of every answer
+     * whose status {@code bodyWanted} accepts, for example error bodies that carry an OAuth {@code error} code.
+     */
+    public static HttpResponse<byte[]> send(HttpClient http, HttpRequest request, int maxBodyBytes, Duration deadline,
+                                            IntPredicate bodyWanted)
+            throws IOException, InterruptedException, TimeoutException {
+        HttpResponse.BodyHandler<byte[]> handler = info -> bodyWanted.test(info.statusCode())
                 ? new BoundedBodySubscriber(maxBodyBytes,
                         info.headers().firstValueAsLong("Content-Length").orElse(-1))
                 : HttpResponse.BodySubscribers.replacing(new byte[0]);
