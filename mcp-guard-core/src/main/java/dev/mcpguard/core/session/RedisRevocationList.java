@@ -1,5 +1,6 @@
 package dev.mcpguard.core.session;
 
+import dev.mcpguard.core.internal.RedisSettings;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -207,29 +208,24 @@ public final class RedisRevocationList implements RevocationList, AutoCloseable 
         private String keyPrefix = "mcp-guard:";
 
         private Builder(String uri) {
-            Objects.requireNonNull(uri, "redisUri");
-            if (!uri.startsWith("redis://") && !uri.startsWith("rediss://")) {
-                // The URI may carry a password: do not echo it.
-                throw new IllegalArgumentException("redisUri must start with redis:// or rediss://");
-            }
-            this.uri = uri;
+            this.uri = RedisSettings.redisUri(uri);
         }
 
         /** The most a Redis command may take; default 500ms, between 1ms and 30s. */
         public Builder commandTimeout(Duration commandTimeout) {
-            this.commandTimeout = within("commandTimeout", commandTimeout, Duration.ofMillis(1), Duration.ofSeconds(30));
+            this.commandTimeout = RedisSettings.within("commandTimeout", commandTimeout, Duration.ofMillis(1), Duration.ofSeconds(30));
             return this;
         }
 
         /** The most connecting at startup may take; default 5s, between 1ms and 60s. */
         public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = within("connectTimeout", connectTimeout, Duration.ofMillis(1), Duration.ofSeconds(60));
+            this.connectTimeout = RedisSettings.within("connectTimeout", connectTimeout, Duration.ofMillis(1), Duration.ofSeconds(60));
             return this;
         }
 
         /** How often the whole shared set is re-read, the propagation bound; default 5s, 100ms to 10 minutes. */
         public Builder resyncInterval(Duration resyncInterval) {
-            this.resyncInterval = within("resyncInterval", resyncInterval, Duration.ofMillis(100), Duration.ofMinutes(10));
+            this.resyncInterval = RedisSettings.within("resyncInterval", resyncInterval, Duration.ofMillis(100), Duration.ofMinutes(10));
             return this;
         }
 
@@ -241,12 +237,7 @@ public final class RedisRevocationList implements RevocationList, AutoCloseable 
 
         /** The prefix of the hash key and channel; default {@code mcp-guard:}. */
         public Builder keyPrefix(String keyPrefix) {
-            Objects.requireNonNull(keyPrefix, "keyPrefix");
-            if (keyPrefix.isEmpty() || keyPrefix.length() > 64 || keyPrefix.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
-                throw new IllegalArgumentException("keyPrefix must be 1 to 64 visible ASCII characters, got '"
-                        + keyPrefix + "'");
-            }
-            this.keyPrefix = keyPrefix;
+            this.keyPrefix = RedisSettings.keyPrefix(keyPrefix);
             return this;
         }
 
@@ -258,14 +249,6 @@ public final class RedisRevocationList implements RevocationList, AutoCloseable 
          */
         public RedisRevocationList build() {
             return new RedisRevocationList(this);
-        }
-
-        private static Duration within(String name, Duration value, Duration min, Duration max) {
-            Objects.requireNonNull(value, name);
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
-            }
-            return value;
         }
     }
 }

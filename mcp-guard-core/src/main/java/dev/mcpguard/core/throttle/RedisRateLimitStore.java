@@ -1,5 +1,6 @@
 package dev.mcpguard.core.throttle;
 
+import dev.mcpguard.core.internal.RedisSettings;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
@@ -176,23 +177,18 @@ public final class RedisRateLimitStore implements BucketStore, AutoCloseable {
         private String keyPrefix = "mcp-guard:rl:";
 
         private Builder(String uri) {
-            Objects.requireNonNull(uri, "redisUri");
-            if (!uri.startsWith("redis://") && !uri.startsWith("rediss://")) {
-                // The URI may carry a password: do not echo it.
-                throw new IllegalArgumentException("redisUri must start with redis:// or rediss://");
-            }
-            this.uri = uri;
+            this.uri = RedisSettings.redisUri(uri);
         }
 
         /** The most a Redis command may take (connect included); default 500ms, between 1ms and 30s. */
         public Builder commandTimeout(Duration commandTimeout) {
-            this.commandTimeout = within("commandTimeout", commandTimeout, Duration.ofMillis(1), Duration.ofSeconds(30));
+            this.commandTimeout = RedisSettings.within("commandTimeout", commandTimeout, Duration.ofMillis(1), Duration.ofSeconds(30));
             return this;
         }
 
         /** How long to stop asking Redis after a failure; default 5s, between 10ms and 10 minutes. */
         public Builder retryInterval(Duration retryInterval) {
-            this.retryInterval = within("retryInterval", retryInterval, Duration.ofMillis(10), Duration.ofMinutes(10));
+            this.retryInterval = RedisSettings.within("retryInterval", retryInterval, Duration.ofMillis(10), Duration.ofMinutes(10));
             return this;
         }
 
@@ -204,26 +200,13 @@ public final class RedisRateLimitStore implements BucketStore, AutoCloseable {
 
         /** The prefix of every key this store writes; default {@code mcp-guard:rl:}. */
         public Builder keyPrefix(String keyPrefix) {
-            Objects.requireNonNull(keyPrefix, "keyPrefix");
-            if (keyPrefix.isEmpty() || keyPrefix.length() > 64 || keyPrefix.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
-                throw new IllegalArgumentException("keyPrefix must be 1 to 64 visible ASCII characters, got '"
-                        + keyPrefix + "'");
-            }
-            this.keyPrefix = keyPrefix;
+            this.keyPrefix = RedisSettings.keyPrefix(keyPrefix);
             return this;
         }
 
         /** Builds the store and tries to connect; an unreachable Redis is retried later, not an error here. */
         public RedisRateLimitStore build() {
             return new RedisRateLimitStore(this);
-        }
-
-        private static Duration within(String name, Duration value, Duration min, Duration max) {
-            Objects.requireNonNull(value, name);
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
-            }
-            return value;
         }
     }
 }
