@@ -9,13 +9,11 @@ import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.core.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +38,7 @@ class AuditGuardTest {
     @Test
     void recordsACompletedCallAsAnAllowedSuccessWithThePolicyDecisionAndItsDuration() {
         ToolOutcome outcome = run(c -> {
-            clock.advanceMicros(1500);
+            clock.advance(Duration.ofNanos(1_500_000));
             return ToolGuard.done(new ToolOutcome.Completed(allowed(c), "result", false));
         });
 
@@ -219,7 +217,7 @@ class AuditGuardTest {
     @Test
     void neverMeasuresANegativeDurationWhenTheClockStepsBack() {
         run(c -> {
-            clock.advanceMicros(-5_000_000);
+            clock.advance(Duration.ofSeconds(-5));
             return ToolGuard.done(new ToolOutcome.Completed(c, "r", false));
         });
 
@@ -290,33 +288,6 @@ class AuditGuardTest {
         synchronized AuditRecord single() {
             assertThat(records).hasSize(1);
             return records.get(0);
-        }
-    }
-
-    static final class MutableClock extends Clock {
-        private volatile Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advanceMicros(long micros) {
-            now = now.plusNanos(micros * 1000);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
         }
     }
 }
