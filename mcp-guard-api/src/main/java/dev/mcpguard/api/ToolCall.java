@@ -1,12 +1,14 @@
 package dev.mcpguard.api;
 
 import java.time.Instant;
+import java.util.AbstractMap;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One invocation of a tool, as the guard chain sees it: which server and tool, with which arguments, in which
@@ -39,7 +41,9 @@ public record ToolCall(
         Objects.requireNonNull(callId, "callId");
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(tool, "tool");
-        arguments = arguments == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(arguments));
+        // Copied once, when the call is created; copies made by withAttribute share the frozen map.
+        arguments = arguments instanceof FrozenArguments ? arguments
+                : new FrozenArguments(arguments == null ? Map.of() : arguments);
         Objects.requireNonNull(sessionId, "sessionId");
         Objects.requireNonNull(caller, "caller");
         Objects.requireNonNull(receivedAt, "receivedAt");
@@ -75,6 +79,35 @@ public record ToolCall(
                 + ", argumentNames=" + new java.util.TreeSet<>(arguments.keySet()) + ", sessionId="
                 + sessionId.orElse("-") + ", caller=" + caller.map(CallerIdentity::subject).orElse("-")
                 + ", receivedAt=" + receivedAt + ", " + attributes + "]";
+    }
+
+    /** A read-only copy of the client's arguments, in their order; every mutator throws. */
+    private static final class FrozenArguments extends AbstractMap<String, Object> {
+        private final Map<String, Object> values;
+
+        FrozenArguments(Map<String, Object> source) {
+            this.values = Collections.unmodifiableMap(new LinkedHashMap<>(source));
+        }
+
+        @Override
+        public Set<Entry<String, Object>> entrySet() {
+            return values.entrySet();
+        }
+
+        @Override
+        public Object get(Object key) {
+            return values.get(key);
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return values.containsKey(key);
+        }
+
+        @Override
+        public int size() {
+            return values.size();
+        }
     }
 
     /** An immutable, typed attribute map; keys compare by identity. Thread-safe. */
