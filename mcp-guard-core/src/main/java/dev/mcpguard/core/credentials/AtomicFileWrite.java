@@ -57,19 +57,26 @@ final class AtomicFileWrite {
         write(target, content, temp -> { });
     }
 
-    private static void restrictToOwner(Path file) {
+    private static void restrictToOwner(Path file) throws IOException {
         try {
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException | IOException e) {
-            // Not a POSIX file system: the directory's permissions protect the file.
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: the directory's permissions protect the file. On a POSIX file system a
+            // failure is an IOException and fails the write: the store never lands with wider permissions.
         }
     }
 
-    private static void syncDirectory(Path dir) {
-        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-            channel.force(true);
+    private static void syncDirectory(Path dir) throws IOException {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(dir, StandardOpenOption.READ);
         } catch (IOException e) {
-            // Some platforms cannot open a directory; the rename itself is still atomic there.
+            // Some platforms (Windows) cannot open a directory; the rename itself is still atomic there.
+            return;
+        }
+        // Where the directory can be opened, a failed fsync is a real durability failure: report it.
+        try (channel) {
+            channel.force(true);
         }
     }
 }
