@@ -79,6 +79,8 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
     private Instant lastFetchStart;
     /** Guarded by {@link #lock}. */
     private CompletableFuture<Snapshot> inFlight;
+    /** Bumped by {@link #flush()}, so a fetch that started before a flush cannot reinstate its keys. Guarded by {@link #lock}. */
+    private long generation;
     private final Map<String, Instant> unknownKeyIds = new ConcurrentHashMap<>();
 
     RefreshingJwkSetSource(URL url, ResourceRetriever retriever, Clock clock, Duration ttl,
@@ -139,6 +141,8 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
         synchronized (lock) {
             snapshot = null;
             lastFetchStart = null;
+            inFlight = null;
+            generation++;
         }
         unknownKeyIds.clear();
         log.info("JWKS cache of {} flushed", url);
@@ -176,7 +180,9 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
         CompletableFuture<Snapshot> future;
         boolean mine = false;
         Instant startedAt;
+        long startedInGeneration;
         synchronized (lock) {
+            startedInGeneration = generation;
             if (inFlight != null) {
                 future = inFlight;
                 startedAt = null;
@@ -195,13 +201,14 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
         if (mine) {
             CompletableFuture<Snapshot> owned = future;
             Instant start = startedAt;
+            long fetchGeneration = startedInGeneration;
             if (wait) {
-                download(owned, start);
+                download(owned, start, fetchGeneration);
             } else {
                 try {
-                    background.execute(() -> download(owned, start));
+                    background.execute(() -> download(owned, start, fetchGeneration));
                 } catch (RejectedExecutionException e) {
-                    download(owned, start);
+                    download(owned, start, fetchGeneration);
                 }
             }
         }
@@ -221,19 +228,24 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
         }
     }
 
-    private void download(CompletableFuture<Snapshot> future, Instant startedAt) {
+    private void download(CompletableFuture<Snapshot> future, Instant startedAt, long fetchGeneration) {
         try {
             JWKSet keys = JWKSet.parse(retriever.retrieveResource(url).getContent()).toPublicJWKSet();
             Snapshot fetched = new Snapshot(keys, clock.instant(), startedAt);
             synchronized (lock) {
-                // A flush while the fetch ran still takes this newer set: it was fetched after the flush began.
-                snapshot = fetched;
-                inFlight = null;
+                if (generation == fetchGeneration) {
+                    snapshot = fetched; // a fetch begun before a flush may hold a withdrawn key: not cached
+                }
+                if (inFlight == future) {
+                    inFlight = null;
+                }
             }
             future.complete(fetched);
         } catch (IOException | ParseException | RuntimeException e) {
             synchronized (lock) {
-                inFlight = null;
+                if (inFlight == future) {
+                    inFlight = null;
+                }
             }
             log.warn("Fetching the JWKS from {} failed ({}); cached keys, if any, are used until they expire",
                     url, e.getClass().getSimpleName());
