@@ -25,6 +25,8 @@ import java.util.Set;
  * @param method     how the caller authenticated
  * @param tokenId    the credential's unique id (JWT {@code jti}), for revocation, when present
  * @param expiresAt  when the credential expires, when known
+ * @param tokenType  for bearer JWTs, the verified token's type: {@link #TOKEN_TYPE_AT_JWT} when its header says
+ *                   {@code at+jwt} (RFC 9068), otherwise {@link #TOKEN_TYPE_JWT}; empty for other credentials
  */
 public record CallerIdentity(
         String issuer,
@@ -36,7 +38,13 @@ public record CallerIdentity(
         Optional<Actor> actor,
         AuthenticationMethod method,
         Optional<String> tokenId,
-        Optional<Instant> expiresAt) {
+        Optional<Instant> expiresAt,
+        Optional<String> tokenType) {
+
+    /** {@link #tokenType()} of a JWT typed {@code at+jwt} (RFC 9068 access token). */
+    public static final String TOKEN_TYPE_AT_JWT = "at+jwt";
+    /** {@link #tokenType()} of a JWT typed {@code JWT} or untyped, accepted as an access token. */
+    public static final String TOKEN_TYPE_JWT = "jwt";
 
     public CallerIdentity {
         requireText(issuer, "issuer");
@@ -49,6 +57,14 @@ public record CallerIdentity(
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(tokenId, "tokenId");
         Objects.requireNonNull(expiresAt, "expiresAt");
+        Objects.requireNonNull(tokenType, "tokenType");
+    }
+
+    /** An identity without a token type (the shape before {@code tokenType} was added). */
+    public CallerIdentity(String issuer, String subject, Optional<String> tenant, Optional<String> clientId,
+                          Set<String> scopes, Set<String> roles, Optional<Actor> actor, AuthenticationMethod method,
+                          Optional<String> tokenId, Optional<Instant> expiresAt) {
+        this(issuer, subject, tenant, clientId, scopes, roles, actor, method, tokenId, expiresAt, Optional.empty());
     }
 
     /** Starts a builder for an identity issued by {@code issuer} for {@code subject}. */
@@ -110,6 +126,7 @@ public record CallerIdentity(
         private AuthenticationMethod method = AuthenticationMethod.BEARER_JWT;
         private String tokenId;
         private Instant expiresAt;
+        private String tokenType;
 
         private Builder(String issuer, String subject) {
             this.issuer = issuer;
@@ -124,11 +141,12 @@ public record CallerIdentity(
         public Builder method(AuthenticationMethod method) { this.method = method; return this; }
         public Builder tokenId(String tokenId) { this.tokenId = tokenId; return this; }
         public Builder expiresAt(Instant expiresAt) { this.expiresAt = expiresAt; return this; }
+        public Builder tokenType(String tokenType) { this.tokenType = tokenType; return this; }
 
         public CallerIdentity build() {
             return new CallerIdentity(issuer, subject, Optional.ofNullable(tenant), Optional.ofNullable(clientId),
                     scopes, roles, Optional.ofNullable(actor), method, Optional.ofNullable(tokenId),
-                    Optional.ofNullable(expiresAt));
+                    Optional.ofNullable(expiresAt), Optional.ofNullable(tokenType));
         }
     }
 

@@ -8,14 +8,15 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
-import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.BadJWSException;
-import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jwt.JWT;
 import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
+import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.ReasonCode;
@@ -53,12 +54,20 @@ import org.slf4j.LoggerFactory;
  *       minted for another server is never accepted here;</li>
  *   <li>{@code exp} is present and not past, and {@code nbf}, when present, is not in the future, both allowing
  *       the configured clock skew and measured with the injected {@link Clock};</li>
+ *   <li>it is an access token, not an ID or refresh token (see {@link Builder#requireTypedAccessTokens()}):
+ *       the header {@code typ} is absent, {@code JWT} or {@code at+jwt}; a payload {@code typ} claim
+ *       (Keycloak) is absent or {@code Bearer}; and, when neither says {@code at+jwt} nor {@code Bearer}, there
+ *       is no ID token tell-tale ({@code nonce}, {@code at_hash}, {@code c_hash});</li>
  *   <li>{@code sub} is present, and mapped claims ({@link ClaimMapping}) are well-formed.</li>
  * </ul>
+ * The accepted token's type reaches the policy as {@link CallerIdentity#tokenType()}.
  *
- * <p>Keys come either from the issuer's JWKS URL (cached, refetched on an unknown {@code kid} at most once per
- * rate-limit interval, with bounded connect and read timeouts) or from a fixed {@link JWKSet}. An unreachable key
- * set rejects the token: the resolver fails closed.
+ * <p>Keys come either from the issuer's JWKS URL or from a fixed {@link JWKSet}. A fetched set is cached
+ * ({@link Builder#jwksCacheTtl}) and refreshed in the background before it expires; an unknown {@code kid}
+ * triggers a refetch, at most one per {@link Builder#jwksRefetchMinInterval} over all callers, so whatever rate
+ * of unknown key ids a caller sends, a key the issuer has published is accepted at the latest one refetch
+ * interval plus one fetch later. {@link #flushKeyCache()} drops cached keys. Fetches have bounded connect and read
+ * timeouts; an unreachable or expired key set rejects the token: the resolver fails closed.
  *
  * <p>Thread-safe; build once and share. Arguments are never null.
  * <pre>{@code
@@ -78,6 +87,14 @@ public final class JwtIdentityResolver implements IdentityResolver {
     public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
     /** The largest clock skew the builder accepts. */
     public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+    /** The minimum time between JWKS refetches for unknown key ids when none is configured. */
+    public static final Duration DEFAULT_JWKS_REFETCH_MIN_INTERVAL = Duration.ofSeconds(1);
+    /** How long a key id still unknown after a refetch is answered without refetching, when none is configured. */
+    public static final Duration DEFAULT_JWKS_UNKNOWN_KEY_ID_MEMORY = Duration.ofSeconds(5);
+
+    static final String TOKEN_TYPE_REFUSED = "token type not accepted";
+    /** Claims only an OIDC ID token carries (OpenID Connect Core 1.0, sections 2 and 3.3.2.11). */
+    private static final List<String> ID_TOKEN_CLAIMS = List.of("nonce", "at_hash", "c_hash");
 
     private static final Set<String> SUPPORTED_ALGORITHMS = Set.of(
             "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519");
@@ -88,10 +105,14 @@ public final class JwtIdentityResolver implements IdentityResolver {
     private final Duration clockSkew;
     private final Clock clock;
     private final ClaimMapping claimMapping;
+    private final boolean requireTypedAccessTokens;
+    private final RefreshingJwkSetSource fetchedKeys;
     private final DefaultJWTProcessor<SecurityContext> processor;
 
     private JwtIdentityResolver(Builder b, JWKSource<SecurityContext> keySource) {
         this.issuer = b.issuer;
+        this.requireTypedAccessTokens = b.requireTypedAccessTokens;
+        this.fetchedKeys = keySource instanceof RefreshingJwkSetSource refreshing ? refreshing : null;
         this.audiences = Set.copyOf(b.audiences);
         this.clockSkew = b.clockSkew;
         this.clock = b.clock;
@@ -100,9 +121,8 @@ public final class JwtIdentityResolver implements IdentityResolver {
         b.algorithms.forEach(name -> algorithms.add(JWSAlgorithm.parse(name)));
         DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
         p.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keySource));
-        // Access tokens are typed JWT, at+jwt (RFC 9068) or untyped, depending on the issuer.
-        p.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(
-                JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), new JOSEObjectType("application/at+jwt"), null));
+        // The token type is checked after the signature, by tokenType(), with its own client-safe description.
+        p.setJWSTypeVerifier((type, context) -> { });
         // Claims are checked below against the injected clock, with our own client-safe descriptions.
         p.setJWTClaimsSetVerifier((claims, context) -> { });
         this.processor = p;
@@ -120,19 +140,22 @@ public final class JwtIdentityResolver implements IdentityResolver {
             return new IdentityResult.NotApplicable();
         }
         JWTClaimsSet claims;
+        SignedJWT jwt;
         try {
-            claims = processor.process(credential.value().revealUtf8(), null);
+            JWT parsed = JWTParser.parse(credential.value().revealUtf8());
+            if (!(parsed instanceof SignedJWT signed)) {
+                // Unsecured (alg=none) or encrypted: never a bearer access token here.
+                return reject("token signature invalid", "not a JWS");
+            }
+            jwt = signed;
+            claims = processor.process(jwt, null);
         } catch (ParseException e) {
             return reject("token malformed", "unparseable token");
         } catch (BadJWSException e) {
             return reject("token signature invalid", "signature verification failed");
         } catch (BadJOSEException e) {
-            // No key matches the kid/alg, the alg is not allowed, the token is unsecured (alg=none) or mistyped.
+            // No key matches the kid/alg (an unknown kid past the refetch budget included), or the alg is not allowed.
             return reject("token signature invalid", "no acceptable key or algorithm");
-        } catch (RateLimitReachedException e) {
-            // Tokens with unknown key ids past the refetch rate limit: client-triggered, so not worth a WARN each.
-            log.debug("JWKS refetch rate limit reached for issuer {}; rejecting token", issuer);
-            return reject("token signature invalid", "unknown key id (refetch rate limited)");
         } catch (KeySourceException e) {
             log.warn("JWT key set of issuer {} unavailable ({}); rejecting token", issuer,
                     e.getClass().getSimpleName());
@@ -141,13 +164,53 @@ public final class JwtIdentityResolver implements IdentityResolver {
             return reject("token could not be verified", e.getClass().getSimpleName());
         }
         try {
-            return new IdentityResult.Authenticated(verifyAndMap(claims));
+            return new IdentityResult.Authenticated(verifyAndMap(jwt.getHeader().getType(), claims));
         } catch (InvalidTokenException e) {
             return reject(e.getMessage(), e.getMessage());
         }
     }
 
-    private CallerIdentity verifyAndMap(JWTClaimsSet claims) throws InvalidTokenException {
+    /**
+     * Drops the cached JWKS (and remembered unknown key ids), so the next token fetches the issuer's current key
+     * set: for operators after a signing key was withdrawn at the issuer, which otherwise stays trusted until the
+     * cache expires. No effect with a fixed {@link JWKSet}. Thread-safe; tokens keep being verified meanwhile.
+     */
+    public void flushKeyCache() {
+        if (fetchedKeys != null) {
+            fetchedKeys.flush();
+        }
+    }
+
+    /**
+     * The accepted token's type, or refuses ID and refresh tokens. Keycloak marks its tokens in the payload
+     * {@code typ} ({@code Bearer}, {@code ID}, {@code Refresh}, {@code Offline}, ...) while the header says
+     * {@code JWT}; other issuers mark nothing, and an ID token is recognised by claims only it carries.
+     */
+    private String tokenType(JOSEObjectType header, JWTClaimsSet claims) throws InvalidTokenException {
+        String headerType = header == null ? null : header.getType().toLowerCase(Locale.ROOT);
+        if (headerType != null && headerType.startsWith("application/")) {
+            headerType = headerType.substring("application/".length()); // RFC 7515 4.1.9: prefix may be omitted
+        }
+        boolean typedAccessToken = "at+jwt".equals(headerType);
+        if (headerType != null && !typedAccessToken && !"jwt".equals(headerType)) {
+            throw new InvalidTokenException(TOKEN_TYPE_REFUSED);
+        }
+        if (requireTypedAccessTokens && !typedAccessToken) {
+            throw new InvalidTokenException(TOKEN_TYPE_REFUSED);
+        }
+        Object payloadType = claims.getClaim("typ");
+        if (payloadType != null) {
+            if (!(payloadType instanceof String type) || !type.equalsIgnoreCase("Bearer")) {
+                throw new InvalidTokenException(TOKEN_TYPE_REFUSED);
+            }
+        } else if (!typedAccessToken && ID_TOKEN_CLAIMS.stream().anyMatch(claim -> claims.getClaim(claim) != null)) {
+            throw new InvalidTokenException(TOKEN_TYPE_REFUSED);
+        }
+        return typedAccessToken ? CallerIdentity.TOKEN_TYPE_AT_JWT : CallerIdentity.TOKEN_TYPE_JWT;
+    }
+
+    private CallerIdentity verifyAndMap(JOSEObjectType headerType, JWTClaimsSet claims) throws InvalidTokenException {
+        String tokenType = tokenType(headerType, claims);
         if (!issuer.equals(claims.getIssuer())) {
             throw new InvalidTokenException("token issuer not accepted");
         }
@@ -181,6 +244,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
                 .method(CallerIdentity.AuthenticationMethod.BEARER_JWT)
                 .tokenId(nonBlank(claims.getJWTID()))
                 .expiresAt(exp.toInstant())
+                .tokenType(tokenType)
                 .build();
     }
 
@@ -310,7 +374,9 @@ public final class JwtIdentityResolver implements IdentityResolver {
         private Clock clock = Clock.systemUTC();
         private ClaimMapping claimMapping = ClaimMapping.defaults();
         private Duration jwksCacheTtl = Duration.ofMinutes(5);
-        private Duration jwksRefetchMinInterval = Duration.ofSeconds(30);
+        private Duration jwksRefetchMinInterval = DEFAULT_JWKS_REFETCH_MIN_INTERVAL;
+        private Duration jwksUnknownKeyIdMemory = DEFAULT_JWKS_UNKNOWN_KEY_ID_MEMORY;
+        private boolean requireTypedAccessTokens;
         private Duration jwksConnectTimeout = Duration.ofSeconds(2);
         private Duration jwksReadTimeout = Duration.ofSeconds(2);
 
@@ -398,16 +464,43 @@ public final class JwtIdentityResolver implements IdentityResolver {
             return this;
         }
 
-        /** How long a fetched JWKS is used before it is refreshed; default 5 minutes, between 10 s and 24 h. */
+        /**
+         * Accepts only tokens whose header {@code typ} is {@code at+jwt} (or {@code application/at+jwt}): RFC 9068
+         * JWT access tokens. Off by default, because many issuers type access tokens {@code JWT} or not at all;
+         * turn it on when the issuer supports RFC 9068, and no ID token can pass for an access token.
+         */
+        public Builder requireTypedAccessTokens() {
+            this.requireTypedAccessTokens = true;
+            return this;
+        }
+
+        /**
+         * How long a fetched JWKS is used; default 5 minutes, between 10 s and 24 h. It is refetched in the
+         * background a fifth of this (at most one minute) before it expires; an expired set is never used.
+         */
         public Builder jwksCacheTtl(Duration ttl) {
             this.jwksCacheTtl = within(ttl, "jwksCacheTtl", Duration.ofSeconds(10), Duration.ofHours(24));
             return this;
         }
 
-        /** Minimum time between refetches caused by unknown {@code kid}s; default 30 s, between 1 s and 1 h. */
+        /**
+         * Minimum time between JWKS fetches caused by unknown {@code kid}s, over all callers; default 1 s, between
+         * 1 s and 30 s. This is also how late a newly published key may be accepted (plus one fetch), whatever
+         * rate of unknown key ids hostile callers send.
+         */
         public Builder jwksRefetchMinInterval(Duration interval) {
             this.jwksRefetchMinInterval = within(interval, "jwksRefetchMinInterval", Duration.ofSeconds(1),
-                    Duration.ofHours(1));
+                    Duration.ofSeconds(30));
+            return this;
+        }
+
+        /**
+         * How long a {@code kid} still unknown after a refetch is refused without another refetch; default 5 s,
+         * between 0 (off) and 1 minute. Other key ids are not affected.
+         */
+        public Builder jwksUnknownKeyIdMemory(Duration memory) {
+            this.jwksUnknownKeyIdMemory = within(memory, "jwksUnknownKeyIdMemory", Duration.ZERO,
+                    Duration.ofMinutes(1));
             return this;
         }
 
@@ -446,13 +539,9 @@ public final class JwtIdentityResolver implements IdentityResolver {
                     Math.toIntExact(jwksConnectTimeout.toMillis()), Math.toIntExact(jwksReadTimeout.toMillis()),
                     JWKSourceBuilder.DEFAULT_HTTP_SIZE_LIMIT);
             try {
-                return JWKSourceBuilder.<SecurityContext>create(jwksUrl.toURL(), retriever)
-                        .cache(jwksCacheTtl.toMillis(), JWKSourceBuilder.DEFAULT_CACHE_REFRESH_TIMEOUT)
-                        .rateLimited(jwksRefetchMinInterval.toMillis())
-                        .retrying(false)
-                        .outageTolerant(false)
-                        .refreshAheadCache(false)
-                        .build();
+                return new RefreshingJwkSetSource(jwksUrl.toURL(), retriever, clock, jwksCacheTtl,
+                        jwksRefetchMinInterval, jwksUnknownKeyIdMemory,
+                        jwksConnectTimeout.plus(jwksReadTimeout).plusSeconds(1));
             } catch (MalformedURLException e) {
                 throw new IllegalArgumentException("jwksUrl is not a valid URL: '" + jwksUrl + "'", e);
             }

@@ -115,6 +115,30 @@ class JwtIdentityResolverTest {
         }
 
         @Test
+        void rejectsAKeycloakIdTokenEvenWhenAnAudienceMapperPutThisServerInItsAudience() {
+            String token = issue("alice", List.of("orders-client", RESOURCE), Map.of("typ", "ID", "nonce", "n-1"));
+
+            assertRejected(resolve(resolver, token), "token type not accepted", token);
+        }
+
+        @Test
+        void rejectsAKeycloakRefreshToken() {
+            String token = issue("alice", List.of(RESOURCE), Map.of("typ", "Refresh"));
+
+            assertRejected(resolve(resolver, token), "token type not accepted", token);
+        }
+
+        @Test
+        void acceptsAKeycloakAccessTokenMarkedBearerAndTellsItsType() {
+            String token = issue("alice", List.of(RESOURCE), Map.of("typ", "Bearer", "nonce", "n-1"));
+
+            IdentityResult result = resolve(resolver, token);
+
+            assertThat(result).isInstanceOfSatisfying(IdentityResult.Authenticated.class, authenticated ->
+                    assertThat(authenticated.identity().tokenType()).contains(CallerIdentity.TOKEN_TYPE_JWT));
+        }
+
+        @Test
         void rejectsATokenMintedForAnotherAudience() {
             String token = issue("alice", List.of("https://hr.example.com/mcp"), Map.of());
 
@@ -294,6 +318,64 @@ class JwtIdentityResolverTest {
         }
 
         @Test
+        void rejectsAnUntypedIdTokenRecognisedByItsIdTokenClaims() throws Exception {
+            for (String claim : List.of("nonce", "at_hash", "c_hash")) {
+                String token = sign(key, JWSAlgorithm.RS256, claims(ISSUER, now).claim(claim, "x").build());
+
+                assertRejected(resolve(resolver, token), "token type not accepted", token);
+            }
+        }
+
+        @Test
+        void rejectsAPayloadTypeOtherThanBearerWhateverItsCase() throws Exception {
+            for (Object type : List.of("ID", "id", "Refresh", "Offline", "Logout", List.of("Bearer"))) {
+                String token = sign(key, JWSAlgorithm.RS256, claims(ISSUER, now).claim("typ", type).build());
+
+                assertRejected(resolve(resolver, token), "token type not accepted", token);
+            }
+            String bearer = sign(key, JWSAlgorithm.RS256, claims(ISSUER, now).claim("typ", "bearer").build());
+            assertThat(resolve(resolver, bearer)).isInstanceOf(IdentityResult.Authenticated.class);
+        }
+
+        @Test
+        void rejectsAHeaderTypeThatIsNotAnAccessTokenType() throws Exception {
+            for (String type : List.of("logout+jwt", "secevent+jwt", "dpop+jwt", "id_token+jwt", "JOSE")) {
+                String token = signTyped(key, type, claims(ISSUER, now).build());
+
+                assertRejected(resolve(resolver, token), "token type not accepted", token);
+            }
+        }
+
+        @Test
+        void acceptsRfc9068AccessTokensAndTellsThePolicyTheirType() throws Exception {
+            for (String type : List.of("at+jwt", "application/at+jwt", "AT+JWT")) {
+                String token = signTyped(key, type, claims(ISSUER, now).claim("nonce", "n").build());
+
+                CallerIdentity identity = ((IdentityResult.Authenticated) resolve(resolver, token)).identity();
+
+                assertThat(identity.tokenType()).contains(CallerIdentity.TOKEN_TYPE_AT_JWT);
+            }
+            String untyped = signTyped(key, null, claims(ISSUER, now).build());
+            assertThat(((IdentityResult.Authenticated) resolve(resolver, untyped)).identity().tokenType())
+                    .contains(CallerIdentity.TOKEN_TYPE_JWT);
+        }
+
+        @Test
+        void acceptsOnlyAtJwtWhenTypedAccessTokensAreRequired() throws Exception {
+            JwtIdentityResolver strict = JwtIdentityResolver.builder().issuer(ISSUER).jwkSet(new JWKSet(key))
+                    .audience(RESOURCE).clock(Clock.fixed(now, ZoneOffset.UTC)).requireTypedAccessTokens().build();
+            String typed = signTyped(key, "at+jwt", claims(ISSUER, now).build());
+            String jwt = signTyped(key, "JWT", claims(ISSUER, now).claim("typ", "Bearer").build());
+            String untyped = signTyped(key, null, claims(ISSUER, now).build());
+            String typedIdToken = signTyped(key, "at+jwt", claims(ISSUER, now).claim("typ", "ID").build());
+
+            assertThat(resolve(strict, typed)).isInstanceOf(IdentityResult.Authenticated.class);
+            assertRejected(resolve(strict, jwt), "token type not accepted", jwt);
+            assertRejected(resolve(strict, untyped), "token type not accepted", untyped);
+            assertRejected(resolve(strict, typedIdToken), "token type not accepted", typedIdToken);
+        }
+
+        @Test
         void rejectsGarbage() {
             assertRejected(resolve(resolver, "not-a-jwt"), "token malformed", "not-a-jwt");
         }
@@ -350,6 +432,13 @@ class JwtIdentityResolverTest {
                 .jwtID("jti-1")
                 .claim("realm_access", Map.of("roles", List.of("viewer")))
                 .claim("tid", "tenant-42");
+    }
+
+    static String signTyped(RSAKey key, String type, JWTClaimsSet claims) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID())
+                .type(type == null ? null : new JOSEObjectType(type)).build(), claims);
+        jwt.sign(new RSASSASigner(key));
+        return jwt.serialize();
     }
 
     static String sign(RSAKey key, JWSAlgorithm algorithm, JWTClaimsSet claims) throws Exception {

@@ -30,7 +30,7 @@ import java.util.TreeSet;
  *   "environment": {"name": "prod"},
  *   "caller": {"issuer": "...", "subject": "alice", "tenant": "acme", "client_id": "agent",
  *              "scopes": ["orders.read"], "roles": ["support"], "actor": {"subject": "...", "client_id": null},
- *              "auth_method": "bearer_jwt"},
+ *              "auth_method": "bearer_jwt", "token_type": "at+jwt"},   // token_type null unless a JWT
  *   "tool": {"name": "refund_order", "description_sha256": "...", "read_only": false,
  *            "destructive": false, "idempotent": false, "open_world": true},
  *   "arguments": {"order_id": "A-1", "amount": 120},
@@ -111,6 +111,7 @@ public final class PolicyInputDocument {
             node.putNull("actor");
         }
         node.put("auth_method", caller.method().name().toLowerCase(java.util.Locale.ROOT));
+        putOptional(node, "token_type", caller.tokenType().orElse(null));
         return node;
     }
 

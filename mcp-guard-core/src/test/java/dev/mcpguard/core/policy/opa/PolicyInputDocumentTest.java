@@ -22,7 +22,8 @@ class PolicyInputDocumentTest {
     void buildsVersionOneInputWithCallerToolArgumentsSessionAndEnvironment() {
         CallerIdentity caller = CallerIdentity.builder("https://idp", "alice").tenant("acme").clientId("agent")
                 .scopes(Set.of("orders.write", "orders.read")).roles(Set.of("support"))
-                .actor(new CallerIdentity.Actor("bot-1", Optional.of("bot-client"))).build();
+                .actor(new CallerIdentity.Actor("bot-1", Optional.of("bot-client")))
+                .tokenType(CallerIdentity.TOKEN_TYPE_AT_JWT).build();
         PolicyRequest request = new PolicyRequest(Operation.CALL, "d-1", caller, "orders",
                 new ToolDescriptor("refund_order", "Refunds", false, false, false, true),
                 Map.of("order_id", "A-1", "amount", 120), Optional.of("s-1"), Instant.parse("2026-11-22T10:00:00.000000001Z"));
@@ -37,6 +38,7 @@ class PolicyInputDocumentTest {
         assertThat(input.at("/caller/scopes").toString()).isEqualTo("[\"orders.read\",\"orders.write\"]");
         assertThat(input.at("/caller/actor/subject").textValue()).isEqualTo("bot-1");
         assertThat(input.at("/caller/auth_method").textValue()).isEqualTo("bearer_jwt");
+        assertThat(input.at("/caller/token_type").textValue()).isEqualTo("at+jwt");
         assertThat(input.at("/tool/destructive").booleanValue()).isFalse();
         assertThat(input.at("/tool/description_sha256").textValue()).hasSize(64);
         assertThat(input.at("/arguments/amount").intValue()).isEqualTo(120);
@@ -56,5 +58,6 @@ class PolicyInputDocumentTest {
         assertThat(input.at("/session/id").isNull()).isTrue();
         assertThat(input.at("/caller/actor").isNull()).isTrue();
         assertThat(input.at("/caller/tenant").isNull()).isTrue();
+        assertThat(input.at("/caller/token_type").isNull()).isTrue();
     }
 }
