@@ -1,9 +1,14 @@
 package dev.mcpguard.core.policy;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.core.internal.ClientText;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -56,20 +61,35 @@ public final class ResilientPolicyEngine implements PolicyEngine {
     }
 
     static final String UNAVAILABLE_MESSAGE = "The policy service is unavailable; the call is denied.";
+    static final String CALLER_UNAVAILABLE_MESSAGE = "The policy could not be evaluated for this caller's recent "
+            + "calls; calls are denied for a while.";
 
     private static final Logger log = LoggerFactory.getLogger(ResilientPolicyEngine.class);
+    private static final Duration CALLER_BREAKER_IDLE = Duration.ofMinutes(1);
 
     private final PolicyEngine engine;
     private final CircuitBreaker breaker;
     private final DecisionCache cache;
     private final PolicyMetrics metrics;
     private final CircuitBreakerConfig breakerConfig;
+    private final CircuitBreakerConfig callerConfig;
+    private final LongSupplier nanoTime;
+    /** One breaker per caller that has failed recently; bounded, least recently used forgotten first. */
+    private final Cache<String, CircuitBreaker> callerBreakers;
 
     private ResilientPolicyEngine(Builder builder) {
         this.engine = builder.engine;
         this.breakerConfig = builder.breakerConfig;
+        this.callerConfig = builder.breakerConfig.forOneCaller();
         LongSupplier nanoTime = builder.clock == null ? System::nanoTime : nanosOf(builder.clock);
+        this.nanoTime = nanoTime;
         this.breaker = new CircuitBreaker(builder.breakerConfig, nanoTime);
+        // Kept well past the open duration, so forgetting a caller never ends its open interval early.
+        this.callerBreakers = Caffeine.newBuilder()
+                .maximumSize(builder.breakerConfig.maxTrackedCallers())
+                .expireAfterAccess(builder.breakerConfig.openDuration().plus(CALLER_BREAKER_IDLE))
+                .ticker(nanoTime::getAsLong)
+                .build();
         this.cache = builder.cacheConfig.enabled() ? new DecisionCache(builder.cacheConfig, nanoTime) : null;
         this.metrics = builder.metrics;
     }
@@ -96,8 +116,19 @@ public final class ResilientPolicyEngine implements PolicyEngine {
             metrics.recordCacheMiss();
         }
         long epoch = cache == null ? 0 : cache.epoch();
+        String caller = callerKey(request);
+        // The caller's own breaker first: a caller on whose calls the engine keeps failing waits alone.
+        CircuitBreaker callerBreaker = callerBreakers.getIfPresent(caller);
+        CircuitBreaker.Permit callerPermit = callerBreaker == null ? null : callerBreaker.tryAcquire();
+        if (callerPermit != null && !callerPermit.permitted()) {
+            metrics.recordCallerShortCircuited();
+            return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, CALLER_UNAVAILABLE_MESSAGE));
+        }
         CircuitBreaker.Permit permit = breaker.tryAcquire();
         if (!permit.permitted()) {
+            if (callerPermit != null) {
+                callerBreaker.abandon(callerPermit);
+            }
             metrics.recordShortCircuited();
             return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE));
         }
@@ -107,11 +138,27 @@ public final class ResilientPolicyEngine implements PolicyEngine {
         } finally {
             if (decision == null) {
                 // An Error escaped the engine: report the failure, or a half-open probe would never finish.
-                breaker.onResult(permit, false);
+                breaker.onResult(permit, false, caller);
+                if (callerPermit != null) {
+                    callerBreaker.onResult(callerPermit, false);
+                }
             }
         }
         boolean failed = isFailure(decision);
-        CircuitBreaker.Transition transition = breaker.onResult(permit, !failed);
+        if (failed && callerBreaker == null) {
+            // Callers get a breaker of their own at their first failure, so callers that never fail cost nothing.
+            callerBreaker = callerBreakers.get(caller, unused -> new CircuitBreaker(callerConfig, nanoTime));
+            callerPermit = callerBreaker.tryAcquire();
+        }
+        if (callerPermit != null && callerPermit.permitted()
+                && callerBreaker.onResult(callerPermit, !failed) == CircuitBreaker.Transition.OPENED) {
+            metrics.recordCallerBreakerOpened();
+            log.warn("Policy engine {} keeps failing on the calls of caller {} (last: {}); that caller's calls are "
+                    + "denied with policy_unavailable for {}, other callers are not affected", engine,
+                    ClientText.forLog(request.caller().subject(), 100), reasonOf(decision),
+                    breakerConfig.openDuration());
+        }
+        CircuitBreaker.Transition transition = breaker.onResult(permit, !failed, caller);
         if (transition == CircuitBreaker.Transition.OPENED) {
             metrics.recordBreakerOpened();
             log.warn("Policy engine {} is failing (last: {}); circuit breaker open for {}: calls are denied with "
@@ -153,6 +200,23 @@ public final class ResilientPolicyEngine implements PolicyEngine {
     /** The decision counters. */
     public PolicyMetrics metrics() {
         return metrics;
+    }
+
+    /** The state of {@code caller}'s own breaker; CLOSED for a caller without one. */
+    CircuitState circuitStateOf(CallerIdentity caller) {
+        CircuitBreaker callerBreaker = callerBreakers.getIfPresent(callerKey(caller));
+        return callerBreaker == null ? CircuitState.CLOSED : callerBreaker.state();
+    }
+
+    /** Who a failure is attributed to: issuer, subject and tenant, length-prefixed so no two callers share a key. */
+    private static String callerKey(PolicyRequest request) {
+        return callerKey(request.caller());
+    }
+
+    private static String callerKey(CallerIdentity caller) {
+        String tenant = caller.tenant().orElse("");
+        return caller.issuer().length() + ":" + caller.issuer() + caller.subject().length() + ":" + caller.subject()
+                + tenant.length() + ":" + tenant;
     }
 
     /** Decisions currently cached (approximate); 0 when the cache is disabled. */

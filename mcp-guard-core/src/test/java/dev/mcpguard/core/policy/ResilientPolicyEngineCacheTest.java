@@ -236,7 +236,7 @@ class ResilientPolicyEngineCacheTest {
                 .containsEntry("mcp_guard_policy_cache_total{result=\"hit\"}", 1L)
                 .containsEntry("mcp_guard_policy_cache_total{result=\"miss\"}", 1L)
                 .containsEntry("mcp_guard_policy_breaker_opened_total", 0L)
-                .hasSize(8);
+                .hasSize(10);
     }
 
     @Test

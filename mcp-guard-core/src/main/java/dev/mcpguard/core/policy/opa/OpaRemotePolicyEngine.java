@@ -140,8 +140,16 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         long started = clock.millis();
         byte[] body;
         try {
+            ObjectNode document = inputDocument.build(request);
+            // OPA's REST API refuses a body that is not valid JSON text (a lone surrogate): this call's denial,
+            // decided here, so it never reaches OPA and never counts as an engine failure.
+            Optional<Decision> unrepresentable = PolicyInputDocument.denyIfUnrepresentable(document, request,
+                    Optional.empty(), log);
+            if (unrepresentable.isPresent()) {
+                return unrepresentable.get();
+            }
             ObjectNode envelope = mapper.createObjectNode();
-            envelope.set("input", inputDocument.build(request));
+            envelope.set("input", document);
             body = BoundedJsonEncoder.encode(mapper.writer(), envelope, maxInputBytes);
         } catch (BoundedJsonEncoder.TooLargeException e) {
             log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without asking OPA",

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.styra.opa.wasm.OpaPolicy;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
@@ -144,15 +145,23 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         Optional<String> revision = Optional.of(loaded.bundle().revision());
         try {
             String input;
+            ObjectNode document = inputDocument.build(request);
             try {
                 // ESCAPE_NON_ASCII: the bytes are ASCII, so the limit bounds the string handed to the module.
-                input = new String(BoundedJsonEncoder.encode(asciiWriter, inputDocument.build(request), maxInputBytes),
+                input = new String(BoundedJsonEncoder.encode(asciiWriter, document, maxInputBytes),
                         StandardCharsets.US_ASCII);
             } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
                 log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without evaluating",
                         decisionId, request.tool().name(), maxInputBytes);
                 return new Decision.Deny(decisionId, PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
                         PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, revision);
+            }
+            // Input the module cannot parse (a lone surrogate aborts it) is this call's denial, decided here:
+            // never an engine failure, never an instance rebuilt.
+            Optional<Decision> unrepresentable = PolicyInputDocument.denyIfUnrepresentable(document, request,
+                    revision, log);
+            if (unrepresentable.isPresent()) {
+                return unrepresentable.get();
             }
             while (true) {
                 revision = Optional.of(loaded.bundle().revision());
