@@ -117,20 +117,18 @@ public final class ResilientPolicyEngine implements PolicyEngine {
         }
         long epoch = cache == null ? 0 : cache.epoch();
         String caller = callerKey(request);
-        // The caller's own breaker first: a caller on whose calls the engine keeps failing waits alone.
+        CircuitBreaker.Permit permit = breaker.tryAcquire();
+        if (!permit.permitted()) {
+            metrics.recordShortCircuited();
+            return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE));
+        }
+        // Then the caller's own breaker: a caller on whose calls the engine keeps failing waits alone.
         CircuitBreaker callerBreaker = callerBreakers.getIfPresent(caller);
         CircuitBreaker.Permit callerPermit = callerBreaker == null ? null : callerBreaker.tryAcquire();
         if (callerPermit != null && !callerPermit.permitted()) {
+            breaker.abandon(permit); // this call never reaches the engine: it must not hold the shared probe
             metrics.recordCallerShortCircuited();
             return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, CALLER_UNAVAILABLE_MESSAGE));
-        }
-        CircuitBreaker.Permit permit = breaker.tryAcquire();
-        if (!permit.permitted()) {
-            if (callerPermit != null) {
-                callerBreaker.abandon(callerPermit);
-            }
-            metrics.recordShortCircuited();
-            return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE));
         }
         Decision decision = null;
         try {

@@ -192,7 +192,7 @@ class ResilientPolicyEngineCacheTest {
     @Test
     void cachedDecisionsAreServedWhileTheBreakerIsOpen() {
         ResilientPolicyEngine fragile = ResilientPolicyEngine.decorate(engine)
-                .circuitBreaker(CircuitBreakerConfig.custom().consecutiveFailures(1).build())
+                .circuitBreaker(CircuitBreakerConfig.custom().consecutiveFailures(1).minimumDistinctCallers(1).build())
                 .decisionCache(DecisionCacheConfig.of(100, TTL)).clock(clock).build();
         fragile.decide(getOrder("A-1"));
         engine.answer(ScriptedPolicyEngineFakeForTests::unavailable);
