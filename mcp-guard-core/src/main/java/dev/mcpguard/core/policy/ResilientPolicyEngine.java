@@ -20,13 +20,18 @@ import org.slf4j.LoggerFactory;
  * Decorates any {@link PolicyEngine} (embedded OPA, remote OPA, your own) with a decision cache, a circuit
  * breaker and metrics, so that policy evaluation fails closed with bounded latency.
  *
- * <p>Order, outermost first: <b>cache → circuit breaker → engine</b>.
+ * <p>Order, outermost first: <b>cache → circuit breaker (shared, then the caller's own) → engine</b>.
  * <ol>
  *   <li>A cached decision for an equal input (see {@link DecisionCacheConfig}) is returned at once, re-issued
  *       under the current request's decision id, even while the breaker is open: it is a decision the policy
  *       made less than one time-to-live ago. Only decisions are cached, never failures.</li>
- *   <li>The breaker (see {@link CircuitBreakerConfig}) denies at once with {@link ReasonCode#POLICY_UNAVAILABLE}
- *       while open, without asking the engine; after the open duration one probe goes through.</li>
+ *   <li>The shared breaker (see {@link CircuitBreakerConfig}) denies at once with
+ *       {@link ReasonCode#POLICY_UNAVAILABLE} while open, without asking the engine; after the open duration one
+ *       probe goes through. It opens only on failures from several distinct callers
+ *       ({@link CircuitBreakerConfig#minimumDistinctCallers()}), so no single caller can switch policy off for
+ *       the others.</li>
+ *   <li>The caller's own breaker, created at its first failure, does the same for that caller alone: a caller
+ *       on whose calls the engine keeps failing is denied at once for a while, and costs the engine nothing.</li>
  *   <li>The engine decides. It <em>failed</em> if it threw, returned null, or denied with
  *       {@link ReasonCode#POLICY_ERROR} or {@link ReasonCode#POLICY_UNAVAILABLE}; a failure counts against
  *       the breaker and is returned as a denial (a throw or null becomes {@code policy_error}). A normal

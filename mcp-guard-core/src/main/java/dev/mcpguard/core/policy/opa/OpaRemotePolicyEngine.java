@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>a request body larger than {@link Builder#maxInputBytes(int)} (huge tool arguments) →
  *       {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE}, and nothing is sent;</li>
+ *   <li>an argument with a lone UTF-16 surrogate or a non-finite number (not valid JSON text) →
+ *       {@link PolicyInputDocument#INVALID_ARGUMENTS}, and nothing is sent, as with the embedded engine;</li>
  *   <li>connection refused, connect or request timeout, connection reset →
  *       {@link ReasonCode#POLICY_UNAVAILABLE};</li>
  *   <li>an HTTP status other than 200, a body that is not a JSON object, a body larger than

@@ -47,7 +47,11 @@ import org.slf4j.LoggerFactory;
  * leaves the last good one in place; the reason is logged (WARN) and kept in {@link #lastLoadError()}.
  *
  * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link #POLICY_NOT_LOADED}; an
- * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws.
+ * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws. Input the module
+ * cannot take (a string with a lone UTF-16 surrogate, on which it aborts, or a non-finite number) is denied
+ * before evaluation with {@link PolicyInputDocument#INVALID_ARGUMENTS} (or
+ * {@link PolicyInputDocument#POLICY_INPUT_INVALID} outside the arguments): the caller's own denial, not an engine
+ * failure, and no instance is rebuilt for it.
  *
  * <p>Bounded memory: an input document whose JSON is larger than {@link Builder#maxInputBytes(int)} (1 MiB by
  * default) is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE} before any policy instance is
