@@ -74,11 +74,6 @@ final class CircuitBreaker {
         }
     }
 
-    /** Reports a result without a caller: for a breaker that does not tell callers apart (one caller's own). */
-    synchronized Transition onResult(Permit permit, boolean success) {
-        return onResult(permit, success, null);
-    }
-
     /**
      * Gives back a permit whose call never reached the engine (another control denied it first), so a half-open
      * probe is not left in flight forever: the breaker returns to open, and the next call may probe at once.

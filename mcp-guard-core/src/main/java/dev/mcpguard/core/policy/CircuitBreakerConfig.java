@@ -14,11 +14,13 @@ import java.util.Objects;
  * {@code policy_unavailable}, without asking the engine, for {@code openDuration}; then one probe call goes
  * through (half-open): success closes the breaker, failure opens it again for another {@code openDuration}.
  *
- * <p>Each caller whose calls fail also gets a breaker of its own, with the same thresholds and open duration but
- * counting only that caller's calls: a caller on whose calls the engine keeps failing (a remote OPA down, or
- * inputs that trap the embedded module) is denied at once for a while, without costing the engine anything,
- * while other callers go on. At most {@code maxTrackedCallers} callers' breakers are kept (the least recently
- * used are forgotten first).
+ * <p>Each caller whose calls fail also gets a breaker of its own, counting only that caller's calls: it opens
+ * when {@code consecutiveFailures} of them failed within {@code consecutiveFailures × openDuration} (25 s by
+ * default), whatever succeeded in between, and stays open for {@code openDuration}, then lets one probe through.
+ * A caller on whose calls the engine keeps failing (a remote OPA down, or inputs that trap the embedded module)
+ * is thus denied at once for a while, costing the engine at most {@code consecutiveFailures} failed evaluations
+ * and then about one per {@code openDuration}, while other callers go on. At most {@code maxTrackedCallers}
+ * callers' breakers are kept (the least recently used are forgotten first).
  *
  * <pre>{@code
  * CircuitBreakerConfig config = CircuitBreakerConfig.custom()
@@ -73,12 +75,6 @@ public record CircuitBreakerConfig(int consecutiveFailures, int windowSize, int 
             throw new IllegalArgumentException("maxTrackedCallers must be within [1, 1000000], got "
                     + maxTrackedCallers);
         }
-    }
-
-    /** The same thresholds for one caller's own breaker: every failure there is that caller's. */
-    CircuitBreakerConfig forOneCaller() {
-        return new CircuitBreakerConfig(consecutiveFailures, windowSize, minimumCalls, failureRateThreshold,
-                openDuration, 1, maxTrackedCallers);
     }
 
     /** The defaults ({@link #DEFAULTS}). */

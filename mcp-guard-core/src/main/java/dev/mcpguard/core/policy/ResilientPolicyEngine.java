@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
  *       probe goes through. It opens only on failures from several distinct callers
  *       ({@link CircuitBreakerConfig#minimumDistinctCallers()}), so no single caller can switch policy off for
  *       the others.</li>
- *   <li>The caller's own breaker, created at its first failure, does the same for that caller alone: a caller
- *       on whose calls the engine keeps failing is denied at once for a while, and costs the engine nothing.</li>
+ *   <li>The caller's own breaker, created at its first failure, does the same for that caller alone: when
+ *       {@code consecutiveFailures} of its calls failed within {@code consecutiveFailures × openDuration}, whatever
+ *       succeeded in between, that caller is denied at once for the open duration and costs the engine
+ *       nothing.</li>
  *   <li>The engine decides. It <em>failed</em> if it threw, returned null, or denied with
  *       {@link ReasonCode#POLICY_ERROR} or {@link ReasonCode#POLICY_UNAVAILABLE}; a failure counts against
  *       the breaker and is returned as a denial (a throw or null becomes {@code policy_error}). A normal
@@ -77,22 +79,22 @@ public final class ResilientPolicyEngine implements PolicyEngine {
     private final DecisionCache cache;
     private final PolicyMetrics metrics;
     private final CircuitBreakerConfig breakerConfig;
-    private final CircuitBreakerConfig callerConfig;
     private final LongSupplier nanoTime;
     /** One breaker per caller that has failed recently; bounded, least recently used forgotten first. */
-    private final Cache<String, CircuitBreaker> callerBreakers;
+    private final Cache<String, CallerBreaker> callerBreakers;
 
     private ResilientPolicyEngine(Builder builder) {
         this.engine = builder.engine;
         this.breakerConfig = builder.breakerConfig;
-        this.callerConfig = builder.breakerConfig.forOneCaller();
         LongSupplier nanoTime = builder.clock == null ? System::nanoTime : nanosOf(builder.clock);
         this.nanoTime = nanoTime;
         this.breaker = new CircuitBreaker(builder.breakerConfig, nanoTime);
-        // Kept well past the open duration, so forgetting a caller never ends its open interval early.
+        // Kept past the failure memory (failures x open duration), so forgetting a caller never ends its open
+        // interval early nor forgets failures it still counts.
         this.callerBreakers = Caffeine.newBuilder()
                 .maximumSize(builder.breakerConfig.maxTrackedCallers())
-                .expireAfterAccess(builder.breakerConfig.openDuration().plus(CALLER_BREAKER_IDLE))
+                .expireAfterAccess(builder.breakerConfig.openDuration()
+                        .multipliedBy(builder.breakerConfig.consecutiveFailures()).plus(CALLER_BREAKER_IDLE))
                 .ticker(nanoTime::getAsLong)
                 .build();
         this.cache = builder.cacheConfig.enabled() ? new DecisionCache(builder.cacheConfig, nanoTime) : null;
@@ -128,8 +130,8 @@ public final class ResilientPolicyEngine implements PolicyEngine {
             return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE));
         }
         // Then the caller's own breaker: a caller on whose calls the engine keeps failing waits alone.
-        CircuitBreaker callerBreaker = callerBreakers.getIfPresent(caller);
-        CircuitBreaker.Permit callerPermit = callerBreaker == null ? null : callerBreaker.tryAcquire();
+        CallerBreaker callerBreaker = callerBreakers.getIfPresent(caller);
+        CallerBreaker.Permit callerPermit = callerBreaker == null ? null : callerBreaker.tryAcquire();
         if (callerPermit != null && !callerPermit.permitted()) {
             breaker.abandon(permit); // this call never reaches the engine: it must not hold the shared probe
             metrics.recordCallerShortCircuited();
@@ -150,11 +152,11 @@ public final class ResilientPolicyEngine implements PolicyEngine {
         boolean failed = isFailure(decision);
         if (failed && callerBreaker == null) {
             // Callers get a breaker of their own at their first failure, so callers that never fail cost nothing.
-            callerBreaker = callerBreakers.get(caller, unused -> new CircuitBreaker(callerConfig, nanoTime));
+            callerBreaker = callerBreakers.get(caller, unused -> new CallerBreaker(breakerConfig, nanoTime));
             callerPermit = callerBreaker.tryAcquire();
         }
         if (callerPermit != null && callerPermit.permitted()
-                && callerBreaker.onResult(callerPermit, !failed) == CircuitBreaker.Transition.OPENED) {
+                && callerBreaker.onResult(callerPermit, !failed)) {
             metrics.recordCallerBreakerOpened();
             log.warn("Policy engine {} keeps failing on the calls of caller {} (last: {}); that caller's calls are "
                     + "denied with policy_unavailable for {}, other callers are not affected", engine,
@@ -207,7 +209,7 @@ public final class ResilientPolicyEngine implements PolicyEngine {
 
     /** The state of {@code caller}'s own breaker; CLOSED for a caller without one. */
     CircuitState circuitStateOf(CallerIdentity caller) {
-        CircuitBreaker callerBreaker = callerBreakers.getIfPresent(callerKey(caller));
+        CallerBreaker callerBreaker = callerBreakers.getIfPresent(callerKey(caller));
         return callerBreaker == null ? CircuitState.CLOSED : callerBreaker.state();
     }
 

@@ -423,6 +423,50 @@ class ResilientPolicyEngineBreakerTest {
     }
 
     @Test
+    void aCallerMixingGoodCallsWithFailingOnesIsStillBoundedByItsOwnBreaker() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
+        AtomicInteger malloryFailures = new AtomicInteger();
+        engine.answer(request -> {
+            if (request.caller().subject().equals("mallory") && request.arguments().containsKey("trap")) {
+                malloryFailures.incrementAndGet();
+                return ScriptedPolicyEngineFakeForTests.error(request);
+            }
+            return ScriptedPolicyEngineFakeForTests.allow(request);
+        });
+
+        for (int i = 0; i < 300; i++) { // one failing call in three, over 30 s
+            Map<String, Object> arguments = i % 3 == 0 ? Map.of("trap", true) : Map.of("order_id", "A-1");
+            policy.decide(PolicyRequests.call(MALLORY, "get_order", arguments));
+            clock.advance(Duration.ofMillis(100));
+        }
+
+        // 5 failures open mallory's breaker; afterwards about one failed evaluation per 5 s open interval.
+        assertThat(malloryFailures.get()).as("failed evaluations mallory caused").isBetween(5, 5 + 30 / 5 + 1);
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.CLOSED);
+        assertThat(policy.decide(callBy(victim(1))).allowed()).isTrue();
+    }
+
+    @Test
+    void aCallersBreakerForgetsFailuresOlderThanItsMemory() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
+        failingForMallory();
+        for (int i = 0; i < 4; i++) {
+            policy.decide(callBy(MALLORY));
+        }
+
+        clock.advance(OPEN.multipliedBy(5)); // the memory: 5 failures x 5 s
+        policy.decide(callBy(MALLORY));
+
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.CLOSED);
+        policy.decide(callBy(MALLORY));
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.CLOSED);
+        for (int i = 0; i < 3; i++) {
+            policy.decide(callBy(MALLORY));
+        }
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.OPEN);
+    }
+
+    @Test
     void callersAreToldApartByIssuerSubjectAndTenant() {
         ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
         failingForMallory();
