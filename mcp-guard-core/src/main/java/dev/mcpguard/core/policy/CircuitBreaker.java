@@ -1,11 +1,18 @@
 package dev.mcpguard.core.policy;
 
 import dev.mcpguard.core.policy.ResilientPolicyEngine.CircuitState;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.function.LongSupplier;
 
 /**
  * A small circuit breaker: CLOSED → OPEN after too many failures, OPEN → HALF_OPEN after the open duration,
  * HALF_OPEN lets exactly one probe through, whose success closes and whose failure re-opens the breaker.
+ *
+ * <p>Failures carry the caller they happened to. The failure conditions (in a row, or the rate over the window)
+ * open the breaker only when the failures they count came from at least
+ * {@link CircuitBreakerConfig#minimumDistinctCallers()} distinct callers: for the in-a-row condition the callers of
+ * the current run of failures, for the rate the callers of the failures in the window.
  *
  * <p>Every permit carries the generation it was issued in; a result from an older generation (a call that
  * started before the last transition and finished after it) is ignored, so a slow straggler can neither close
@@ -26,6 +33,10 @@ final class CircuitBreaker {
     private final LongSupplier nanoTime;
     private final long openNanos;
     private final boolean[] window;
+    /** The caller of each failed slot of {@link #window} (null for successes). */
+    private final String[] windowCallers;
+    /** Distinct callers of the current run of consecutive failures, up to the number needed. */
+    private final Set<String> runCallers = new HashSet<>();
 
     private CircuitState state = CircuitState.CLOSED;
     private long generation;
@@ -40,6 +51,7 @@ final class CircuitBreaker {
         this.nanoTime = nanoTime;
         this.openNanos = config.openDuration().toNanos();
         this.window = new boolean[config.windowSize()];
+        this.windowCallers = new String[config.windowSize()];
     }
 
     synchronized CircuitState state() {
@@ -62,7 +74,23 @@ final class CircuitBreaker {
         }
     }
 
-    synchronized Transition onResult(Permit permit, boolean success) {
+    /**
+     * Gives back a permit whose call never reached the engine (another control denied it first), so a half-open
+     * probe is not left in flight forever: the breaker returns to open, and the next call may probe at once.
+     */
+    synchronized void abandon(Permit permit) {
+        if (permit.permitted() && permit.probe() && permit.generation() == generation
+                && state == CircuitState.HALF_OPEN) {
+            state = CircuitState.OPEN;
+            generation++;
+        }
+    }
+
+    /**
+     * Reports the result of a permitted call made for {@code caller}, a stable key of the caller (null: the same
+     * unnamed caller every time).
+     */
+    synchronized Transition onResult(Permit permit, boolean success, String caller) {
         if (!permit.permitted() || permit.generation() != generation) {
             return Transition.NONE;
         }
@@ -80,13 +108,38 @@ final class CircuitBreaker {
         if (state != CircuitState.CLOSED) {
             return Transition.NONE;
         }
-        record(success);
-        consecutiveFailures = success ? 0 : consecutiveFailures + 1;
-        if (!success && (consecutiveFailures >= config.consecutiveFailures() || rateExceeded())) {
+        String key = caller == null ? "" : caller;
+        record(success, key);
+        if (success) {
+            consecutiveFailures = 0;
+            runCallers.clear();
+            return Transition.NONE;
+        }
+        consecutiveFailures++;
+        if (runCallers.size() < config.minimumDistinctCallers()) {
+            runCallers.add(key);
+        }
+        boolean inARow = consecutiveFailures >= config.consecutiveFailures()
+                && runCallers.size() >= config.minimumDistinctCallers();
+        if (inARow || (rateExceeded() && distinctWindowCallers() >= config.minimumDistinctCallers())) {
             open();
             return Transition.OPENED;
         }
         return Transition.NONE;
+    }
+
+    /** Distinct callers of the failures in the window; counted only when the rate condition is met. */
+    private int distinctWindowCallers() {
+        if (config.minimumDistinctCallers() == 1) {
+            return windowFailures > 0 ? 1 : 0;
+        }
+        Set<String> callers = new HashSet<>();
+        for (String caller : windowCallers) {
+            if (caller != null && callers.add(caller) && callers.size() >= config.minimumDistinctCallers()) {
+                break;
+            }
+        }
+        return callers.size();
     }
 
     private boolean rateExceeded() {
@@ -94,7 +147,7 @@ final class CircuitBreaker {
                 && (double) windowFailures / windowCount >= config.failureRateThreshold();
     }
 
-    private void record(boolean success) {
+    private void record(boolean success, String caller) {
         if (windowCount == window.length) {
             if (window[windowNext]) {
                 windowFailures--;
@@ -103,6 +156,7 @@ final class CircuitBreaker {
             windowCount++;
         }
         window[windowNext] = !success;
+        windowCallers[windowNext] = success ? null : caller;
         if (!success) {
             windowFailures++;
         }
@@ -119,6 +173,8 @@ final class CircuitBreaker {
         state = CircuitState.CLOSED;
         generation++;
         consecutiveFailures = 0;
+        runCallers.clear();
+        java.util.Arrays.fill(windowCallers, null);
         windowNext = 0;
         windowCount = 0;
         windowFailures = 0;

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * policy denial, including {@code policy_undefined}), {@code error} ({@code policy_error}: the engine threw,
  * returned nothing, or answered malformed) or {@code unavailable} ({@code policy_unavailable}: the engine was
  * unreachable or the breaker was open). Independently it counts cache hits and misses, calls short-circuited by
- * the open breaker, and the number of times the breaker opened.
+ * the open breaker, and the number of times the breaker opened, and the same two for the breakers kept per caller.
  *
  * <p>Thread-safe. One instance may be shared by several engines to count them together.
  */
@@ -28,6 +28,8 @@ public final class PolicyMetrics {
     private final LongAdder cacheMisses = new LongAdder();
     private final LongAdder shortCircuited = new LongAdder();
     private final LongAdder breakerOpened = new LongAdder();
+    private final LongAdder callerShortCircuited = new LongAdder();
+    private final LongAdder callerBreakerOpened = new LongAdder();
 
     void recordAllow() {
         allow.increment();
@@ -61,10 +63,19 @@ public final class PolicyMetrics {
         breakerOpened.increment();
     }
 
+    void recordCallerShortCircuited() {
+        callerShortCircuited.increment();
+    }
+
+    void recordCallerBreakerOpened() {
+        callerBreakerOpened.increment();
+    }
+
     /** The current values. Each counter is read atomically, the set is not: fine for monitoring. */
     public Snapshot snapshot() {
         return new Snapshot(allow.sum(), deny.sum(), error.sum(), unavailable.sum(), cacheHits.sum(),
-                cacheMisses.sum(), shortCircuited.sum(), breakerOpened.sum());
+                cacheMisses.sum(), shortCircuited.sum(), breakerOpened.sum(), callerShortCircuited.sum(),
+                callerBreakerOpened.sum());
     }
 
     /**
@@ -78,9 +89,14 @@ public final class PolicyMetrics {
      * @param cacheMisses    lookups that had to ask the engine
      * @param shortCircuited calls denied by the open breaker without asking the engine (also in {@code unavailable})
      * @param breakerOpened  times the breaker went from closed or half-open to open
+     * @param callerShortCircuited calls denied because <em>their caller's</em> breaker was open (the engine kept
+     *                       failing on that caller's calls); also in {@code unavailable}, not in
+     *                       {@code shortCircuited}
+     * @param callerBreakerOpened times a caller's own breaker opened
      */
     public record Snapshot(long allow, long deny, long error, long unavailable, long cacheHits, long cacheMisses,
-                           long shortCircuited, long breakerOpened) {
+                           long shortCircuited, long breakerOpened, long callerShortCircuited,
+                           long callerBreakerOpened) {
 
         /** All decisions counted: allow + deny + error + unavailable. */
         public long decisions() {
@@ -103,6 +119,8 @@ public final class PolicyMetrics {
             values.put("mcp_guard_policy_cache_total{result=\"miss\"}", cacheMisses);
             values.put("mcp_guard_policy_breaker_short_circuited_total", shortCircuited);
             values.put("mcp_guard_policy_breaker_opened_total", breakerOpened);
+            values.put("mcp_guard_policy_caller_breaker_short_circuited_total", callerShortCircuited);
+            values.put("mcp_guard_policy_caller_breaker_opened_total", callerBreakerOpened);
             return Collections.unmodifiableMap(values);
         }
     }

@@ -1,9 +1,14 @@
 package dev.mcpguard.core.policy;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.core.internal.ClientText;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,13 +20,20 @@ import org.slf4j.LoggerFactory;
  * Decorates any {@link PolicyEngine} (embedded OPA, remote OPA, your own) with a decision cache, a circuit
  * breaker and metrics, so that policy evaluation fails closed with bounded latency.
  *
- * <p>Order, outermost first: <b>cache → circuit breaker → engine</b>.
+ * <p>Order, outermost first: <b>cache → circuit breaker (shared, then the caller's own) → engine</b>.
  * <ol>
  *   <li>A cached decision for an equal input (see {@link DecisionCacheConfig}) is returned at once, re-issued
  *       under the current request's decision id, even while the breaker is open: it is a decision the policy
  *       made less than one time-to-live ago. Only decisions are cached, never failures.</li>
- *   <li>The breaker (see {@link CircuitBreakerConfig}) denies at once with {@link ReasonCode#POLICY_UNAVAILABLE}
- *       while open, without asking the engine; after the open duration one probe goes through.</li>
+ *   <li>The shared breaker (see {@link CircuitBreakerConfig}) denies at once with
+ *       {@link ReasonCode#POLICY_UNAVAILABLE} while open, without asking the engine; after the open duration one
+ *       probe goes through. It opens only on failures from several distinct callers
+ *       ({@link CircuitBreakerConfig#minimumDistinctCallers()}), so no single caller can switch policy off for
+ *       the others.</li>
+ *   <li>The caller's own breaker, created at its first failure, does the same for that caller alone: when
+ *       {@code consecutiveFailures} of its calls failed within {@code consecutiveFailures × openDuration}, whatever
+ *       succeeded in between, that caller is denied at once for the open duration and costs the engine
+ *       nothing.</li>
  *   <li>The engine decides. It <em>failed</em> if it threw, returned null, or denied with
  *       {@link ReasonCode#POLICY_ERROR} or {@link ReasonCode#POLICY_UNAVAILABLE}; a failure counts against
  *       the breaker and is returned as a denial (a throw or null becomes {@code policy_error}). A normal
@@ -56,20 +68,35 @@ public final class ResilientPolicyEngine implements PolicyEngine {
     }
 
     static final String UNAVAILABLE_MESSAGE = "The policy service is unavailable; the call is denied.";
+    static final String CALLER_UNAVAILABLE_MESSAGE = "The policy could not be evaluated for this caller's recent "
+            + "calls; calls are denied for a while.";
 
     private static final Logger log = LoggerFactory.getLogger(ResilientPolicyEngine.class);
+    private static final Duration CALLER_BREAKER_IDLE = Duration.ofMinutes(1);
 
     private final PolicyEngine engine;
     private final CircuitBreaker breaker;
     private final DecisionCache cache;
     private final PolicyMetrics metrics;
     private final CircuitBreakerConfig breakerConfig;
+    private final LongSupplier nanoTime;
+    /** One breaker per caller that has failed recently; bounded, least recently used forgotten first. */
+    private final Cache<String, CallerBreaker> callerBreakers;
 
     private ResilientPolicyEngine(Builder builder) {
         this.engine = builder.engine;
         this.breakerConfig = builder.breakerConfig;
         LongSupplier nanoTime = builder.clock == null ? System::nanoTime : nanosOf(builder.clock);
+        this.nanoTime = nanoTime;
         this.breaker = new CircuitBreaker(builder.breakerConfig, nanoTime);
+        // Kept past the failure memory (failures x open duration), so forgetting a caller never ends its open
+        // interval early nor forgets failures it still counts.
+        this.callerBreakers = Caffeine.newBuilder()
+                .maximumSize(builder.breakerConfig.maxTrackedCallers())
+                .expireAfterAccess(builder.breakerConfig.openDuration()
+                        .multipliedBy(builder.breakerConfig.consecutiveFailures()).plus(CALLER_BREAKER_IDLE))
+                .ticker(nanoTime::getAsLong)
+                .build();
         this.cache = builder.cacheConfig.enabled() ? new DecisionCache(builder.cacheConfig, nanoTime) : null;
         this.metrics = builder.metrics;
     }
@@ -96,10 +123,19 @@ public final class ResilientPolicyEngine implements PolicyEngine {
             metrics.recordCacheMiss();
         }
         long epoch = cache == null ? 0 : cache.epoch();
+        String caller = callerKey(request);
         CircuitBreaker.Permit permit = breaker.tryAcquire();
         if (!permit.permitted()) {
             metrics.recordShortCircuited();
             return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, UNAVAILABLE_MESSAGE));
+        }
+        // Then the caller's own breaker: a caller on whose calls the engine keeps failing waits alone.
+        CallerBreaker callerBreaker = callerBreakers.getIfPresent(caller);
+        CallerBreaker.Permit callerPermit = callerBreaker == null ? null : callerBreaker.tryAcquire();
+        if (callerPermit != null && !callerPermit.permitted()) {
+            breaker.abandon(permit); // this call never reaches the engine: it must not hold the shared probe
+            metrics.recordCallerShortCircuited();
+            return counted(Decision.deny(request.decisionId(), ReasonCode.POLICY_UNAVAILABLE, CALLER_UNAVAILABLE_MESSAGE));
         }
         Decision decision = null;
         try {
@@ -107,11 +143,27 @@ public final class ResilientPolicyEngine implements PolicyEngine {
         } finally {
             if (decision == null) {
                 // An Error escaped the engine: report the failure, or a half-open probe would never finish.
-                breaker.onResult(permit, false);
+                breaker.onResult(permit, false, caller);
+                if (callerPermit != null) {
+                    callerBreaker.onResult(callerPermit, false);
+                }
             }
         }
         boolean failed = isFailure(decision);
-        CircuitBreaker.Transition transition = breaker.onResult(permit, !failed);
+        if (failed && callerBreaker == null) {
+            // Callers get a breaker of their own at their first failure, so callers that never fail cost nothing.
+            callerBreaker = callerBreakers.get(caller, unused -> new CallerBreaker(breakerConfig, nanoTime));
+            callerPermit = callerBreaker.tryAcquire();
+        }
+        if (callerPermit != null && callerPermit.permitted()
+                && callerBreaker.onResult(callerPermit, !failed)) {
+            metrics.recordCallerBreakerOpened();
+            log.warn("Policy engine {} keeps failing on the calls of caller {} (last: {}); that caller's calls are "
+                    + "denied with policy_unavailable for {}, other callers are not affected", engine,
+                    ClientText.forLog(request.caller().subject(), 100), reasonOf(decision),
+                    breakerConfig.openDuration());
+        }
+        CircuitBreaker.Transition transition = breaker.onResult(permit, !failed, caller);
         if (transition == CircuitBreaker.Transition.OPENED) {
             metrics.recordBreakerOpened();
             log.warn("Policy engine {} is failing (last: {}); circuit breaker open for {}: calls are denied with "
@@ -153,6 +205,23 @@ public final class ResilientPolicyEngine implements PolicyEngine {
     /** The decision counters. */
     public PolicyMetrics metrics() {
         return metrics;
+    }
+
+    /** The state of {@code caller}'s own breaker; CLOSED for a caller without one. */
+    CircuitState circuitStateOf(CallerIdentity caller) {
+        CallerBreaker callerBreaker = callerBreakers.getIfPresent(callerKey(caller));
+        return callerBreaker == null ? CircuitState.CLOSED : callerBreaker.state();
+    }
+
+    /** Who a failure is attributed to: issuer, subject and tenant, length-prefixed so no two callers share a key. */
+    private static String callerKey(PolicyRequest request) {
+        return callerKey(request.caller());
+    }
+
+    private static String callerKey(CallerIdentity caller) {
+        String tenant = caller.tenant().orElse("");
+        return caller.issuer().length() + ":" + caller.issuer() + caller.subject().length() + ":" + caller.subject()
+                + tenant.length() + ":" + tenant;
     }
 
     /** Decisions currently cached (approximate); 0 when the cache is disabled. */

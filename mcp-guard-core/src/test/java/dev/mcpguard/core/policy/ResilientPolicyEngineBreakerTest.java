@@ -3,14 +3,18 @@ package dev.mcpguard.core.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import dev.mcpguard.core.policy.ResilientPolicyEngine.CircuitState;
 import dev.mcpguard.core.testing.MutableClock;
 import dev.mcpguard.core.testing.PolicyRequests;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,9 +45,10 @@ class ResilientPolicyEngineBreakerTest {
                 .decisionCache(DecisionCacheConfig.DISABLED).clock(clock).build();
     }
 
+    /** The state machine, with every failure counted whoever the caller (these tests use one caller). */
     private static CircuitBreakerConfig consecutive(int failures) {
         return CircuitBreakerConfig.custom().consecutiveFailures(failures).windowSize(100).minimumCalls(100)
-                .openDuration(OPEN).build();
+                .minimumDistinctCallers(1).openDuration(OPEN).build();
     }
 
     private static ReasonCode reasonOf(Decision decision) {
@@ -91,7 +96,8 @@ class ResilientPolicyEngineBreakerTest {
     @Test
     void opensWhenTheFailureRateOverTheWindowIsReached() {
         ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().consecutiveFailures(100)
-                .windowSize(10).minimumCalls(10).failureRateThreshold(0.5).openDuration(OPEN).build());
+                .windowSize(10).minimumCalls(10).failureRateThreshold(0.5).minimumDistinctCallers(1)
+                .openDuration(OPEN).build());
 
         for (int i = 0; i < 9; i++) {
             engine.answer(i % 2 == 0 ? ScriptedPolicyEngineFakeForTests::allow : ScriptedPolicyEngineFakeForTests::error);
@@ -265,13 +271,229 @@ class ResilientPolicyEngineBreakerTest {
         assertThat(engine.calls()).as("threshold plus calls already in flight").isBetween(3, 3 + threadCount - 1);
         assertThat(metrics.breakerOpened()).isEqualTo(1);
         assertThat(metrics.decisions()).isEqualTo(threadCount * callsPerThread);
-        assertThat(metrics.shortCircuited()).isEqualTo(threadCount * callsPerThread - engine.calls());
+        assertThat(metrics.shortCircuited() + metrics.callerShortCircuited())
+                .isEqualTo(threadCount * callsPerThread - engine.calls());
+    }
+
+    // --- Failures are attributed to callers (issue 8, item 1) ---
+
+    private static final CallerIdentity MALLORY = PolicyRequests.caller("mallory", "initech", Set.of(), Set.of());
+
+    private static PolicyRequest callBy(CallerIdentity caller) {
+        return PolicyRequests.call(caller, "get_order", Map.of("order_id", "A-1"));
+    }
+
+    private static CallerIdentity victim(int i) {
+        return PolicyRequests.caller("victim-" + i, "globex", Set.of("orders.read"), Set.of());
+    }
+
+    /** The engine fails on mallory's calls only, as it would on inputs only mallory sends. */
+    private void failingForMallory() {
+        engine.answer(request -> request.caller().subject().equals("mallory")
+                ? ScriptedPolicyEngineFakeForTests.error(request) : ScriptedPolicyEngineFakeForTests.allow(request));
+    }
+
+    @Test
+    void oneCallerWhoseCallsMakeTheEngineFailCannotOpenTheSharedBreakerAndOthersKeepBeingAllowed() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build()); // defaults
+        failingForMallory();
+        int victimAllowed = 0;
+
+        for (int i = 0; i < 200; i++) {
+            policy.decide(callBy(MALLORY));
+            policy.decide(callBy(MALLORY)); // a second stream of the same caller
+            if (i % 4 == 0) {
+                victimAllowed += policy.decide(callBy(victim(1))).allowed() ? 1 : 0;
+            }
+            clock.advance(Duration.ofMillis(100)); // 20 s in all: mallory's breaker cycles through its open intervals
+        }
+
+        assertThat(victimAllowed).isEqualTo(50);
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.CLOSED);
+        assertThat(policy.metrics().snapshot().breakerOpened()).isZero();
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.OPEN);
+        // 5 failures open mallory's breaker, then one probe per 5 s open interval: 20 s -> at most 4 more.
+        assertThat(engine.calls() - 50).as("calls of mallory that reached the engine").isBetween(5, 9);
+        assertThat(reasonOf(policy.decide(callBy(MALLORY)))).isEqualTo(ReasonCode.POLICY_UNAVAILABLE);
+        assertThat(policy.metrics().snapshot().callerBreakerOpened()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void withoutTheFixTheSameFloodOpensTheSharedBreakerForEveryone() {
+        // minimumDistinctCallers(1) is the old rule: any caller's failures count. Kept as an explicit opt-in.
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().minimumDistinctCallers(1)
+                .openDuration(OPEN).build());
+        failingForMallory();
+
+        for (int i = 0; i < 5; i++) {
+            policy.decide(callBy(MALLORY));
+        }
+
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.OPEN);
+        assertThat(reasonOf(policy.decide(callBy(victim(1))))).isEqualTo(ReasonCode.POLICY_UNAVAILABLE);
+    }
+
+    @Test
+    void twoCallersFailingAreNotEnoughByDefaultButEachIsDeniedAloneOnItsOwnBreaker() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
+        engine.answer(request -> request.caller().subject().equals("victim-3")
+                ? ScriptedPolicyEngineFakeForTests.allow(request) : ScriptedPolicyEngineFakeForTests.error(request));
+
+        for (int i = 0; i < 20; i++) {
+            policy.decide(callBy(MALLORY));
+            policy.decide(callBy(victim(2)));
+        }
+
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.CLOSED);
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.OPEN);
+        assertThat(policy.circuitStateOf(victim(2))).isEqualTo(CircuitState.OPEN);
+        assertThat(policy.decide(callBy(victim(3))).allowed()).isTrue();
+        assertThat(engine.calls()).as("five calls of each failing caller, then their own breakers").isEqualTo(11);
+    }
+
+    @Test
+    void theSharedBreakerOpensWhenTheEngineFailsForSeveralDistinctCallers() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
+        engine.answer(ScriptedPolicyEngineFakeForTests::unavailable);
+
+        for (int i = 0; i < 5; i++) {
+            policy.decide(callBy(victim(i % 3)));
+        }
+
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.OPEN);
+        Decision newcomer = policy.decide(callBy(victim(7)));
+        assertThat(reasonOf(newcomer)).isEqualTo(ReasonCode.POLICY_UNAVAILABLE);
+        assertThat(engine.calls()).isEqualTo(5);
+        assertThat(policy.metrics().snapshot().shortCircuited()).isEqualTo(1);
+    }
+
+    @Test
+    void theFailureRateAlsoNeedsDistinctCallers() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().consecutiveFailures(1000)
+                .windowSize(10).minimumCalls(10).failureRateThreshold(0.5).minimumDistinctCallers(2)
+                .openDuration(OPEN).build());
+        failingForMallory();
+
+        for (int i = 0; i < 10; i++) { // 5 of 10 fail, all mallory's
+            policy.decide(callBy(i % 2 == 0 ? MALLORY : victim(1)));
+        }
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.CLOSED);
+        engine.answer(ScriptedPolicyEngineFakeForTests::error);
+        policy.decide(callBy(victim(1)));
+
+        assertThat(policy.circuitState()).as("a second caller's failure in the window").isEqualTo(CircuitState.OPEN);
+    }
+
+    @Test
+    void aCallersBreakerLetsOneProbeThroughAfterTheOpenDurationAndClosesOnSuccess() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
+        failingForMallory();
+        for (int i = 0; i < 5; i++) {
+            policy.decide(callBy(MALLORY));
+        }
+        assertThat(reasonOf(policy.decide(callBy(MALLORY)))).isEqualTo(ReasonCode.POLICY_UNAVAILABLE);
+        assertThat(engine.calls()).isEqualTo(5);
+
+        clock.advance(OPEN);
+        engine.answer(ScriptedPolicyEngineFakeForTests::allow);
+
+        assertThat(policy.decide(callBy(MALLORY)).allowed()).isTrue();
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
+    void aCallerProbeStoppedByTheOpenSharedBreakerIsGivenBackSoTheCallerIsNotStuck() {
+        // Shared breaker: one failure each of two callers opens it. Mallory's own breaker: one failure opens it.
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().consecutiveFailures(1).windowSize(10)
+                .minimumCalls(10).minimumDistinctCallers(2).openDuration(OPEN).build());
+        engine.answer(ScriptedPolicyEngineFakeForTests::error);
+        policy.decide(callBy(MALLORY));            // t=0: mallory's breaker opens
+        clock.advance(Duration.ofSeconds(2));
+        policy.decide(callBy(victim(1)));          // t=2: second distinct caller, the shared breaker opens
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.OPEN);
+
+        clock.advance(Duration.ofSeconds(3));      // t=5: mallory may probe, the shared breaker is still open
+        assertThat(reasonOf(policy.decide(callBy(MALLORY)))).isEqualTo(ReasonCode.POLICY_UNAVAILABLE);
+        clock.advance(Duration.ofSeconds(2));      // t=7: both may probe; the engine has recovered
+        engine.answer(ScriptedPolicyEngineFakeForTests::allow);
+
+        assertThat(policy.decide(callBy(MALLORY)).allowed()).isTrue();
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.CLOSED);
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
+    void aCallerMixingGoodCallsWithFailingOnesIsStillBoundedByItsOwnBreaker() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
+        AtomicInteger malloryFailures = new AtomicInteger();
+        engine.answer(request -> {
+            if (request.caller().subject().equals("mallory") && request.arguments().containsKey("trap")) {
+                malloryFailures.incrementAndGet();
+                return ScriptedPolicyEngineFakeForTests.error(request);
+            }
+            return ScriptedPolicyEngineFakeForTests.allow(request);
+        });
+
+        for (int i = 0; i < 300; i++) { // one failing call in three, over 30 s
+            Map<String, Object> arguments = i % 3 == 0 ? Map.of("trap", true) : Map.of("order_id", "A-1");
+            policy.decide(PolicyRequests.call(MALLORY, "get_order", arguments));
+            clock.advance(Duration.ofMillis(100));
+        }
+
+        // 5 failures open mallory's breaker; afterwards about one failed evaluation per 5 s open interval.
+        assertThat(malloryFailures.get()).as("failed evaluations mallory caused").isBetween(5, 5 + 30 / 5 + 1);
+        assertThat(policy.circuitState()).isEqualTo(CircuitState.CLOSED);
+        assertThat(policy.decide(callBy(victim(1))).allowed()).isTrue();
+    }
+
+    @Test
+    void aCallersBreakerForgetsFailuresOlderThanItsMemory() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
+        failingForMallory();
+        for (int i = 0; i < 4; i++) {
+            policy.decide(callBy(MALLORY));
+        }
+
+        clock.advance(OPEN.multipliedBy(5)); // the memory: 5 failures x 5 s
+        policy.decide(callBy(MALLORY));
+
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.CLOSED);
+        policy.decide(callBy(MALLORY));
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.CLOSED);
+        for (int i = 0; i < 3; i++) {
+            policy.decide(callBy(MALLORY));
+        }
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.OPEN);
+    }
+
+    @Test
+    void callersAreToldApartByIssuerSubjectAndTenant() {
+        ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().openDuration(OPEN).build());
+        failingForMallory();
+        CallerIdentity malloryElsewhere = PolicyRequests.caller("mallory", "umbrella", Set.of(), Set.of());
+        for (int i = 0; i < 5; i++) {
+            policy.decide(callBy(MALLORY));
+        }
+
+        assertThat(policy.circuitStateOf(MALLORY)).isEqualTo(CircuitState.OPEN);
+        assertThat(policy.circuitStateOf(malloryElsewhere)).isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
+    void distinctCallerSettingsOutsideTheirRangeAreRefusedNamingTheValue() {
+        assertThatThrownBy(() -> CircuitBreakerConfig.custom().minimumDistinctCallers(0).build())
+                .hasMessageContaining("got 0");
+        assertThatThrownBy(() -> CircuitBreakerConfig.custom().windowSize(5).minimumCalls(5).minimumDistinctCallers(6)
+                .build()).hasMessageContaining("got 6");
+        assertThatThrownBy(() -> CircuitBreakerConfig.custom().maxTrackedCallers(0).build())
+                .hasMessageContaining("got 0");
     }
 
     @Test
     void underConcurrencyEveryCallIsCountedOnceAndNothingEscapes() throws Exception {
         ResilientPolicyEngine policy = resilient(CircuitBreakerConfig.custom().consecutiveFailures(4).windowSize(20)
-                .minimumCalls(10).failureRateThreshold(0.6).openDuration(Duration.ofMillis(1)).build());
+                .minimumCalls(10).failureRateThreshold(0.6).minimumDistinctCallers(1)
+                .openDuration(Duration.ofMillis(1)).build());
         AtomicInteger sequence = new AtomicInteger();
         engine.answer(request -> switch (sequence.incrementAndGet() % 5) {
             case 0 -> throw new IllegalStateException("flaky");
@@ -295,7 +517,7 @@ class ResilientPolicyEngineBreakerTest {
 
         var metrics = policy.metrics().snapshot();
         assertThat(metrics.decisions()).isEqualTo(4000);
-        assertThat(metrics.shortCircuited() + engine.calls()).isEqualTo(4000);
+        assertThat(metrics.shortCircuited() + metrics.callerShortCircuited() + engine.calls()).isEqualTo(4000);
     }
 
     @Test

@@ -192,7 +192,7 @@ class ResilientPolicyEngineCacheTest {
     @Test
     void cachedDecisionsAreServedWhileTheBreakerIsOpen() {
         ResilientPolicyEngine fragile = ResilientPolicyEngine.decorate(engine)
-                .circuitBreaker(CircuitBreakerConfig.custom().consecutiveFailures(1).build())
+                .circuitBreaker(CircuitBreakerConfig.custom().consecutiveFailures(1).minimumDistinctCallers(1).build())
                 .decisionCache(DecisionCacheConfig.of(100, TTL)).clock(clock).build();
         fragile.decide(getOrder("A-1"));
         engine.answer(ScriptedPolicyEngineFakeForTests::unavailable);
@@ -236,7 +236,7 @@ class ResilientPolicyEngineCacheTest {
                 .containsEntry("mcp_guard_policy_cache_total{result=\"hit\"}", 1L)
                 .containsEntry("mcp_guard_policy_cache_total{result=\"miss\"}", 1L)
                 .containsEntry("mcp_guard_policy_breaker_opened_total", 0L)
-                .hasSize(8);
+                .hasSize(10);
     }
 
     @Test

@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>a request body larger than {@link Builder#maxInputBytes(int)} (huge tool arguments) →
  *       {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE}, and nothing is sent;</li>
+ *   <li>an argument with a lone UTF-16 surrogate or a non-finite number (not valid JSON text) →
+ *       {@link PolicyInputDocument#INVALID_ARGUMENTS}, and nothing is sent, as with the embedded engine;</li>
  *   <li>connection refused, connect or request timeout, connection reset →
  *       {@link ReasonCode#POLICY_UNAVAILABLE};</li>
  *   <li>an HTTP status other than 200, a body that is not a JSON object, a body larger than
@@ -140,8 +142,16 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         long started = clock.millis();
         byte[] body;
         try {
+            ObjectNode document = inputDocument.build(request);
+            // OPA's REST API refuses a body that is not valid JSON text (a lone surrogate): this call's denial,
+            // decided here, so it never reaches OPA and never counts as an engine failure.
+            Optional<Decision> unrepresentable = PolicyInputDocument.denyIfUnrepresentable(document, request,
+                    Optional.empty(), log);
+            if (unrepresentable.isPresent()) {
+                return unrepresentable.get();
+            }
             ObjectNode envelope = mapper.createObjectNode();
-            envelope.set("input", inputDocument.build(request));
+            envelope.set("input", document);
             body = BoundedJsonEncoder.encode(mapper.writer(), envelope, maxInputBytes);
         } catch (BoundedJsonEncoder.TooLargeException e) {
             log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without asking OPA",

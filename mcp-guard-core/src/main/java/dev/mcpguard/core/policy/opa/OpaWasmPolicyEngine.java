@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.styra.opa.wasm.OpaPolicy;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
@@ -46,7 +47,11 @@ import org.slf4j.LoggerFactory;
  * leaves the last good one in place; the reason is logged (WARN) and kept in {@link #lastLoadError()}.
  *
  * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link #POLICY_NOT_LOADED}; an
- * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws.
+ * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws. Input the module
+ * cannot take (a string with a lone UTF-16 surrogate, on which it aborts, or a non-finite number) is denied
+ * before evaluation with {@link PolicyInputDocument#INVALID_ARGUMENTS} (or
+ * {@link PolicyInputDocument#POLICY_INPUT_INVALID} outside the arguments): the caller's own denial, not an engine
+ * failure, and no instance is rebuilt for it.
  *
  * <p>Bounded memory: an input document whose JSON is larger than {@link Builder#maxInputBytes(int)} (1 MiB by
  * default) is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE} before any policy instance is
@@ -144,15 +149,23 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         Optional<String> revision = Optional.of(loaded.bundle().revision());
         try {
             String input;
+            ObjectNode document = inputDocument.build(request);
             try {
                 // ESCAPE_NON_ASCII: the bytes are ASCII, so the limit bounds the string handed to the module.
-                input = new String(BoundedJsonEncoder.encode(asciiWriter, inputDocument.build(request), maxInputBytes),
+                input = new String(BoundedJsonEncoder.encode(asciiWriter, document, maxInputBytes),
                         StandardCharsets.US_ASCII);
             } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
                 log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without evaluating",
                         decisionId, request.tool().name(), maxInputBytes);
                 return new Decision.Deny(decisionId, PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
                         PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, revision);
+            }
+            // Input the module cannot parse (a lone surrogate aborts it) is this call's denial, decided here:
+            // never an engine failure, never an instance rebuilt.
+            Optional<Decision> unrepresentable = PolicyInputDocument.denyIfUnrepresentable(document, request,
+                    revision, log);
+            if (unrepresentable.isPresent()) {
+                return unrepresentable.get();
             }
             while (true) {
                 revision = Optional.of(loaded.bundle().revision());

@@ -4,16 +4,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import dev.mcpguard.core.internal.ClientText;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
+import org.slf4j.Logger;
 
 /**
  * Builds the OPA {@code input} document for a {@link PolicyRequest}: version 1 of the contract documented in
@@ -55,6 +59,22 @@ public final class PolicyInputDocument {
     /** Smallest and largest accepted {@code maxInputBytes}. */
     static final int MIN_MAX_INPUT_BYTES = 1024;
     static final int MAX_MAX_INPUT_BYTES = 64 * 1024 * 1024;
+    /**
+     * A tool argument holds a value no policy engine can take: a string or name with a lone UTF-16 surrogate (not
+     * valid Unicode, so not valid JSON text), or a non-finite number. The call is denied before the policy is
+     * evaluated; it is this call's own denial, not an engine failure (no circuit-breaker count, no instance
+     * rebuilt). The same code as the schema check of the arguments guard.
+     */
+    public static final ReasonCode INVALID_ARGUMENTS = ReasonCode.of("invalid_arguments");
+    /**
+     * Like {@link #INVALID_ARGUMENTS}, for a value outside the arguments (for example a token claim with a lone
+     * surrogate): the call is denied before evaluation.
+     */
+    public static final ReasonCode POLICY_INPUT_INVALID = ReasonCode.of("policy_input_invalid");
+    static final String INVALID_ARGUMENTS_MESSAGE = "The call's arguments hold text that is not valid Unicode or a "
+            + "number JSON cannot represent; the call is denied.";
+    static final String INPUT_INVALID_MESSAGE = "The call's input holds a value the policy cannot evaluate; "
+            + "the call is denied.";
     static final String INPUT_TOO_LARGE_MESSAGE = "The call's arguments are too large to be checked by the policy; "
             + "the call is denied.";
 
@@ -124,6 +144,25 @@ public final class PolicyInputDocument {
         node.put("idempotent", tool.idempotentHint());
         node.put("open_world", tool.openWorldHint());
         return node;
+    }
+
+    /**
+     * The denial for an input no engine can take ({@link UnrepresentableInput}), decided before evaluation, or
+     * empty when {@code input} is fine. Logs the field (escaped), never the value.
+     */
+    static Optional<Decision> denyIfUnrepresentable(ObjectNode input, PolicyRequest request,
+                                                   Optional<String> revision, Logger log) {
+        Optional<UnrepresentableInput.Finding> finding = UnrepresentableInput.find(input);
+        if (finding.isEmpty()) {
+            return Optional.empty();
+        }
+        UnrepresentableInput.Finding found = finding.get();
+        log.debug("Policy input for decision {} (tool {}) holds {} in {}; denying without evaluating",
+                request.decisionId(), ClientText.forLog(request.tool().name()), found.problem(),
+                ClientText.forLog(found.where(), 200));
+        return Optional.of(found.inArguments()
+                ? new Decision.Deny(request.decisionId(), INVALID_ARGUMENTS, INVALID_ARGUMENTS_MESSAGE, revision)
+                : new Decision.Deny(request.decisionId(), POLICY_INPUT_INVALID, INPUT_INVALID_MESSAGE, revision));
     }
 
     /** Validates a {@code maxInputBytes} builder setting, naming the bad value. */

@@ -192,6 +192,77 @@ class OpaWasmPolicyEngineTest {
     }
 
     @Test
+    void deniesArgumentsNoEngineCanTakeBeforeEvaluatingAsInvalidArgumentsAndReplacesNoInstance() throws Exception {
+        engineServing(authz).pollNow();
+        List<Map<String, Object>> unrepresentable = List.of(
+                Map.of("amount", 50, "note", "acme-1\ud800"),                    // lone high surrogate
+                Map.of("amount", 50, "note", "\udc00acme"),                      // lone low surrogate
+                Map.of("amount", 50, "note", "\udfff\ud800"),                   // a pair in the wrong order
+                Map.of("amount", 50, "lines", List.of(Map.of("sku\ud83d", 1))),  // deep inside, in a key
+                Map.of("amount", 50, "name\udbff", "x"),                         // in an argument name
+                Map.of("amount", Double.NaN),
+                Map.of("amount", Double.POSITIVE_INFINITY),
+                Map.of("amount", 50, "ratios", List.of(1.5, Float.NEGATIVE_INFINITY)));
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+
+        long cpuBefore = cpu.getCurrentThreadCpuTime();
+        long started = System.nanoTime();
+        List<Decision> decisions = unrepresentable.stream().map(arguments -> engine.decide(request("refund_order", arguments))).toList();
+        long elapsed = System.nanoTime() - started;
+        long cpuUsed = cpu.getCurrentThreadCpuTime() - cpuBefore;
+        System.out.printf("Issue 8 item 1 figure (embedded engine): %d unrepresentable inputs decided in %.3f ms wall, "
+                + "%.3f ms CPU of the calling thread (%.3f ms CPU per call), %d instances rebuilt%n", decisions.size(),
+                elapsed / 1e6, cpuUsed / 1e6, cpuUsed / 1e6 / decisions.size(), engine.replacedInstances());
+
+        assertThat(decisions).allSatisfy(decision -> assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, d -> {
+            assertThat(d.reason()).isEqualTo(PolicyInputDocument.INVALID_ARGUMENTS);
+            assertThat(d.message()).doesNotContain("\ud800");
+            assertThat(d.policyRevision()).contains("authz-1");
+        }));
+        assertThat(engine.replacedInstances()).as("no instance rebuilt for the caller's own bad input").isZero();
+        assertThat(engine.decide(request("refund_order", Map.of("amount", 50, "note", "ok \ud83d\ude00"))))
+                .isInstanceOf(Decision.Allow.class);
+    }
+
+    @Test
+    void aCallerClaimNoEngineCanTakeIsDeniedAsInvalidInputNotAsAnEngineFailure() throws Exception {
+        engineServing(authz).pollNow();
+        PolicyRequest oddSubject = new PolicyRequest(Operation.CALL, "d-odd", Callers.user("mal\ud800", "acme"),
+                "orders", ToolDescriptor.named("refund_order"), Map.of("amount", 5), Optional.empty(),
+                Instant.parse("2026-01-01T00:00:00Z"));
+
+        assertThat(engine.decide(oddSubject)).isInstanceOfSatisfying(Decision.Deny.class,
+                d -> assertThat(d.reason()).isEqualTo(PolicyInputDocument.POLICY_INPUT_INVALID));
+        assertThat(engine.replacedInstances()).isZero();
+    }
+
+    @Test
+    void trapsCausedByOneCallersInputsOpenOnlyThatCallersBreakerAndBoundTheInstancesRebuilt() throws Exception {
+        // Input that passes every pre-check but is too big for the module's memory: each evaluation traps.
+        engineServing(authz, OpaWasmPolicyEngine.builder().maxWasmMemoryMiB(4).maxInputBytes(8 * 1024 * 1024)).pollNow();
+        ResilientPolicyEngine shared = ResilientPolicyEngine.decorate(engine).decisionCache(DecisionCacheConfig.DISABLED)
+                .clock(clock).build(); // default breaker: 5 failures in a row, from 3 distinct callers
+        Map<String, Object> trapping = Map.of("amount", 50,
+                "numbers", java.util.stream.IntStream.range(0, 600_000).boxed().toList());
+        List<String> attackerReasons = new ArrayList<>();
+        int victimAllowed = 0;
+
+        for (int i = 0; i < 10; i++) {
+            Decision decision = shared.decide(new PolicyRequest(Operation.CALL, "d-m" + i,
+                    Callers.user("mallory", "initech"), "orders", ToolDescriptor.named("refund_order"), trapping,
+                    Optional.empty(), clock.instant()));
+            attackerReasons.add(((Decision.Deny) decision).reason().value());
+            victimAllowed += shared.decide(request("refund_order", Map.of("amount", 50))).allowed() ? 1 : 0;
+        }
+
+        assertThat(victimAllowed).as("the other caller's calls allowed").isEqualTo(10);
+        assertThat(attackerReasons.subList(0, 5)).containsOnly("policy_error");
+        assertThat(attackerReasons.subList(5, 10)).as("mallory's own breaker, no evaluation").containsOnly("policy_unavailable");
+        assertThat(engine.replacedInstances()).as("instances rebuilt: bounded by mallory's breaker").isEqualTo(5);
+        assertThat(shared.circuitState()).isEqualTo(ResilientPolicyEngine.CircuitState.CLOSED);
+    }
+
+    @Test
     void timeNowNsComesFromTheInjectedClock() throws Exception {
         engineServing(bundles.build("deadline", "deadline-1", key)).pollNow();
 
