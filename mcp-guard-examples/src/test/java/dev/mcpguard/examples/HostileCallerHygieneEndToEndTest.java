@@ -13,11 +13,15 @@ import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -98,6 +102,30 @@ class HostileCallerHygieneEndToEndTest {
         AuditRecord first = alices.get(0);
         assertThat(first.tool()).isEqualTo("admin_0\u200b\nERROR forged");
         assertThat(AuditRecordJson.toJsonLine(first)).contains("\"tool\":\"admin_0\\u200b\\nERROR forged\"");
+    }
+
+    @Test
+    void zeroWidthAndBidiCharactersOfATokenSubjectAndTenantAreEscapedInTheAuditFile(@TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        String subject = "admin\u200b\u2060\u202egnp.exe";
+        DemoUser lookalike = new DemoUser(subject, "acme\u200d", List.of("orders.read"), List.of());
+        try (OrdersServer server = fixture.startServer(settings -> settings, OrdersServer.auditSink(file))) {
+            McpSyncClient client = fixture.connectedClientFor(server, lookalike);
+            try {
+                client.callTool(new CallToolRequest("get_order", Map.of("order_id", "acme-1001")));
+            } finally {
+                client.closeGracefully();
+            }
+        }
+
+        String raw = Files.readString(file, StandardCharsets.UTF_8);
+        assertThat(raw.chars().allMatch(c -> c == '\n' || (c >= 0x20 && c < 0x7f)))
+                .as("the audit file is printable ASCII: nothing invisible or reordering").isTrue();
+        assertThat(raw).contains("\"subject\":\"admin\\u200b\\u2060\\u202egnp.exe\"", "\"tenant\":\"acme\\u200d\"");
+        assertThat(AuditRecordJson.readAll(file)).isNotEmpty().allSatisfy(r -> {
+            assertThat(r.caller().subject()).isEqualTo(subject);
+        });
     }
 
     /** Captures every log event of every logger, DEBUG and up, until closed. */
