@@ -44,6 +44,7 @@ import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpStatelessServerTransport;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import java.time.Clock;
 import java.time.Duration;
@@ -357,6 +358,15 @@ public final class McpGuard {
     public McpStreamableServerTransportProvider guardTransport(McpStreamableServerTransportProvider transport) {
         Objects.requireNonNull(transport, "transport");
         return new GuardedStreamableTransportProvider(transport, unknownTools);
+    }
+
+    /**
+     * The same for a stateless server's transport: audits the SDK's "unknown tool" answers (no session) and
+     * answers requests whose method or id holds control or format characters itself, before the SDK logs them.
+     */
+    public McpStatelessServerTransport guardTransport(McpStatelessServerTransport transport) {
+        Objects.requireNonNull(transport, "transport");
+        return new GuardedStatelessTransport(transport, unknownTools);
     }
 
     // ---------------------------------------------------------------- tools/list
