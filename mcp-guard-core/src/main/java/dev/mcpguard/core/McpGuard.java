@@ -633,7 +633,7 @@ public final class McpGuard {
         }
 
         /**
-         * How many calls to unknown tools (seen by {@link #guardTransport}) are audited one by one per
+         * How many calls to unknown tools (seen by {@link McpGuard#guardTransport}) are audited one by one per
          * {@code window}: at most {@code perCaller} per principal and {@code perWindow} in all; the rest are
          * counted in one summary record per principal when the window ends. Default 10 and 1,000 per minute.
          */
