@@ -57,6 +57,12 @@ public record ReasonCode(String value) {
     public static final ReasonCode CREDENTIAL_REAUTHORIZATION_REQUIRED =
             new ReasonCode("credential_reauthorization_required");
 
+    /**
+     * A {@code tools/call} named a tool the server does not have; the SDK refused it before any guard could run.
+     * Audited (sampled per principal) so that probing for tool names is visible.
+     */
+    public static final ReasonCode UNKNOWN_TOOL = new ReasonCode("unknown_tool");
+
     public ReasonCode {
         Objects.requireNonNull(value, "value");
         if (!FORMAT.matcher(value).matches()) {

@@ -23,6 +23,7 @@ import dev.mcpguard.core.credentials.CredentialGuard;
 import dev.mcpguard.core.guardrails.ArgumentsGuard;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.identity.CallerRequiredGuard;
+import dev.mcpguard.core.internal.ClientText;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
 import dev.mcpguard.core.policy.PolicyGuard;
 import dev.mcpguard.core.policy.ToolVisibility;
@@ -43,7 +44,10 @@ import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpStatelessServerTransport;
+import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -108,6 +112,7 @@ public final class McpGuard {
     private final SessionRegistry sessionRegistry;
     private final Clock clock;
     private final JsonSchemaValidator argumentValidator;
+    private final UnknownToolAudit unknownTools;
 
     private McpGuard(Builder builder) {
         this.serverName = builder.serverName;
@@ -139,6 +144,7 @@ public final class McpGuard {
         steps.addAll(builder.extraSteps);
         this.chain = new GuardChain(steps, clock);
         this.visibility = new ToolVisibility(engine, serverName, clock);
+        this.unknownTools = new UnknownToolAudit(sink, serverName, clock, builder.unknownToolLimits);
     }
 
     /** Starts a builder. */
@@ -283,13 +289,8 @@ public final class McpGuard {
      * at {@value #MAX_CREDENTIAL_MESSAGE_LENGTH} characters, as policy messages are.
      */
     static String clientMessageOf(CredentialUnavailableException e) {
-        String message = e.getMessage();
-        String cleaned = message == null ? "" : message.replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", " ").strip();
-        if (cleaned.isEmpty()) {
-            return CREDENTIAL_UNAVAILABLE_MESSAGE;
-        }
-        return cleaned.length() <= MAX_CREDENTIAL_MESSAGE_LENGTH ? cleaned
-                : cleaned.substring(0, MAX_CREDENTIAL_MESSAGE_LENGTH);
+        String cleaned = ClientText.forClient(e.getMessage(), MAX_CREDENTIAL_MESSAGE_LENGTH);
+        return cleaned.isEmpty() ? CREDENTIAL_UNAVAILABLE_MESSAGE : cleaned;
     }
 
     // ---------------------------------------------------------------- wrapping, lists
@@ -336,6 +337,36 @@ public final class McpGuard {
     /** Guards {@code spec} and adds it to a running stateless server; subscribe to the result. */
     public Mono<Void> addTool(McpStatelessAsyncServer server, McpStatelessServerFeatures.AsyncToolSpecification spec) {
         return server.addTool(guard(spec));
+    }
+
+    // ---------------------------------------------------------------- the transport
+
+    /**
+     * Wraps the server's Streamable HTTP transport; give the result to {@code McpServer.sync(..)} (or
+     * {@code async}) and register the original as the servlet. Between the SDK's parsing and its dispatch it
+     * audits {@code tools/call} requests for tools the server does not have (reason {@code unknown_tool}, sampled
+     * per principal with summary records, see {@code docs/audit.md}), escapes the client-chosen strings of
+     * {@code initialize} that the SDK logs, and drops notifications the SDK has no handler for before the SDK
+     * logs them raw.
+     *
+     * <pre>{@code
+     * var transport = HttpServletStreamableServerTransportProvider.builder()...build();
+     * McpServer.sync(guard.guardTransport(transport))...build();
+     * tomcat.addServlet(context, "mcp", transport);
+     * }</pre>
+     */
+    public McpStreamableServerTransportProvider guardTransport(McpStreamableServerTransportProvider transport) {
+        Objects.requireNonNull(transport, "transport");
+        return new GuardedStreamableTransportProvider(transport, unknownTools);
+    }
+
+    /**
+     * The same for a stateless server's transport: audits the SDK's "unknown tool" answers (no session) and
+     * answers requests whose method or id holds control or format characters itself, before the SDK logs them.
+     */
+    public McpStatelessServerTransport guardTransport(McpStatelessServerTransport transport) {
+        Objects.requireNonNull(transport, "transport");
+        return new GuardedStatelessTransport(transport, unknownTools);
     }
 
     // ---------------------------------------------------------------- tools/list
@@ -435,7 +466,7 @@ public final class McpGuard {
         }
         ToolOutcome.Failed failed = (ToolOutcome.Failed) outcome;
         String callId = failed.call().callId();
-        log.warn("Tool '{}' failed on call {}", failed.call().toolName(), callId, failed.cause());
+        log.warn("Tool '{}' failed on call {}", ClientText.forLog(failed.call().toolName()), callId, failed.cause());
         Map<String, Object> structured = new LinkedHashMap<>();
         structured.put("error", "failed");
         structured.put("reason", "tool_failed");
@@ -505,6 +536,7 @@ public final class McpGuard {
         private Clock clock = Clock.systemUTC();
         private JsonSchemaValidator argumentValidator;
         private CredentialGuard credentialGuard;
+        private UnknownToolAudit.Limits unknownToolLimits = UnknownToolAudit.Limits.DEFAULTS;
         private final List<GuardChain.Step> extraSteps = new ArrayList<>();
 
         private Builder() {
@@ -597,6 +629,17 @@ public final class McpGuard {
                 throw new IllegalArgumentException("a guard named '" + name + "' is already in the chain");
             }
             extraSteps.add(new GuardChain.Step(name, guard));
+            return this;
+        }
+
+        /**
+         * How many calls to unknown tools (seen by {@link McpGuard#guardTransport}) are audited one by one per
+         * {@code window}: at most {@code perCaller} per principal and {@code perWindow} in all; the rest are
+         * counted in one summary record per principal when the window ends. Default 10 and 1,000 per minute.
+         */
+        public Builder unknownToolAudit(int perCaller, int perWindow, Duration window) {
+            this.unknownToolLimits = new UnknownToolAudit.Limits(perCaller, perWindow,
+                    UnknownToolAudit.Limits.DEFAULTS.trackedCallers(), window);
             return this;
         }
 

@@ -224,7 +224,8 @@ public final class OrdersServer implements AutoCloseable {
                     // client's DELETE or with the server instead.
                     .sessionSweepInterval(null)
                     .build();
-            mcpServer = McpServer.sync(transport)
+            // The guarded transport audits calls to unknown tools and keeps client text out of the SDK's logs.
+            mcpServer = McpServer.sync(guard.guardTransport(transport))
                     .serverInfo(SERVER_NAME, "1.0")
                     .jsonMapper(jsonMapper)
                     .capabilities(ServerCapabilities.builder().tools(true).build())

@@ -1,5 +1,6 @@
 package dev.mcpguard.examples;
 
+import dev.mcpguard.core.internal.ClientText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -154,7 +155,8 @@ public final class PaymentsApi implements AutoCloseable {
             }
             JsonNode body = JSON.readTree(exchange.getRequestBody());
             int number = accepted.incrementAndGet();
-            log.debug("Refund for order {} accepted from client {}", body.path("order_id").asText(), claims.getSubject());
+            log.debug("Refund for order {} accepted from client {}", ClientText.forLog(body.path("order_id").asText()),
+                    ClientText.forLog(claims.getSubject()));
             respond(exchange, 201, Map.of("status", "accepted",
                     "payment_reference", String.format("pay-%06d", number)));
         }
@@ -162,7 +164,7 @@ public final class PaymentsApi implements AutoCloseable {
 
     private void refuse(HttpExchange exchange, String why) throws IOException {
         refused.incrementAndGet();
-        log.info("Payments API refused a request: {}", why);
+        log.info("Payments API refused a request: {}", ClientText.forLog(why));
         exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         respond(exchange, 401, Map.of("error", "invalid_token"));
     }

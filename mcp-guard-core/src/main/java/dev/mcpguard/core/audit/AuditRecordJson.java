@@ -34,8 +34,10 @@ import java.util.Objects;
  *
  * <p>Every field is always written; a fact that does not exist for a call is written as JSON {@code null}, so each
  * line is self-describing and a schema check can rely on the key set. Strings are escaped so a line can never be
- * split or visually forged: besides the JSON-mandatory escapes, DEL, C1 controls, U+2028/U+2029 (line and
- * paragraph separators) and Unicode bidirectional controls are written as {@code \}{@code uXXXX}.
+ * split or visually forged: besides the JSON-mandatory escapes, every control character (DEL, C1), every format
+ * character (Unicode category Cf: bidirectional controls, zero-width characters, soft hyphen, BOM, tag
+ * characters), U+2028/U+2029 (line and paragraph separators) and every surrogate (so lone surrogates and
+ * supplementary characters) are written as {@code \}{@code uXXXX}; the JSON value is unchanged.
  *
  * <pre>{@code
  * String line = AuditRecordJson.toJsonLine(record);           // no trailing newline
@@ -216,8 +218,8 @@ public final class AuditRecordJson {
     }
 
     /**
-     * Escapes, on top of the JSON-mandatory set, the characters that split lines or reorder text in editors, log
-     * viewers and JavaScript-based readers, so one record is always one visually honest line.
+     * Escapes, on top of the JSON-mandatory set, the characters that split lines, hide text or reorder it in
+     * editors, log viewers and JavaScript-based readers, so one record is always one visually honest line.
      */
     private static final class LineSafeEscapes extends CharacterEscapes {
         private static final long serialVersionUID = 1L;
@@ -235,13 +237,15 @@ public final class AuditRecordJson {
 
         @Override
         public SerializableString getEscapeSequence(int ch) {
-            boolean escape = ch == 0x7F
-                    || (ch >= 0x80 && ch <= 0x9F)          // C1 controls
-                    || ch == 0x2028 || ch == 0x2029         // line / paragraph separator
-                    || ch == 0x200E || ch == 0x200F         // LRM, RLM
-                    || (ch >= 0x202A && ch <= 0x202E)       // bidi embeddings and overrides
-                    || (ch >= 0x2066 && ch <= 0x2069)       // bidi isolates
-                    || ch == 0xFEFF;                        // BOM / zero-width no-break space
+            // Jackson hands over UTF-16 code units, so a supplementary character arrives as two surrogates and
+            // a lone surrogate alone: escaping every surrogate keeps lone ones out of the UTF-8 file and hides
+            // supplementary format characters (tag characters) too; JSON parsers join escaped pairs back.
+            int type = Character.getType(ch);
+            boolean escape = type == Character.CONTROL          // DEL, C1 controls
+                    || type == Character.FORMAT                 // bidi controls, zero-width, soft hyphen, BOM...
+                    || type == Character.SURROGATE
+                    || type == Character.LINE_SEPARATOR         // U+2028
+                    || type == Character.PARAGRAPH_SEPARATOR;   // U+2029
             return escape ? new SerializedString(String.format(Locale.ROOT, "\\u%04x", ch)) : null;
         }
     }

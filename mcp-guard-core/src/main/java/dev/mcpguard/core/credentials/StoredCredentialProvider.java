@@ -9,6 +9,7 @@ import dev.mcpguard.core.credentials.CredentialMaterial.OAuthGrant;
 import dev.mcpguard.core.credentials.CredentialMaterial.StaticSecret;
 import dev.mcpguard.core.credentials.TokenEndpointClient.TokenEndpointException;
 import dev.mcpguard.core.credentials.TokenEndpointClient.TokenResponse;
+import dev.mcpguard.core.internal.ClientText;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -148,7 +149,8 @@ public final class StoredCredentialProvider implements CredentialProvider {
         if (caller.tenant().isPresent() && (caller.tenant().get().equals(CredentialKey.NO_TENANT)
                 || caller.tenant().get().equals(CredentialKey.ANY_TENANT))) {
             log.warn("Caller {} of issuer {} claims the reserved tenant '{}'; no credential is handed out",
-                    caller.subject(), caller.issuer(), caller.tenant().get());
+                    ClientText.forLog(caller.subject()), ClientText.forLog(caller.issuer()),
+                    ClientText.forLog(caller.tenant().get()));
             throw new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
                     "No credential '" + request.credentialName() + "' is stored for this caller.");
         }
@@ -179,7 +181,8 @@ public final class StoredCredentialProvider implements CredentialProvider {
     /** The caller's own key; none when the issuer cannot be part of an owner id (it holds the separator). */
     private static Optional<CredentialKey> userKey(CallerIdentity caller, String tenant, String name, String purpose) {
         if (caller.issuer().indexOf(CredentialKey.Owner.ISSUER_SEPARATOR) >= 0) {
-            log.warn("Issuer {} contains '{}'; its users cannot have credentials of their own", caller.issuer(),
+            log.warn("Issuer {} contains '{}'; its users cannot have credentials of their own",
+                    ClientText.forLog(caller.issuer()),
                     CredentialKey.Owner.ISSUER_SEPARATOR);
             return Optional.empty();
         }
@@ -190,7 +193,8 @@ public final class StoredCredentialProvider implements CredentialProvider {
         try {
             return store.read(key);
         } catch (CredentialStoreException e) {
-            log.error("Credential {} cannot be read: {}", key, e.getMessage());
+            log.error("Credential {} cannot be read: {}", ClientText.forLog(key.toString()),
+                    ClientText.forLog(e.getMessage()));
             throw new CredentialUnavailableException(ReasonCode.CREDENTIAL_UNAVAILABLE,
                     "The credential '" + name + "' cannot be read.");
         }
@@ -306,7 +310,8 @@ public final class StoredCredentialProvider implements CredentialProvider {
 
     private CredentialUnavailableException endpointFailure(TokenEndpointException e, StoredCredential current,
                                                            String name) {
-        log.warn("Token request for credential '{}' failed: {}", name, e.getMessage());
+        log.warn("Token request for credential '{}' failed: {}", ClientText.forLog(name),
+                ClientText.forLog(e.getMessage()));
         if (e.kind() == TokenEndpointException.Kind.INVALID_GRANT) {
             if (current != null) {
                 markNeedsReauthorization(current);
@@ -325,7 +330,8 @@ public final class StoredCredentialProvider implements CredentialProvider {
     private void markNeedsReauthorization(StoredCredential current) {
         try {
             store.markNeedsReauthorization(current);
-            log.warn("Credential {} ({}) needs re-authorization by its owner", current.id(), current.key());
+            log.warn("Credential {} ({}) needs re-authorization by its owner", current.id(),
+                    ClientText.forLog(current.key().toString()));
         } catch (CredentialStoreException e) {
             log.error("Credential {} could not be marked as needing re-authorization: {}", current.id(), e.getMessage());
         }

@@ -5,6 +5,7 @@ import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
+import dev.mcpguard.core.internal.ClientText;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -64,7 +65,8 @@ public final class ArgumentsGuard implements ToolGuard {
         if (message == null || message.isBlank()) {
             return "schema violation";
         }
-        String cleaned = message.replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", " ").strip();
-        return cleaned.length() <= MAX_DETAIL_LENGTH ? cleaned : cleaned.substring(0, MAX_DETAIL_LENGTH) + "...";
+        String cleaned = ClientText.forClient(message, Integer.MAX_VALUE);
+        return cleaned.length() <= MAX_DETAIL_LENGTH ? cleaned
+                : ClientText.forClient(cleaned, MAX_DETAIL_LENGTH) + "...";
     }
 }

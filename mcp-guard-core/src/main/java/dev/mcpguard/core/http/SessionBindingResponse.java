@@ -2,6 +2,7 @@ package dev.mcpguard.core.http;
 
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.spi.SessionRegistry;
+import dev.mcpguard.core.internal.ClientText;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.util.Objects;
@@ -61,7 +62,7 @@ final class SessionBindingResponse extends HttpServletResponseWrapper {
             return true;
         } catch (RuntimeException e) {
             log.error("Could not bind a new MCP session to subject {} ({}); withholding the session id",
-                    caller.subject(), e.getClass().getName());
+                    ClientText.forLog(caller.subject()), e.getClass().getName());
             return false;
         }
     }

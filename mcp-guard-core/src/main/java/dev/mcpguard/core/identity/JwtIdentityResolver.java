@@ -21,6 +21,7 @@ import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.spi.IdentityResolver;
+import dev.mcpguard.core.internal.ClientText;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.text.ParseException;
@@ -341,7 +342,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
     }
 
     private IdentityResult reject(String description, String detail) {
-        log.debug("Rejected bearer token for issuer {}: {}", issuer, detail);
+        log.debug("Rejected bearer token for issuer {}: {}", issuer, ClientText.forLog(detail));
         return new IdentityResult.Rejected(ReasonCode.INVALID_TOKEN, description);
     }
 

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.spi.SessionRegistry;
+import dev.mcpguard.core.internal.ClientText;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -122,7 +123,7 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
             // Neither the session id nor the other principal goes into the message: it may reach a client.
             throw new IllegalStateException("session id is already bound to another principal");
         }
-        log.debug("Bound MCP session to subject {}", principal.subject());
+        log.debug("Bound MCP session to subject {}", ClientText.forLog(principal.subject()));
     }
 
     @Override
@@ -139,7 +140,7 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
         String ended = endReason(sessionId, binding, principal, now);
         if (ended != null) {
             bindings.asMap().remove(sessionId, binding);
-            log.info("Refused and removed MCP session of subject {}: {}", binding.subject(), ended);
+            log.info("Refused and removed MCP session of subject {}: {}", ClientText.forLog(binding.subject()), ended);
             return new SessionCheck.Unknown();
         }
         if (!binding.principalKey().equals(principal.principalKey())) {

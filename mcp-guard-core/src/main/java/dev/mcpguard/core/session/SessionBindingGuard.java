@@ -6,6 +6,7 @@ import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.SessionRegistry;
 import dev.mcpguard.api.spi.SessionRegistry.SessionCheck;
+import dev.mcpguard.core.internal.ClientText;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -36,7 +37,7 @@ public final class SessionBindingGuard implements ToolGuard {
         ToolCall call = chain.call();
         if (call.caller().isPresent() && registry.isRevoked(call.caller().get())) {
             log.info("Call {} by subject {} denied: subject, tenant or token revoked", call.callId(),
-                    call.caller().get().subject());
+                    ClientText.forLog(call.caller().get().subject()));
             return chain.deny(ReasonCode.REVOKED, "The caller's access has been revoked.");
         }
         if (call.sessionId().isEmpty()) {
@@ -51,7 +52,7 @@ public final class SessionBindingGuard implements ToolGuard {
         }
         if (check instanceof SessionCheck.PrincipalMismatch mismatch) {
             log.warn("Call {} by subject {} used a session bound to subject {}; denied", call.callId(),
-                    call.caller().get().subject(), mismatch.boundSubject());
+                    ClientText.forLog(call.caller().get().subject()), ClientText.forLog(mismatch.boundSubject()));
             return chain.deny(ReasonCode.SESSION_PRINCIPAL_MISMATCH, "This session belongs to another principal.");
         }
         return chain.deny(ReasonCode.SESSION_INVALID, "The session is unknown, expired or revoked.");

@@ -6,6 +6,7 @@ import dev.mcpguard.api.GuardKeys;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.spi.Throttle;
+import dev.mcpguard.core.internal.ClientText;
 import io.github.bucket4j.ConsumptionProbe;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -95,7 +96,7 @@ public final class TokenBucketThrottle implements Throttle {
             inForce = limitsFor(call);
         } catch (IllegalArgumentException e) {
             log.warn("Call {} to tool '{}': policy obligation is malformed ({}); denying", call.callId(),
-                    call.toolName(), e.getMessage());
+                    ClientText.forLog(call.toolName()), ClientText.forLog(e.getMessage()));
             return new ThrottleResult.Rejected(ReasonCode.POLICY_ERROR, Duration.ZERO);
         }
 

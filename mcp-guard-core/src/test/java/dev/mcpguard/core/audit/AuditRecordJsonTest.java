@@ -68,6 +68,24 @@ class AuditRecordJsonTest {
     }
 
     @Test
+    void escapesZeroWidthFormatCharactersAndLoneSurrogatesFromAClientChosenSubject() throws Exception {
+        // Zero-width space/joiners, word joiner, soft hyphen, Arabic letter mark, an invisible tag character
+        // (a supplementary Cf) and a lone surrogate: none is a bidi control, all hide or garble what a reader sees.
+        String subject = "ad\u200bmin\u200c\u200d\u2060\u00ad\u061c\udb40\udc41\ud800x";
+        AuditRecord record = new AuditRecord(1, "evt-zw", AuditFixtures.T0, "dec-zw",
+                new AuditRecord.Caller("https://issuer.example", subject, subject, null, null, "BEARER_JWT"),
+                null, "orders", subject, Map.of(), "deny", "policy_denied", AuditRecord.Outcome.DENIED, 1, null,
+                Map.of());
+
+        String line = AuditRecordJson.toJsonLine(record);
+
+        assertThat(line.chars().allMatch(c -> c >= 0x20 && c < 0x7f)).isTrue();
+        assertThat(line).contains("\"subject\":\"ad\\u200bmin\\u200c\\u200d\\u2060\\u00ad\\u061c"
+                + "\\udb40\\udc41\\ud800x\"");
+        assertThat(mapper.readTree(line).get("tool").asText()).isEqualTo(subject);
+    }
+
+    @Test
     void parsesItsOwnOutputBackToAnEqualRecord() {
         AuditRecord record = AuditFixtures.record("evt-3");
 

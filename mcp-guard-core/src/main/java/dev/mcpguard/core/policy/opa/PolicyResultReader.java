@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
+import dev.mcpguard.core.internal.ClientText;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -103,11 +104,8 @@ public final class PolicyResultReader {
         if (!message.isTextual()) {
             return DEFAULT_DENY_MESSAGE;
         }
-        String cleaned = message.textValue().replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", " ").strip();
-        if (cleaned.isEmpty()) {
-            return DEFAULT_DENY_MESSAGE;
-        }
-        return cleaned.length() <= MAX_MESSAGE_LENGTH ? cleaned : cleaned.substring(0, MAX_MESSAGE_LENGTH);
+        String cleaned = ClientText.forClient(message.textValue(), MAX_MESSAGE_LENGTH);
+        return cleaned.isEmpty() ? DEFAULT_DENY_MESSAGE : cleaned;
     }
 
     /** Map.copyOf (in Decision.Allow) rejects null values; a JSON null obligation means "not set". */
