@@ -223,7 +223,8 @@ public final class McpGuardHttpFilter implements Filter {
             return;
         }
         if (sessionId == null && "POST".equals(request.getMethod()) && !admitsNewSession(caller)) {
-            log.warn("Refused a new MCP session: reason={} subject={} remote={}", "session_limit_reached",
+            // INFO, not WARN: at the bound every further initialize lands here; a flood must not flood the log.
+            log.info("Refused a new MCP session: reason={} subject={} remote={}", "session_limit_reached",
                     caller.subject(), request.getRemoteAddr());
             response.setHeader("Retry-After", "30");
             writeError(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "session_limit_reached",

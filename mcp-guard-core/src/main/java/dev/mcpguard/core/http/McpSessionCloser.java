@@ -106,7 +106,10 @@ public final class McpSessionCloser implements SessionEndListener, AutoCloseable
         return closed.get();
     }
 
-    /** How many ended sessions the SDK no longer held when their close ran (for example after a client DELETE). */
+    /**
+     * How many ended sessions the SDK no longer held when their close ran (for example after a client DELETE), or
+     * found the transport shutting down.
+     */
     public long sessionsAlreadyGone() {
         return alreadyGone.get();
     }
@@ -135,7 +138,8 @@ public final class McpSessionCloser implements SessionEndListener, AutoCloseable
         if (status >= 200 && status < 300) {
             closed.incrementAndGet();
             log.debug("Closed the SDK's MCP session ended by the registry ({})", reason);
-        } else if (status == HttpServletResponse.SC_NOT_FOUND) {
+        } else if (status == HttpServletResponse.SC_NOT_FOUND || status == HttpServletResponse.SC_SERVICE_UNAVAILABLE) {
+            // Not held any more, or the transport is shutting down and closes every session itself.
             alreadyGone.incrementAndGet();
         } else {
             failed.incrementAndGet();
