@@ -144,6 +144,21 @@ class SessionEndOverHttpTest {
     }
 
     @Test
+    void aSecondGetStreamOnASessionEndsTheFirstSoOneSessionHoldsOneStream() throws Exception {
+        String sessionId = openSession(BOB_KEY);
+        CompletableFuture<HttpResponse<byte[]>> first = openSseStream(BOB_KEY, sessionId);
+        Eventually.within(Duration.ofSeconds(10), "the first stream is open", () -> filter.openStreams(sessionId) == 1);
+
+        CompletableFuture<HttpResponse<byte[]>> second = openSseStream(BOB_KEY, sessionId);
+
+        first.get(10, TimeUnit.SECONDS);
+        assertThat(second).as("the newer stream stays").isNotDone();
+        assertThat(filter.openStreams(sessionId)).isEqualTo(1);
+        sessions.revokeSession(sessionId);
+        second.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
     void theSdkForgetsSessionsThatWentIdleOrOutlivedTheirLifetimeOnceSwept() {
         String idle = openSession(ALICE_KEY);
         clock.advance(IDLE.minusMinutes(1));
