@@ -14,6 +14,7 @@ import dev.mcpguard.core.credentials.TinkCredentialStore;
 import dev.mcpguard.core.credentials.TokenEndpointSettings;
 import dev.mcpguard.core.http.CallerContextExtractor;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
+import dev.mcpguard.core.http.McpSessionCloser;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
 import dev.mcpguard.core.policy.opa.BundleSource;
 import dev.mcpguard.core.policy.opa.BundleVerification;
@@ -72,8 +73,10 @@ import org.slf4j.LoggerFactory;
  *       your own ({@link OrdersServerSettings#policyBundle()}), behind a decision cache and a circuit breaker
  *       ({@link ResilientPolicyEngine}, flushed when the bundle changes). The server does not start unless the
  *       bundle loads and verifies;</li>
- *   <li>sessions: bound to the caller, ended after {@link #SESSION_IDLE_TIMEOUT} idle or
- *       {@link #SESSION_LIFETIME} in all, revocable through {@link #sessions()};</li>
+ *   <li>sessions: bound to the caller, at most
+ *       {@value InMemorySessionRegistry#DEFAULT_MAXIMUM_SESSIONS_PER_PRINCIPAL} per principal, ended after
+ *       {@link #SESSION_IDLE_TIMEOUT} idle or {@link #SESSION_LIFETIME} in all, revocable through
+ *       {@link #sessions()}; an ended session's streams end and the SDK's session object is freed;</li>
  *   <li>throttling: {@link OrdersServerSettings#callsPerMinute()} calls per caller and tool and minute, replaced by
  *       the policy's {@code rate_limit} obligations where it sets them (10 per minute for {@code refund_order});</li>
  *   <li>downstream credentials: refunds are paid out through the payments API with the {@code payments-api}
@@ -132,6 +135,7 @@ public final class OrdersServer implements AutoCloseable {
     private OpaWasmPolicyEngine policyEngine;
     private ResilientPolicyEngine resilientPolicy;
     private InMemorySessionRegistry sessions;
+    private McpSessionCloser sdkSessionCloser;
     private TinkCredentialStore credentialStore;
     private String credentialKeySource;
     private URI resource;
@@ -219,11 +223,14 @@ public final class OrdersServer implements AutoCloseable {
                     .mcpEndpoint(MCP_ENDPOINT)
                     .contextExtractor(new CallerContextExtractor())
                     .jsonMapper(jsonMapper)
-                    // SDK 2.1.0 runs the idle-session sweeper on a non-daemon scheduler that close() never
-                    // disposes, which would keep the JVM alive after the server closed; sessions end with the
-                    // client's DELETE or with the server instead.
+                    // SDK 2.1.0 runs its idle-session sweeper on a non-daemon scheduler (Schedulers.newSingle) that
+                    // close() never disposes, which would keep the JVM alive after the server closed. The session
+                    // registry ends sessions instead (idle, lifetime, revocation, cap, DELETE) and the closer
+                    // below frees the SDK's session for each, on a daemon thread.
                     .sessionSweepInterval(null)
                     .build();
+            sdkSessionCloser = McpSessionCloser.forTransport(transport, MCP_ENDPOINT);
+            sessions.addEndListener(sdkSessionCloser);
             // The guarded transport audits calls to unknown tools and keeps client text out of the SDK's logs.
             mcpServer = McpServer.sync(guard.guardTransport(transport))
                     .serverInfo(SERVER_NAME, "1.0")
@@ -481,6 +488,12 @@ public final class OrdersServer implements AutoCloseable {
         } finally {
             tomcat = null;
             mcpServer = null;
+            if (sessions != null) {
+                sessions.close();
+            }
+            if (sdkSessionCloser != null) {
+                sdkSessionCloser.close();
+            }
             if (policyEngine != null) {
                 policyEngine.close();
             }

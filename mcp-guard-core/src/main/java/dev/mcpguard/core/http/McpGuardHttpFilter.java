@@ -61,7 +61,12 @@ import org.slf4j.LoggerFactory;
  *           {@code session_principal_mismatch}, for DELETE too. A session id the server issues in a response is
  *           bound to the caller when the header is set. A DELETE that succeeds ends the binding. Session ids never
  *           authenticate on their own. An {@code initialize} is not told apart from other requests: it is
- *           checked like any request carrying (or not carrying) a session id.</li>
+ *           checked like any request carrying (or not carrying) a session id. A POST without a session id
+ *           while the registry has no room for a new session ({@link SessionRegistry#admitsNewSession}) is 503
+ *           {@code session_limit_reached} with {@code Retry-After}.</li>
+ *       <li>Streams: a GET (SSE) stream the server opens on a session is tracked and ended when the registry
+ *           reports the session ended (revoked, expired, deleted, evicted); a session holds at most
+ *           {@code maximumStreamsPerSession} of them, a further GET ends its oldest.</li>
  *       <li>The verified caller is set as request attribute {@link GuardRequestAttributes#CALLER} (any value
  *           already there is removed first) and the chain continues.</li>
  *     </ol></li>
@@ -90,6 +95,8 @@ public final class McpGuardHttpFilter implements Filter {
     public static final String SESSION_HEADER = "Mcp-Session-Id";
     /** The API key header used when none is configured. */
     public static final String DEFAULT_API_KEY_HEADER = "X-API-Key";
+    /** How many GET (SSE) streams a session may hold open when not configured. */
+    public static final int DEFAULT_MAXIMUM_STREAMS_PER_SESSION = 1;
     /** The RFC 9728 well-known path prefix. */
     public static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
 
@@ -109,10 +116,16 @@ public final class McpGuardHttpFilter implements Filter {
     private final boolean exposeInboundToken;
     private final String metadataUrl;
     private final byte[] metadataJson;
+    private final SessionStreams sessionStreams;
 
     private McpGuardHttpFilter(Builder b) {
         this.identityResolver = b.identityResolver;
         this.sessionRegistry = b.sessionRegistry;
+        this.sessionStreams = new SessionStreams(b.maximumStreamsPerSession);
+        if (!b.sessionRegistry.addEndListener(sessionStreams)) {
+            log.warn("Session registry {} does not report session ends: GET streams of revoked or expired "
+                    + "sessions stay open until the client closes them", b.sessionRegistry.getClass().getName());
+        }
         this.mcpPaths = List.copyOf(b.mcpPaths.isEmpty() ? Set.of("/mcp") : b.mcpPaths);
         this.requiredScopes = Collections.unmodifiableSet(new TreeSet<>(b.requiredScopes));
         this.allowedOrigins = Set.copyOf(b.allowedOrigins);
@@ -209,13 +222,58 @@ public final class McpGuardHttpFilter implements Filter {
         if (sessionId != null && !sessionIsUsable(sessionId, caller, request, response)) {
             return;
         }
+        if (sessionId == null && "POST".equals(request.getMethod()) && !admitsNewSession(caller)) {
+            // INFO, not WARN: at the bound every further initialize lands here; a flood must not flood the log.
+            log.info("Refused a new MCP session: reason={} subject={} remote={}", "session_limit_reached",
+                    caller.subject(), request.getRemoteAddr());
+            response.setHeader("Retry-After", "30");
+            writeError(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "session_limit_reached",
+                    "too many live sessions on this server; retry later");
+            return;
+        }
 
         request.setAttribute(GuardRequestAttributes.CALLER, caller);
         SessionBindingResponse bindingResponse = new SessionBindingResponse(response, caller, sessionRegistry, sessionId);
         chain.doFilter(request, bindingResponse);
+        if (sessionId != null && "GET".equals(request.getMethod()) && request.isAsyncStarted()) {
+            trackStream(sessionId, caller, request);
+        }
         if (sessionId != null && "DELETE".equals(request.getMethod()) && bindingResponse.getStatus() < 300) {
             sessionRegistry.end(sessionId);
             log.debug("Ended MCP session of subject {}", caller.subject());
+        }
+    }
+
+    /**
+     * Tracks the GET (SSE) stream the server opened so that it ends with its session; a session that ended while
+     * the server was opening it has its streams ended at once.
+     */
+    private void trackStream(String sessionId, CallerIdentity caller, HttpServletRequest request) {
+        sessionStreams.track(sessionId, request.getAsyncContext());
+        SessionCheck stillLive;
+        try {
+            stillLive = sessionRegistry.check(sessionId, caller);
+        } catch (RuntimeException e) {
+            stillLive = null;
+        }
+        if (!(stillLive instanceof SessionCheck.Valid)) {
+            sessionStreams.endAll(sessionId);
+        }
+    }
+
+    /** The number of open GET streams the filter tracks for {@code sessionId}, for tests. */
+    int openStreams(String sessionId) {
+        return sessionStreams.openStreams(sessionId);
+    }
+
+    /** Whether the registry has room for a new session of {@code caller}; a registry that fails has none. */
+    private boolean admitsNewSession(CallerIdentity caller) {
+        try {
+            return sessionRegistry.admitsNewSession(caller);
+        } catch (RuntimeException e) {
+            log.warn("Session registry {} threw {} checking session capacity; refusing the request",
+                    sessionRegistry.getClass().getName(), e.getClass().getName());
+            return false;
         }
     }
 
@@ -410,8 +468,22 @@ public final class McpGuardHttpFilter implements Filter {
         private final Set<String> allowedOrigins = new LinkedHashSet<>();
         private String apiKeyHeader = DEFAULT_API_KEY_HEADER;
         private boolean exposeInboundToken;
+        private int maximumStreamsPerSession = DEFAULT_MAXIMUM_STREAMS_PER_SESSION;
 
         private Builder() {
+        }
+
+        /**
+         * The most GET (SSE) streams one session may hold open (1 to 16; default
+         * {@value #DEFAULT_MAXIMUM_STREAMS_PER_SESSION}, as the MCP SDK listens on one only). A further GET on the
+         * session ends its oldest stream.
+         */
+        public Builder maximumStreamsPerSession(int maximum) {
+            if (maximum < 1 || maximum > 16) {
+                throw new IllegalArgumentException("maximumStreamsPerSession must be between 1 and 16, got " + maximum);
+            }
+            this.maximumStreamsPerSession = maximum;
+            return this;
         }
 
         /** Verifies bearer tokens and API keys, for example {@code IdentityResolvers.firstApplicable(jwt, keys)}. */

@@ -3,15 +3,26 @@ package dev.mcpguard.core.session;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.spi.SessionRegistry;
 import dev.mcpguard.core.internal.ClientText;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +42,21 @@ import org.slf4j.LoggerFactory;
  * afresh). The MCP SDK offers no per-session close on its servlet transport, so the SDK's own session object
  * stays until the SDK drops it; no request reaches it after refusal.
  *
- * <p>When the cache is full the least recently used binding is evicted; a request on it is then
- * {@link SessionCheck.Unknown} and the client re-initializes, which fails closed.
+ * <p>Limits, so that one principal cannot crowd out the others:
+ * <ul>
+ *   <li>per principal ({@link CallerIdentity#principalKey()}): at most {@code maximumSessionsPerPrincipal} live
+ *       sessions (default {@value #DEFAULT_MAXIMUM_SESSIONS_PER_PRINCIPAL}). A principal at its cap that opens
+ *       another session ends its own least recently used one ({@link EndReason#EVICTED}); nobody else's;</li>
+ *   <li>in all: at most {@code maximumSize} sessions (default {@value #DEFAULT_MAXIMUM_SIZE}). At that bound a new
+ *       session is refused ({@link #admitsNewSession} is false, {@link #bind} throws); no live session of anyone
+ *       is evicted to make room.</li>
+ * </ul>
+ *
+ * <p>Ends are reported to the listeners added with {@link #addEndListener} (the HTTP filter ends the session's
+ * open streams, {@code McpSessionCloser} frees the MCP SDK's session): DELETE, idle timeout, lifetime,
+ * revocation, eviction at the cap. Sessions that expire or are revoked on another replica while nobody uses
+ * them are found by {@link #sweep}, which a daemon thread runs every {@code sweepInterval} (default
+ * {@value #DEFAULT_SWEEP_SECONDS} s) once a listener is added; {@link #close} stops it.
  *
  * <p>Thread-safe. Arguments are never null; a session id must be 1 to 256 visible ASCII characters (as MCP
  * requires), otherwise {@link #bind} throws and {@link #check} answers {@code Unknown}.
@@ -44,32 +68,52 @@ import org.slf4j.LoggerFactory;
  *     .build();
  * }</pre>
  */
-public final class InMemorySessionRegistry implements SessionRegistry, SessionAdmin {
+public final class InMemorySessionRegistry implements SessionRegistry, SessionAdmin, AutoCloseable {
 
     /** The maximum number of bindings kept when none is configured. */
     public static final long DEFAULT_MAXIMUM_SIZE = 100_000;
+    /** The most live sessions one principal may hold when none is configured. */
+    public static final int DEFAULT_MAXIMUM_SESSIONS_PER_PRINCIPAL = 16;
+    /** How often, in seconds, expired and revoked sessions are looked for when not configured. */
+    public static final int DEFAULT_SWEEP_SECONDS = 5;
     /** How long a revocation is kept when not configured: longer than typical access-token lifetimes. */
     public static final Duration DEFAULT_REVOCATION_RETENTION = Duration.ofHours(24);
 
     private static final Logger log = LoggerFactory.getLogger(InMemorySessionRegistry.class);
     private static final int MAX_SESSION_ID_LENGTH = 256;
     private static final long NEVER = Long.MAX_VALUE;
+    private static final String SWEEPER_THREAD_PREFIX = "mcp-guard-session-sweeper-";
+    private static final AtomicLong SWEEPER_THREADS = new AtomicLong();
 
     private final Cache<String, Binding> bindings;
+    /** Session ids per principal key; changed only inside compute, so each principal's set is consistent. */
+    private final Map<String, Set<String>> sessionsByPrincipal = new ConcurrentHashMap<>();
+    private final AtomicLong liveSessions = new AtomicLong();
+    /** Serializes bind, so that the caps are checked and taken atomically; removals need no lock. */
+    private final Object bindLock = new Object();
+    private final List<SessionEndListener> listeners = new CopyOnWriteArrayList<>();
     private final Clock clock;
     private final Optional<Duration> idleTimeout;
     private final Optional<Duration> absoluteLifetime;
     private final RevocationList revocations;
     private final Duration revocationRetention;
+    private final long maximumSize;
+    private final int maximumSessionsPerPrincipal;
+    private final Duration sweepInterval;
+    private ScheduledExecutorService sweeper; // guarded by this
+    private boolean closed; // guarded by this
 
     private InMemorySessionRegistry(Builder b) {
         this.clock = b.clock;
+        this.maximumSize = b.maximumSize;
+        this.maximumSessionsPerPrincipal = b.maximumSessionsPerPrincipal;
+        this.sweepInterval = b.sweepInterval;
         this.idleTimeout = b.idleTimeout;
         this.absoluteLifetime = b.absoluteLifetime;
         this.revocations = b.revocations != null ? b.revocations : new InMemoryRevocationList(b.clock);
         this.revocationRetention = b.revocationRetention;
+        // No size bound in the cache: at the bound new sessions are refused, live ones are never evicted.
         this.bindings = Caffeine.newBuilder()
-                .maximumSize(b.maximumSize)
                 .expireAfter(new Expiry<String, Binding>() {
                     @Override
                     public long expireAfterCreate(String id, Binding binding, long now) {
@@ -87,6 +131,12 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
                     }
                 })
                 .ticker(() -> toNanos(clock.instant()))
+                // Explicit removals are reported where they happen, with their reason; expiry is reported here.
+                .removalListener((String id, Binding binding, RemovalCause cause) -> {
+                    if (cause == RemovalCause.EXPIRED && id != null && binding != null) {
+                        unindexed(id, binding, expiryReason(binding));
+                    }
+                })
                 // Maintenance on the caller's thread so expiry is deterministic and needs no pool.
                 .executor(Runnable::run)
                 .build();
@@ -117,13 +167,103 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
         }
         Instant now = clock.instant();
         Binding wanted = new Binding(principal.principalKey(), principal.issuer(), principal.subject(),
-                principal.tenant(), now, now);
-        Binding actual = bindings.asMap().putIfAbsent(sessionId, wanted);
-        if (actual != null && !actual.principalKey().equals(wanted.principalKey())) {
-            // Neither the session id nor the other principal goes into the message: it may reach a client.
-            throw new IllegalStateException("session id is already bound to another principal");
+                principal.tenant(), principal.tokenId(), now, now);
+        String evicted = null;
+        synchronized (bindLock) {
+            Binding existing = bindings.getIfPresent(sessionId);
+            if (existing != null) {
+                if (!existing.principalKey().equals(wanted.principalKey())) {
+                    // Neither the session id nor the other principal goes into the message: it may reach a client.
+                    throw new IllegalStateException("session id is already bound to another principal");
+                }
+                return;
+            }
+            List<String> own = sessionIdsOf(wanted.principalKey());
+            if (own.size() >= maximumSessionsPerPrincipal) {
+                evicted = endLeastRecentlyUsed(own);
+            } else if (liveSessions.get() >= maximumSize) {
+                bindings.cleanUp();
+                if (liveSessions.get() >= maximumSize) {
+                    log.warn("Refused a new MCP session of subject {}: {} sessions live, the maximum",
+                            ClientText.forLog(principal.subject()), maximumSize);
+                    notifyEnded(sessionId, EndReason.REFUSED);
+                    throw new IllegalStateException("too many live sessions on this server");
+                }
+            }
+            if (bindings.asMap().putIfAbsent(sessionId, wanted) != null) {
+                throw new IllegalStateException("session id was bound concurrently");
+            }
+            sessionsByPrincipal.compute(wanted.principalKey(), (key, ids) -> {
+                Set<String> set = ids == null ? new HashSet<>() : ids;
+                set.add(sessionId);
+                return set;
+            });
+            liveSessions.incrementAndGet();
+        }
+        if (evicted != null) {
+            log.info("Ended the least recently used MCP session of subject {}: {} sessions is the cap per principal",
+                    ClientText.forLog(principal.subject()), maximumSessionsPerPrincipal);
+            notifyEnded(evicted, EndReason.EVICTED);
         }
         log.debug("Bound MCP session to subject {}", ClientText.forLog(principal.subject()));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>True while fewer than {@code maximumSize} sessions are live, and always for a principal at its own cap
+     * (its new session replaces its least recently used one, so the total does not grow).
+     */
+    @Override
+    public boolean admitsNewSession(CallerIdentity principal) {
+        Objects.requireNonNull(principal, "principal");
+        if (sessionIdsOf(principal.principalKey()).size() >= maximumSessionsPerPrincipal
+                || liveSessions.get() < maximumSize) {
+            return true;
+        }
+        bindings.cleanUp();
+        return liveSessions.get() < maximumSize;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Always true. Adding the first listener starts the sweeper (see {@link #sweep}).
+     */
+    @Override
+    public boolean addEndListener(SessionEndListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+        startSweeper();
+        return true;
+    }
+
+    /**
+     * Ends, now, every session that is past its idle timeout or lifetime, or whose id, subject, tenant or token
+     * (the one it was opened with) is revoked, also by a revocation that arrived from another replica; the end
+     * listeners are told. Sessions are otherwise checked only when they are used, so without a sweep an unused
+     * session with an open stream would stay until its next request. Run every {@code sweepInterval} by a daemon
+     * thread once a listener is added; safe to call at any time from any thread.
+     */
+    public void sweep() {
+        bindings.cleanUp();
+        Instant now = clock.instant();
+        for (Map.Entry<String, Binding> entry : bindings.asMap().entrySet()) {
+            EndReason reason = endReason(entry.getKey(), entry.getValue(), null, now);
+            if (reason != null && bindings.asMap().remove(entry.getKey(), entry.getValue())) {
+                log.info("Ended MCP session of subject {}: {}", ClientText.forLog(entry.getValue().subject()), describe(reason));
+                unindexed(entry.getKey(), entry.getValue(), reason);
+            }
+        }
+    }
+
+    /** Stops the sweeper thread, if one runs. Sessions and revocations stay usable. Idempotent. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (sweeper != null) {
+            sweeper.shutdownNow();
+            sweeper = null;
+        }
     }
 
     @Override
@@ -137,10 +277,13 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
             return new SessionCheck.Unknown();
         }
         Instant now = clock.instant();
-        String ended = endReason(sessionId, binding, principal, now);
+        EndReason ended = endReason(sessionId, binding, principal, now);
         if (ended != null) {
-            bindings.asMap().remove(sessionId, binding);
-            log.info("Refused and removed MCP session of subject {}: {}", ClientText.forLog(binding.subject()), ended);
+            if (bindings.asMap().remove(sessionId, binding)) {
+                log.info("Refused and removed MCP session of subject {}: {}", ClientText.forLog(binding.subject()),
+                        describe(ended));
+                unindexed(sessionId, binding, ended);
+            }
             return new SessionCheck.Unknown();
         }
         if (!binding.principalKey().equals(principal.principalKey())) {
@@ -153,7 +296,7 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
     @Override
     public void end(String sessionId) {
         if (isValidSessionId(sessionId)) {
-            bindings.invalidate(sessionId);
+            endNow(sessionId, EndReason.DELETED);
         }
     }
 
@@ -177,28 +320,29 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
     @Override
     public void revokeSession(String sessionId) {
         Objects.requireNonNull(sessionId, "sessionId");
-        bindings.asMap().remove(sessionId);
         revoke(Revocation.Kind.SESSION, sessionId);
+        endNow(sessionId, EndReason.REVOKED);
     }
 
     @Override
     public void revokeSubject(String subject) {
         Objects.requireNonNull(subject, "subject");
-        bindings.asMap().values().removeIf(b -> b.subject().equals(subject));
         revoke(Revocation.Kind.SUBJECT, subject);
+        endRevoked(b -> b.subject().equals(subject));
     }
 
     @Override
     public void revokeTenant(String tenant) {
         Objects.requireNonNull(tenant, "tenant");
-        bindings.asMap().values().removeIf(b -> b.tenant().filter(tenant::equals).isPresent());
         revoke(Revocation.Kind.TENANT, tenant);
+        endRevoked(b -> b.tenant().filter(tenant::equals).isPresent());
     }
 
     @Override
     public void revokeToken(String tokenId) {
         Objects.requireNonNull(tokenId, "tokenId");
         revoke(Revocation.Kind.TOKEN, tokenId);
+        endRevoked(b -> b.tokenId().filter(tokenId::equals).isPresent());
     }
 
     @Override
@@ -206,10 +350,123 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
         return revocations.entries();
     }
 
-    /** The approximate number of live bindings, for metrics. */
+    /** The number of live bindings, for metrics. */
     public long size() {
         bindings.cleanUp();
-        return bindings.estimatedSize();
+        return liveSessions.get();
+    }
+
+    /** The number of live sessions of {@code principal}, for metrics and tests. */
+    public int sessionCount(CallerIdentity principal) {
+        Objects.requireNonNull(principal, "principal");
+        bindings.cleanUp();
+        return sessionIdsOf(principal.principalKey()).size();
+    }
+
+    private List<String> sessionIdsOf(String principalKey) {
+        List<String> ids = new ArrayList<>();
+        sessionsByPrincipal.computeIfPresent(principalKey, (key, set) -> {
+            ids.addAll(set);
+            return set;
+        });
+        return ids;
+    }
+
+    /** Removes the least recently used of {@code ids} (one principal's sessions); returns its id, or null. */
+    private String endLeastRecentlyUsed(List<String> ids) {
+        String oldestId = null;
+        Binding oldest = null;
+        for (String id : ids) {
+            Binding b = bindings.getIfPresent(id);
+            if (b != null && (oldest == null || b.lastSeen().isBefore(oldest.lastSeen()))) {
+                oldestId = id;
+                oldest = b;
+            }
+        }
+        if (oldest != null && bindings.asMap().remove(oldestId, oldest)) {
+            unindex(oldestId, oldest);
+            return oldestId;
+        }
+        return null;
+    }
+
+    private void endNow(String sessionId, EndReason reason) {
+        Binding removed = bindings.asMap().remove(sessionId);
+        if (removed != null) {
+            unindexed(sessionId, removed, reason);
+        }
+    }
+
+    private void endRevoked(java.util.function.Predicate<Binding> revoked) {
+        for (Map.Entry<String, Binding> entry : bindings.asMap().entrySet()) {
+            if (revoked.test(entry.getValue()) && bindings.asMap().remove(entry.getKey(), entry.getValue())) {
+                unindexed(entry.getKey(), entry.getValue(), EndReason.REVOKED);
+            }
+        }
+    }
+
+    /** Called exactly once per binding that left the cache: updates the counts and tells the listeners. */
+    private void unindexed(String sessionId, Binding binding, EndReason reason) {
+        unindex(sessionId, binding);
+        notifyEnded(sessionId, reason);
+    }
+
+    private void unindex(String sessionId, Binding binding) {
+        sessionsByPrincipal.computeIfPresent(binding.principalKey(), (key, set) -> {
+            if (set.remove(sessionId)) {
+                liveSessions.decrementAndGet();
+            }
+            return set.isEmpty() ? null : set;
+        });
+    }
+
+    private void notifyEnded(String sessionId, EndReason reason) {
+        for (SessionEndListener listener : listeners) {
+            try {
+                listener.sessionEnded(sessionId, reason);
+            } catch (RuntimeException e) {
+                log.warn("Session end listener {} threw {}; the other listeners are still told",
+                        listener.getClass().getName(), e.getClass().getName());
+            }
+        }
+    }
+
+    private synchronized void startSweeper() {
+        if (sweeper != null || closed) {
+            return;
+        }
+        sweeper = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, SWEEPER_THREAD_PREFIX + SWEEPER_THREADS.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        long millis = sweepInterval.toMillis();
+        sweeper.scheduleWithFixedDelay(this::sweepLogged, millis, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void sweepLogged() {
+        try {
+            sweep();
+        } catch (RuntimeException e) {
+            log.warn("Session sweep failed with {}; retrying in {}", e.getClass().getName(), sweepInterval);
+        }
+    }
+
+    private EndReason expiryReason(Binding binding) {
+        Instant now = clock.instant();
+        if (absoluteLifetime.isPresent() && !now.isBefore(binding.created().plus(absoluteLifetime.get()))) {
+            return EndReason.LIFETIME_REACHED;
+        }
+        return EndReason.IDLE_TIMEOUT;
+    }
+
+    private static String describe(EndReason reason) {
+        return switch (reason) {
+            case IDLE_TIMEOUT -> "idle timeout";
+            case LIFETIME_REACHED -> "absolute lifetime reached";
+            case REVOKED -> "revoked";
+            default -> reason.name().toLowerCase(java.util.Locale.ROOT);
+        };
     }
 
     private void revoke(Revocation.Kind kind, String value) {
@@ -217,21 +474,23 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
         log.info("Revoked {} (entry kept for {})", kind, revocationRetention);
     }
 
-    /** Why the session must end now, or null when it may continue. */
-    private String endReason(String sessionId, Binding binding, CallerIdentity principal, Instant now) {
+    /**
+     * Why the session must end now, or null when it may continue. {@code principal} is the caller using it, or
+     * null when sweeping (then the token the session was opened with is checked).
+     */
+    private EndReason endReason(String sessionId, Binding binding, CallerIdentity principal, Instant now) {
         if (idleTimeout.isPresent() && !now.isBefore(binding.lastSeen().plus(idleTimeout.get()))) {
-            return "idle timeout";
+            return EndReason.IDLE_TIMEOUT;
         }
         if (absoluteLifetime.isPresent() && !now.isBefore(binding.created().plus(absoluteLifetime.get()))) {
-            return "absolute lifetime reached";
+            return EndReason.LIFETIME_REACHED;
         }
-        if (revocations.contains(Revocation.Kind.SESSION, sessionId)) {
-            return "session revoked";
-        }
-        if (revocations.contains(Revocation.Kind.SUBJECT, binding.subject())
+        if (revocations.contains(Revocation.Kind.SESSION, sessionId)
+                || revocations.contains(Revocation.Kind.SUBJECT, binding.subject())
                 || binding.tenant().map(t -> revocations.contains(Revocation.Kind.TENANT, t)).orElse(false)
-                || revocations.covers(principal)) {
-            return "principal revoked";
+                || binding.tokenId().map(t -> revocations.contains(Revocation.Kind.TOKEN, t)).orElse(false)
+                || (principal != null && revocations.covers(principal))) {
+            return EndReason.REVOKED;
         }
         return null;
     }
@@ -266,15 +525,17 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
     }
 
     private record Binding(String principalKey, String issuer, String subject, Optional<String> tenant,
-                           Instant created, Instant lastSeen) {
+                           Optional<String> tokenId, Instant created, Instant lastSeen) {
         Binding seenAt(Instant now) {
-            return new Binding(principalKey, issuer, subject, tenant, created, now);
+            return new Binding(principalKey, issuer, subject, tenant, tokenId, created, now);
         }
     }
 
     /** Builds an {@link InMemorySessionRegistry}. Not thread-safe. */
     public static final class Builder {
         private long maximumSize = DEFAULT_MAXIMUM_SIZE;
+        private int maximumSessionsPerPrincipal = DEFAULT_MAXIMUM_SESSIONS_PER_PRINCIPAL;
+        private Duration sweepInterval = Duration.ofSeconds(DEFAULT_SWEEP_SECONDS);
         private Optional<Duration> idleTimeout = Optional.empty();
         private Optional<Duration> absoluteLifetime = Optional.empty();
         private Clock clock = Clock.systemUTC();
@@ -284,7 +545,39 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
         private Builder() {
         }
 
-        /** The most bindings kept; default {@value #DEFAULT_MAXIMUM_SIZE}, between 1 and 100 million. */
+        /**
+         * The most live sessions of one principal (between 1 and 10,000; default
+         * {@value #DEFAULT_MAXIMUM_SESSIONS_PER_PRINCIPAL}). A principal at the cap that opens another session
+         * ends its own least recently used one.
+         */
+        public Builder maximumSessionsPerPrincipal(int maximum) {
+            if (maximum < 1 || maximum > 10_000) {
+                throw new IllegalArgumentException("maximumSessionsPerPrincipal must be between 1 and 10000, got "
+                        + maximum);
+            }
+            this.maximumSessionsPerPrincipal = maximum;
+            return this;
+        }
+
+        /**
+         * How often the sweeper looks for expired and revoked sessions once an end listener is added (between
+         * 100 ms and 10 minutes; default {@value #DEFAULT_SWEEP_SECONDS} s): the bound on how long an unused
+         * session's open stream outlives its expiry or a revocation made on another replica.
+         */
+        public Builder sweepInterval(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.compareTo(Duration.ofMillis(100)) < 0 || interval.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("sweepInterval must be between 100 ms and 10 minutes, got "
+                        + interval);
+            }
+            this.sweepInterval = interval;
+            return this;
+        }
+
+        /**
+         * The most live sessions in all; default {@value #DEFAULT_MAXIMUM_SIZE}, between 1 and 100 million. At
+         * the bound new sessions are refused; live sessions are never evicted to make room.
+         */
         public Builder maximumSize(long maximumSize) {
             if (maximumSize < 1 || maximumSize > 100_000_000L) {
                 throw new IllegalArgumentException("maximumSize must be between 1 and 100000000, got " + maximumSize);

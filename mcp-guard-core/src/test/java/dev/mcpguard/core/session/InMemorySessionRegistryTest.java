@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.spi.SessionRegistry.SessionCheck;
+import dev.mcpguard.core.testing.Eventually;
 import dev.mcpguard.core.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -81,13 +85,129 @@ class InMemorySessionRegistryTest {
     }
 
     @Test
-    void staysWithinItsMaximumSize() {
+    void refusesNewSessionsAtItsMaximumSizeInsteadOfEvictingAnyone() {
         InMemorySessionRegistry small = InMemorySessionRegistry.builder().maximumSize(10).build();
-        for (int i = 0; i < 1_000; i++) {
-            small.bind("s-" + i, alice);
+        List<String> ended = new ArrayList<>();
+        small.addEndListener((id, reason) -> ended.add(id + ":" + reason));
+        for (int i = 0; i < 10; i++) {
+            small.bind("bob-" + i, CallerIdentity.builder("https://issuer", "bob-" + i).build());
         }
 
-        assertThat(small.size()).isLessThanOrEqualTo(10);
+        assertThat(small.admitsNewSession(alice)).isFalse();
+        assertThatThrownBy(() -> small.bind("alice-1", alice)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("too many live sessions on this server");
+        assertThat(small.size()).isEqualTo(10);
+        assertThat(ended).containsExactly("alice-1:REFUSED");
+        for (int i = 0; i < 10; i++) {
+            assertThat(small.check("bob-" + i, CallerIdentity.builder("https://issuer", "bob-" + i).build()))
+                    .isInstanceOf(SessionCheck.Valid.class);
+        }
+        small.end("bob-0");
+        assertThat(small.admitsNewSession(alice)).isTrue();
+        small.bind("alice-1", alice);
+        assertThat(small.check("alice-1", alice)).isInstanceOf(SessionCheck.Valid.class);
+    }
+
+    @Test
+    void capsEachPrincipalByEndingItsOwnLeastRecentlyUsedSessionOnly() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        InMemorySessionRegistry capped = InMemorySessionRegistry.builder().clock(clock)
+                .maximumSessionsPerPrincipal(3).build();
+        List<String> ended = new ArrayList<>();
+        capped.addEndListener((id, reason) -> ended.add(id + ":" + reason));
+        capped.bind("bob-1", bob);
+        for (int i = 1; i <= 3; i++) {
+            capped.bind("alice-" + i, alice);
+            clock.advance(Duration.ofSeconds(1));
+        }
+        capped.check("alice-1", alice); // alice-2 is now the least recently used
+
+        assertThat(capped.admitsNewSession(alice)).isTrue();
+        capped.bind("alice-4", alice);
+        capped.bind("alice-5", alice);
+
+        assertThat(capped.sessionCount(alice)).isEqualTo(3);
+        assertThat(ended).containsExactly("alice-2:EVICTED", "alice-3:EVICTED");
+        assertThat(capped.check("alice-1", alice)).isInstanceOf(SessionCheck.Valid.class);
+        assertThat(capped.check("alice-5", alice)).isInstanceOf(SessionCheck.Valid.class);
+        assertThat(capped.check("bob-1", bob)).isInstanceOf(SessionCheck.Valid.class);
+        assertThat(capped.sessionCount(aliceViaAgent)).as("another principal key, another cap").isZero();
+        capped.close();
+    }
+
+    @Test
+    void tellsEndListenersWhyEachSessionEnded() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        InMemorySessionRegistry lifecycle = InMemorySessionRegistry.builder().clock(clock)
+                .idleTimeout(Duration.ofMinutes(30)).absoluteLifetime(Duration.ofHours(1)).build();
+        List<String> ended = new ArrayList<>();
+        assertThat(lifecycle.addEndListener((id, reason) -> ended.add(id + ":" + reason))).isTrue();
+        lifecycle.addEndListener((id, reason) -> {
+            throw new IllegalStateException("a broken listener does not stop the others");
+        });
+        lifecycle.bind("deleted", alice);
+        lifecycle.bind("revoked", alice);
+        lifecycle.bind("idle", bob);
+        lifecycle.bind("old", alice);
+        lifecycle.end("deleted");
+        lifecycle.revokeSession("revoked");
+        for (int i = 0; i < 3; i++) {
+            clock.advance(Duration.ofMinutes(20));
+            lifecycle.check("old", alice);
+        }
+        lifecycle.sweep();
+        lifecycle.end("deleted");
+
+        assertThat(ended).containsExactly("deleted:DELETED", "revoked:REVOKED", "idle:IDLE_TIMEOUT",
+                "old:LIFETIME_REACHED");
+        assertThat(lifecycle.size()).isZero();
+        lifecycle.close();
+    }
+
+    @Test
+    void sweepEndsSessionsRevokedOnAnotherReplicaWithoutWaitingForTheirNextRequest() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        InMemoryRevocationList shared = new InMemoryRevocationList(clock);
+        InMemorySessionRegistry here = InMemorySessionRegistry.builder().clock(clock).revocations(shared).build();
+        InMemorySessionRegistry elsewhere = InMemorySessionRegistry.builder().clock(clock).revocations(shared)
+                .build();
+        CallerIdentity aliceWithToken = CallerIdentity.builder("https://issuer", "alice").tokenId("jti-1").build();
+        List<String> ended = new ArrayList<>();
+        here.addEndListener((id, reason) -> ended.add(id + ":" + reason));
+        here.bind("by-session", bob);
+        here.bind("by-token", aliceWithToken);
+        here.bind("untouched", CallerIdentity.builder("https://issuer", "carol").build());
+
+        elsewhere.revokeSession("by-session");
+        elsewhere.revokeToken("jti-1");
+        here.sweep();
+
+        assertThat(ended).containsExactlyInAnyOrder("by-session:REVOKED", "by-token:REVOKED");
+        assertThat(here.sessions()).extracting(SessionInfo::sessionId).containsExactly("untouched");
+        here.close();
+    }
+
+    @Test
+    void theSweeperThreadIsADaemonStartedByTheFirstListenerAndStoppedByClose() {
+        Set<Thread> before = sweeperThreads();
+        InMemorySessionRegistry swept = InMemorySessionRegistry.builder().sweepInterval(Duration.ofMillis(100))
+                .build();
+        assertThat(sweeperThreads()).as("no listener, no thread").isEqualTo(before);
+
+        swept.addEndListener((id, reason) -> { });
+        Set<Thread> started = sweeperThreads();
+        started.removeAll(before);
+        assertThat(started).hasSize(1).allMatch(Thread::isDaemon);
+
+        swept.close();
+        Thread sweeper = started.iterator().next();
+        Eventually.within(Duration.ofSeconds(10), "the sweeper thread ends", () -> !sweeper.isAlive());
+    }
+
+    private static Set<Thread> sweeperThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("mcp-guard-session-sweeper-"))
+                .collect(Collectors.toCollection(HashSet::new));
     }
 
     @Test
@@ -111,10 +231,16 @@ class InMemorySessionRegistryTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
         assertThatThrownBy(() -> InMemorySessionRegistry.builder().idleTimeout(Duration.ofMillis(5)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT0.005S");
+        assertThatThrownBy(() -> InMemorySessionRegistry.builder().maximumSessionsPerPrincipal(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
+        assertThatThrownBy(() -> InMemorySessionRegistry.builder().sweepInterval(Duration.ofMillis(10)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT0.01S");
     }
 
     @Test
     void keepsExactlyOneOwnerPerSessionUnderConcurrentBindsAndChecks() throws Exception {
+        InMemorySessionRegistry registry = InMemorySessionRegistry.builder().maximumSessionsPerPrincipal(10_000)
+                .build();
         int threads = 16;
         int sessions = 2_000;
         List<CallerIdentity> principals = new ArrayList<>();

@@ -1,0 +1,137 @@
+package dev.mcpguard.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
+import dev.mcpguard.core.session.InMemorySessionRegistry;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.startup.Tomcat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 8, item 3: at the registry's global bound a new session is refused over HTTP (503
+ * {@code session_limit_reached}) before the MCP SDK sees the {@code initialize}, and no live session of another
+ * principal is evicted to make room; a principal at its own cap still gets a new session at the price of its own
+ * oldest one. Real SDK 2.1.0 servlet transport behind the filter in an embedded Tomcat.
+ */
+class SessionCapacityOverHttpTest {
+
+    static final String ALICE_KEY = "mgk_alice_5Tq1Lr3XbT8nVw6KcY2eHs9P";
+    static final String BOB_KEY = "mgk_bob_6Jd1Hs4Lq8Zx2Cv9Bn5Mk7Pw3";
+    static final String CAROL_KEY = "mgk_carol_8Wq2Er6Ty4Ui1Op9As3Df5G";
+
+    static final InMemorySessionRegistry sessions = InMemorySessionRegistry.builder()
+            .maximumSize(3)
+            .maximumSessionsPerPrincipal(2)
+            .build();
+    static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static Tomcat tomcat;
+    static URI base;
+    static McpSyncServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
+                .builder().mcpEndpoint("/mcp").contextExtractor(new CallerContextExtractor())
+                .sessionSweepInterval(null).build();
+        server = McpServer.sync(transport).serverInfo("capacity-test", "1")
+                .capabilities(ServerCapabilities.builder().tools(true).build()).build();
+        McpGuardHttpFilter filter = McpGuardHttpFilter.builder()
+                .identityResolver(ApiKeyIdentityResolver.builder()
+                        .addKey(McpGuardHttpFilterTest.key("alice-key", ALICE_KEY, "alice", Set.of()))
+                        .addKey(McpGuardHttpFilterTest.key("bob-key", BOB_KEY, "bob", Set.of()))
+                        .addKey(McpGuardHttpFilterTest.key("carol-key", CAROL_KEY, "carol", Set.of()))
+                        .build())
+                .sessionRegistry(sessions)
+                .resource(URI.create("https://orders.example.com/mcp"))
+                .authorizationServer(URI.create("https://login.example.com"))
+                .build();
+        Path baseDir = Files.createTempDirectory("mcp-guard-capacity-tomcat");
+        tomcat = new Tomcat();
+        tomcat.setBaseDir(baseDir.toString());
+        tomcat.setPort(0);
+        Context context = tomcat.addContext("", baseDir.toString());
+        Tomcat.addServlet(context, "mcp", transport).setAsyncSupported(true);
+        context.addServletMappingDecoded("/mcp", "mcp");
+        McpGuardHttpFilterTest.addFilter(context, "guard", filter);
+        tomcat.getConnector();
+        tomcat.start();
+        base = URI.create("http://127.0.0.1:" + tomcat.getConnector().getLocalPort());
+    }
+
+    @AfterAll
+    static void stop() throws LifecycleException {
+        server.closeGracefully();
+        tomcat.stop();
+        tomcat.destroy();
+        sessions.close();
+    }
+
+    @Test
+    void refusesNewSessionsAtTheGlobalBoundWithoutEvictingAnyone() throws Exception {
+        String alice1 = open(ALICE_KEY);
+        String alice2 = open(ALICE_KEY);
+        String bob = open(BOB_KEY);
+
+        HttpResponse<String> carol = post(CAROL_KEY, null, SessionEndOverHttpTest.INITIALIZE);
+
+        assertThat(carol.statusCode()).isEqualTo(503);
+        assertThat(carol.headers().firstValue("Retry-After")).contains("30");
+        assertThat(carol.headers().firstValue("Mcp-Session-Id")).isEmpty();
+        assertThat(new ObjectMapper().readTree(carol.body()).get("error").asText())
+                .isEqualTo("session_limit_reached");
+        assertThat(post(BOB_KEY, bob, SessionEndOverHttpTest.INITIALIZED).statusCode())
+                .as("bob's session survives carol's attempt").isEqualTo(202);
+
+        String alice3 = open(ALICE_KEY);
+
+        assertThat(post(ALICE_KEY, alice1, SessionEndOverHttpTest.INITIALIZED).statusCode())
+                .as("alice's own oldest session made room").isEqualTo(404);
+        assertThat(post(ALICE_KEY, alice2, SessionEndOverHttpTest.INITIALIZED).statusCode()).isEqualTo(202);
+        assertThat(post(ALICE_KEY, alice3, SessionEndOverHttpTest.INITIALIZED).statusCode()).isEqualTo(202);
+        assertThat(post(BOB_KEY, bob, SessionEndOverHttpTest.INITIALIZED).statusCode())
+                .as("bob's session survives alice's").isEqualTo(202);
+        assertThat(sessions.size()).isEqualTo(3);
+    }
+
+    static String open(String apiKey) {
+        HttpResponse<String> response = post(apiKey, null, SessionEndOverHttpTest.INITIALIZE);
+        String sessionId = response.headers().firstValue("Mcp-Session-Id")
+                .orElseThrow(() -> new AssertionError("no session id: HTTP " + response.statusCode()));
+        assertThat(post(apiKey, sessionId, SessionEndOverHttpTest.INITIALIZED).statusCode()).isEqualTo(202);
+        return sessionId;
+    }
+
+    static HttpResponse<String> post(String apiKey, String sessionId, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("/mcp"))
+                .timeout(Duration.ofSeconds(10))
+                .header("Accept", "application/json, text/event-stream")
+                .header("Content-Type", "application/json")
+                .header("X-API-Key", apiKey)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (sessionId != null) {
+            request.header("Mcp-Session-Id", sessionId);
+        }
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError("request failed: " + e, e);
+        }
+    }
+}

@@ -1,0 +1,271 @@
+package dev.mcpguard.core.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
+import dev.mcpguard.core.session.InMemorySessionRegistry;
+import dev.mcpguard.core.testing.Eventually;
+import dev.mcpguard.core.testing.MutableClock;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.FilterDef;
+import org.apache.tomcat.util.descriptor.web.FilterMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 8, item 3, on the real Streamable HTTP transport: the MCP SDK 2.1.0 servlet transport behind the filter
+ * in an embedded Tomcat. When the registry ends a session (revocation, idle timeout, lifetime, eviction at the
+ * per-principal cap, DELETE) its open GET (SSE) stream ends and the SDK forgets the session.
+ *
+ * <p>The SDK servlet is mapped a second time at {@code /direct/mcp}, without the filter, only to observe the
+ * SDK's own session map from outside: a notification POSTed there on a session id is 202 while the SDK holds
+ * that session and 404 once it has forgotten it.
+ */
+class SessionEndOverHttpTest {
+
+    static final String ALICE_KEY = "mgk_alice_7Hq2Lr9XbT4nVw1KcY8eHs0P";
+    static final String BOB_KEY = "mgk_bob_3Jd8Hs1Lq5Zx9Cv6Bn2Mk4Pw7";
+    static final String INITIALIZE = """
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+             "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}""";
+    static final String INITIALIZED = "{\"jsonrpc\": \"2.0\", \"method\": \"notifications/initialized\"}";
+    static final String PROBE = INITIALIZED;
+    static final Duration IDLE = Duration.ofMinutes(30);
+    static final Duration LIFETIME = Duration.ofHours(8);
+    static final int CAP = 3;
+
+    static final MutableClock clock = MutableClock.startingAt("2026-01-01T09:00:00Z");
+    static final InMemorySessionRegistry sessions = InMemorySessionRegistry.builder()
+            .clock(clock)
+            .idleTimeout(IDLE)
+            .absoluteLifetime(LIFETIME)
+            .maximumSessionsPerPrincipal(CAP)
+            .build();
+    static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static Tomcat tomcat;
+    static URI base;
+    static McpSyncServer server;
+    static McpSessionCloser closer;
+    static McpGuardHttpFilter filter;
+
+    @BeforeAll
+    static void start() throws Exception {
+        HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
+                .builder()
+                .mcpEndpoint("/mcp")
+                .contextExtractor(new CallerContextExtractor())
+                .sessionSweepInterval(null)
+                .build();
+        server = McpServer.sync(transport).serverInfo("sessions-test", "1")
+                .capabilities(ServerCapabilities.builder().tools(true).build()).build();
+        closer = McpSessionCloser.forTransport(transport, "/mcp");
+        sessions.addEndListener(closer);
+        filter = McpGuardHttpFilter.builder()
+                .identityResolver(ApiKeyIdentityResolver.builder()
+                        .addKey(McpGuardHttpFilterTest.key("alice-key", ALICE_KEY, "alice", Set.of()))
+                        .addKey(McpGuardHttpFilterTest.key("bob-key", BOB_KEY, "bob", Set.of()))
+                        .build())
+                .sessionRegistry(sessions)
+                .resource(URI.create("https://orders.example.com/mcp"))
+                .authorizationServer(URI.create("https://login.example.com"))
+                .mcpPath("/mcp")
+                .build();
+
+        Path baseDir = Files.createTempDirectory("mcp-guard-sessions-tomcat");
+        tomcat = new Tomcat();
+        tomcat.setBaseDir(baseDir.toString());
+        tomcat.setPort(0);
+        Context context = tomcat.addContext("", baseDir.toString());
+        Tomcat.addServlet(context, "mcp", transport).setAsyncSupported(true);
+        context.addServletMappingDecoded("/mcp", "mcp");
+        context.addServletMappingDecoded("/direct/*", "mcp");
+        FilterDef def = new FilterDef();
+        def.setFilterName("guard");
+        def.setFilter(filter);
+        def.setAsyncSupported("true");
+        context.addFilterDef(def);
+        FilterMap map = new FilterMap();
+        map.setFilterName("guard");
+        map.addURLPattern("/mcp");
+        context.addFilterMap(map);
+        tomcat.getConnector();
+        tomcat.start();
+        base = URI.create("http://127.0.0.1:" + tomcat.getConnector().getLocalPort());
+    }
+
+    @AfterAll
+    static void stop() throws LifecycleException {
+        server.closeGracefully();
+        tomcat.stop();
+        tomcat.destroy();
+        closer.close();
+        sessions.close();
+    }
+
+    @Test
+    void aRevokedSessionsOpenSseStreamEndsAndTheSdkForgetsTheSession() throws Exception {
+        String sessionId = openSession(ALICE_KEY);
+        CompletableFuture<HttpResponse<byte[]>> stream = openSseStream(ALICE_KEY, sessionId);
+        Eventually.within(Duration.ofSeconds(10), "the GET stream is open", () -> filter.openStreams(sessionId) == 1);
+        assertThat(stream).isNotDone();
+        assertThat(sdkHolds(sessionId)).isTrue();
+
+        long start = System.nanoTime();
+        sessions.revokeSession(sessionId);
+
+        stream.get(10, TimeUnit.SECONDS); // completes once the whole stream has ended
+        System.out.printf("SSE stream of a revoked session ended %.1f ms after the revocation%n",
+                (System.nanoTime() - start) / 1e6);
+        Eventually.within(Duration.ofSeconds(10), "the SDK forgets the revoked session", () -> !sdkHolds(sessionId));
+        assertThat(filter.openStreams(sessionId)).isZero();
+    }
+
+    @Test
+    void aSecondGetStreamOnASessionEndsTheFirstSoOneSessionHoldsOneStream() throws Exception {
+        String sessionId = openSession(BOB_KEY);
+        CompletableFuture<HttpResponse<byte[]>> first = openSseStream(BOB_KEY, sessionId);
+        Eventually.within(Duration.ofSeconds(10), "the first stream is open", () -> filter.openStreams(sessionId) == 1);
+
+        CompletableFuture<HttpResponse<byte[]>> second = openSseStream(BOB_KEY, sessionId);
+
+        first.get(10, TimeUnit.SECONDS);
+        assertThat(second).as("the newer stream stays").isNotDone();
+        assertThat(filter.openStreams(sessionId)).isEqualTo(1);
+        sessions.revokeSession(sessionId);
+        second.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theSdkForgetsSessionsThatWentIdleOrOutlivedTheirLifetimeOnceSwept() {
+        String idle = openSession(ALICE_KEY);
+        clock.advance(IDLE.minusMinutes(1));
+        String busy = openSession(BOB_KEY);
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(sdkHolds(idle)).isTrue();
+
+        sessions.sweep();
+
+        Eventually.within(Duration.ofSeconds(10), "the SDK forgets the idle session", () -> !sdkHolds(idle));
+        assertThat(sdkHolds(busy)).as("a session in use stays").isTrue();
+
+        for (int i = 0; i < LIFETIME.toMinutes() / 20 - 1; i++) {
+            clock.advance(Duration.ofMinutes(20));
+            assertThat(post(BOB_KEY, busy, PROBE).statusCode()).as("used every 20 minutes").isEqualTo(202);
+        }
+        clock.advance(Duration.ofMinutes(20));
+        assertThat(sdkHolds(busy)).isTrue();
+        sessions.sweep();
+        Eventually.within(Duration.ofSeconds(10), "the SDK forgets the session past its lifetime",
+                () -> !sdkHolds(busy));
+    }
+
+    @Test
+    void aPrincipalAtItsCapLosesItsOwnOldestSessionAndTheSdkForgetsIt() {
+        String other = openSession(BOB_KEY);
+        List<String> own = new ArrayList<>();
+        for (int i = 0; i < CAP + 2; i++) {
+            own.add(openSession(ALICE_KEY));
+            clock.advance(Duration.ofSeconds(1));
+        }
+
+        assertThat(sessions.sessions().stream().filter(s -> s.subject().equals("alice")).count()).isEqualTo(CAP);
+        Eventually.within(Duration.ofSeconds(10), "the SDK forgets the two evicted sessions",
+                () -> !sdkHolds(own.get(0)) && !sdkHolds(own.get(1)));
+        assertThat(own.subList(2, own.size())).allMatch(SessionEndOverHttpTest::sdkHolds);
+        assertThat(post(BOB_KEY, other, PROBE).statusCode()).as("the other principal's session works")
+                .isEqualTo(202);
+    }
+
+    @Test
+    void aClientDeleteThroughTheFilterEndsTheSessionEverywhere() throws Exception {
+        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(base.toString())
+                        .endpoint("/mcp")
+                        .httpRequestCustomizer((request, method, uri, body, context) ->
+                                request.header("X-API-Key", BOB_KEY))
+                        .build())
+                .clientInfo(new McpSchema.Implementation("sdk-client", "1"))
+                .requestTimeout(Duration.ofSeconds(10))
+                .build();
+        client.initialize();
+        String sessionId = sessions.sessions().stream().filter(s -> s.subject().equals("bob"))
+                .reduce((a, b) -> b.created().isAfter(a.created()) ? b : a).orElseThrow().sessionId();
+        assertThat(sdkHolds(sessionId)).isTrue();
+
+        client.closeGracefully();
+
+        Eventually.within(Duration.ofSeconds(10), "the registry and the SDK forget the deleted session",
+                () -> sessions.sessions().stream().noneMatch(s -> s.sessionId().equals(sessionId))
+                        && !sdkHolds(sessionId));
+    }
+
+    static String openSession(String apiKey) {
+        HttpResponse<String> response = post(apiKey, null, INITIALIZE);
+        String sessionId = response.headers().firstValue("Mcp-Session-Id")
+                .orElseThrow(() -> new AssertionError("no session id: HTTP " + response.statusCode()));
+        assertThat(post(apiKey, sessionId, INITIALIZED).statusCode()).isEqualTo(202);
+        return sessionId;
+    }
+
+    /** Whether the SDK's transport still holds {@code sessionId}, asked past the filter. */
+    static boolean sdkHolds(String sessionId) {
+        int status = send(HttpRequest.newBuilder(base.resolve("/direct/mcp"))
+                .header("Accept", "application/json, text/event-stream")
+                .header("Content-Type", "application/json")
+                .header("Mcp-Session-Id", sessionId)
+                .POST(HttpRequest.BodyPublishers.ofString(PROBE))).statusCode();
+        assertThat(status).as("probe status").isIn(202, 404);
+        return status == 202;
+    }
+
+    /** A GET (SSE) stream; the future completes when the stream has ended. */
+    static CompletableFuture<HttpResponse<byte[]>> openSseStream(String apiKey, String sessionId) {
+        return http.sendAsync(HttpRequest.newBuilder(base.resolve("/mcp"))
+                .header("Accept", "text/event-stream")
+                .header("X-API-Key", apiKey)
+                .header("Mcp-Session-Id", sessionId)
+                .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    static HttpResponse<String> post(String apiKey, String sessionId, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("/mcp"))
+                .header("Accept", "application/json, text/event-stream")
+                .header("Content-Type", "application/json")
+                .header("X-API-Key", apiKey)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (sessionId != null) {
+            request.header("Mcp-Session-Id", sessionId);
+        }
+        return send(request);
+    }
+
+    static HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError("request failed: " + e, e);
+        }
+    }
+}
