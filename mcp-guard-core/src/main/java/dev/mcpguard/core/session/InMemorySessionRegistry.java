@@ -250,7 +250,8 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
         for (Map.Entry<String, Binding> entry : bindings.asMap().entrySet()) {
             EndReason reason = endReason(entry.getKey(), entry.getValue(), null, now);
             if (reason != null && bindings.asMap().remove(entry.getKey(), entry.getValue())) {
-                log.info("Ended MCP session of subject {}: {}", ClientText.forLog(entry.getValue().subject()), describe(reason));
+                log.info("Ended MCP session of subject {}: {}", ClientText.forLog(entry.getValue().subject()),
+                        describe(reason));
                 unindexed(entry.getKey(), entry.getValue(), reason);
             }
         }
