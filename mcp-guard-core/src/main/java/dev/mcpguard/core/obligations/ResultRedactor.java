@@ -2,19 +2,19 @@ package dev.mcpguard.core.obligations;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Applies the paths of a {@code redact_fields} obligation to a tool result (a {@link CallToolResult}):
@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  *       back as JSON;</li>
  *   <li>then every value removed in steps 1 and 2 (each string and number inside it, at least
  *       {@value #MIN_SCRUBBED_LENGTH} characters long) is replaced by {@value #MARKER} wherever it still occurs in
- *       any text, case-insensitively, so a handler that also mentions the e-mail in prose does not leak it.</li>
+ *       any text or any other string of {@code structuredContent}, case-insensitively, so a handler that also
+ *       mentions the e-mail in prose does not leak it.</li>
  * </ol>
  * Content the redactor cannot inspect (images, audio, blob resources, resource links) makes the result
  * unredactable: {@link UnredactableResultException}; the caller withholds it. Thread-safe and stateless.
@@ -36,7 +37,9 @@ final class ResultRedactor {
     /** Shorter values are redacted by path only: scrubbing "12" from every text would destroy it and protect little. */
     static final int MIN_SCRUBBED_LENGTH = 3;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Decimals stay BigDecimal, so a redacted result does not lose digits of the numbers it keeps.
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private ResultRedactor() {
     }
@@ -84,6 +87,9 @@ final class ResultRedactor {
         if (state.matched.isEmpty()) {
             return new Redaction(toolResult, Set.of(), 0);
         }
+        if (structured != null) {
+            structured = state.scrubTree(structured);
+        }
         CallToolResult redacted = new CallToolResult(content, toolResult.isError(), structured, toolResult.meta());
         return new Redaction(redacted, new TreeSet<>(state.matched), state.redactedValues);
     }
@@ -124,7 +130,7 @@ final class ResultRedactor {
         private final Set<String> matched = new LinkedHashSet<>();
         private final Set<String> removedValues = new LinkedHashSet<>();
         private int redactedValues;
-        private List<Pattern> scrubPatterns;
+        private Map<String, List<String>> byPrefix;
 
         State(List<RedactionPath> paths) {
             this.paths = paths;
@@ -241,24 +247,80 @@ final class ResultRedactor {
             }
         }
 
+        /** Scrubs every string inside {@code node} (a mutable tree), in place; returns the node. */
+        Object scrubTree(Object node) {
+            if (node instanceof Map<?, ?> raw) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> map = (Map<String, Object>) raw;
+                map.replaceAll((name, value) -> scrubTree(value));
+            } else if (node instanceof List<?> raw) {
+                @SuppressWarnings("unchecked")
+                List<Object> list = (List<Object>) raw;
+                list.replaceAll(this::scrubTree);
+            } else if (node instanceof String text) {
+                return scrub(text);
+            }
+            return node;
+        }
+
+        /**
+         * {@code text} with every removed value replaced by the marker, case-insensitively, leftmost and longest
+         * first. One pass over the text: values are indexed by their first
+         * {@value ResultRedactor#MIN_SCRUBBED_LENGTH} characters, case-folded, so a result with thousands of redacted values stays linear in the text.
+         */
         String scrub(String text) {
-            if (text == null || removedValues.isEmpty()) {
+            if (text == null || removedValues.isEmpty() || text.length() < MIN_SCRUBBED_LENGTH) {
                 return text;
             }
-            if (scrubPatterns == null) {
-                scrubPatterns = removedValues.stream()
-                        .sorted(Comparator.comparingInt(String::length).reversed())
-                        .map(v -> Pattern.compile(Pattern.quote(v), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE))
-                        .toList();
+            if (byPrefix == null) {
+                byPrefix = new HashMap<>();
+                for (String value : removedValues) {
+                    byPrefix.computeIfAbsent(prefix(value, 0), p -> new ArrayList<>()).add(value);
+                }
+                byPrefix.values().forEach(values -> values.sort(Comparator.comparingInt(String::length).reversed()));
             }
-            String result = text;
-            for (Pattern pattern : scrubPatterns) {
-                result = pattern.matcher(result).replaceAll(Matcher.quoteReplacement(MARKER));
+            StringBuilder out = null;
+            int copiedUpTo = 0;
+            int i = 0;
+            while (i <= text.length() - MIN_SCRUBBED_LENGTH) {
+                if (text.startsWith(MARKER, i)) { // never scrub inside a marker already written
+                    i += MARKER.length();
+                    continue;
+                }
+                List<String> candidates = byPrefix.get(prefix(text, i));
+                String match = null;
+                if (candidates != null) {
+                    for (String candidate : candidates) {
+                        if (text.regionMatches(true, i, candidate, 0, candidate.length())) {
+                            match = candidate;
+                            break;
+                        }
+                    }
+                }
+                if (match == null) {
+                    i++;
+                    continue;
+                }
+                if (out == null) {
+                    out = new StringBuilder(text.length());
+                }
+                out.append(text, copiedUpTo, i).append(MARKER);
+                i += match.length();
+                copiedUpTo = i;
             }
-            if (!result.equals(text)) {
-                redactedValues++;
+            if (out == null) {
+                return text;
             }
-            return result;
+            redactedValues++;
+            return out.append(text, copiedUpTo, text.length()).toString();
+        }
+
+        private static String prefix(String text, int from) {
+            char[] folded = new char[MIN_SCRUBBED_LENGTH];
+            for (int k = 0; k < MIN_SCRUBBED_LENGTH; k++) {
+                folded[k] = Character.toLowerCase(Character.toUpperCase(text.charAt(from + k)));
+            }
+            return new String(folded);
         }
     }
 }

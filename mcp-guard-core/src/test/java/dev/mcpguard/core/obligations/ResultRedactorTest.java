@@ -87,6 +87,49 @@ class ResultRedactorTest {
     }
 
     @Test
+    void theRemovedValuesAreAlsoScrubbedFromOtherStringsOfTheStructuredContent() throws Exception {
+        Map<String, Object> structured = new LinkedHashMap<>(order("jane@acme.example", "4242"));
+        structured.put("note", "Call back JANE@acme.example about card 4242.");
+
+        Object redacted = ResultRedactor.redact(CallToolResult.builder().structuredContent(structured).build(),
+                paths("customer.email", "payment.card_last4")).result().structuredContent();
+
+        assertThat(redacted).asString().doesNotContain("jane@", "JANE@", "4242")
+                .contains("Call back [redacted] about card [redacted].");
+    }
+
+    @Test
+    void aShortRemovedValueNeverEatsIntoAMarker() throws Exception {
+        CallToolResult result = CallToolResult.builder()
+                .structuredContent(Map.of("a", "red", "b", "acted", "c", "redacted red"))
+                .build();
+
+        Object redacted = ResultRedactor.redact(result, paths("a", "b")).result().structuredContent();
+
+        assertThat(redacted).isEqualTo(Map.of("a", "[redacted]", "b", "[redacted]", "c", "[redacted][redacted] [redacted]"));
+    }
+
+    @Test
+    void manyRedactedValuesInALongListAreAllRemovedAndNumbersKeepTheirDigits() throws Exception {
+        List<Map<String, Object>> orders = new java.util.ArrayList<>();
+        StringBuilder prose = new StringBuilder();
+        for (int i = 0; i < 2_000; i++) {
+            Map<String, Object> order = order("customer" + i + "@x.example", String.format("%04d", i));
+            order.put("total", new java.math.BigDecimal("12345678901234567.10"));
+            orders.add(order);
+            prose.append("customer").append(i).append("@x.example; ");
+        }
+        CallToolResult result = CallToolResult.builder().structuredContent(Map.of("orders", orders))
+                .addTextContent(prose.toString()).build();
+
+        CallToolResult redacted = ResultRedactor.redact(result, paths("orders.customer.email")).result();
+
+        assertThat(redacted.structuredContent()).asString().doesNotContain("@x.example")
+                .contains("12345678901234567.10");
+        assertThat(textOf(redacted.content().get(0))).doesNotContain("@x.example").startsWith("[redacted]; [redacted];");
+    }
+
+    @Test
     void shortValuesAreRedactedByPathOnlyAndNullsAreLeftAlone() throws Exception {
         CallToolResult result = CallToolResult.builder()
                 .structuredContent(Map.of("pin", "12", "email", Map.of()))
