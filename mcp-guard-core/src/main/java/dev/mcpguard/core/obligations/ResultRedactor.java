@@ -35,7 +35,7 @@ final class ResultRedactor {
     /** What a redacted value becomes. */
     static final String MARKER = "[redacted]";
     /** Shorter values are redacted by path only: scrubbing "12" from every text would destroy it and protect little. */
-    static final int MIN_SCRUBBED_LENGTH = 3;
+    static final int MIN_SCRUBBED_LENGTH = 3; // the scrubber indexes values by their first 3 characters
 
     // Decimals stay BigDecimal, so a redacted result does not lose digits of the numbers it keeps.
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -130,7 +130,9 @@ final class ResultRedactor {
         private final Set<String> matched = new LinkedHashSet<>();
         private final Set<String> removedValues = new LinkedHashSet<>();
         private int redactedValues;
-        private Map<String, List<String>> byPrefix;
+        private Map<Long, int[]> lengthsByPrefix;
+        private Set<String> foldedValues;
+        private java.util.BitSet firstChars;
 
         State(List<RedactionPath> paths) {
             this.paths = paths;
@@ -265,39 +267,28 @@ final class ResultRedactor {
 
         /**
          * {@code text} with every removed value replaced by the marker, case-insensitively, leftmost and longest
-         * first. One pass over the text: values are indexed by their first
-         * {@value ResultRedactor#MIN_SCRUBBED_LENGTH} characters, case-folded, so a result with thousands of redacted values stays linear in the text.
+         * first. One pass over the text: values are indexed by their first three characters, case-folded, and
+         * looked up by exact (folded) substring for each length those values have, so a result with thousands of
+         * redacted values sharing a prefix stays linear in the text.
          */
         String scrub(String text) {
             if (text == null || removedValues.isEmpty() || text.length() < MIN_SCRUBBED_LENGTH) {
                 return text;
             }
-            if (byPrefix == null) {
-                byPrefix = new HashMap<>();
-                for (String value : removedValues) {
-                    byPrefix.computeIfAbsent(prefix(value, 0), p -> new ArrayList<>()).add(value);
-                }
-                byPrefix.values().forEach(values -> values.sort(Comparator.comparingInt(String::length).reversed()));
+            if (lengthsByPrefix == null) {
+                index();
             }
+            String folded = fold(text);
             StringBuilder out = null;
             int copiedUpTo = 0;
             int i = 0;
             while (i <= text.length() - MIN_SCRUBBED_LENGTH) {
-                if (text.startsWith(MARKER, i)) { // never scrub inside a marker already written
+                if (text.charAt(i) == '[' && text.startsWith(MARKER, i)) { // never scrub inside a marker
                     i += MARKER.length();
                     continue;
                 }
-                List<String> candidates = byPrefix.get(prefix(text, i));
-                String match = null;
-                if (candidates != null) {
-                    for (String candidate : candidates) {
-                        if (text.regionMatches(true, i, candidate, 0, candidate.length())) {
-                            match = candidate;
-                            break;
-                        }
-                    }
-                }
-                if (match == null) {
+                int matched = firstChars.get(folded.charAt(i)) ? matchAt(folded, i) : 0;
+                if (matched == 0) {
                     i++;
                     continue;
                 }
@@ -305,7 +296,7 @@ final class ResultRedactor {
                     out = new StringBuilder(text.length());
                 }
                 out.append(text, copiedUpTo, i).append(MARKER);
-                i += match.length();
+                i += matched;
                 copiedUpTo = i;
             }
             if (out == null) {
@@ -315,12 +306,48 @@ final class ResultRedactor {
             return out.append(text, copiedUpTo, text.length()).toString();
         }
 
-        private static String prefix(String text, int from) {
-            char[] folded = new char[MIN_SCRUBBED_LENGTH];
-            for (int k = 0; k < MIN_SCRUBBED_LENGTH; k++) {
-                folded[k] = Character.toLowerCase(Character.toUpperCase(text.charAt(from + k)));
+        /** The length of the longest removed value at {@code i} of the folded text, or 0. */
+        private int matchAt(String folded, int i) {
+            int[] lengths = lengthsByPrefix.get(prefix(folded, i));
+            if (lengths == null) {
+                return 0;
             }
-            return new String(folded);
+            for (int length : lengths) { // longest first
+                if (i + length <= folded.length() && foldedValues.contains(folded.substring(i, i + length))) {
+                    return length;
+                }
+            }
+            return 0;
+        }
+
+        private void index() {
+            Map<Long, java.util.TreeSet<Integer>> lengths = new HashMap<>();
+            foldedValues = new java.util.HashSet<>();
+            firstChars = new java.util.BitSet(Character.MAX_VALUE + 1);
+            for (String value : removedValues) {
+                String folded = fold(value);
+                foldedValues.add(folded);
+                firstChars.set(folded.charAt(0));
+                lengths.computeIfAbsent(prefix(folded, 0), p -> new java.util.TreeSet<>(Comparator.reverseOrder()))
+                        .add(folded.length());
+            }
+            lengthsByPrefix = new HashMap<>();
+            lengths.forEach((prefix, set) -> lengthsByPrefix.put(prefix,
+                    set.stream().mapToInt(Integer::intValue).toArray()));
+        }
+
+        /** The first three characters from {@code from} of folded text, packed in a long. */
+        private static long prefix(String folded, int from) {
+            return ((long) folded.charAt(from) << 32) | ((long) folded.charAt(from + 1) << 16) | folded.charAt(from + 2);
+        }
+
+        /** Per-character case folding: same length as the input, so positions in both agree. */
+        private static String fold(String text) {
+            char[] chars = text.toCharArray();
+            for (int k = 0; k < chars.length; k++) {
+                chars[k] = Character.toLowerCase(Character.toUpperCase(chars[k]));
+            }
+            return new String(chars);
         }
     }
 }
