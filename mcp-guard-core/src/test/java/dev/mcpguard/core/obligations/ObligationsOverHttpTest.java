@@ -175,6 +175,17 @@ class ObligationsOverHttpTest {
     }
 
     @Test
+    void aBreakGlassAllowPutsItsTicketIntoTheAuditRecord() throws Exception {
+        McpSyncClient client = serve(guardWith(Map.of("break_glass",
+                Map.of("ticket", "INC-4711", "expires", "2026-11-22T12:00:00Z"))), ObligationsOverHttpTest::customer);
+
+        CallToolResult result = client.callTool(new CallToolRequest("get_customer", Map.of()));
+
+        assertThat(result.isError()).isNotEqualTo(Boolean.TRUE);
+        assertThat(audited.get(0).details()).containsEntry("break_glass_ticket", "INC-4711");
+    }
+
+    @Test
     void theChainOrderHasTheObligationsStepRightAfterPolicy() {
         McpGuard guard = McpGuard.builder().serverName("crm").policyEngine(allowWith(Map.of())).build();
 
