@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -98,12 +99,12 @@ final class ResultRedactor {
             throws UnredactableResultException {
         if (item instanceof McpSchema.TextContent text) {
             String redacted = state.redactJsonText(text.text());
-            return redacted.equals(text.text()) ? text : new McpSchema.TextContent(text.annotations(), redacted, text.meta());
+            return Objects.equals(redacted, text.text()) ? text : new McpSchema.TextContent(text.annotations(), redacted, text.meta());
         }
         if (item instanceof McpSchema.EmbeddedResource embedded
                 && embedded.resource() instanceof McpSchema.TextResourceContents resource) {
             String redacted = state.redactJsonText(resource.text());
-            return redacted.equals(resource.text()) ? embedded : new McpSchema.EmbeddedResource(embedded.annotations(),
+            return Objects.equals(redacted, resource.text()) ? embedded : new McpSchema.EmbeddedResource(embedded.annotations(),
                     new McpSchema.TextResourceContents(resource.uri(), resource.mimeType(), redacted, resource.meta()),
                     embedded.meta());
         }
@@ -114,12 +115,12 @@ final class ResultRedactor {
     private static McpSchema.Content scrub(McpSchema.Content item, State state) {
         if (item instanceof McpSchema.TextContent text) {
             String scrubbed = state.scrub(text.text());
-            return scrubbed.equals(text.text()) ? text : new McpSchema.TextContent(text.annotations(), scrubbed, text.meta());
+            return Objects.equals(scrubbed, text.text()) ? text : new McpSchema.TextContent(text.annotations(), scrubbed, text.meta());
         }
         McpSchema.EmbeddedResource embedded = (McpSchema.EmbeddedResource) item;
         McpSchema.TextResourceContents resource = (McpSchema.TextResourceContents) embedded.resource();
         String scrubbed = state.scrub(resource.text());
-        return scrubbed.equals(resource.text()) ? embedded : new McpSchema.EmbeddedResource(embedded.annotations(),
+        return Objects.equals(scrubbed, resource.text()) ? embedded : new McpSchema.EmbeddedResource(embedded.annotations(),
                 new McpSchema.TextResourceContents(resource.uri(), resource.mimeType(), scrubbed, resource.meta()),
                 embedded.meta());
     }
