@@ -27,6 +27,15 @@ _read_only_or_has_roles(tool) if tool.read_only == true
 
 _read_only_or_has_roles(tool) if count(tool.allowed_roles) > 0
 
+# Issue 8: a write tool without a scope could be called (and listed) by a token granting nothing.
+test_every_shipped_tool_requires_a_scope if {
+	every server in shipped.servers {
+		every tool in server.tools {
+			count(tool.required_scopes) > 0
+		}
+	}
+}
+
 test_every_shipped_tool_states_whether_it_is_read_only if {
 	every server in shipped.servers {
 		every tool in server.tools {
@@ -56,23 +65,49 @@ test_shipped_prod_environments_include_prod if {
 	"prod" in shipped.production_environments
 }
 
+# The shipped data asks for these scopes; the fixture's alice holds only orders.read.
+shipped_scopes := ["orders.read", "orders.refund", "customers.delete"]
+
 test_shipped_example_exception_grants_nothing_now if {
-	request := as_caller(call_of("delete_customer", {"customer_id": "acme-7"}), {"subject": "oncall-example", "roles": ["admin"]})
+	request := as_caller(call_of("delete_customer", {"customer_id": "acme-7"}), {"subject": "oncall-example", "roles": ["admin"], "scopes": shipped_scopes})
 	shipped_decision(request).reason == "destructive_in_prod"
 }
 
 test_shipped_policy_lets_a_support_agent_read_and_refund_small_amounts if {
 	shipped_decision(call_of("get_order", {"order_id": "acme-1001"})).allow == true
 	shipped_decision(list_of("list_orders")).allow == true
-	refund := shipped_decision(call_of("refund_order", {"order_id": "acme-1001", "amount": 120}))
-	refund.obligations == {"credential": "payments-api", "rate_limit": {"per_minute": 10}}
+	refund := shipped_decision(as_caller(call_of("refund_order", {"order_id": "acme-1001", "amount": 120}), {"scopes": shipped_scopes}))
+	refund.obligations == {
+		"credential": "payments-api",
+		"rate_limit": {"per_minute": 10},
+		"budget": {"key": "refund_order:amount:acme-1001", "amount": 120, "window": "P1D", "limit": 500},
+	}
 }
 
 test_shipped_policy_needs_an_approver_above_500 if {
-	shipped_decision(call_of("refund_order", {"order_id": "acme-1001", "amount": 500})).allow == true
-	shipped_decision(call_of("refund_order", {"order_id": "acme-1001", "amount": 501})).reason == "refund_limit_exceeded"
-	approver := as_caller(call_of("refund_order", {"order_id": "acme-1001", "amount": 501}), {"roles": ["support", "refund_approver"]})
+	refunder := as_caller(call_of("refund_order", {"order_id": "acme-1001", "amount": 500}), {"scopes": shipped_scopes})
+	shipped_decision(refunder).allow == true
+	shipped_decision(object.union(refunder, {"arguments": {"amount": 501}})).reason == "refund_limit_exceeded"
+	approver := as_caller(call_of("refund_order", {"order_id": "acme-1001", "amount": 501}), {"roles": ["support", "refund_approver"], "scopes": shipped_scopes})
 	shipped_decision(approver).allow == true
+	not "budget" in object.keys(shipped_decision(approver).obligations)
+}
+
+test_shipped_policy_refunds_and_deletes_need_their_own_scope if {
+	read_only_support := {"roles": ["support", "admin"], "scopes": ["orders.read"]}
+	refund := as_caller(call_of("refund_order", {"order_id": "acme-1001", "amount": 1}), read_only_support)
+	shipped_decision(refund).reason == "insufficient_scope"
+	shipped_decision(as_caller(list_of("refund_order"), read_only_support)).reason == "insufficient_scope"
+	delete := in_environment(as_caller(call_of("delete_customer", {"customer_id": "acme-7"}), read_only_support), "dev")
+	shipped_decision(delete).reason == "insufficient_scope"
+	shipped_decision(as_caller(list_of("delete_customer"), object.union(read_only_support, {"scopes": shipped_scopes}))).reason == "destructive_in_prod"
+}
+
+test_shipped_policy_without_any_scope_lists_and_calls_nothing if {
+	nobody := {"roles": ["support", "admin", "refund_approver"], "scopes": []}
+	every tool, _ in shipped.servers.orders.tools {
+		shipped_decision(in_environment(as_caller(list_of(tool), nobody), "dev")).reason == "insufficient_scope"
+	}
 }
 
 test_shipped_policy_isolates_tenants if {
@@ -81,7 +116,7 @@ test_shipped_policy_isolates_tenants if {
 }
 
 test_shipped_policy_keeps_delete_customer_out_of_prod if {
-	admin := as_caller(call_of("delete_customer", {"customer_id": "acme-7"}), {"roles": ["admin"]})
+	admin := as_caller(call_of("delete_customer", {"customer_id": "acme-7"}), {"roles": ["admin"], "scopes": shipped_scopes})
 	shipped_decision(admin).reason == "destructive_in_prod"
 	shipped_decision(in_environment(admin, "dev")).allow == true
 }

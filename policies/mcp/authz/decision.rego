@@ -275,6 +275,51 @@ approvals_present if {
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# Cumulative approval limits. A constraint with "approval_budget": {"key_argument": name, "window": ISO-8601}
+# makes approval_above a budget too: per caller and value of key_argument, a caller without an approver role may
+# move at most approval_above within the window, however it is split across calls. The policy cannot count, so
+# it hands the throttle a "budget" obligation (docs/policy.md) that spends each call's value, rounded up.
+
+approver(constraint) if {
+	some role in constraint.approver_roles
+	role in input.caller.roles
+}
+
+budgeted_arguments contains name if {
+	calling
+	some name, constraint in argument_constraints
+	"approval_budget" in object.keys(constraint)
+	not approver(constraint)
+	not argument_absent(name)
+}
+
+# The budget's key argument must be a non-empty string and its window a string, or the call is invalid: a budget
+# that cannot be keyed must deny, not silently disappear.
+invalid_arguments contains name if {
+	some name in budgeted_arguments
+	not budget_well_formed(argument_constraints[name])
+}
+
+budget_well_formed(constraint) if {
+	is_string(constraint.approval_budget.window)
+	is_number(constraint.approval_above)
+	key := input.arguments[constraint.approval_budget.key_argument]
+	is_string(key)
+	key != ""
+}
+
+budget_obligation := {"budget": {
+	"key": concat(":", [input.tool.name, name, input.arguments[constraint.approval_budget.key_argument]]),
+	"amount": ceil(input.arguments[name]),
+	"window": constraint.approval_budget.window,
+	"limit": floor(constraint.approval_above),
+}} if {
+	some name in budgeted_arguments
+	constraint := argument_constraints[name]
+	is_number(input.arguments[name])
+} else := {}
+
+# ---------------------------------------------------------------------------------------------------------
 # Tenant isolation. Convention (docs/policy.md): a top-level argument named in tenant_arguments holds a
 # tenant code ("acme"); one named in tenant_prefixed_arguments holds an id that starts with the tenant
 # code and the separator ("acme-1001"). Any such argument must name the caller's own tenant.
@@ -323,9 +368,9 @@ tenants_match if {
 }
 
 # ---------------------------------------------------------------------------------------------------------
-# Obligations: instructions carried on an allow for later controls (credential, rate limit, redaction).
+# Obligations: instructions carried on an allow for later controls (credential, rate limit, budget, redaction).
 
-obligations := object.union(object.get(tool_config, "obligations", {}), break_glass_obligation)
+obligations := object.union(object.union(object.get(tool_config, "obligations", {}), break_glass_obligation), budget_obligation)
 
 break_glass_obligation := {"break_glass": {"ticket": grant.ticket, "expires": grant.expires}} if {
 	destructive_tool

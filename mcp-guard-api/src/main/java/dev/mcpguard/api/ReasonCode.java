@@ -62,6 +62,18 @@ public record ReasonCode(String value) {
      * Audited (sampled per principal) so that probing for tool names is visible.
      */
     public static final ReasonCode UNKNOWN_TOOL = new ReasonCode("unknown_tool");
+    /**
+     * The policy's allow carries an obligation no control in this chain enforces; ignoring it could drop a
+     * restriction the policy meant, so the call is denied.
+     */
+    public static final ReasonCode UNSUPPORTED_OBLIGATION = new ReasonCode("unsupported_obligation");
+    /**
+     * The result could not be redacted as the policy's {@code redact_fields} obligation requires (for example it
+     * holds an image); the tool ran, but its result is withheld.
+     */
+    public static final ReasonCode REDACTION_FAILED = new ReasonCode("redaction_failed");
+    /** The call would exceed a cumulative budget set by a policy {@code budget} obligation. */
+    public static final ReasonCode BUDGET_EXCEEDED = new ReasonCode("budget_exceeded");
 
     public ReasonCode {
         Objects.requireNonNull(value, "value");

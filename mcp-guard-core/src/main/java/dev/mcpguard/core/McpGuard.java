@@ -24,6 +24,7 @@ import dev.mcpguard.core.guardrails.ArgumentsGuard;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.identity.CallerRequiredGuard;
 import dev.mcpguard.core.internal.ClientText;
+import dev.mcpguard.core.obligations.ObligationsGuard;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
 import dev.mcpguard.core.policy.PolicyGuard;
 import dev.mcpguard.core.policy.ToolVisibility;
@@ -54,6 +55,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
@@ -74,6 +77,9 @@ import reactor.core.publisher.Mono;
  *   <li>{@code arguments}, when enabled ({@link Builder#validateArguments()}): the arguments match the tool's
  *       input schema;</li>
  *   <li>{@code policy}: the policy engine allows this caller to call this tool with these arguments;</li>
+ *   <li>{@code obligations}: every obligation on the policy's allow is one a control of this chain enforces
+ *       (otherwise {@code unsupported_obligation}); on the way out, the result's {@code redact_fields} are
+ *       redacted, so nothing the later steps or the handler return leaves unredacted;</li>
  *   <li>{@code throttle}: the caller, tenant and tool are within their rate and concurrency limits;</li>
  *   <li>{@code credentials}, when configured: which downstream credentials the handler may use
  *       ({@link Builder#credentials});</li>
@@ -137,6 +143,7 @@ public final class McpGuard {
             steps.add(new GuardChain.Step("arguments", new ArgumentsGuard()));
         }
         steps.add(new GuardChain.Step("policy", new PolicyGuard(engine, clock)));
+        steps.add(new GuardChain.Step("obligations", new ObligationsGuard(enforcedObligations(builder), clock)));
         steps.add(new GuardChain.Step("throttle", new ThrottleGuard(builder.throttle, clock)));
         if (builder.credentialGuard != null) {
             steps.add(new GuardChain.Step("credentials", builder.credentialGuard));
@@ -145,6 +152,15 @@ public final class McpGuard {
         this.chain = new GuardChain(steps, clock);
         this.visibility = new ToolVisibility(engine, serverName, clock);
         this.unknownTools = new UnknownToolAudit(sink, serverName, clock, builder.unknownToolLimits);
+    }
+
+    /** Every obligation key some control of this chain enforces; the obligations step denies any other. */
+    private static Set<String> enforcedObligations(Builder builder) {
+        Set<String> keys = new TreeSet<>(builder.enforcedObligations);
+        keys.add(CredentialGuard.OBLIGATION); // a grant: without the credentials step nothing is granted
+        Set<String> throttleKeys = builder.throttle.enforcedObligations();
+        keys.addAll(Objects.requireNonNull(throttleKeys, "throttle.enforcedObligations()"));
+        return keys;
     }
 
     /** Starts a builder. */
@@ -538,6 +554,7 @@ public final class McpGuard {
         private CredentialGuard credentialGuard;
         private UnknownToolAudit.Limits unknownToolLimits = UnknownToolAudit.Limits.DEFAULTS;
         private final List<GuardChain.Step> extraSteps = new ArrayList<>();
+        private final Set<String> enforcedObligations = new TreeSet<>();
 
         private Builder() {
         }
@@ -624,7 +641,7 @@ public final class McpGuard {
         public Builder addGuard(String name, ToolGuard guard) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(guard, "guard");
-            if (List.of("audit", "identity", "session", "arguments", "policy", "throttle", "credentials").contains(name)
+            if (List.of("audit", "identity", "session", "arguments", "policy", "obligations", "throttle", "credentials").contains(name)
                     || extraSteps.stream().anyMatch(s -> s.name().equals(name))) {
                 throw new IllegalArgumentException("a guard named '" + name + "' is already in the chain");
             }
@@ -640,6 +657,21 @@ public final class McpGuard {
         public Builder unknownToolAudit(int perCaller, int perWindow, Duration window) {
             this.unknownToolLimits = new UnknownToolAudit.Limits(perCaller, perWindow,
                     UnknownToolAudit.Limits.DEFAULTS.trackedCallers(), window);
+            return this;
+        }
+
+        /**
+         * Declares a policy obligation key that one of your own guards ({@link #addGuard}) enforces. The chain
+         * denies a call whose policy allow carries an obligation no control enforces
+         * ({@code unsupported_obligation}); declare yours here so calls carrying it pass to your guard.
+         */
+        public Builder enforcedObligation(String key) {
+            Objects.requireNonNull(key, "key");
+            if (!key.matches("[a-z][a-z0-9_]{0,63}")) {
+                throw new IllegalArgumentException("an obligation key must match [a-z][a-z0-9_]{0,63}, got '"
+                        + (key.length() > 64 ? key.substring(0, 64) + "…" : key) + "'");
+            }
+            enforcedObligations.add(key);
             return this;
         }
 

@@ -84,7 +84,7 @@ class McpGuardTest {
                 .addGuard("business-hours", chain -> chain.proceed(chain.call()))
                 .build();
 
-        assertThat(guard.chainOrder()).containsExactly("audit", "identity", "session", "policy", "throttle", "business-hours");
+        assertThat(guard.chainOrder()).containsExactly("audit", "identity", "session", "policy", "obligations", "throttle", "business-hours");
     }
 
     @Test
@@ -97,7 +97,8 @@ class McpGuardTest {
                 .build();
 
         assertThat(guard.chainOrder())
-                .containsExactly("audit", "identity", "session", "policy", "throttle", "credentials", "business-hours");
+                .containsExactly("audit", "identity", "session", "policy", "obligations", "throttle", "credentials",
+                        "business-hours");
     }
 
     @Test

@@ -33,6 +33,7 @@ final class OrderBook {
             return total.subtract(refunded);
         }
 
+        /** The order as tools return it, with the customer's contact and the card it was paid with. */
         Map<String, Object> toMap() {
             Map<String, Object> map = new LinkedHashMap<>();
             map.put("order_id", id);
@@ -40,9 +41,32 @@ final class OrderBook {
             map.put("status", status);
             map.put("total", total);
             map.put("refunded", refunded);
+            Contact contact = CONTACTS.getOrDefault(customerId, Contact.UNKNOWN);
+            Map<String, Object> customer = new LinkedHashMap<>();
+            customer.put("id", customerId);
+            customer.put("name", contact.name());
+            customer.put("email", contact.email());
+            customer.put("phone", contact.phone());
+            map.put("customer", customer);
+            map.put("payment", Map.of("method", "card", "card_last4", contact.cardLast4()));
             return map;
         }
     }
+
+    /**
+     * A customer's personal data, which the reference policy's {@code redact_fields} obligation removes from tool
+     * results before they reach the client (made-up values on reserved example domains and numbers).
+     */
+    record Contact(String name, String email, String phone, String cardLast4) {
+        static final Contact UNKNOWN = new Contact("unknown", "", "", "");
+    }
+
+    static final Map<String, Contact> CONTACTS = Map.of(
+            "acme-100", new Contact("Jane Roe", "jane.roe@acme.example", "+1-202-555-0143", "4242"),
+            "acme-101", new Contact("John Doe", "john.doe@acme.example", "+1-202-555-0178", "1881"),
+            "acme-102", new Contact("Ann Lee", "ann.lee@acme.example", "+1-202-555-0119", "0005"),
+            "globex-200", new Contact("Max Mustermann", "max@globex.example", "+49-30-555-0100", "7310"),
+            "globex-201", new Contact("Erika Muster", "erika@globex.example", "+49-30-555-0101", "9424"));
 
     /** The payment provider refused or failed; thrown for order {@link #FLAKY_PAYMENT_ORDER}. */
     static final class PaymentProviderException extends RuntimeException {

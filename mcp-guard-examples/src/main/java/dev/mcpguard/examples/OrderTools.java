@@ -161,8 +161,11 @@ final class OrderTools {
 
     private CallToolResult getOrder(McpSyncServerExchange exchange, CallToolRequest request) {
         String orderId = stringArgument(request, "order_id");
+        // The prose line repeats personal data on purpose: redaction must catch it in text, not only in JSON.
         return book.find(tenantOf(exchange), orderId)
-                .map(order -> success(order.toMap()))
+                .map(order -> success(order.toMap(), "Order " + order.id() + " of "
+                        + OrderBook.CONTACTS.getOrDefault(order.customerId(), OrderBook.Contact.UNKNOWN).email()
+                        + " is " + order.status() + "."))
                 .orElseGet(() -> toolError("not_found", "Order " + orderId + " not found."));
     }
 
@@ -254,12 +257,15 @@ final class OrderTools {
         return fields;
     }
 
-    private CallToolResult success(Map<String, Object> content) {
+    private CallToolResult success(Map<String, Object> content, String... summaries) {
         try {
-            return CallToolResult.builder()
+            CallToolResult.Builder result = CallToolResult.builder()
                     .addTextContent(json.writeValueAsString(content))
-                    .structuredContent(content)
-                    .build();
+                    .structuredContent(content);
+            for (String summary : summaries) {
+                result.addTextContent(summary);
+            }
+            return result.build();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -370,7 +370,7 @@ public final class OrdersServer implements AutoCloseable {
                 .resource(resource)
                 .authorizationServer(issuer)
                 .mcpPath(MCP_ENDPOINT)
-                .scopesSupported("orders.read")
+                .scopesSupported("orders.read", "orders.refund", "customers.delete")
                 .resourceName("Orders (mcp-guard example)")
                 .build());
     }

@@ -72,7 +72,7 @@ class AuditFileEndToEndTest {
                 assertThat(r.decisionId()).isNotBlank();
                 assertThat(r.details()).containsEntry("policy_revision", server.policyRevision());
             });
-            assertThat(records.get(1).reason()).isEqualTo("insufficient_role");
+            assertThat(records.get(1).reason()).isEqualTo("insufficient_scope");
             assertThat(records.get(2).errorType()).endsWith("PaymentProviderException");
             assertThat(records.get(0).arguments().get("order_id")).startsWith("hmac-sha256:");
             String raw = Files.readString(file);

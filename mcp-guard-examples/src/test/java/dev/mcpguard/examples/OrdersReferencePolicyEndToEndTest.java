@@ -29,6 +29,8 @@ class OrdersReferencePolicyEndToEndTest {
 
     /** A user of acme whose token grants no scope. */
     static final DemoUser NO_SCOPE = new DemoUser("dave", "acme", List.of(), List.of("support"));
+    /** A user of acme whose token grants refunds but who holds no role that may use them. */
+    static final DemoUser NO_ROLE = new DemoUser("gina", "acme", List.of("orders.read", "orders.refund"), List.of());
     /** A user whose token names no tenant. */
     static final DemoUser NO_TENANT = new DemoUser("erin", null, List.of("orders.read"), List.of("support"));
 
@@ -42,8 +44,10 @@ class OrdersReferencePolicyEndToEndTest {
                 arguments(DemoUser.BOB, "refund_order", Map.of("order_id", "globex-2002", "amount", 5, "reason", "x"),
                         "cross_tenant"),
                 arguments(DemoUser.ALICE, "refund_order", Map.of("order_id", "acme-1001", "amount", 10, "reason", "x"),
+                        "insufficient_scope"),
+                arguments(NO_ROLE, "refund_order", Map.of("order_id", "acme-1001", "amount", 10, "reason", "x"),
                         "insufficient_role"),
-                arguments(DemoUser.BOB, "delete_customer", Map.of("customer_id", "acme-102"), "insufficient_role"),
+                arguments(DemoUser.BOB, "delete_customer", Map.of("customer_id", "acme-102"), "insufficient_scope"),
                 arguments(DemoUser.BOB, "refund_order", Map.of("order_id", "acme-1002", "amount", 900, "reason", "x"),
                         "refund_limit_exceeded"),
                 arguments(DemoUser.BOB, "refund_order", Map.of("order_id", "1002", "amount", 5, "reason", "x"),
@@ -111,7 +115,7 @@ class OrdersReferencePolicyEndToEndTest {
                 .containsExactly("get_order", "list_orders", "refund_order");
         assertThat(toolNames(fixture.connectedClientFor(DemoUser.CAROL)))
                 .containsExactly("get_order", "list_orders", "refund_order");
-        assertThat(toolNames(fixture.connectedClientFor(NO_SCOPE))).containsExactly("refund_order");
+        assertThat(toolNames(fixture.connectedClientFor(NO_SCOPE))).isEmpty();
         assertThat(toolNames(fixture.connectedClientFor(NO_TENANT))).isEmpty();
     }
 
@@ -143,7 +147,7 @@ class OrdersReferencePolicyEndToEndTest {
 
             assertThat(deleted.isError()).isNotEqualTo(Boolean.TRUE);
             assertThat(structured(deleted)).containsEntry("customer_id", "acme-102").containsEntry("orders_deleted", 1);
-            assertThat(structured(refused)).containsEntry("reason", "insufficient_role");
+            assertThat(structured(refused)).containsEntry("reason", "insufficient_scope");
             assertThat(dev.executions("delete_customer")).isEqualTo(1);
             assertThat(devAudit.await(r -> true, 2, Duration.ofSeconds(5)))
                     .extracting(AuditRecord::decision, AuditRecord::outcome)

@@ -47,8 +47,8 @@ class OrdersServerEndToEndTest {
         assertThat(result.isError()).isTrue();
         assertThat(structured(result))
                 .containsEntry("error", "denied")
-                .containsEntry("reason", "insufficient_role")
-                .containsEntry("message", "The caller holds no role allowed to use this tool.")
+                .containsEntry("reason", "insufficient_scope")
+                .containsEntry("message", "The caller lacks a scope this tool requires.")
                 .hasEntrySatisfying("decision_id", id -> assertThat(id.toString()).isNotBlank());
         assertThat(fixture.server().executions("refund_order")).isEqualTo(before);
     }
@@ -99,7 +99,7 @@ class OrdersServerEndToEndTest {
         CallToolResult result = alice.callTool(new CallToolRequest("delete_customer", Map.of("customer_id", "acme-100")));
 
         assertThat(result.isError()).isTrue();
-        assertThat(structured(result)).containsEntry("error", "denied").containsEntry("reason", "insufficient_role");
+        assertThat(structured(result)).containsEntry("error", "denied").containsEntry("reason", "insufficient_scope");
         assertThat(fixture.server().executions("delete_customer")).isEqualTo(before);
     }
 
@@ -172,7 +172,8 @@ class OrdersServerEndToEndTest {
             assertThat(record.sessionId()).isNotBlank();
             assertThat(record.decisionId()).isNotBlank();
         });
-        assertThat(records.get(2).reason()).isEqualTo("insufficient_role");
+        // Bob's token grants no customers.delete: the scope check comes before the role check.
+        assertThat(records.get(2).reason()).isEqualTo("insufficient_scope");
         assertThat(records.get(2).decisionId()).isEqualTo(structured(denied).get("decision_id"));
         assertThat(records.get(3).eventId()).isEqualTo(structured(failed).get("call_id"));
         assertThat(records.get(3).errorType()).isEqualTo(OrderBook.PaymentProviderException.class.getName());

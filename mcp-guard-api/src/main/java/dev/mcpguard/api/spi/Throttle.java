@@ -4,6 +4,7 @@ import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolCall;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Limits how often and how many at once a caller, tenant or tool may run calls.
@@ -17,6 +18,14 @@ public interface Throttle {
 
     /** Takes a permit for {@code call}, or says when to retry. Never returns null. */
     ThrottleResult tryAcquire(ToolCall call);
+
+    /**
+     * The policy obligation keys this throttle enforces (for example {@code rate_limit}); the guard chain denies a
+     * call whose policy allow carries an obligation no control enforces. Default: none. Never null.
+     */
+    default Set<String> enforcedObligations() {
+        return Set.of();
+    }
 
     /** The answer of {@link #tryAcquire}. */
     sealed interface ThrottleResult permits ThrottleResult.Acquired, ThrottleResult.Rejected {

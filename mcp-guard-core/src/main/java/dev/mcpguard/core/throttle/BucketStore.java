@@ -11,10 +11,25 @@ interface BucketStore {
      *
      * @throws StoreUnavailableException when the store cannot answer within its timeout
      */
-    ConsumptionProbe tryConsume(String key, RateLimit limit);
+    default ConsumptionProbe tryConsume(String key, RateLimit limit) {
+        return tryConsume(key, limit, 1);
+    }
+
+    /**
+     * Takes {@code tokens} (at least 1) from the bucket under {@code key} at once, or none, creating the bucket
+     * from {@code limit} if absent.
+     *
+     * @throws StoreUnavailableException when the store cannot answer within its timeout
+     */
+    ConsumptionProbe tryConsume(String key, RateLimit limit, long tokens);
 
     /** Gives back one token taken by {@link #tryConsume} (best effort; a failure is ignored). */
-    void refund(String key, RateLimit limit);
+    default void refund(String key, RateLimit limit) {
+        refund(key, limit, 1);
+    }
+
+    /** Gives back {@code tokens} taken by {@link #tryConsume} (best effort; a failure is ignored). */
+    void refund(String key, RateLimit limit, long tokens);
 
     static BucketConfiguration configuration(RateLimit limit) {
         return BucketConfiguration.builder()

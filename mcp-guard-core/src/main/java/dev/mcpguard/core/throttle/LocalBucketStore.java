@@ -45,15 +45,15 @@ final class LocalBucketStore implements BucketStore {
     }
 
     @Override
-    public ConsumptionProbe tryConsume(String key, RateLimit limit) {
-        return bucket(key, limit).tryConsumeAndReturnRemaining(1);
+    public ConsumptionProbe tryConsume(String key, RateLimit limit, long tokens) {
+        return bucket(key, limit).tryConsumeAndReturnRemaining(tokens);
     }
 
     @Override
-    public void refund(String key, RateLimit limit) {
+    public void refund(String key, RateLimit limit, long tokens) {
         Entry entry = buckets.getIfPresent(key);
         if (entry != null) {
-            entry.bucket().addTokens(1);
+            entry.bucket().addTokens(tokens);
         }
     }
 

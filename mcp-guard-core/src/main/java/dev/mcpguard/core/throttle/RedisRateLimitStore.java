@@ -90,19 +90,19 @@ public final class RedisRateLimitStore implements BucketStore, AutoCloseable {
     }
 
     @Override
-    public ConsumptionProbe tryConsume(String key, RateLimit limit) {
+    public ConsumptionProbe tryConsume(String key, RateLimit limit, long tokens) {
         ProxyManager<byte[]> manager = available();
         try {
-            return manager.builder().build(redisKey(key), configurationOf(limit)).tryConsumeAndReturnRemaining(1);
+            return manager.builder().build(redisKey(key), configurationOf(limit)).tryConsumeAndReturnRemaining(tokens);
         } catch (RuntimeException e) {
             throw markUnavailable(e);
         }
     }
 
     @Override
-    public void refund(String key, RateLimit limit) {
+    public void refund(String key, RateLimit limit, long tokens) {
         try {
-            available().builder().build(redisKey(key), configurationOf(limit)).addTokens(1);
+            available().builder().build(redisKey(key), configurationOf(limit)).addTokens(tokens);
         } catch (RuntimeException e) {
             log.debug("Could not give back a rate-limit token ({})", e.getClass().getName());
         }

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * handler runs or holds the permit until the call has ended.
  *
  * <p>A rejected call is a {@link Decision.Deny} with the throttle's reason ({@code rate_limited},
- * {@code throttle_unavailable}, or {@code policy_error} for a malformed obligation) and, when the reason is about
+ * {@code budget_exceeded}, {@code throttle_unavailable}, or {@code policy_error} for a malformed obligation) and, when the reason is about
  * capacity, a retry-after in whole seconds (at least 1): attached to the call as {@link GuardKeys#RETRY_AFTER}
  * (the client sees {@code structuredContent.retry_after_seconds}) and to the audit record as
  * {@code retry_after_seconds}.
@@ -86,7 +86,8 @@ public final class ThrottleGuard implements ToolGuard {
     private CompletionStage<ToolOutcome> deny(ToolCall call, ThrottleResult.Rejected rejected) {
         ReasonCode reason = rejected.reason();
         String decisionId = Ids.newId(clock);
-        if (!ReasonCode.RATE_LIMITED.equals(reason) && !ReasonCode.THROTTLE_UNAVAILABLE.equals(reason)) {
+        if (!ReasonCode.RATE_LIMITED.equals(reason) && !ReasonCode.THROTTLE_UNAVAILABLE.equals(reason)
+                && !ReasonCode.BUDGET_EXCEEDED.equals(reason)) {
             return ToolGuard.done(new ToolOutcome.Denied(call, Decision.deny(decisionId, reason,
                     "The call could not be checked against its limits and was not run.")));
         }
@@ -95,6 +96,8 @@ public final class ThrottleGuard implements ToolGuard {
                 .withAttribute(AuditDetails.KEY, AuditDetails.of(call).with(RETRY_AFTER_DETAIL, Long.toString(seconds)));
         String message = ReasonCode.RATE_LIMITED.equals(reason)
                 ? "Too many calls; retry after " + seconds + " s."
+                : ReasonCode.BUDGET_EXCEEDED.equals(reason)
+                ? "This call would exceed its budget; enough of it is available again in " + seconds + " s."
                 : "Rate limits cannot be checked right now; retry after " + seconds + " s.";
         log.debug("Throttled call {} to tool '{}': reason={} retryAfter={}s", call.callId(), call.toolName(), reason,
                 seconds);

@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -39,6 +40,11 @@ import org.slf4j.LoggerFactory;
  *   <li>A token is taken from the bucket of every rate limit; an empty one is {@link ReasonCode#RATE_LIMITED} with
  *       the time until its next token. Tokens already taken from other buckets for this call are given back, so a
  *       rejected call costs nothing.</li>
+ *   <li>A {@code budget} obligation on the allow spends its {@code amount} at once from a bucket of {@code limit}
+ *       tokens refilled over {@code window}, keyed by server, caller and the policy's {@code key}; too little left
+ *       is {@link ReasonCode#BUDGET_EXCEEDED} with the time until enough has refilled (at most the window), and
+ *       the call's rate-limit tokens are given back. A malformed budget is {@link ReasonCode#POLICY_ERROR}. The
+ *       budget is spent when the call is let through, and not given back if the tool then fails.</li>
  * </ol>
  * The returned permit gives the concurrency slots back when closed, exactly once.
  *
@@ -64,10 +70,13 @@ public final class TokenBucketThrottle implements Throttle {
 
     private static final Logger log = LoggerFactory.getLogger(TokenBucketThrottle.class);
     private static final Duration CONCURRENCY_RETRY_AFTER = Duration.ofSeconds(1);
+    private static final Set<String> ENFORCED_OBLIGATIONS = Set.of(RateLimitObligation.NAME, BudgetObligation.NAME);
 
     private final List<RateLimit> limits;
     private final List<ConcurrencyLimit> concurrencyLimits;
     private final LocalBucketStore local;
+    // Budgets in a store of their own: rate-limit buckets churning cannot evict a budget and refill it.
+    private final LocalBucketStore localBudgets;
     private final RedisRateLimitStore shared;
     private final StoreFailureMode failureMode;
     private final Duration unavailableRetryAfter;
@@ -78,6 +87,7 @@ public final class TokenBucketThrottle implements Throttle {
         this.limits = List.copyOf(b.limits);
         this.concurrencyLimits = List.copyOf(b.concurrencyLimits);
         this.local = new LocalBucketStore(b.maximumBuckets, b.clock);
+        this.localBudgets = new LocalBucketStore(b.maximumBuckets, b.clock);
         this.shared = b.shared;
         this.failureMode = b.failureMode;
         this.unavailableRetryAfter = b.unavailableRetryAfter;
@@ -92,8 +102,12 @@ public final class TokenBucketThrottle implements Throttle {
     public ThrottleResult tryAcquire(ToolCall call) {
         Objects.requireNonNull(call, "call");
         List<RateLimit> inForce;
+        Optional<BudgetObligation.Budget> budget;
         try {
             inForce = limitsFor(call);
+            budget = call.attribute(GuardKeys.POLICY_DECISION)
+                    .map(Decision.Allow::obligations)
+                    .flatMap(BudgetObligation::read);
         } catch (IllegalArgumentException e) {
             log.warn("Call {} to tool '{}': policy obligation is malformed ({}); denying", call.callId(),
                     ClientText.forLog(call.toolName()), ClientText.forLog(e.getMessage()));
@@ -113,7 +127,7 @@ public final class TokenBucketThrottle implements Throttle {
         List<Consumed> consumed = new ArrayList<>(inForce.size());
         for (RateLimit limit : inForce) {
             String key = key("r", limit.keyedBy(), fingerprint(limit), call);
-            Outcome outcome = consume(key, limit);
+            Outcome outcome = consume(key, limit, 1, local);
             if (outcome instanceof Outcome.Taken t) {
                 consumed.add(new Consumed(key, limit, t.store()));
                 continue;
@@ -124,11 +138,34 @@ public final class TokenBucketThrottle implements Throttle {
                     ? new ThrottleResult.Rejected(ReasonCode.RATE_LIMITED, empty.retryAfter())
                     : new ThrottleResult.Rejected(ReasonCode.THROTTLE_UNAVAILABLE, unavailableRetryAfter);
         }
+        // The budget is spent last, so a call another limit rejects spends none of it.
+        if (budget.isPresent() && budget.get().amount() > 0) {
+            BudgetObligation.Budget b = budget.get();
+            Outcome outcome = b.amount() > b.bucket().capacity()
+                    ? new Outcome.Empty(b.bucket().refillPeriod()) // more than the whole budget: never fits
+                    : consume(budgetKey(call, b), b.bucket(), b.amount(), localBudgets);
+            if (!(outcome instanceof Outcome.Taken)) {
+                consumed.forEach(c -> c.store().refund(c.key(), c.limit()));
+                taken.forEach(slots::release);
+                if (outcome instanceof Outcome.Empty empty) {
+                    Duration retryAfter = empty.retryAfter().compareTo(b.bucket().refillPeriod()) > 0
+                            ? b.bucket().refillPeriod() : empty.retryAfter();
+                    return new ThrottleResult.Rejected(ReasonCode.BUDGET_EXCEEDED, retryAfter);
+                }
+                return new ThrottleResult.Rejected(ReasonCode.THROTTLE_UNAVAILABLE, unavailableRetryAfter);
+            }
+        }
         if (taken.isEmpty()) {
             return new ThrottleResult.Acquired(Permit.NONE);
         }
         permitsOut.incrementAndGet();
         return new ThrottleResult.Acquired(new SlotPermit(taken));
+    }
+
+    /** {@code rate_limit} and {@code budget}: the policy obligations this throttle enforces. */
+    @Override
+    public Set<String> enforcedObligations() {
+        return ENFORCED_OBLIGATIONS;
     }
 
     /** Permits handed out and not yet closed, across all keys; for metrics and leak checks. */
@@ -158,11 +195,11 @@ public final class TokenBucketThrottle implements Throttle {
         return result;
     }
 
-    private Outcome consume(String key, RateLimit limit) {
-        BucketStore store = local;
+    private Outcome consume(String key, RateLimit limit, long tokens, LocalBucketStore localStore) {
+        BucketStore store = localStore;
         if (shared != null) {
             try {
-                return outcomeOf(shared.tryConsume(key, limit), shared);
+                return outcomeOf(shared.tryConsume(key, limit, tokens), shared);
             } catch (BucketStore.StoreUnavailableException e) {
                 if (failureMode == StoreFailureMode.FAIL_CLOSED) {
                     return new Outcome.Unavailable();
@@ -170,7 +207,7 @@ public final class TokenBucketThrottle implements Throttle {
                 log.debug("Shared rate-limit store unavailable; applying the limit locally");
             }
         }
-        return outcomeOf(store.tryConsume(key, limit), store);
+        return outcomeOf(store.tryConsume(key, limit, tokens), store);
     }
 
     private static Outcome outcomeOf(ConsumptionProbe probe, BucketStore store) {
@@ -182,7 +219,7 @@ public final class TokenBucketThrottle implements Throttle {
     }
 
     /** {@code kind:hash}; the hash covers the limit and the key values, so nothing personal is stored in clear. */
-    static String key(String kind, java.util.Set<LimitKey> keyedBy, String limitFingerprint, ToolCall call) {
+    static String key(String kind, Set<LimitKey> keyedBy, String limitFingerprint, ToolCall call) {
         StringBuilder material = new StringBuilder(kind).append('\u0001').append(limitFingerprint);
         for (LimitKey dimension : LimitKey.values()) {
             if (!keyedBy.contains(dimension)) {
@@ -197,6 +234,13 @@ public final class TokenBucketThrottle implements Throttle {
             }
         }
         return kind + ':' + sha256Hex(material.toString());
+    }
+
+    /** {@code b:hash}; the hash covers the server, the caller, the policy's key and the budget's size and window. */
+    static String budgetKey(ToolCall call, BudgetObligation.Budget budget) {
+        String material = "b\u0001" + fingerprint(budget.bucket()) + "\u0001" + call.server() + "\u0001"
+                + call.caller().map(TokenBucketThrottle::callerKey).orElse("") + "\u0001" + budget.key();
+        return "b:" + sha256Hex(material);
     }
 
     private static String callerKey(CallerIdentity caller) {

@@ -76,6 +76,39 @@ class RedisThrottleTest {
     }
 
     @Test
+    void budgetsAreSharedAcrossTwoInstancesAndSpendTheirWholeAmountAtOnce() {
+        TokenBucketThrottle first = replica(StoreFailureMode.FAIL_CLOSED);
+        TokenBucketThrottle second = replica(StoreFailureMode.FAIL_CLOSED);
+
+        assertThat(BudgetObligationTest.acquire(first, BudgetObligationTest.refund(BOB, "acme-1002", 240)))
+                .isInstanceOf(ThrottleResult.Acquired.class);
+        assertThat(BudgetObligationTest.acquire(second, BudgetObligationTest.refund(BOB, "acme-1002", 240)))
+                .isInstanceOf(ThrottleResult.Acquired.class);
+        ThrottleResult third = BudgetObligationTest.acquire(first, BudgetObligationTest.refund(BOB, "acme-1002", 240));
+
+        assertThat(third).isInstanceOfSatisfying(ThrottleResult.Rejected.class,
+                r -> assertThat(r.reason()).isEqualTo(ReasonCode.BUDGET_EXCEEDED));
+        assertThat(BudgetObligationTest.acquire(second, BudgetObligationTest.refund(BOB, "acme-1002", 20)))
+                .as("the 20 left are still there, on either replica").isInstanceOf(ThrottleResult.Acquired.class);
+        assertThat(BudgetObligationTest.acquire(first, BudgetObligationTest.refund(BOB, "acme-1002", 1)))
+                .isInstanceOf(ThrottleResult.Rejected.class);
+        clock.advance(Duration.ofHours(12));
+        assertThat(BudgetObligationTest.acquire(second, BudgetObligationTest.refund(BOB, "acme-1002", 250)))
+                .as("half the budget refilled in half the window").isInstanceOf(ThrottleResult.Acquired.class);
+    }
+
+    @Test
+    void aBudgetFailsClosedWhenRedisIsDown() {
+        TokenBucketThrottle throttle = replica(StoreFailureMode.FAIL_CLOSED);
+        redis.kill();
+
+        ThrottleResult result = BudgetObligationTest.acquire(throttle, BudgetObligationTest.refund(BOB, "acme-1002", 1));
+
+        assertThat(result).isInstanceOfSatisfying(ThrottleResult.Rejected.class,
+                r -> assertThat(r.reason()).isEqualTo(ReasonCode.THROTTLE_UNAVAILABLE));
+    }
+
+    @Test
     void redisKilledMidTestFailsClosedWithinTheCommandTimeout() {
         TokenBucketThrottle throttle = replica(StoreFailureMode.FAIL_CLOSED);
         assertThat(passed(throttle, call(ALICE, "search"), 3)).isEqualTo(3);

@@ -1,0 +1,354 @@
+package dev.mcpguard.core.obligations;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Applies the paths of a {@code redact_fields} obligation to a tool result (a {@link CallToolResult}):
+ * <ol>
+ *   <li>in {@code structuredContent}, every value a path reaches is replaced by {@value #MARKER};</li>
+ *   <li>every text content (and text resource) that holds serialized JSON gets the same treatment, and is written
+ *       back as JSON;</li>
+ *   <li>then every value removed in steps 1 and 2 (each string and number inside it, at least
+ *       {@value #MIN_SCRUBBED_LENGTH} characters long) is replaced by {@value #MARKER} wherever it still occurs in
+ *       any text or any other string of {@code structuredContent}, case-insensitively, so a handler that also
+ *       mentions the e-mail in prose does not leak it.</li>
+ * </ol>
+ * Content the redactor cannot inspect (images, audio, blob resources, resource links) makes the result
+ * unredactable: {@link UnredactableResultException}; the caller withholds it. Thread-safe and stateless.
+ */
+final class ResultRedactor {
+
+    /** What a redacted value becomes. */
+    static final String MARKER = "[redacted]";
+    /** Shorter values are redacted by path only: scrubbing "12" from every text would destroy it and protect little. */
+    static final int MIN_SCRUBBED_LENGTH = 3; // the scrubber indexes values by their first 3 characters
+
+    // Decimals stay BigDecimal, so a redacted result does not lose digits of the numbers it keeps.
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    private ResultRedactor() {
+    }
+
+    /** The redacted result, and which of the paths matched at least one value. */
+    record Redaction(CallToolResult result, Set<String> matchedPaths, int redactedValues) {
+    }
+
+    /** The result cannot be redacted safely; the message names the content type, never content. */
+    static final class UnredactableResultException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UnredactableResultException(String message) {
+            super(message);
+        }
+    }
+
+    static Redaction redact(Object result, List<RedactionPath> paths) throws UnredactableResultException {
+        if (!(result instanceof CallToolResult toolResult)) {
+            throw new UnredactableResultException("the result is a " + result.getClass().getName()
+                    + ", not a CallToolResult");
+        }
+        State state = new State(paths);
+        Object structured = toolResult.structuredContent();
+        if (structured != null) {
+            Object tree;
+            try {
+                tree = JSON.convertValue(structured, Object.class);
+            } catch (IllegalArgumentException e) {
+                throw new UnredactableResultException("structuredContent cannot be read as JSON");
+            }
+            structured = state.redactTree(tree);
+        }
+        List<McpSchema.Content> content = toolResult.content() == null ? null : new ArrayList<>();
+        if (content != null) {
+            for (McpSchema.Content item : toolResult.content()) {
+                content.add(redactJsonText(item, state));
+            }
+            List<McpSchema.Content> scrubbed = new ArrayList<>(content.size());
+            for (McpSchema.Content item : content) {
+                scrubbed.add(scrub(item, state));
+            }
+            content = scrubbed;
+        }
+        if (state.matched.isEmpty()) {
+            return new Redaction(toolResult, Set.of(), 0);
+        }
+        if (structured != null) {
+            structured = state.scrubTree(structured);
+        }
+        CallToolResult redacted = new CallToolResult(content, toolResult.isError(), structured, toolResult.meta());
+        return new Redaction(redacted, new TreeSet<>(state.matched), state.redactedValues);
+    }
+
+    private static McpSchema.Content redactJsonText(McpSchema.Content item, State state)
+            throws UnredactableResultException {
+        if (item instanceof McpSchema.TextContent text) {
+            String redacted = state.redactJsonText(text.text());
+            return Objects.equals(redacted, text.text()) ? text : new McpSchema.TextContent(text.annotations(), redacted, text.meta());
+        }
+        if (item instanceof McpSchema.EmbeddedResource embedded
+                && embedded.resource() instanceof McpSchema.TextResourceContents resource) {
+            String redacted = state.redactJsonText(resource.text());
+            return Objects.equals(redacted, resource.text()) ? embedded : new McpSchema.EmbeddedResource(embedded.annotations(),
+                    new McpSchema.TextResourceContents(resource.uri(), resource.mimeType(), redacted, resource.meta()),
+                    embedded.meta());
+        }
+        throw new UnredactableResultException("the result holds " + (item == null ? "null" : item.type())
+                + " content, which cannot be inspected for redaction");
+    }
+
+    private static McpSchema.Content scrub(McpSchema.Content item, State state) {
+        if (item instanceof McpSchema.TextContent text) {
+            String scrubbed = state.scrub(text.text());
+            return Objects.equals(scrubbed, text.text()) ? text : new McpSchema.TextContent(text.annotations(), scrubbed, text.meta());
+        }
+        McpSchema.EmbeddedResource embedded = (McpSchema.EmbeddedResource) item;
+        McpSchema.TextResourceContents resource = (McpSchema.TextResourceContents) embedded.resource();
+        String scrubbed = state.scrub(resource.text());
+        return Objects.equals(scrubbed, resource.text()) ? embedded : new McpSchema.EmbeddedResource(embedded.annotations(),
+                new McpSchema.TextResourceContents(resource.uri(), resource.mimeType(), scrubbed, resource.meta()),
+                embedded.meta());
+    }
+
+    /** Per-result state: the paths, which matched, and the values removed (for scrubbing texts). */
+    private static final class State {
+        private final List<RedactionPath> paths;
+        private final Set<String> matched = new LinkedHashSet<>();
+        private final Set<String> removedValues = new LinkedHashSet<>();
+        private int redactedValues;
+        private Map<Long, int[]> lengthsByPrefix;
+        private Set<String> foldedValues;
+        private java.util.BitSet firstChars;
+
+        State(List<RedactionPath> paths) {
+            this.paths = paths;
+        }
+
+        /** Redacts {@code tree} (a fresh, mutable copy) in place and returns it (or the marker, never for a root). */
+        Object redactTree(Object tree) {
+            for (RedactionPath path : paths) {
+                if (redact(tree, path.segments(), 0) > 0) {
+                    matched.add(path.text());
+                }
+            }
+            return tree;
+        }
+
+        String redactJsonText(String text) {
+            if (text == null) {
+                return null;
+            }
+            String trimmed = text.strip();
+            if (!(trimmed.startsWith("{") || trimmed.startsWith("["))) {
+                return text;
+            }
+            Object tree;
+            try {
+                tree = JSON.readValue(trimmed, Object.class);
+            } catch (JsonProcessingException e) {
+                return text; // not JSON after all: only the value scrub applies
+            }
+            int before = redactedValues;
+            redactTree(tree);
+            if (redactedValues == before) {
+                return text;
+            }
+            try {
+                return JSON.writeValueAsString(tree);
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("a parsed JSON tree could not be written back", e);
+            }
+        }
+
+        private int redact(Object node, List<String> segments, int index) {
+            String segment = segments.get(index);
+            boolean last = index == segments.size() - 1;
+            int count = 0;
+            if (node instanceof List<?> raw) {
+                @SuppressWarnings("unchecked")
+                List<Object> list = (List<Object>) raw;
+                for (int i = 0; i < list.size(); i++) {
+                    Object element = list.get(i);
+                    if (!RedactionPath.WILDCARD.equals(segment)) {
+                        count += redact(element, segments, index); // arrays are transparent to names
+                    } else if (last) {
+                        count += replace(element);
+                        if (element != null) {
+                            list.set(i, MARKER);
+                        }
+                    } else {
+                        count += redact(element, segments, index + 1);
+                    }
+                }
+            } else if (node instanceof Map<?, ?> raw) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> map = (Map<String, Object>) raw;
+                List<String> names = RedactionPath.WILDCARD.equals(segment) ? List.copyOf(map.keySet())
+                        : map.containsKey(segment) ? List.of(segment) : List.of();
+                for (String name : names) {
+                    Object value = map.get(name);
+                    if (last) {
+                        count += replace(value);
+                        if (value != null) {
+                            map.put(name, MARKER);
+                        }
+                    } else {
+                        count += redact(value, segments, index + 1);
+                    }
+                }
+            }
+            return count;
+        }
+
+        /** Counts and remembers a value about to be replaced; a null holds nothing and is left alone. */
+        private int replace(Object value) {
+            if (value == null) {
+                return 0;
+            }
+            collect(value);
+            redactedValues++;
+            return 1;
+        }
+
+        private void collect(Object value) {
+            if (value instanceof String s) {
+                addScrubbed(s);
+            } else if (value instanceof BigDecimal d) {
+                addScrubbed(d.toPlainString());
+                addScrubbed(d.stripTrailingZeros().toPlainString());
+            } else if (value instanceof Number n) {
+                addScrubbed(n.toString());
+            } else if (value instanceof Map<?, ?> map) {
+                map.values().forEach(this::collect);
+            } else if (value instanceof List<?> list) {
+                list.forEach(this::collect);
+            }
+        }
+
+        private void addScrubbed(String value) {
+            if (value.length() >= MIN_SCRUBBED_LENGTH && !value.equals(MARKER)) {
+                removedValues.add(value);
+                String escaped = new String(JsonStringEncoder.getInstance().quoteAsString(value));
+                if (!escaped.equals(value)) {
+                    removedValues.add(escaped);
+                }
+            }
+        }
+
+        /** Scrubs every string inside {@code node} (a mutable tree), in place; returns the node. */
+        Object scrubTree(Object node) {
+            if (node instanceof Map<?, ?> raw) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> map = (Map<String, Object>) raw;
+                map.replaceAll((name, value) -> scrubTree(value));
+            } else if (node instanceof List<?> raw) {
+                @SuppressWarnings("unchecked")
+                List<Object> list = (List<Object>) raw;
+                list.replaceAll(this::scrubTree);
+            } else if (node instanceof String text) {
+                return scrub(text);
+            }
+            return node;
+        }
+
+        /**
+         * {@code text} with every removed value replaced by the marker, case-insensitively, leftmost and longest
+         * first. One pass over the text: values are indexed by their first three characters, case-folded, and
+         * looked up by exact (folded) substring for each length those values have, so a result with thousands of
+         * redacted values sharing a prefix stays linear in the text.
+         */
+        String scrub(String text) {
+            if (text == null || removedValues.isEmpty() || text.length() < MIN_SCRUBBED_LENGTH) {
+                return text;
+            }
+            if (lengthsByPrefix == null) {
+                index();
+            }
+            String folded = fold(text);
+            StringBuilder out = null;
+            int copiedUpTo = 0;
+            int i = 0;
+            while (i <= text.length() - MIN_SCRUBBED_LENGTH) {
+                if (text.charAt(i) == '[' && text.startsWith(MARKER, i)) { // never scrub inside a marker
+                    i += MARKER.length();
+                    continue;
+                }
+                int matched = firstChars.get(folded.charAt(i)) ? matchAt(folded, i) : 0;
+                if (matched == 0) {
+                    i++;
+                    continue;
+                }
+                if (out == null) {
+                    out = new StringBuilder(text.length());
+                }
+                out.append(text, copiedUpTo, i).append(MARKER);
+                i += matched;
+                copiedUpTo = i;
+            }
+            if (out == null) {
+                return text;
+            }
+            redactedValues++;
+            return out.append(text, copiedUpTo, text.length()).toString();
+        }
+
+        /** The length of the longest removed value at {@code i} of the folded text, or 0. */
+        private int matchAt(String folded, int i) {
+            int[] lengths = lengthsByPrefix.get(prefix(folded, i));
+            if (lengths == null) {
+                return 0;
+            }
+            for (int length : lengths) { // longest first
+                if (i + length <= folded.length() && foldedValues.contains(folded.substring(i, i + length))) {
+                    return length;
+                }
+            }
+            return 0;
+        }
+
+        private void index() {
+            Map<Long, java.util.TreeSet<Integer>> lengths = new HashMap<>();
+            foldedValues = new java.util.HashSet<>();
+            firstChars = new java.util.BitSet(Character.MAX_VALUE + 1);
+            for (String value : removedValues) {
+                String folded = fold(value);
+                foldedValues.add(folded);
+                firstChars.set(folded.charAt(0));
+                lengths.computeIfAbsent(prefix(folded, 0), p -> new java.util.TreeSet<>(Comparator.reverseOrder()))
+                        .add(folded.length());
+            }
+            lengthsByPrefix = new HashMap<>();
+            lengths.forEach((prefix, set) -> lengthsByPrefix.put(prefix,
+                    set.stream().mapToInt(Integer::intValue).toArray()));
+        }
+
+        /** The first three characters from {@code from} of folded text, packed in a long. */
+        private static long prefix(String folded, int from) {
+            return ((long) folded.charAt(from) << 32) | ((long) folded.charAt(from + 1) << 16) | folded.charAt(from + 2);
+        }
+
+        /** Per-character case folding: same length as the input, so positions in both agree. */
+        private static String fold(String text) {
+            char[] chars = text.toCharArray();
+            for (int k = 0; k < chars.length; k++) {
+                chars[k] = Character.toLowerCase(Character.toUpperCase(chars[k]));
+            }
+            return new String(chars);
+        }
+    }
+}
