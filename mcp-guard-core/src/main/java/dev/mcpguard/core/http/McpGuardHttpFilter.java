@@ -10,6 +10,8 @@ import dev.mcpguard.api.spi.IdentityResolver.IdentityResult;
 import dev.mcpguard.api.spi.IdentityResolver.PresentedCredential;
 import dev.mcpguard.api.spi.SessionRegistry;
 import dev.mcpguard.api.spi.SessionRegistry.SessionCheck;
+import dev.mcpguard.core.internal.ClientText;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -19,6 +21,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -62,11 +65,22 @@ import org.slf4j.LoggerFactory;
  *           bound to the caller when the header is set. A DELETE that succeeds ends the binding. Session ids never
  *           authenticate on their own. An {@code initialize} is not told apart from other requests: it is
  *           checked like any request carrying (or not carrying) a session id.</li>
+ *       <li>Request rate: every request of a principal (issuer and subject), POST, GET or DELETE, takes a token
+ *           from its bucket ({@link HttpRequestLimits}); an empty bucket is 429 with {@code Retry-After}.</li>
  *       <li>The verified caller is set as request attribute {@link GuardRequestAttributes#CALLER} (any value
- *           already there is removed first) and the chain continues.</li>
+ *           already there is removed first) and the chain continues. A POST first passes the body gate: an
+ *           in-flight slot of the principal and the session, the body read without blocking a worker, bounded
+ *           in size and time, and the JSON-RPC message checked (malformed messages and unknown notifications
+ *           are refused; concurrent {@code notifications/roots/list_changed} on one session are coalesced).
+ *           The request is then dispatched again, asynchronously, with the buffered body.</li>
+ *       <li>Error bodies the MCP server writes (status 4xx or 5xx) are replaced by a JSON-RPC error without
+ *           internals: the SDK would otherwise send its serialized Java exception.</li>
  *     </ol></li>
  *   <li>Any other path passes through untouched, without a caller attribute.</li>
  * </ul>
+ *
+ * <p>Every refusal this filter writes carries {@code Connection: close}: the container closes the connection
+ * instead of reading (draining) the rest of a body the refused client may still be sending.
  *
  * <p>Credentials never appear in logs, response bodies or headers. Rejections are logged at DEBUG (credential
  * problems, which clients cause routinely) or INFO (session misuse) with the reason code, subject when known and
@@ -109,6 +123,8 @@ public final class McpGuardHttpFilter implements Filter {
     private final boolean exposeInboundToken;
     private final String metadataUrl;
     private final byte[] metadataJson;
+    private final PrincipalRequestLimiter requestLimiter;
+    private final McpPostGate postGate;
 
     private McpGuardHttpFilter(Builder b) {
         this.identityResolver = b.identityResolver;
@@ -135,6 +151,8 @@ public final class McpGuardHttpFilter implements Filter {
             metadata.put("resource_name", b.resourceName);
         }
         this.metadataJson = json(metadata);
+        this.requestLimiter = new PrincipalRequestLimiter(b.requestLimits, b.clock);
+        this.postGate = new McpPostGate(b.requestLimits, requestLimiter);
     }
 
     /** Starts a builder. */
@@ -162,6 +180,12 @@ public final class McpGuardHttpFilter implements Filter {
             return;
         }
         if (!isProtected(path, request.getRequestURI())) {
+            chain.doFilter(request, response);
+            return;
+        }
+        if (request.getDispatcherType() == DispatcherType.ASYNC
+                && request.getAttribute(McpPostGate.FORWARDED_ATTRIBUTE) != null) {
+            // Checked and buffered by this filter before it dispatched the request again.
             chain.doFilter(request, response);
             return;
         }
@@ -210,9 +234,24 @@ public final class McpGuardHttpFilter implements Filter {
             return;
         }
 
+        String principal = caller.issuer() + '\u0000' + caller.subject();
+        long retryAfterSeconds = requestLimiter.tryAcquireRequest(principal);
+        if (retryAfterSeconds > 0) {
+            log.debug("Refused MCP request over the per-principal rate: reason={} subject={} remote={}",
+                    ReasonCode.RATE_LIMITED, ClientText.forLog(caller.subject()), request.getRemoteAddr());
+            response.setHeader("Retry-After", Long.toString(retryAfterSeconds));
+            writeError(response, 429, "rate_limited", null);
+            return;
+        }
+
         request.setAttribute(GuardRequestAttributes.CALLER, caller);
         SessionBindingResponse bindingResponse = new SessionBindingResponse(response, caller, sessionRegistry, sessionId);
-        chain.doFilter(request, bindingResponse);
+        HttpServletResponse hiding = new InternalsHidingResponse(bindingResponse);
+        if ("POST".equals(request.getMethod())) {
+            postGate.handle(request, response, hiding, chain, principal, caller.subject(), sessionId);
+            return;
+        }
+        chain.doFilter(request, hiding);
         if (sessionId != null && "DELETE".equals(request.getMethod()) && bindingResponse.getStatus() < 300) {
             sessionRegistry.end(sessionId);
             log.debug("Ended MCP session of subject {}", caller.subject());
@@ -361,6 +400,8 @@ public final class McpGuardHttpFilter implements Filter {
             body.put("error_description", description);
         }
         response.setHeader("Cache-Control", "no-store");
+        // A refused client's connection is not kept, and the container does not drain a body it is still sending.
+        response.setHeader("Connection", "close");
         writeJson(response, status, json(body));
     }
 
@@ -410,6 +451,8 @@ public final class McpGuardHttpFilter implements Filter {
         private final Set<String> allowedOrigins = new LinkedHashSet<>();
         private String apiKeyHeader = DEFAULT_API_KEY_HEADER;
         private boolean exposeInboundToken;
+        private HttpRequestLimits requestLimits = HttpRequestLimits.ofDefaults();
+        private Clock clock = Clock.systemUTC();
 
         private Builder() {
         }
@@ -530,6 +573,21 @@ public final class McpGuardHttpFilter implements Filter {
          */
         public Builder exposeInboundTokenForTokenExchange() {
             this.exposeInboundToken = true;
+            return this;
+        }
+
+        /**
+         * Body size and read time, per-principal request rate and in-flight bounds for every MCP request;
+         * default {@link HttpRequestLimits#ofDefaults()}.
+         */
+        public Builder requestLimits(HttpRequestLimits limits) {
+            this.requestLimits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** The clock the per-principal request rate runs on; default the system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 
