@@ -152,7 +152,7 @@ public final class McpGuardHttpFilter implements Filter {
         }
         this.metadataJson = json(metadata);
         this.requestLimiter = new PrincipalRequestLimiter(b.requestLimits, b.clock);
-        this.postGate = new McpPostGate(b.requestLimits, requestLimiter);
+        this.postGate = new McpPostGate(b.requestLimits, requestLimiter, b.clock);
     }
 
     /** Starts a builder. */
@@ -189,6 +189,15 @@ public final class McpGuardHttpFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
+        guardProtectedPath(request, response, chain);
+        if (request.getAttribute(GuardRequestAttributes.CALLER) == null) {
+            // Refused: do not let the container drain a body the client may still be trickling.
+            RefusedRequestBodies.closeWithoutDraining(request, response);
+        }
+    }
+
+    private void guardProtectedPath(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
         // Only this filter may say who the caller is.
         request.removeAttribute(GuardRequestAttributes.CALLER);
         request.removeAttribute(GuardRequestAttributes.INBOUND_TOKEN);

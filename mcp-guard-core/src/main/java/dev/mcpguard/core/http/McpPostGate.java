@@ -13,6 +13,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -49,11 +51,13 @@ final class McpPostGate {
 
     private final HttpRequestLimits limits;
     private final PrincipalRequestLimiter limiter;
+    private final Clock clock;
     private final JsonRpcMessageInspector inspector = new JsonRpcMessageInspector();
 
-    McpPostGate(HttpRequestLimits limits, PrincipalRequestLimiter limiter) {
+    McpPostGate(HttpRequestLimits limits, PrincipalRequestLimiter limiter, Clock clock) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.limiter = Objects.requireNonNull(limiter, "limiter");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /**
@@ -68,6 +72,7 @@ final class McpPostGate {
             log.debug("Refused MCP request body over the limit: declared={} limit={} subject={} remote={}", declared,
                     limits.maxBodyBytes(), ClientText.forLog(subject), request.getRemoteAddr());
             JsonRpcErrors.refuse(response, 413, JsonRpcErrors.LIMIT_EXCEEDED, "request body too large");
+            RefusedRequestBodies.closeWithoutDraining(request, response);
             return;
         }
         PrincipalRequestLimiter.InFlightPermit permit = limiter.tryAcquireInFlight(principal, sessionId);
@@ -76,6 +81,7 @@ final class McpPostGate {
                     ClientText.forLog(subject), request.getRemoteAddr());
             response.setHeader("Retry-After", "1");
             JsonRpcErrors.refuse(response, 429, JsonRpcErrors.LIMIT_EXCEEDED, "too many requests in flight");
+            RefusedRequestBodies.closeWithoutDraining(request, response);
             return;
         }
         Exchange exchange = new Exchange(request, response, downstream, chain, subject, sessionId, permit);
@@ -106,6 +112,7 @@ final class McpPostGate {
         private final AtomicBoolean settled = new AtomicBoolean();
         private final AtomicBoolean finished = new AtomicBoolean();
         private volatile boolean rootsRefresh;
+        private final Instant deadline = clock.instant().plus(limits.bodyReadTimeout());
         private AsyncContext async;
         private ServletInputStream input;
 
@@ -123,7 +130,9 @@ final class McpPostGate {
 
         void readAsynchronously() throws IOException {
             async = request.startAsync(buffered, downstream);
-            async.setTimeout(limits.bodyReadTimeout().toMillis());
+            // The deadline is checked as bytes arrive; a client that stops sending is closed by the container's
+            // read timeout. This timeout is for a client that does neither.
+            async.setTimeout(limits.bodyReadTimeout().plus(RefusedRequestBodies.BACKSTOP).toMillis());
             async.addListener(this);
             input = request.getInputStream();
             input.setReadListener(this);
@@ -162,8 +171,11 @@ final class McpPostGate {
 
         @Override
         public void onDataAvailable() throws IOException {
+            if (settled.get()) {
+                throw new IOException("refused request: its body is not read");
+            }
             byte[] chunk = new byte[READ_CHUNK];
-            while (!settled.get() && input.isReady()) {
+            while (input.isReady()) {
                 int n = input.read(chunk);
                 if (n == -1) {
                     return;
@@ -171,10 +183,22 @@ final class McpPostGate {
                 body.write(chunk, 0, n);
                 if (body.size() > limits.maxBodyBytes() && settled.compareAndSet(false, true)) {
                     refuseTooLarge();
-                    async.complete();
-                    return;
+                    abort();
+                }
+                if (clock.instant().isAfter(deadline) && settled.compareAndSet(false, true)) {
+                    refuseTooSlow();
+                    abort();
                 }
             }
+        }
+
+        /**
+         * Ends the exchange without the container draining the rest of the body: throwing from a read callback
+         * makes it call {@link #onError(Throwable)} and close the connection.
+         */
+        private void abort() throws IOException {
+            finish();
+            throw new IOException("refused request: its body is not read");
         }
 
         @Override
@@ -196,17 +220,12 @@ final class McpPostGate {
 
         @Override
         public void onError(Throwable failure) {
-            if (!settled.compareAndSet(false, true)) {
-                return;
+            finish();
+            if (settled.compareAndSet(false, true)) {
+                // Read timeout or a broken connection: the container closes it; nothing useful can be sent.
+                log.debug("MCP request body could not be read: subject={} remote={} error={}",
+                        ClientText.forLog(subject), request.getRemoteAddr(), failure.getClass().getName());
             }
-            log.debug("MCP request body could not be read: subject={} remote={} error={}",
-                    ClientText.forLog(subject), request.getRemoteAddr(), failure.getClass().getName());
-            try {
-                JsonRpcErrors.refuse(response, 400, JsonRpcErrors.INVALID_REQUEST, "request body unreadable");
-            } catch (IOException | RuntimeException e) {
-                // The client is gone.
-            }
-            async.complete();
         }
 
         /** True when the message may go on; otherwise the refusal has been written. */
@@ -263,11 +282,16 @@ final class McpPostGate {
         @Override
         public void onTimeout(AsyncEvent event) throws IOException {
             if (settled.compareAndSet(false, true)) {
-                log.debug("Refused MCP request whose body took longer than {}: received={} subject={} remote={}",
-                        limits.bodyReadTimeout(), body.size(), ClientText.forLog(subject), request.getRemoteAddr());
-                JsonRpcErrors.refuse(response, 408, JsonRpcErrors.LIMIT_EXCEEDED, "request body too slow");
+                refuseTooSlow();
             }
+            finish();
             event.getAsyncContext().complete();
+        }
+
+        private void refuseTooSlow() throws IOException {
+            log.debug("Refused MCP request whose body took longer than {}: received={} subject={} remote={}",
+                    limits.bodyReadTimeout(), body.size(), ClientText.forLog(subject), request.getRemoteAddr());
+            JsonRpcErrors.refuse(response, 408, JsonRpcErrors.LIMIT_EXCEEDED, "request body too slow");
         }
 
         @Override
