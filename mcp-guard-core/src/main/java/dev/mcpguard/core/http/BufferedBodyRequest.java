@@ -6,9 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.InputStreamReader;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -69,10 +67,17 @@ final class BufferedBodyRequest extends HttpServletRequestWrapper {
         };
     }
 
+    /**
+     * Always UTF-8, the only encoding JSON allows (RFC 8259): the filter inspected the body as UTF-8, so the SDK
+     * must not decode it differently because the client declared another charset.
+     */
     @Override
-    public BufferedReader getReader() throws IOException {
-        String encoding = getCharacterEncoding();
-        Charset charset = encoding == null ? StandardCharsets.UTF_8 : Charset.forName(encoding);
-        return new BufferedReader(new InputStreamReader(getInputStream(), charset));
+    public BufferedReader getReader() {
+        return new BufferedReader(new InputStreamReader(getInputStream(), StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String getCharacterEncoding() {
+        return StandardCharsets.UTF_8.name();
     }
 }

@@ -3,6 +3,7 @@ package dev.mcpguard.core.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -26,7 +27,8 @@ final class JsonRpcMessageInspector {
 
     private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
-            .build());
+            .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** What kind of message a body holds. */
     enum Kind { REQUEST, NOTIFICATION, RESPONSE, MALFORMED, UNKNOWN_NOTIFICATION }
