@@ -186,6 +186,7 @@ public final class OrdersServer implements AutoCloseable {
             Connector connector = tomcat.getConnector();
             connector.setProperty("address", "127.0.0.1");
             connector.setPort(settings.port());
+            TomcatHardening.apply(tomcat, connector);
             // init() binds the socket, so the real port (and with it the resource URI) is known before the
             // security filter is configured.
             tomcat.init();
@@ -456,6 +457,12 @@ public final class OrdersServer implements AutoCloseable {
     public ResilientPolicyEngine policyEngine() {
         requireStarted();
         return resilientPolicy;
+    }
+
+    /** How many Tomcat worker threads are busy right now; for tests that check a flood holds none. */
+    int busyWorkersForTests() {
+        requireStarted();
+        return TomcatHardening.busyWorkers(tomcat.getConnector());
     }
 
     /**

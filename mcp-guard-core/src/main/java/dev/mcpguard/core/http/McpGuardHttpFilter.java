@@ -10,6 +10,8 @@ import dev.mcpguard.api.spi.IdentityResolver.IdentityResult;
 import dev.mcpguard.api.spi.IdentityResolver.PresentedCredential;
 import dev.mcpguard.api.spi.SessionRegistry;
 import dev.mcpguard.api.spi.SessionRegistry.SessionCheck;
+import dev.mcpguard.core.internal.ClientText;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -19,6 +21,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -67,11 +70,22 @@ import org.slf4j.LoggerFactory;
  *       <li>Streams: a GET (SSE) stream the server opens on a session is tracked and ended when the registry
  *           reports the session ended (revoked, expired, deleted, evicted); a session holds at most
  *           {@code maximumStreamsPerSession} of them, a further GET ends its oldest.</li>
+ *       <li>Request rate: every request of a principal (issuer and subject), POST, GET or DELETE, takes a token
+ *           from its bucket ({@link HttpRequestLimits}); an empty bucket is 429 with {@code Retry-After}.</li>
  *       <li>The verified caller is set as request attribute {@link GuardRequestAttributes#CALLER} (any value
- *           already there is removed first) and the chain continues.</li>
+ *           already there is removed first) and the chain continues. A POST first passes the body gate: an
+ *           in-flight slot of the principal and the session, the body read without blocking a worker, bounded
+ *           in size and time, and the JSON-RPC message checked (malformed messages and unknown notifications
+ *           are refused; concurrent {@code notifications/roots/list_changed} on one session are coalesced).
+ *           The request is then dispatched again, asynchronously, with the buffered body.</li>
+ *       <li>Error bodies the MCP server writes (status 4xx or 5xx) are replaced by a JSON-RPC error without
+ *           internals: the SDK would otherwise send its serialized Java exception.</li>
  *     </ol></li>
  *   <li>Any other path passes through untouched, without a caller attribute.</li>
  * </ul>
+ *
+ * <p>Every refusal this filter writes carries {@code Connection: close}: the container closes the connection
+ * instead of reading (draining) the rest of a body the refused client may still be sending.
  *
  * <p>Credentials never appear in logs, response bodies or headers. Rejections are logged at DEBUG (credential
  * problems, which clients cause routinely) or INFO (session misuse) with the reason code, subject when known and
@@ -117,6 +131,8 @@ public final class McpGuardHttpFilter implements Filter {
     private final String metadataUrl;
     private final byte[] metadataJson;
     private final SessionStreams sessionStreams;
+    private final PrincipalRequestLimiter requestLimiter;
+    private final McpPostGate postGate;
 
     private McpGuardHttpFilter(Builder b) {
         this.identityResolver = b.identityResolver;
@@ -148,6 +164,8 @@ public final class McpGuardHttpFilter implements Filter {
             metadata.put("resource_name", b.resourceName);
         }
         this.metadataJson = json(metadata);
+        this.requestLimiter = new PrincipalRequestLimiter(b.requestLimits, b.clock);
+        this.postGate = new McpPostGate(b.requestLimits, requestLimiter, b.clock);
     }
 
     /** Starts a builder. */
@@ -178,6 +196,21 @@ public final class McpGuardHttpFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
+        if (request.getDispatcherType() == DispatcherType.ASYNC
+                && request.getAttribute(McpPostGate.FORWARDED_ATTRIBUTE) != null) {
+            // Checked and buffered by this filter before it dispatched the request again.
+            chain.doFilter(request, response);
+            return;
+        }
+        guardProtectedPath(request, response, chain);
+        if (request.getAttribute(GuardRequestAttributes.CALLER) == null) {
+            // Refused: do not let the container drain a body the client may still be trickling.
+            RefusedRequestBodies.closeWithoutDraining(request, response);
+        }
+    }
+
+    private void guardProtectedPath(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
         // Only this filter may say who the caller is.
         request.removeAttribute(GuardRequestAttributes.CALLER);
         request.removeAttribute(GuardRequestAttributes.INBOUND_TOKEN);
@@ -197,15 +230,15 @@ public final class McpGuardHttpFilter implements Filter {
             return;
         }
         if (isRevoked(caller)) {
-            log.info("Refused revoked caller: reason={} subject={} remote={}", ReasonCode.REVOKED, caller.subject(),
-                    request.getRemoteAddr());
+            log.info("Refused revoked caller: reason={} subject={} remote={}", ReasonCode.REVOKED,
+                    ClientText.forLog(caller.subject()), request.getRemoteAddr());
             challenge(response, HttpServletResponse.SC_UNAUTHORIZED, "invalid_token", "credential revoked");
             return;
         }
 
         if (!caller.scopes().containsAll(requiredScopes)) {
             log.debug("Refused caller lacking required scopes: reason={} subject={} remote={}",
-                    ReasonCode.INSUFFICIENT_SCOPE, caller.subject(), request.getRemoteAddr());
+                    ReasonCode.INSUFFICIENT_SCOPE, ClientText.forLog(caller.subject()), request.getRemoteAddr());
             response.setHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\""
                     + String.join(" ", requiredScopes) + "\", resource_metadata=\"" + metadataUrl + "\"");
             writeError(response, HttpServletResponse.SC_FORBIDDEN, "insufficient_scope", null);
@@ -225,22 +258,37 @@ public final class McpGuardHttpFilter implements Filter {
         if (sessionId == null && "POST".equals(request.getMethod()) && !admitsNewSession(caller)) {
             // INFO, not WARN: at the bound every further initialize lands here; a flood must not flood the log.
             log.info("Refused a new MCP session: reason={} subject={} remote={}", "session_limit_reached",
-                    caller.subject(), request.getRemoteAddr());
+                    ClientText.forLog(caller.subject()), request.getRemoteAddr());
             response.setHeader("Retry-After", "30");
             writeError(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "session_limit_reached",
                     "too many live sessions on this server; retry later");
             return;
         }
 
+        String principal = caller.issuer() + '\u0000' + caller.subject();
+        long retryAfterSeconds = requestLimiter.tryAcquireRequest(principal);
+        if (retryAfterSeconds > 0) {
+            log.debug("Refused MCP request over the per-principal rate: reason={} subject={} remote={}",
+                    ReasonCode.RATE_LIMITED, ClientText.forLog(caller.subject()), request.getRemoteAddr());
+            response.setHeader("Retry-After", Long.toString(retryAfterSeconds));
+            writeError(response, 429, "rate_limited", null);
+            return;
+        }
+
         request.setAttribute(GuardRequestAttributes.CALLER, caller);
         SessionBindingResponse bindingResponse = new SessionBindingResponse(response, caller, sessionRegistry, sessionId);
-        chain.doFilter(request, bindingResponse);
+        HttpServletResponse hiding = new InternalsHidingResponse(bindingResponse);
+        if ("POST".equals(request.getMethod())) {
+            postGate.handle(request, response, hiding, chain, principal, caller.subject(), sessionId);
+            return;
+        }
+        chain.doFilter(request, hiding);
         if (sessionId != null && "GET".equals(request.getMethod()) && request.isAsyncStarted()) {
             trackStream(sessionId, caller, request);
         }
         if (sessionId != null && "DELETE".equals(request.getMethod()) && bindingResponse.getStatus() < 300) {
             sessionRegistry.end(sessionId);
-            log.debug("Ended MCP session of subject {}", caller.subject());
+            log.debug("Ended MCP session of subject {}", ClientText.forLog(caller.subject()));
         }
     }
 
@@ -354,14 +402,15 @@ public final class McpGuardHttpFilter implements Filter {
         }
         if (check instanceof SessionCheck.PrincipalMismatch mismatch) {
             log.info("Refused use of another principal's MCP session: reason={} subject={} boundSubject={} "
-                            + "method={} remote={}", ReasonCode.SESSION_PRINCIPAL_MISMATCH, caller.subject(),
-                    mismatch.boundSubject(), request.getMethod(), request.getRemoteAddr());
+                            + "method={} remote={}", ReasonCode.SESSION_PRINCIPAL_MISMATCH,
+                    ClientText.forLog(caller.subject()), ClientText.forLog(mismatch.boundSubject()), request.getMethod(),
+                    request.getRemoteAddr());
             writeError(response, HttpServletResponse.SC_FORBIDDEN, "session_principal_mismatch", null);
             return false;
         }
         if (check instanceof SessionCheck.Unknown) {
             log.debug("Refused unknown MCP session: reason={} subject={} remote={}", ReasonCode.SESSION_INVALID,
-                    caller.subject(), request.getRemoteAddr());
+                    ClientText.forLog(caller.subject()), request.getRemoteAddr());
             writeError(response, HttpServletResponse.SC_NOT_FOUND, "session_not_found", null);
             return false;
         }
@@ -419,6 +468,8 @@ public final class McpGuardHttpFilter implements Filter {
             body.put("error_description", description);
         }
         response.setHeader("Cache-Control", "no-store");
+        // A refused client's connection is not kept, and the container does not drain a body it is still sending.
+        response.setHeader("Connection", "close");
         writeJson(response, status, json(body));
     }
 
@@ -469,6 +520,8 @@ public final class McpGuardHttpFilter implements Filter {
         private String apiKeyHeader = DEFAULT_API_KEY_HEADER;
         private boolean exposeInboundToken;
         private int maximumStreamsPerSession = DEFAULT_MAXIMUM_STREAMS_PER_SESSION;
+        private HttpRequestLimits requestLimits = HttpRequestLimits.ofDefaults();
+        private Clock clock = Clock.systemUTC();
 
         private Builder() {
         }
@@ -602,6 +655,21 @@ public final class McpGuardHttpFilter implements Filter {
          */
         public Builder exposeInboundTokenForTokenExchange() {
             this.exposeInboundToken = true;
+            return this;
+        }
+
+        /**
+         * Body size and read time, per-principal request rate and in-flight bounds for every MCP request;
+         * default {@link HttpRequestLimits#ofDefaults()}.
+         */
+        public Builder requestLimits(HttpRequestLimits limits) {
+            this.requestLimits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** The clock the per-principal request rate runs on; default the system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -39,7 +39,8 @@ class InboundTokenExposureTest {
 
     private HttpServletRequest bearerRequest(String token) {
         HttpServletRequest request = mock(HttpServletRequest.class);
-        when(request.getMethod()).thenReturn("POST");
+        // GET: a POST body is read and re-dispatched asynchronously, which needs a real container (McpGuardHttpFilterTest).
+        when(request.getMethod()).thenReturn("GET");
         when(request.getServletPath()).thenReturn("/mcp");
         when(request.getRequestURI()).thenReturn("/mcp");
         when(request.getHeaders(anyString())).thenAnswer(i -> Collections.enumeration(
