@@ -3,10 +3,9 @@ package dev.mcpguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpguard.core.testing.LogCapture;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.io.ByteArrayOutputStream;
@@ -31,7 +30,6 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
 /**
  * Issue 8, items 2, 4 and 8 (response hygiene), as a hostile tenant attacks the example server from outside: with
@@ -172,8 +170,7 @@ class HostileTrafficEndToEndTest {
         String token = fixture.tokenFor(DemoUser.ALICE);
         String sessionId = fixture.openRawSession(token);
         String padding = "A".repeat(1_000_000);
-        ListAppender<ILoggingEvent> logs = captureLogs();
-        try {
+        try (LogCapture logs = LogCapture.everything()) {
             HttpResponse<String> unknown = http.send(post(token, sessionId,
                     "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\\nERROR AuditGuard forged\",\"params\":{\"p\":\""
                             + padding + "\"}}"), HttpResponse.BodyHandlers.ofString());
@@ -182,13 +179,12 @@ class HostileTrafficEndToEndTest {
 
             assertThat(unknown.statusCode()).isEqualTo(400);
             assertThat(notAMessage.statusCode()).isEqualTo(400);
-            long logged = logs.list.stream().mapToLong(e -> e.getFormattedMessage().length()).sum();
+            List<String> messages = logs.messages();
+            long logged = messages.stream().mapToLong(String::length).sum();
             System.out.printf("[figure] 2 x 1 MB hostile bodies: %d characters logged in %d lines%n", logged,
-                    logs.list.size());
+                    messages.size());
             assertThat(logged).isLessThan(4096);
-            assertThat(logs.list).noneMatch(e -> e.getFormattedMessage().contains("\n"));
-        } finally {
-            releaseLogs(logs);
+            assertThat(messages).noneMatch(m -> m.contains("\n"));
         }
     }
 
@@ -317,17 +313,6 @@ class HostileTrafficEndToEndTest {
                 .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         return Duration.ofNanos(System.nanoTime() - start);
-    }
-
-    private static ListAppender<ILoggingEvent> captureLogs() {
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(appender);
-        return appender;
-    }
-
-    private static void releaseLogs(ListAppender<ILoggingEvent> appender) {
-        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(appender);
     }
 
     private static void closeAll(List<Socket> sockets) {
