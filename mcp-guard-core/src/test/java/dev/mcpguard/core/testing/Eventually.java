@@ -35,4 +35,17 @@ public final class Eventually {
         }
         return Duration.ofNanos(System.nanoTime() - start);
     }
+
+    /**
+     * Checks {@code condition} until true or until {@code timeout} has passed, without failing: for a test that
+     * proceeds either way (for example "until the other thread is blocked, or long enough"). True if it held.
+     */
+    public static boolean atMost(Duration timeout, BooleanSupplier condition) {
+        try {
+            within(timeout, "condition", condition);
+            return true;
+        } catch (AssertionError timedOut) {
+            return condition.getAsBoolean();
+        }
+    }
 }
