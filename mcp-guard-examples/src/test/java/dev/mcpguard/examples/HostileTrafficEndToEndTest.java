@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpguard.core.testing.Eventually;
 import dev.mcpguard.core.testing.LogCapture;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class HostileTrafficEndToEndTest {
 
     private static final int CONNECTIONS = 210;
+    private static final int BUSY_WORKER_BOUND = 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @RegisterExtension
@@ -61,12 +63,12 @@ class HostileTrafficEndToEndTest {
                 assertThat(closedBeforeTheBodyIsSent(socket)).as("connection %d closed by the server", i).isTrue();
                 closedByServer++;
             }
-            int busy = fixture.server().busyWorkersForTests();
+            int busy = busyWorkersOnceSettled();
             Duration metadata = timeMetadataRequest();
             System.out.printf("[figure] slow bodies without token: %d of %d connections closed by the server, "
                     + "busy workers %d, metadata request %d ms%n", closedByServer, CONNECTIONS, busy, metadata.toMillis());
             assertThat(closedByServer).isEqualTo(CONNECTIONS);
-            assertThat(busy).isLessThan(20);
+            assertThat(busy).isLessThan(BUSY_WORKER_BOUND);
         } finally {
             closeAll(sockets);
         }
@@ -81,7 +83,7 @@ class HostileTrafficEndToEndTest {
                 sockets.add(slowPost(token, 100_000));
             }
             McpSyncClient bob = fixture.connectedClientFor(DemoUser.BOB);
-            int busy = fixture.server().busyWorkersForTests();
+            int busy = busyWorkersOnceSettled();
             Duration metadata = timeMetadataRequest();
             McpSchema.CallToolResult victim = bob.callTool(new McpSchema.CallToolRequest("list_orders", Map.of()));
 
@@ -105,7 +107,7 @@ class HostileTrafficEndToEndTest {
                             + "%d refused at the in-flight bound (429), %d read without a worker until closed%n",
                     CONNECTIONS, busy, metadata.toMillis(), refusedInFlight, closedWhileReading);
             assertThat(victim.isError()).isFalse();
-            assertThat(busy).isLessThan(20);
+            assertThat(busy).isLessThan(BUSY_WORKER_BOUND);
             assertThat(closedWhileReading).isEqualTo(32);
         } finally {
             closeAll(sockets);
@@ -149,7 +151,7 @@ class HostileTrafficEndToEndTest {
                     overInFlightBound++;
                 }
             }
-            int busy = fixture.server().busyWorkersForTests();
+            int busy = busyWorkersOnceSettled();
             Duration metadata = timeMetadataRequest();
             boolean firstStillPending = !pending.isDone();
             System.out.printf("[figure] 205 roots/list_changed with SSE open: %d answered 202 at once (coalesced), "
@@ -158,7 +160,7 @@ class HostileTrafficEndToEndTest {
                     coalesced, overInFlightBound, busy, metadata.toMillis(), firstStillPending);
             assertThat(coalesced + overInFlightBound).isEqualTo(205);
             assertThat(firstStillPending).isTrue();
-            assertThat(busy).isLessThan(20);
+            assertThat(busy).isLessThan(BUSY_WORKER_BOUND);
             assertThat(pending.get(30, TimeUnit.SECONDS).body()).doesNotContain("stackTrace", "java.");
         } finally {
             stream.cancel(true);
@@ -313,6 +315,17 @@ class HostileTrafficEndToEndTest {
                 .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
         return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    /**
+     * The busy workers once fewer than {@value #BUSY_WORKER_BOUND}, checked for up to 5 s while the hostile
+     * connections are still open: inside the container's 10 s connection timeout, so a worker that a slow body held
+     * would still be held. A single snapshot races with header parsing on a loaded machine. The current count if it
+     * never drops (the caller's assertion then fails with it).
+     */
+    private static int busyWorkersOnceSettled() {
+        Eventually.atMost(Duration.ofSeconds(5), () -> fixture.server().busyWorkersForTests() < BUSY_WORKER_BOUND);
+        return fixture.server().busyWorkersForTests();
     }
 
     private static void closeAll(List<Socket> sockets) {
