@@ -16,7 +16,7 @@ import org.w3c.dom.NodeList;
 /**
  * What a project that depends on mcp-guard-core gets, read from the pom it is published with: the JSON binding
  * the SDK needs to start, and the heavy parts a user enables explicitly only when asked for (optional). The
- * figures behind these choices are in mcp-guard-core/README.md.
+ * figures behind these choices are in mcp-guard-core/README.md. And the BOM lists exactly what is published.
  */
 class PublishedDependenciesTest {
 
@@ -29,9 +29,7 @@ class PublishedDependenciesTest {
     static void readThePublishedPom() throws Exception {
         Path pom = Path.of("pom.xml");
         assertThat(Files.readString(pom)).contains("<artifactId>mcp-guard-core</artifactId>");
-        var factory = DocumentBuilderFactory.newInstance();
-        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        Element project = factory.newDocumentBuilder().parse(pom.toFile()).getDocumentElement();
+        Element project = parse(pom);
         Element dependencies = (Element) project.getElementsByTagName("dependencies").item(0);
         NodeList each = dependencies.getElementsByTagName("dependency");
         for (int i = 0; i < each.getLength(); i++) {
@@ -65,7 +63,51 @@ class PublishedDependenciesTest {
         assertThat(DECLARED.get("org.apache.commons:commons-compress")).isEqualTo(new Declared("compile", false));
     }
 
+    @Test
+    void theBomListsEveryPublishedJarModuleAtTheParentsVersion() throws Exception {
+        Element parent = parse(Path.of("..", "pom.xml"));
+        Element bom = parse(Path.of("..", "mcp-guard-bom", "pom.xml"));
+        assertThat(text(bom, "version")).isEqualTo(text(parent, "version"));
+
+        java.util.Set<String> published = new java.util.TreeSet<>();
+        NodeList modules = parent.getElementsByTagName("module");
+        for (int i = 0; i < modules.getLength(); i++) {
+            Path modulePom = Path.of("..", modules.item(i).getTextContent().trim(), "pom.xml");
+            String xml = Files.readString(modulePom);
+            Element module = parse(modulePom);
+            boolean jar = !xml.contains("<packaging>pom</packaging>");
+            if (jar && !xml.contains("<maven.deploy.skip>true</maven.deploy.skip>")) {
+                published.add(text(module, "artifactId"));
+            }
+        }
+        java.util.Set<String> listed = new java.util.TreeSet<>();
+        NodeList artifacts = ((Element) bom.getElementsByTagName("dependencyManagement").item(0))
+                .getElementsByTagName("artifactId");
+        for (int i = 0; i < artifacts.getLength(); i++) {
+            listed.add(artifacts.item(i).getTextContent().trim());
+        }
+
+        assertThat(published).containsExactly("mcp-guard-api", "mcp-guard-core");
+        assertThat(listed).isEqualTo(published);
+    }
+
+    private static Element parse(Path pom) throws Exception {
+        var factory = DocumentBuilderFactory.newInstance();
+        factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        return factory.newDocumentBuilder().parse(pom.toFile()).getDocumentElement();
+    }
+
+    /** The text of the first {@code tag} that is a direct child of {@code parent}, or of any descendant. */
     private static String text(Element parent, String tag) {
+        for (var child = parent.getFirstChild(); child != null; child = child.getNextSibling()) {
+            if (child instanceof Element element && element.getTagName().equals(tag)) {
+                return element.getTextContent().trim();
+            }
+        }
+        return descendantText(parent, tag);
+    }
+
+    private static String descendantText(Element parent, String tag) {
         NodeList found = parent.getElementsByTagName(tag);
         return found.getLength() == 0 ? "" : found.item(0).getTextContent().trim();
     }
