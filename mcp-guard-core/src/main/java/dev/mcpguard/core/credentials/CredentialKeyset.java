@@ -4,12 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.crypto.tink.Aead;
-import com.google.crypto.tink.InsecureSecretKeyAccess;
 import com.google.crypto.tink.KeysetHandle;
-import com.google.crypto.tink.RegistryConfiguration;
-import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
-import com.google.crypto.tink.aead.AeadConfig;
-import com.google.crypto.tink.aead.PredefinedAeadParameters;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -33,6 +28,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>The keyset file holds the keyset encrypted under a {@link KeysetProtection} (KMS or local key-encryption
  * key), or in cleartext only under {@link KeysetProtection#insecureCleartextForDevelopment()}.
  *
+ * <p>Needs Tink ({@code com.google.crypto.tink:tink}), an optional dependency of mcp-guard-core: without it the
+ * factories throw {@link IllegalStateException} naming the artifact. Tink calls live in {@code TinkPrimitives}.
+ *
  * <p>Thread-safe: encryption and decryption read an immutable snapshot; rotation swaps it atomically.
  *
  * <pre>{@code
@@ -44,14 +42,6 @@ public final class CredentialKeyset {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String FORMAT = "mcp-guard-keyset/v1";
-
-    static {
-        try {
-            AeadConfig.register();
-        } catch (GeneralSecurityException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private record Snapshot(KeysetHandle handle, Aead aead) {
     }
@@ -69,11 +59,13 @@ public final class CredentialKeyset {
 
     /** A new keyset with one AES256-GCM key, kept in memory only (tests, benchmarks). */
     public static CredentialKeyset inMemory() {
+        TinkLibrary.require("An encrypted credential keyset");
         return new CredentialKeyset(generate(), Optional.empty(), KeysetProtection.insecureCleartextForDevelopment());
     }
 
     /** Creates a new keyset and writes it to {@code file} under {@code protection}; fails if the file exists. */
     public static CredentialKeyset create(Path file, KeysetProtection protection) {
+        TinkLibrary.require("An encrypted credential keyset");
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(protection, "protection");
         if (Files.exists(file)) {
@@ -86,6 +78,7 @@ public final class CredentialKeyset {
 
     /** Loads the keyset in {@code file}, which must have been written under the same protection mode. */
     public static CredentialKeyset load(Path file, KeysetProtection protection) {
+        TinkLibrary.require("An encrypted credential keyset");
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(protection, "protection");
         JsonNode node;
@@ -106,10 +99,8 @@ public final class CredentialKeyset {
         }
         String keyset = node.path("keyset").asText();
         try {
-            KeysetHandle handle = protection.keyEncryptionAead().isPresent()
-                    ? TinkJsonProtoKeysetFormat.parseEncryptedKeyset(keyset, protection.keyEncryptionAead().get(),
-                            KeysetProtection.keysetAssociatedData())
-                    : TinkJsonProtoKeysetFormat.parseKeyset(keyset, InsecureSecretKeyAccess.get());
+            KeysetHandle handle = TinkPrimitives.parseKeyset(keyset, protection.keyEncryptionAead().orElse(null),
+                    KeysetProtection.keysetAssociatedData());
             return new CredentialKeyset(handle, Optional.of(file), protection);
         } catch (GeneralSecurityException e) {
             throw new CredentialStoreException("keyset file " + file
@@ -119,6 +110,7 @@ public final class CredentialKeyset {
 
     /** Loads {@code file}, or creates it with a new keyset if it does not exist. */
     public static CredentialKeyset loadOrCreate(Path file, KeysetProtection protection) {
+        TinkLibrary.require("An encrypted credential keyset");
         return Files.exists(file) ? load(file, protection) : create(file, protection);
     }
 
@@ -146,10 +138,7 @@ public final class CredentialKeyset {
     public long rotate() {
         synchronized (rotation) {
             try {
-                KeysetHandle rotated = KeysetHandle.newBuilder(current.get().handle())
-                        .addEntry(KeysetHandle.generateEntryFromParameters(PredefinedAeadParameters.AES256_GCM)
-                                .withRandomId().makePrimary())
-                        .build();
+                KeysetHandle rotated = TinkPrimitives.withNewAes256GcmPrimary(current.get().handle());
                 writeFile(rotated);
                 current.set(snapshot(rotated));
                 return primaryKeyVersion();
@@ -186,11 +175,8 @@ public final class CredentialKeyset {
             return;
         }
         try {
-            Optional<Aead> kek = protection.keyEncryptionAead();
-            String keyset = kek.isPresent()
-                    ? TinkJsonProtoKeysetFormat.serializeEncryptedKeyset(handle, kek.get(),
-                            KeysetProtection.keysetAssociatedData())
-                    : TinkJsonProtoKeysetFormat.serializeKeyset(handle, InsecureSecretKeyAccess.get());
+            String keyset = TinkPrimitives.serializeKeyset(handle, protection.keyEncryptionAead().orElse(null),
+                    KeysetProtection.keysetAssociatedData());
             ObjectNode node = JSON.createObjectNode();
             node.put("format", FORMAT);
             node.put("protection", protection.mode().label());
@@ -206,7 +192,7 @@ public final class CredentialKeyset {
 
     private static KeysetHandle generate() {
         try {
-            return KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM);
+            return TinkPrimitives.newAes256GcmKeyset();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES256-GCM keys cannot be generated", e);
         }
@@ -214,7 +200,7 @@ public final class CredentialKeyset {
 
     private static Snapshot snapshot(KeysetHandle handle) {
         try {
-            return new Snapshot(handle, handle.getPrimitive(RegistryConfiguration.get(), Aead.class));
+            return new Snapshot(handle, TinkPrimitives.aeadOf(handle));
         } catch (GeneralSecurityException e) {
             throw new CredentialStoreException("the keyset holds no usable AEAD key: " + e.getClass().getSimpleName());
         }

@@ -2,7 +2,6 @@ package dev.mcpguard.core.credentials;
 
 import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.KmsClient;
-import com.google.crypto.tink.subtle.AesGcmJce;
 import dev.mcpguard.api.Secret;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,6 +23,9 @@ import java.util.Optional;
  * </ul>
  * A keyset file records its protection mode, and is only loaded with the same mode: a cleartext keyset is
  * never accepted where an encrypted one is expected.
+ *
+ * <p>Needs Tink ({@code com.google.crypto.tink:tink}), an optional dependency of mcp-guard-core: without it the
+ * factories throw {@link IllegalStateException} naming the artifact.
  *
  * <p>Immutable and thread-safe.
  */
@@ -59,6 +61,7 @@ public final class KeysetProtection {
 
     /** Envelope encryption under the KMS key {@code keyUri} (for example {@code aws-kms://arn:...}). */
     public static KeysetProtection kms(KmsClient client, String keyUri) {
+        TinkLibrary.require("Keyset protection");
         Objects.requireNonNull(client, "client");
         Objects.requireNonNull(keyUri, "keyUri");
         try {
@@ -70,19 +73,21 @@ public final class KeysetProtection {
 
     /** Protection by an arbitrary AEAD (for example one from your own KMS integration); recorded as {@code kms}. */
     public static KeysetProtection keyEncryptionAead(Aead aead, String description) {
+        TinkLibrary.require("Keyset protection");
         return new KeysetProtection(Mode.KMS, Objects.requireNonNull(aead, "aead"),
                 Objects.requireNonNull(description, "description"));
     }
 
     /** A local 256-bit key-encryption key. */
     public static KeysetProtection localKey(Secret key) {
+        TinkLibrary.require("Keyset protection");
         Objects.requireNonNull(key, "key");
         byte[] raw = key.revealBytes();
         try {
             if (raw.length != 32) {
                 throw new IllegalArgumentException("a local key-encryption key must be 32 bytes, got " + raw.length);
             }
-            return new KeysetProtection(Mode.LOCAL_KEK, new AesGcmJce(raw), "local key");
+            return new KeysetProtection(Mode.LOCAL_KEK, TinkPrimitives.aesGcm(raw), "local key");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM is not available", e);
         } finally {
@@ -92,6 +97,7 @@ public final class KeysetProtection {
 
     /** A local key-encryption key: the file holds 32 random bytes, base64 encoded. */
     public static KeysetProtection localKeyFromFile(Path file) {
+        TinkLibrary.require("Keyset protection");
         Objects.requireNonNull(file, "file");
         String text;
         try {
@@ -104,6 +110,7 @@ public final class KeysetProtection {
 
     /** A local key-encryption key: the environment variable {@code name} holds 32 random bytes, base64 encoded. */
     public static KeysetProtection localKeyFromEnvironment(String name) {
+        TinkLibrary.require("Keyset protection");
         Objects.requireNonNull(name, "name");
         String text = System.getenv(name);
         if (text == null || text.isBlank()) {
@@ -114,6 +121,7 @@ public final class KeysetProtection {
 
     /** No protection: the keyset file holds raw keys. For local development only. */
     public static KeysetProtection insecureCleartextForDevelopment() {
+        TinkLibrary.require("Keyset protection");
         return new KeysetProtection(Mode.INSECURE_CLEARTEXT, null, "INSECURE cleartext keyset");
     }
 
