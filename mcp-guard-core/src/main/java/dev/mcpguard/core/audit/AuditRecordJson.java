@@ -76,7 +76,7 @@ public final class AuditRecordJson {
             json.writeStringField("server", record.server());
             json.writeStringField("tool", record.tool());
             writeMap(json, "arguments", record.arguments());
-            json.writeStringField("decision", record.decision());
+            json.writeStringField("decision", record.decision().wireName());
             json.writeStringField("reason", record.reason());
             json.writeStringField("outcome", record.outcome().name().toLowerCase(Locale.ROOT));
             json.writeNumberField("duration_us", record.durationMicros());
@@ -125,7 +125,7 @@ public final class AuditRecordJson {
                     text(node, "server"),
                     text(node, "tool"),
                     stringMap(node, "arguments"),
-                    text(node, "decision"),
+                    AuditRecord.Verdict.ofWireName(Objects.requireNonNull(text(node, "decision"), "decision")),
                     text(node, "reason"),
                     AuditRecord.Outcome.valueOf(outcome.toUpperCase(Locale.ROOT)),
                     required(node, "duration_us").asLong(),

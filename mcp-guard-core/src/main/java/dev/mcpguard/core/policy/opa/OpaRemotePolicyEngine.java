@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * <p>Fail closed, never an exception, never null:
  * <ul>
  *   <li>a request body larger than {@link Builder#maxInputBytes(int)} (huge tool arguments) →
- *       {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE}, and nothing is sent;</li>
+ *       {@link ReasonCode#POLICY_INPUT_TOO_LARGE}, and nothing is sent;</li>
  *   <li>an argument with a lone UTF-16 surrogate or a non-finite number (not valid JSON text) →
- *       {@link PolicyInputDocument#INVALID_ARGUMENTS}, and nothing is sent, as with the embedded engine;</li>
+ *       {@link ReasonCode#INVALID_ARGUMENTS}, and nothing is sent, as with the embedded engine;</li>
  *   <li>connection refused, connect or request timeout, connection reset →
  *       {@link ReasonCode#POLICY_UNAVAILABLE};</li>
  *   <li>an HTTP status other than 200, a body that is not a JSON object, a body larger than
@@ -156,7 +156,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         } catch (BoundedJsonEncoder.TooLargeException e) {
             log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without asking OPA",
                     decisionId, request.tool().name(), maxInputBytes);
-            return deny(decisionId, PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
+            return deny(decisionId, ReasonCode.POLICY_INPUT_TOO_LARGE,
                     PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, Optional.empty());
         } catch (IOException | RuntimeException e) {
             log.warn("Could not encode the policy input for decision {} (tool {}): {}; denying",
@@ -366,7 +366,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
 
         /**
          * Largest request body ({@code {"input": ...}} as JSON) sent to OPA; a larger one, typically huge tool
-         * arguments, is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE} without being sent.
+         * arguments, is denied with {@link ReasonCode#POLICY_INPUT_TOO_LARGE} without being sent.
          * Default 1 MiB; 1 KiB to 64 MiB.
          */
         public Builder maxInputBytes(int maxInputBytes) {
