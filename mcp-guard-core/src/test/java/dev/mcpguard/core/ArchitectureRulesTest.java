@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
  *       ({@code AuditDetails}, {@code ReasonCode}, {@code GuardKeys}) and helpers through {@code internal};</li>
  *   <li>only the SDK adapter package {@code dev.mcpguard.core.mcp}, the root facade and the servlet layer
  *       {@code http} touch the MCP Java SDK;</li>
- *   <li>{@code mcp-guard-api} depends on the JDK only.</li>
+ *   <li>{@code mcp-guard-api} depends on the JDK only;</li>
+ *   <li>only {@code internal.ClientText} classifies characters as unsafe for clients and logs.</li>
  * </ul>
  * A rule that a planned move has not yet satisfied lists its known violations in an explicit, commented
  * exception list below; each list is meant to shrink to empty, never to grow.
@@ -93,6 +94,18 @@ class ArchitectureRulesTest {
                 .map(JavaClass::getName)
                 .collect(Collectors.toSet());
         org.assertj.core.api.Assertions.assertThat(stillUsing).isEqualTo(SDK_USERS_PENDING_MOVE_TO_MCP);
+    }
+
+    @Test
+    void onlyClientTextDecidesWhichCharactersAreUnsafe() {
+        // One sanitiser: a second character classification drifts from the first (issue 9 found six).
+        ArchRule rule = noClasses().that().doNotHaveFullyQualifiedName(CORE + ".internal.ClientText")
+                .should().callMethod(Character.class, "getType", int.class)
+                .orShould().callMethod(Character.class, "getType", char.class)
+                .orShould().callMethod(Character.class, "isISOControl", int.class)
+                .orShould().callMethod(Character.class, "isISOControl", char.class)
+                .because("text for clients and logs is cleaned by ClientText, in one of its modes");
+        rule.check(CORE_CLASSES);
     }
 
     @Test

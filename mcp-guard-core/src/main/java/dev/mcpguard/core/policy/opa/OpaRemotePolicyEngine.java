@@ -9,6 +9,7 @@ import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.core.internal.BoundedBodySubscriber;
 import dev.mcpguard.core.internal.BoundedHttpExchange;
+import dev.mcpguard.core.internal.ClientText;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -250,11 +251,8 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
 
     /** A revision goes into audit records: no control characters, bounded length. */
     private static Optional<String> sanitizedRevision(String revision) {
-        String cleaned = revision.replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", "").strip();
-        if (cleaned.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(cleaned.length() <= MAX_REVISION_LENGTH ? cleaned : cleaned.substring(0, MAX_REVISION_LENGTH));
+        String cleaned = ClientText.withoutInvisible(revision, Integer.MAX_VALUE).strip();
+        return cleaned.isEmpty() ? Optional.empty() : Optional.of(ClientText.withoutInvisible(cleaned, MAX_REVISION_LENGTH));
     }
 
     private static Optional<String> safeToken(JsonNode value) {
