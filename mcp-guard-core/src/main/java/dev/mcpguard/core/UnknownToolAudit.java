@@ -197,7 +197,8 @@ final class UnknownToolAudit {
                                    String requestedTool) {
         String id = Ids.newId(clock);
         return new AuditRecord(AuditRecord.SCHEMA_VERSION, id, now, id, caller.map(AuditRecord.Caller::of).orElse(null),
-                sessionId.orElse(null), serverName, bounded(requestedTool), Map.of(), AuditRecord.Verdict.DENY, UNKNOWN_TOOL.value(),
+                sessionId.orElse(null), serverName, bounded(requestedTool), Map.of(), AuditRecord.Verdict.DENY,
+                UNKNOWN_TOOL.value(),
                 AuditRecord.Outcome.DENIED, 0, null, Map.of());
     }
 

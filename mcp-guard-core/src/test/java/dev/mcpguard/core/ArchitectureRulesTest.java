@@ -12,6 +12,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
+import dev.mcpguard.api.ReasonCode;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.Test;
  *   <li>only the SDK adapter package {@code dev.mcpguard.core.mcp}, the root facade and the servlet layer
  *       {@code http} touch the MCP Java SDK;</li>
  *   <li>{@code mcp-guard-api} depends on the JDK only;</li>
+ *   <li>every standard reason code is a constant of the api's {@code ReasonCode} (only the reader of a policy's
+ *       result makes codes from text);</li>
  *   <li>only {@code internal.ClientText} classifies characters as unsafe for clients and logs.</li>
  * </ul>
  * A rule that a planned move has not yet satisfied lists its known violations in an explicit, commented
@@ -94,6 +97,16 @@ class ArchitectureRulesTest {
                 .map(JavaClass::getName)
                 .collect(Collectors.toSet());
         org.assertj.core.api.Assertions.assertThat(stillUsing).isEqualTo(SDK_USERS_PENDING_MOVE_TO_MCP);
+    }
+
+    @Test
+    void everyStandardReasonCodeComesFromTheApi() {
+        // ReasonCode lists every code mcp-guard itself produces; the one exception reads a policy's own code.
+        ArchRule rule = noClasses().that().doNotHaveFullyQualifiedName(CORE + ".policy.opa.PolicyResultReader")
+                .should().callMethod(ReasonCode.class, "of", String.class)
+                .orShould().callConstructor(ReasonCode.class, String.class)
+                .because("a reason code defined in a capability package would have to be imported by the others");
+        rule.check(CORE_CLASSES);
     }
 
     @Test

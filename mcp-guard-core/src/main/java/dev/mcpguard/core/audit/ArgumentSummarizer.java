@@ -209,7 +209,6 @@ public final class ArgumentSummarizer {
         return clean.isEmpty() ? "_" : clean;
     }
 
-
     private static String uniqueName(Map<String, String> taken, String name) {
         // Distinct client names can sanitize to the same name; keep both rather than let one hide the other.
         if (!taken.containsKey(name)) {

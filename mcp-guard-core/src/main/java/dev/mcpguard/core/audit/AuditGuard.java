@@ -33,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link ToolOutcome.Denied}: decision {@code deny}, outcome {@code denied}, the denial's id and reason.</li>
  *   <li>{@link ToolOutcome.Failed}, and a stage below that completed exceptionally or with {@code null} (a broken
  *       guard contract): outcome {@code failed} with the exception's class name (never its message). After a
- *       policy allow: decision {@code allow}, reason {@link ReasonCode#HANDLER_ERROR}; before one: decision {@code deny},
- *       reason {@link ReasonCode#GUARD_ERROR}.</li>
+ *       policy allow: decision {@code allow}, reason {@link ReasonCode#HANDLER_ERROR}; before one: decision
+ *       {@code deny}, reason {@link ReasonCode#GUARD_ERROR}.</li>
  * </ul>
  * Arguments are summarized by the {@link ArgumentSummarizer}; {@code details} come from {@link AuditDetails#KEY}.
  *
@@ -183,7 +183,6 @@ public final class AuditGuard implements ToolGuard {
                 errorType,
                 revision.map(r -> details.with(AuditDetails.POLICY_REVISION, truncate(r))).orElse(details).entries());
     }
-
 
     private static String truncate(String value) {
         return value.length() <= AuditDetails.MAX_VALUE_LENGTH ? value : value.substring(0, AuditDetails.MAX_VALUE_LENGTH);

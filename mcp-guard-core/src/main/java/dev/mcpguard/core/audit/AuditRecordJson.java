@@ -242,7 +242,8 @@ public final class AuditRecordJson {
             // a lone surrogate alone: escaping every surrogate keeps lone ones out of the UTF-8 file and hides
             // supplementary format characters (tag characters) too; JSON parsers join escaped pairs back.
             // Control, format (bidi, zero-width, BOM), separators, surrogates, unassigned: ClientText's one list.
-            return ClientText.isInvisibleOrBreaking(ch) ? new SerializedString(String.format(Locale.ROOT, "\\u%04x", ch)) : null;
+            return ClientText.isInvisibleOrBreaking(ch)
+                    ? new SerializedString(String.format(Locale.ROOT, "\\u%04x", ch)) : null;
         }
     }
 }

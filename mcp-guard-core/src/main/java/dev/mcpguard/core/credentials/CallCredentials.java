@@ -31,7 +31,6 @@ public final class CallCredentials implements GuardContext {
 
     private static final Logger log = LoggerFactory.getLogger(CallCredentials.class);
 
-
     static final AttributeKey<CallCredentials> KEY = AttributeKey.of("mcp-guard.call-credentials", CallCredentials.class);
 
     private final CredentialProvider provider;
@@ -154,7 +153,8 @@ public final class CallCredentials implements GuardContext {
             versions = join(usedVersions.stream().map(v -> v.substring(v.lastIndexOf(':') + 1)).toList());
         }
         ToolCall recorded = outcome.call().withAttribute(AuditDetails.KEY,
-                AuditDetails.of(outcome.call()).with(AuditDetails.CREDENTIAL_ID, ids).with(AuditDetails.CREDENTIAL_KEY_VERSION, versions));
+                AuditDetails.of(outcome.call()).with(AuditDetails.CREDENTIAL_ID, ids)
+                        .with(AuditDetails.CREDENTIAL_KEY_VERSION, versions));
         if (outcome instanceof ToolOutcome.Completed c) {
             return new ToolOutcome.Completed(recorded, c.result(), c.toolError());
         }

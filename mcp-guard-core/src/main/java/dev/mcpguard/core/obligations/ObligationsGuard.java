@@ -171,7 +171,8 @@ public final class ObligationsGuard implements ToolGuard {
     private static ToolCall withBreakGlassTicket(ToolCall call, Object breakGlass) {
         if (breakGlass instanceof Map<?, ?> grant && grant.get("ticket") instanceof String ticket && !ticket.isBlank()) {
             return call.withAttribute(AuditDetails.KEY, AuditDetails.of(call)
-                    .with(AuditDetails.BREAK_GLASS_TICKET, ClientText.forClient(ticket, AuditDetails.MAX_VALUE_LENGTH)));
+                    .with(AuditDetails.BREAK_GLASS_TICKET,
+                            ClientText.forClient(ticket, AuditDetails.MAX_VALUE_LENGTH)));
         }
         return call;
     }

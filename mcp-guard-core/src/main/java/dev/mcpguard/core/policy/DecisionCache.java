@@ -31,8 +31,10 @@ import org.slf4j.LoggerFactory;
  * Those facts are written by Jackson with properties and map entries sorted (so argument order does not matter)
  * and hashed as UTF-16 code units, so two requests that differ in any fact, even only in a lone surrogate, get
  * different keys; {@code NaN} is written bare so it cannot meet the string {@code "NaN"}. A request Jackson cannot
- * write (an argument that is no JSON value) is decided but not cached. Flushing bumps an epoch; a decision computed before a flush
- * is not stored after it, so a bundle change cannot be undone by a call that was in flight. Thread-safe.
+ * write (an argument that is no JSON value) is decided but not cached.
+ *
+ * <p>Flushing bumps an epoch; a decision computed before a flush is not stored after it, so a bundle change cannot be
+ * undone by a call that was in flight. Thread-safe.
  */
 final class DecisionCache {
 

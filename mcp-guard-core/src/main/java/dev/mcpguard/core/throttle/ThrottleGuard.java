@@ -34,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ThrottleGuard implements ToolGuard {
 
-
     private static final Logger log = LoggerFactory.getLogger(ThrottleGuard.class);
 
     private final Throttle throttle;
@@ -91,7 +90,8 @@ public final class ThrottleGuard implements ToolGuard {
         }
         long seconds = Math.max(1, (rejected.retryAfter().toMillis() + 999) / 1000);
         ToolCall denied = call.withAttribute(GuardKeys.RETRY_AFTER, Duration.ofSeconds(seconds))
-                .withAttribute(AuditDetails.KEY, AuditDetails.of(call).with(AuditDetails.RETRY_AFTER_SECONDS, Long.toString(seconds)));
+                .withAttribute(AuditDetails.KEY,
+                        AuditDetails.of(call).with(AuditDetails.RETRY_AFTER_SECONDS, Long.toString(seconds)));
         String message = ReasonCode.RATE_LIMITED.equals(reason)
                 ? "Too many calls; retry after " + seconds + " s."
                 : ReasonCode.BUDGET_EXCEEDED.equals(reason)

@@ -252,7 +252,8 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
     /** A revision goes into audit records: no control characters, bounded length. */
     private static Optional<String> sanitizedRevision(String revision) {
         String cleaned = ClientText.withoutInvisible(revision, Integer.MAX_VALUE).strip();
-        return cleaned.isEmpty() ? Optional.empty() : Optional.of(ClientText.withoutInvisible(cleaned, MAX_REVISION_LENGTH));
+        return cleaned.isEmpty() ? Optional.empty()
+                : Optional.of(ClientText.withoutInvisible(cleaned, MAX_REVISION_LENGTH));
     }
 
     private static Optional<String> safeToken(JsonNode value) {

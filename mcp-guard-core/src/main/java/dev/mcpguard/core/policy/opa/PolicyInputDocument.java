@@ -144,8 +144,10 @@ public final class PolicyInputDocument {
                 request.decisionId(), ClientText.forLog(request.tool().name()), found.problem(),
                 ClientText.forLog(found.where(), 200));
         return Optional.of(found.inArguments()
-                ? new Decision.Deny(request.decisionId(), ReasonCode.INVALID_ARGUMENTS, INVALID_ARGUMENTS_MESSAGE, revision)
-                : new Decision.Deny(request.decisionId(), ReasonCode.POLICY_INPUT_INVALID, INPUT_INVALID_MESSAGE, revision));
+                ? new Decision.Deny(request.decisionId(), ReasonCode.INVALID_ARGUMENTS, INVALID_ARGUMENTS_MESSAGE,
+                        revision)
+                : new Decision.Deny(request.decisionId(), ReasonCode.POLICY_INPUT_INVALID, INPUT_INVALID_MESSAGE,
+                        revision));
     }
 
     /** Validates a {@code maxInputBytes} builder setting, naming the bad value. */

@@ -59,7 +59,8 @@ public final class PolicyResultReader {
      */
     public Decision read(JsonNode result, String decisionId, Optional<String> revision) {
         if (result == null || result.isMissingNode() || result.isNull()) {
-            return new Decision.Deny(decisionId, ReasonCode.POLICY_UNDEFINED, "No policy rule applies to this call.", revision);
+            return new Decision.Deny(decisionId, ReasonCode.POLICY_UNDEFINED, "No policy rule applies to this call.",
+                    revision);
         }
         if (result.isBoolean()) {
             return result.booleanValue()
