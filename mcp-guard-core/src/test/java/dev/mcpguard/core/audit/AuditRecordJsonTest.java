@@ -86,6 +86,20 @@ class AuditRecordJsonTest {
     }
 
     @Test
+    void readsTheDecisionAsATypedVerdictAndRejectsAnyOtherValue() {
+        String line = AuditRecordJson.toJsonLine(AuditFixtures.record("evt-v"));
+        assertThat(AuditRecordJson.parse(line).decision()).isEqualTo(AuditRecord.Verdict.ALLOW);
+        assertThat(AuditRecordJson.parse(line.replace("\"decision\":\"allow\"", "\"decision\":\"deny\""))
+                .decision()).isEqualTo(AuditRecord.Verdict.DENY);
+
+        for (String other : new String[] {"\"ALLOW\"", "\"maybe\"", "null"}) {
+            String bad = line.replace("\"decision\":\"allow\"", "\"decision\":" + other);
+            assertThatThrownBy(() -> AuditRecordJson.parse(bad)).as(other)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
     void parsesItsOwnOutputBackToAnEqualRecord() {
         AuditRecord record = AuditFixtures.record("evt-3");
 
