@@ -24,7 +24,7 @@ import java.util.TreeMap;
  * @param server        the MCP server name
  * @param tool          the tool name
  * @param arguments     argument name to summary ({@code hmac-sha256:<hex>} or, where configured, the raw value)
- * @param decision      {@code allow} or {@code deny}
+ * @param decision      whether the call was allowed or denied (written {@code allow} or {@code deny})
  * @param reason        the reason code of a denial or failure; nullable on success
  * @param outcome       how the call ended
  * @param durationMicros time spent inside the guard chain and handler, in microseconds
@@ -42,7 +42,7 @@ public record AuditRecord(
         String server,
         String tool,
         Map<String, String> arguments,
-        String decision,
+        Verdict decision,
         String reason,
         Outcome outcome,
         long durationMicros,
@@ -61,6 +61,34 @@ public record AuditRecord(
         Objects.requireNonNull(decision, "decision");
         Objects.requireNonNull(outcome, "outcome");
         details = java.util.Collections.unmodifiableMap(new TreeMap<>(Objects.requireNonNull(details, "details")));
+    }
+
+    /**
+     * Whether the guard allowed or denied the call. A failure after a policy allow is {@link #ALLOW} with outcome
+     * {@link Outcome#FAILED}; a failure before one is {@link #DENY}. Written in lower case ({@code allow},
+     * {@code deny}), as schema version 1 defines.
+     */
+    public enum Verdict {
+        /** The guard let the call through to the handler. */
+        ALLOW,
+        /** A control denied the call, or the chain failed before a policy allow. */
+        DENY;
+
+        /** The name as written in an audit record: {@code allow} or {@code deny}. */
+        public String wireName() {
+            return this == ALLOW ? "allow" : "deny";
+        }
+
+        /** The verdict written as {@code wireName}; rejects anything else. */
+        public static Verdict ofWireName(String wireName) {
+            Objects.requireNonNull(wireName, "wireName");
+            return switch (wireName) {
+                case "allow" -> ALLOW;
+                case "deny" -> DENY;
+                default -> throw new IllegalArgumentException(
+                        "audit decision must be 'allow' or 'deny', got a value of length " + wireName.length());
+            };
+        }
     }
 
     /** How a call ended. */

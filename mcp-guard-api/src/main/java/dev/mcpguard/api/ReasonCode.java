@@ -75,6 +75,28 @@ public record ReasonCode(String value) {
     /** The call would exceed a cumulative budget set by a policy {@code budget} obligation. */
     public static final ReasonCode BUDGET_EXCEEDED = new ReasonCode("budget_exceeded");
 
+    /**
+     * The tool arguments do not match the tool's input schema, or hold a value no policy engine can take (a string
+     * with a lone UTF-16 surrogate, a non-finite number). This call's own denial, not an engine failure.
+     */
+    public static final ReasonCode INVALID_ARGUMENTS = new ReasonCode("invalid_arguments");
+    /**
+     * Like {@link #INVALID_ARGUMENTS}, for a value of the policy input outside the arguments (for example a token
+     * claim with a lone surrogate): the call is denied before evaluation.
+     */
+    public static final ReasonCode POLICY_INPUT_INVALID = new ReasonCode("policy_input_invalid");
+    /**
+     * The serialised policy input is larger than the engine's bound (typically huge tool arguments): the call is
+     * denied before the policy is evaluated or the input is sent anywhere.
+     */
+    public static final ReasonCode POLICY_INPUT_TOO_LARGE = new ReasonCode("policy_input_too_large");
+    /** The policy produced no value (no rule matched and no default was set). */
+    public static final ReasonCode POLICY_UNDEFINED = new ReasonCode("policy_undefined");
+    /** No policy bundle has been loaded (yet): the engine denies. */
+    public static final ReasonCode POLICY_NOT_LOADED = new ReasonCode("policy_not_loaded");
+    /** Recorded in audit when the handler (or a guard after the policy allowed the call) failed. */
+    public static final ReasonCode HANDLER_ERROR = new ReasonCode("handler_error");
+
     public ReasonCode {
         Objects.requireNonNull(value, "value");
         if (!FORMAT.matcher(value).matches()) {

@@ -24,6 +24,7 @@ import dev.mcpguard.core.guardrails.ArgumentsGuard;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.identity.CallerRequiredGuard;
 import dev.mcpguard.core.internal.ClientText;
+import dev.mcpguard.core.internal.Ids;
 import dev.mcpguard.core.obligations.ObligationsGuard;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
 import dev.mcpguard.core.policy.PolicyGuard;

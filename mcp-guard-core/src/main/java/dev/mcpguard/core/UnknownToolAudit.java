@@ -6,6 +6,7 @@ import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.api.spi.AuditSink.AuditWriteException;
 import dev.mcpguard.core.internal.ClientText;
+import dev.mcpguard.core.internal.Ids;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -196,7 +197,8 @@ final class UnknownToolAudit {
                                    String requestedTool) {
         String id = Ids.newId(clock);
         return new AuditRecord(AuditRecord.SCHEMA_VERSION, id, now, id, caller.map(AuditRecord.Caller::of).orElse(null),
-                sessionId.orElse(null), serverName, bounded(requestedTool), Map.of(), "deny", UNKNOWN_TOOL.value(),
+                sessionId.orElse(null), serverName, bounded(requestedTool), Map.of(), AuditRecord.Verdict.DENY,
+                UNKNOWN_TOOL.value(),
                 AuditRecord.Outcome.DENIED, 0, null, Map.of());
     }
 
@@ -211,7 +213,7 @@ final class UnknownToolAudit {
         }
         String id = Ids.newId(clock);
         return new AuditRecord(AuditRecord.SCHEMA_VERSION, id, now, null, caller, null, serverName, SUMMARY_TOOL,
-                Map.of(), "deny", UNKNOWN_TOOL.value(), AuditRecord.Outcome.DENIED, 0, null, details);
+                Map.of(), AuditRecord.Verdict.DENY, UNKNOWN_TOOL.value(), AuditRecord.Outcome.DENIED, 0, null, details);
     }
 
     private static String bounded(String name) {

@@ -89,7 +89,7 @@ class McpGuardTest {
         assertThat(result.isError()).isNotEqualTo(Boolean.TRUE);
         assertThat(handlerRuns).hasValue(1);
         assertThat(audited).singleElement().satisfies(r -> {
-            assertThat(r.decision()).isEqualTo("allow");
+            assertThat(r.decision()).isEqualTo(AuditRecord.Verdict.ALLOW);
             assertThat(r.outcome()).isEqualTo(AuditRecord.Outcome.SUCCESS);
             assertThat(r.decisionId()).isNotBlank();
             assertThat(r.sessionId()).isEqualTo("s-1");
@@ -112,7 +112,7 @@ class McpGuardTest {
         assertThat(structured).containsEntry("error", "denied").containsEntry("reason", "policy_denied");
         assertThat((String) structured.get("decision_id")).isEqualTo(audited.get(0).decisionId());
         assertThat(audited).singleElement().satisfies(r -> {
-            assertThat(r.decision()).isEqualTo("deny");
+            assertThat(r.decision()).isEqualTo(AuditRecord.Verdict.DENY);
             assertThat(r.reason()).isEqualTo("policy_denied");
             assertThat(r.outcome()).isEqualTo(AuditRecord.Outcome.DENIED);
         });

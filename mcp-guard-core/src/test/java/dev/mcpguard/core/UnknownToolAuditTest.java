@@ -45,7 +45,7 @@ class UnknownToolAuditTest {
         assertThat(written).extracting(AuditRecord::tool).containsExactly("probe_0", "probe_1", "probe_2");
         assertThat(written).allSatisfy(r -> {
             assertThat(r.reason()).isEqualTo("unknown_tool");
-            assertThat(r.decision()).isEqualTo("deny");
+            assertThat(r.decision()).isEqualTo(AuditRecord.Verdict.DENY);
             assertThat(r.outcome()).isEqualTo(AuditRecord.Outcome.DENIED);
             assertThat(r.caller().subject()).isEqualTo("mallory");
             assertThat(r.sessionId()).isEqualTo("sess-1");

@@ -91,7 +91,7 @@ class HostileCallerHygieneEndToEndTest {
                 + "the other principal's call recorded: %s%n", flood, alices.size(), !bobs.isEmpty());
         assertThat(bobs).singleElement().satisfies(record -> {
             assertThat(record.tool()).isEqualTo("delete_all_orders");
-            assertThat(record.decision()).isEqualTo("deny");
+            assertThat(record.decision()).isEqualTo(AuditRecord.Verdict.DENY);
             assertThat(record.outcome()).isEqualTo(AuditRecord.Outcome.DENIED);
             assertThat(record.sessionId()).isNotNull();
             assertThat(record.server()).isEqualTo("orders");

@@ -72,7 +72,7 @@ class OrdersReferencePolicyEndToEndTest {
         assertThat(structured).containsEntry("error", "denied").containsEntry("reason", reason);
         assertThat(fixture.server().executions(tool)).isEqualTo(before);
         AuditRecord record = fixture.audit().await(r -> true, 1, Duration.ofSeconds(5)).get(0);
-        assertThat(record.decision()).isEqualTo("deny");
+        assertThat(record.decision()).isEqualTo(AuditRecord.Verdict.DENY);
         assertThat(record.reason()).isEqualTo(reason);
         assertThat(record.decisionId()).isEqualTo(structured.get("decision_id"));
         assertThat(record.details()).containsEntry("policy_revision", fixture.server().policyRevision());
@@ -153,8 +153,8 @@ class OrdersReferencePolicyEndToEndTest {
             assertThat(devAudit.await(r -> true, 2, Duration.ofSeconds(5)))
                     .extracting(AuditRecord::decision, AuditRecord::outcome)
                     .containsExactly(
-                            org.assertj.core.groups.Tuple.tuple("allow", AuditRecord.Outcome.SUCCESS),
-                            org.assertj.core.groups.Tuple.tuple("deny", AuditRecord.Outcome.DENIED));
+                            org.assertj.core.groups.Tuple.tuple(AuditRecord.Verdict.ALLOW, AuditRecord.Outcome.SUCCESS),
+                            org.assertj.core.groups.Tuple.tuple(AuditRecord.Verdict.DENY, AuditRecord.Outcome.DENIED));
         }
         // The production server next to it still refuses the same call.
         assertThat(structured(fixture.connectedClientFor(DemoUser.CAROL).callTool(new CallToolRequest(

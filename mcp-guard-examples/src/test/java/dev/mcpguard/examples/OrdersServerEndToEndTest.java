@@ -160,10 +160,10 @@ class OrdersServerEndToEndTest {
         assertThat(records).hasSize(4);
         assertThat(records).extracting(AuditRecord::tool, AuditRecord::decision, AuditRecord::outcome)
                 .containsExactly(
-                        tuple("get_order", "allow", AuditRecord.Outcome.SUCCESS),
-                        tuple("get_order", "allow", AuditRecord.Outcome.TOOL_ERROR),
-                        tuple("delete_customer", "deny", AuditRecord.Outcome.DENIED),
-                        tuple("refund_order", "allow", AuditRecord.Outcome.FAILED));
+                        tuple("get_order", AuditRecord.Verdict.ALLOW, AuditRecord.Outcome.SUCCESS),
+                        tuple("get_order", AuditRecord.Verdict.ALLOW, AuditRecord.Outcome.TOOL_ERROR),
+                        tuple("delete_customer", AuditRecord.Verdict.DENY, AuditRecord.Outcome.DENIED),
+                        tuple("refund_order", AuditRecord.Verdict.ALLOW, AuditRecord.Outcome.FAILED));
         assertThat(records).allSatisfy(record -> {
             assertThat(record.caller()).isNotNull();
             assertThat(record.caller().subject()).isEqualTo("bob");

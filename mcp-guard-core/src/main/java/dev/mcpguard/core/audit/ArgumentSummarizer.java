@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.mcpguard.api.Secret;
+import dev.mcpguard.core.internal.ClientText;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -204,29 +205,8 @@ public final class ArgumentSummarizer {
     }
 
     private String sanitizeName(String name) {
-        StringBuilder clean = new StringBuilder(Math.min(name.length(), maxNameLength));
-        for (int i = 0; i < name.length() && clean.length() < maxNameLength; ) {
-            int cp = name.codePointAt(i);
-            i += Character.charCount(cp);
-            if (isInvisibleOrBreaking(cp)) {
-                continue;
-            }
-            if (clean.length() + Character.charCount(cp) > maxNameLength) {
-                break;
-            }
-            clean.appendCodePoint(cp);
-        }
-        return clean.length() == 0 ? "_" : clean.toString();
-    }
-
-    private static boolean isInvisibleOrBreaking(int cp) {
-        int type = Character.getType(cp);
-        return Character.isISOControl(cp)
-                || type == Character.FORMAT            // bidi controls, zero-width characters
-                || type == Character.LINE_SEPARATOR
-                || type == Character.PARAGRAPH_SEPARATOR
-                || type == Character.SURROGATE         // unpaired surrogate
-                || type == Character.UNASSIGNED;
+        String clean = ClientText.withoutInvisible(name, maxNameLength);
+        return clean.isEmpty() ? "_" : clean;
     }
 
     private static String uniqueName(Map<String, String> taken, String name) {

@@ -1,5 +1,6 @@
 package dev.mcpguard.core.audit;
 
+import dev.mcpguard.api.AuditDetails;
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.GuardKeys;
@@ -32,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link ToolOutcome.Denied}: decision {@code deny}, outcome {@code denied}, the denial's id and reason.</li>
  *   <li>{@link ToolOutcome.Failed}, and a stage below that completed exceptionally or with {@code null} (a broken
  *       guard contract): outcome {@code failed} with the exception's class name (never its message). After a
- *       policy allow: decision {@code allow}, reason {@link #HANDLER_ERROR}; before one: decision {@code deny},
- *       reason {@link ReasonCode#GUARD_ERROR}.</li>
+ *       policy allow: decision {@code allow}, reason {@link ReasonCode#HANDLER_ERROR}; before one: decision
+ *       {@code deny}, reason {@link ReasonCode#GUARD_ERROR}.</li>
  * </ul>
  * Arguments are summarized by the {@link ArgumentSummarizer}; {@code details} come from {@link AuditDetails#KEY}.
  *
@@ -55,8 +56,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AuditGuard implements ToolGuard {
 
-    /** Reason recorded when the handler (or a guard after the policy allowed the call) failed. */
-    public static final ReasonCode HANDLER_ERROR = ReasonCode.of("handler_error");
     /** The client-safe message of a denial that withholds a result because it could not be recorded. */
     public static final String RESULT_WITHHELD_MESSAGE = "The call could not be recorded; its result is withheld.";
 
@@ -141,7 +140,7 @@ public final class AuditGuard implements ToolGuard {
         ToolCall call = outcome.call();
         Optional<Decision.Allow> allow = call.attribute(GuardKeys.POLICY_DECISION);
         String decisionId = allow.map(Decision::decisionId).orElse(null);
-        String decision = "allow";
+        AuditRecord.Verdict decision = AuditRecord.Verdict.ALLOW;
         String reason = null;
         String errorType = null;
         AuditDetails details = AuditDetails.of(call);
@@ -150,7 +149,7 @@ public final class AuditGuard implements ToolGuard {
         if (outcome instanceof ToolOutcome.Completed completed) {
             recorded = completed.toolError() ? AuditRecord.Outcome.TOOL_ERROR : AuditRecord.Outcome.SUCCESS;
         } else if (outcome instanceof ToolOutcome.Denied denied) {
-            decision = "deny";
+            decision = AuditRecord.Verdict.DENY;
             decisionId = denied.decision().decisionId();
             reason = denied.decision().reason().value();
             // A later control (throttle, credentials) may deny after policy allowed: keep the policy's revision.
@@ -159,10 +158,10 @@ public final class AuditGuard implements ToolGuard {
         } else {
             ToolOutcome.Failed failed = (ToolOutcome.Failed) outcome;
             if (allow.isEmpty()) {
-                decision = "deny";
+                decision = AuditRecord.Verdict.DENY;
                 reason = ReasonCode.GUARD_ERROR.value();
             } else {
-                reason = HANDLER_ERROR.value();
+                reason = ReasonCode.HANDLER_ERROR.value();
             }
             errorType = failed.cause().getClass().getName();
             recorded = AuditRecord.Outcome.FAILED;
@@ -182,11 +181,8 @@ public final class AuditGuard implements ToolGuard {
                 recorded,
                 durationMicros(call),
                 errorType,
-                revision.map(r -> details.with(POLICY_REVISION, truncate(r))).orElse(details).entries());
+                revision.map(r -> details.with(AuditDetails.POLICY_REVISION, truncate(r))).orElse(details).entries());
     }
-
-    /** The details entry naming the revision of the policy that decided (for OPA, the bundle revision). */
-    public static final String POLICY_REVISION = "policy_revision";
 
     private static String truncate(String value) {
         return value.length() <= AuditDetails.MAX_VALUE_LENGTH ? value : value.substring(0, AuditDetails.MAX_VALUE_LENGTH);

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.AuditRecord;
+import dev.mcpguard.core.internal.ClientText;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -76,7 +77,7 @@ public final class AuditRecordJson {
             json.writeStringField("server", record.server());
             json.writeStringField("tool", record.tool());
             writeMap(json, "arguments", record.arguments());
-            json.writeStringField("decision", record.decision());
+            json.writeStringField("decision", record.decision().wireName());
             json.writeStringField("reason", record.reason());
             json.writeStringField("outcome", record.outcome().name().toLowerCase(Locale.ROOT));
             json.writeNumberField("duration_us", record.durationMicros());
@@ -125,7 +126,7 @@ public final class AuditRecordJson {
                     text(node, "server"),
                     text(node, "tool"),
                     stringMap(node, "arguments"),
-                    text(node, "decision"),
+                    AuditRecord.Verdict.ofWireName(Objects.requireNonNull(text(node, "decision"), "decision")),
                     text(node, "reason"),
                     AuditRecord.Outcome.valueOf(outcome.toUpperCase(Locale.ROOT)),
                     required(node, "duration_us").asLong(),
@@ -240,13 +241,9 @@ public final class AuditRecordJson {
             // Jackson hands over UTF-16 code units, so a supplementary character arrives as two surrogates and
             // a lone surrogate alone: escaping every surrogate keeps lone ones out of the UTF-8 file and hides
             // supplementary format characters (tag characters) too; JSON parsers join escaped pairs back.
-            int type = Character.getType(ch);
-            boolean escape = type == Character.CONTROL          // DEL, C1 controls
-                    || type == Character.FORMAT                 // bidi controls, zero-width, soft hyphen, BOM...
-                    || type == Character.SURROGATE
-                    || type == Character.LINE_SEPARATOR         // U+2028
-                    || type == Character.PARAGRAPH_SEPARATOR;   // U+2029
-            return escape ? new SerializedString(String.format(Locale.ROOT, "\\u%04x", ch)) : null;
+            // Control, format (bidi, zero-width, BOM), separators, surrogates, unassigned: ClientText's one list.
+            return ClientText.isInvisibleOrBreaking(ch)
+                    ? new SerializedString(String.format(Locale.ROOT, "\\u%04x", ch)) : null;
         }
     }
 }

@@ -5,7 +5,7 @@ import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
-import dev.mcpguard.core.Ids;
+import dev.mcpguard.core.internal.Ids;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;

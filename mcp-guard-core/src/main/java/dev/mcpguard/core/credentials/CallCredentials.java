@@ -11,7 +11,7 @@ import dev.mcpguard.api.spi.CredentialProvider;
 import dev.mcpguard.api.spi.CredentialProvider.CredentialLease;
 import dev.mcpguard.api.spi.CredentialProvider.CredentialRequest;
 import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
-import dev.mcpguard.core.audit.AuditDetails;
+import dev.mcpguard.api.AuditDetails;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -30,11 +30,6 @@ import org.slf4j.LoggerFactory;
 public final class CallCredentials implements GuardContext {
 
     private static final Logger log = LoggerFactory.getLogger(CallCredentials.class);
-
-    /** The audit detail naming the ids of the credentials used, comma separated in first-use order. */
-    public static final String AUDIT_CREDENTIAL_ID = "credential_id";
-    /** The audit detail naming the key versions that decrypted them, in the same order. */
-    public static final String AUDIT_KEY_VERSION = "credential_key_version";
 
     static final AttributeKey<CallCredentials> KEY = AttributeKey.of("mcp-guard.call-credentials", CallCredentials.class);
 
@@ -158,7 +153,8 @@ public final class CallCredentials implements GuardContext {
             versions = join(usedVersions.stream().map(v -> v.substring(v.lastIndexOf(':') + 1)).toList());
         }
         ToolCall recorded = outcome.call().withAttribute(AuditDetails.KEY,
-                AuditDetails.of(outcome.call()).with(AUDIT_CREDENTIAL_ID, ids).with(AUDIT_KEY_VERSION, versions));
+                AuditDetails.of(outcome.call()).with(AuditDetails.CREDENTIAL_ID, ids)
+                        .with(AuditDetails.CREDENTIAL_KEY_VERSION, versions));
         if (outcome instanceof ToolOutcome.Completed c) {
             return new ToolOutcome.Completed(recorded, c.result(), c.toolError());
         }

@@ -14,17 +14,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code arguments} step of the chain: a call whose arguments do not match the tool's JSON input schema is
- * denied with {@link #INVALID_ARGUMENTS} before policy sees it, and, unlike the SDK's own check, the denial is
- * audited. Policy can then rely on argument types.
+ * denied with {@link ReasonCode#INVALID_ARGUMENTS} before policy sees it, and, unlike the SDK's own check, the
+ * denial is audited. Policy can then rely on argument types.
  *
  * <p>The schema check runs when the call is created ({@link #check}) and its verdict travels on the call; this
  * step turns a failed verdict into a denial at its documented place in the chain. A validator that throws fails
  * closed. Thread-safe.
  */
 public final class ArgumentsGuard implements ToolGuard {
-
-    /** The arguments do not match the tool's input schema. */
-    public static final ReasonCode INVALID_ARGUMENTS = ReasonCode.of("invalid_arguments");
 
     private static final Logger log = LoggerFactory.getLogger(ArgumentsGuard.class);
     private static final AttributeKey<String> VIOLATION = AttributeKey.of("mcp-guard.schema-violation", String.class);
@@ -56,7 +53,8 @@ public final class ArgumentsGuard implements ToolGuard {
     public CompletionStage<ToolOutcome> intercept(Chain chain) {
         ToolCall call = chain.call();
         return call.attribute(VIOLATION)
-                .map(detail -> chain.deny(INVALID_ARGUMENTS, "The arguments do not match the tool's input schema: " + detail))
+                .map(detail -> chain.deny(ReasonCode.INVALID_ARGUMENTS,
+                        "The arguments do not match the tool's input schema: " + detail))
                 .orElseGet(() -> chain.proceed(call));
     }
 

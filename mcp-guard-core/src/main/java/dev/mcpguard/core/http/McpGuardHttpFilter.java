@@ -428,14 +428,7 @@ public final class McpGuardHttpFilter implements Filter {
 
     /** Keeps only the characters RFC 6750 allows in {@code error_description}, bounded in length. */
     static String sanitize(String description) {
-        StringBuilder out = new StringBuilder(Math.min(description.length(), MAX_DESCRIPTION_LENGTH));
-        for (int i = 0; i < description.length() && out.length() < MAX_DESCRIPTION_LENGTH; i++) {
-            char c = description.charAt(i);
-            if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
-                out.append(c);
-            }
-        }
-        return out.toString();
+        return ClientText.forQuotedHeader(description, MAX_DESCRIPTION_LENGTH);
     }
 
     /**

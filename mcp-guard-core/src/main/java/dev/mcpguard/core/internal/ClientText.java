@@ -5,11 +5,20 @@ package dev.mcpguard.core.internal;
  * made safe for the two places it goes: a log line and a message back to a client. Internal to mcp-guard: not a
  * supported API.
  *
- * <p>For logs, {@link #forLog} escapes rather than deletes, so an operator sees that something was there: a line
- * break cannot forge a second log line, a bidi override or zero-width character cannot hide or reorder what a
- * reader sees, and a megabyte of text costs at most {@code maxChars} characters of log. For clients,
- * {@link #forClient} turns the same characters into spaces and cuts the text, as policy and credential messages
- * are cut.
+ * <p>The one place in mcp-guard where such text is cleaned. Every mode treats the same characters as unsafe
+ * ({@link #isInvisibleOrBreaking}: control, format such as bidi overrides and zero-width characters, line and
+ * paragraph separators, lone surrogates, unassigned code points) and differs only in what it puts instead:
+ * <ul>
+ *   <li>{@link #forLog} escapes rather than deletes, so an operator sees that something was there: a line break
+ *       cannot forge a second log line, a bidi override cannot hide or reorder what a reader sees, and a megabyte
+ *       of text costs at most {@code maxChars} characters of log;</li>
+ *   <li>{@link #forClient} turns them into spaces and cuts the text, as policy and credential messages are cut;</li>
+ *   <li>{@link #withoutInvisible} deletes them (audit values such as a policy revision or an argument name, where a
+ *       placeholder would change the value);</li>
+ *   <li>{@link #forQuotedHeader} keeps printable ASCII only, without {@code "} and {@code \}, for a quoted-string
+ *       in an HTTP header ({@code WWW-Authenticate: Bearer error_description="..."}, RFC 6750 section 3).</li>
+ * </ul>
+ * Cutting never splits a surrogate pair.
  *
  * <p>Thread-safe: static functions without state. Null is accepted and rendered {@code "null"} or empty.
  */
@@ -43,7 +52,7 @@ public final class ClientText {
             char c = text.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(text.charAt(i + 1))) {
                 int cp = Character.toCodePoint(c, text.charAt(i + 1));
-                if (Character.getType(cp) == Character.FORMAT) {
+                if (isInvisibleOrBreaking(cp)) {
                     escape(out, c);
                     escape(out, text.charAt(i + 1));
                 } else {
@@ -72,33 +81,97 @@ public final class ClientText {
     }
 
     /**
-     * {@code text} for a message a client reads: control, format, line and paragraph separator characters become
-     * spaces, the result is stripped and cut at {@code maxChars}. Null becomes the empty string.
+     * {@code text} for a message a client reads: unsafe characters ({@link #isInvisibleOrBreaking}) become spaces,
+     * the result is stripped and cut at {@code maxChars}. Null becomes the empty string.
      */
     public static String forClient(String text, int maxChars) {
         if (text == null) {
             return "";
         }
-        String cleaned = text.replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", " ").strip();
-        if (cleaned.length() <= maxChars) {
-            return cleaned;
+        StringBuilder out = new StringBuilder(text.length());
+        forEachCodePoint(text, cp -> {
+            if (isInvisibleOrBreaking(cp)) {
+                out.append(' ');
+            } else {
+                out.appendCodePoint(cp);
+            }
+        });
+        return cut(out.toString().strip(), maxChars);
+    }
+
+    /**
+     * {@code text} with unsafe characters ({@link #isInvisibleOrBreaking}) deleted and cut at {@code maxChars}; not
+     * stripped. Null becomes the empty string.
+     */
+    public static String withoutInvisible(String text, int maxChars) {
+        if (text == null) {
+            return "";
         }
-        int end = maxChars;
-        if (end > 0 && Character.isHighSurrogate(cleaned.charAt(end - 1))) {
+        StringBuilder out = new StringBuilder(Math.min(text.length(), Math.max(0, maxChars)));
+        forEachCodePoint(text, cp -> {
+            if (!isInvisibleOrBreaking(cp)) {
+                out.appendCodePoint(cp);
+            }
+        });
+        return cut(out.toString(), maxChars);
+    }
+
+    /**
+     * {@code text} for a quoted-string in an HTTP header: only printable ASCII ({@code 0x20} to {@code 0x7e})
+     * except {@code "} and {@code \} is kept, everything else is deleted; cut at {@code maxChars}. Null becomes
+     * the empty string.
+     */
+    public static String forQuotedHeader(String text, int maxChars) {
+        if (text == null) {
+            return "";
+        }
+        int limit = Math.max(0, maxChars);
+        StringBuilder out = new StringBuilder(Math.min(text.length(), limit));
+        for (int i = 0; i < text.length() && out.length() < limit; i++) {
+            char c = text.charAt(i);
+            if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * Whether {@code codePoint} is unsafe in text shown to a person: a control, format (bidi override, zero-width),
+     * line or paragraph separator character, a lone surrogate, or an unassigned code point.
+     */
+    public static boolean isInvisibleOrBreaking(int codePoint) {
+        int type = Character.getType(codePoint);
+        return type == Character.CONTROL
+                || type == Character.FORMAT
+                || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR
+                || type == Character.SURROGATE
+                || type == Character.UNASSIGNED;
+    }
+
+    private static void forEachCodePoint(String text, java.util.function.IntConsumer action) {
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            action.accept(cp);
+            i += Character.charCount(cp);
+        }
+    }
+
+    private static String cut(String text, int maxChars) {
+        int limit = Math.max(0, maxChars);
+        if (text.length() <= limit) {
+            return text;
+        }
+        int end = limit;
+        if (end > 0 && Character.isHighSurrogate(text.charAt(end - 1)) && Character.isLowSurrogate(text.charAt(end))) {
             end--;
         }
-        return cleaned.substring(0, end);
+        return text.substring(0, end);
     }
 
     private static boolean needsEscape(char c) {
-        if (c == '\\' || Character.isSurrogate(c)) {
-            return true;
-        }
-        if (c == '\u2028' || c == '\u2029') {
-            return true;
-        }
-        int type = Character.getType(c);
-        return type == Character.CONTROL || type == Character.FORMAT;
+        return c == '\\' || isInvisibleOrBreaking(c);
     }
 
     private static void escape(StringBuilder out, char c) {

@@ -6,8 +6,8 @@ import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
-import dev.mcpguard.core.Ids;
-import dev.mcpguard.core.audit.AuditDetails;
+import dev.mcpguard.core.internal.Ids;
+import dev.mcpguard.api.AuditDetails;
 import dev.mcpguard.core.internal.ClientText;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -30,20 +30,20 @@ import org.slf4j.LoggerFactory;
  * {@code enforced} keys given at construction: this step's own, the throttle's, the credentials step's, and keys
  * declared for your own guards). A key no control enforces denies the call with
  * {@link ReasonCode#UNSUPPORTED_OBLIGATION}: a policy that meant to restrict the call must not be silently
- * ignored. The audit record names the key ({@value #UNSUPPORTED_OBLIGATION_DETAIL}), never its value.
+ * ignored. The audit record names the key ({@value AuditDetails#UNSUPPORTED_OBLIGATION}), never its value.
  *
  * <p><b>Redaction.</b> {@code redact_fields} is a list of paths ({@link RedactionPath}: dot-separated member names
  * or {@code *}, arrays traversed transparently) into the result's {@code structuredContent} and into text content
  * that holds serialized JSON; what they reach becomes {@code "[redacted]"}, and the removed values are also
  * replaced wherever they occur in the result's text (see {@code docs/policy.md}). It runs on the way out, so it
  * covers what every later step and the handler return. The audit record lists the paths that matched
- * ({@value #REDACTED_PATHS_DETAIL}), never the values. A malformed list denies before the handler runs
+ * ({@value AuditDetails#REDACTED_PATHS}), never the values. A malformed list denies before the handler runs
  * ({@link ReasonCode#POLICY_ERROR}); a result that cannot be redacted (not a {@code CallToolResult}, or holding
  * images, audio, blobs or resource links) is withheld: a denial with {@link ReasonCode#REDACTION_FAILED}
- * (the handler did run; the audit record says {@value #RESULT_WITHHELD_DETAIL}).
+ * (the handler did run; the audit record says {@value AuditDetails#RESULT_WITHHELD}).
  *
  * <p>{@value #BREAK_GLASS} is enforced here too, as the audit trail it is for: its {@code ticket} goes into the
- * record as {@value #BREAK_GLASS_TICKET_DETAIL}.
+ * record as {@value AuditDetails#BREAK_GLASS_TICKET}.
  *
  * <p>Thread-safe and stateless; constructor arguments must not be null.
  */
@@ -55,14 +55,6 @@ public final class ObligationsGuard implements ToolGuard {
     public static final String BREAK_GLASS = "break_glass";
     /** The keys this step enforces itself. */
     public static final Set<String> OWN_KEYS = Set.of(REDACT_FIELDS, BREAK_GLASS);
-    /** Audit detail: the {@code redact_fields} paths that matched, comma-separated. */
-    public static final String REDACTED_PATHS_DETAIL = "redacted_paths";
-    /** Audit detail: the obligation key no control enforces. */
-    public static final String UNSUPPORTED_OBLIGATION_DETAIL = "unsupported_obligation";
-    /** Audit detail: {@code true} when a result was withheld after the handler ran. */
-    public static final String RESULT_WITHHELD_DETAIL = "result_withheld";
-    /** Audit detail: the ticket of a break-glass allow. */
-    public static final String BREAK_GLASS_TICKET_DETAIL = "break_glass_ticket";
     /** The most paths one {@code redact_fields} obligation may list. */
     public static final int MAX_PATHS = 64;
 
@@ -124,7 +116,7 @@ public final class ObligationsGuard implements ToolGuard {
                         + "enforces; denying", allow.decisionId(), call.callId(), ClientText.forLog(call.toolName()),
                 ClientText.forLog(key, 64));
         ToolCall denied = call.withAttribute(AuditDetails.KEY,
-                AuditDetails.of(call).with(UNSUPPORTED_OBLIGATION_DETAIL, named));
+                AuditDetails.of(call).with(AuditDetails.UNSUPPORTED_OBLIGATION, named));
         return ToolGuard.done(new ToolOutcome.Denied(denied, Decision.deny(Ids.newId(clock),
                 ReasonCode.UNSUPPORTED_OBLIGATION,
                 "The policy requires a control this server does not enforce; the call is denied.")));
@@ -141,14 +133,14 @@ public final class ObligationsGuard implements ToolGuard {
                 return completed;
             }
             ToolCall recorded = call.withAttribute(AuditDetails.KEY, AuditDetails.of(call)
-                    .with(REDACTED_PATHS_DETAIL, joined(redaction.matchedPaths())));
+                    .with(AuditDetails.REDACTED_PATHS, joined(redaction.matchedPaths())));
             return new ToolOutcome.Completed(recorded, redaction.result(), completed.toolError());
         } catch (ResultRedactor.UnredactableResultException | RuntimeException e) {
             log.error("Result of call {} (tool '{}') cannot be redacted as policy requires ({}); withholding it",
                     call.callId(), ClientText.forLog(call.toolName()),
                     e instanceof ResultRedactor.UnredactableResultException ? e.getMessage() : e.getClass().getName());
             ToolCall recorded = call.withAttribute(AuditDetails.KEY,
-                    AuditDetails.of(call).with(RESULT_WITHHELD_DETAIL, "true"));
+                    AuditDetails.of(call).with(AuditDetails.RESULT_WITHHELD, "true"));
             return new ToolOutcome.Denied(recorded,
                     Decision.deny(Ids.newId(clock), ReasonCode.REDACTION_FAILED, WITHHELD_MESSAGE));
         }
@@ -179,7 +171,8 @@ public final class ObligationsGuard implements ToolGuard {
     private static ToolCall withBreakGlassTicket(ToolCall call, Object breakGlass) {
         if (breakGlass instanceof Map<?, ?> grant && grant.get("ticket") instanceof String ticket && !ticket.isBlank()) {
             return call.withAttribute(AuditDetails.KEY, AuditDetails.of(call)
-                    .with(BREAK_GLASS_TICKET_DETAIL, ClientText.forClient(ticket, AuditDetails.MAX_VALUE_LENGTH)));
+                    .with(AuditDetails.BREAK_GLASS_TICKET,
+                            ClientText.forClient(ticket, AuditDetails.MAX_VALUE_LENGTH)));
         }
         return call;
     }

@@ -18,6 +18,17 @@ import java.util.function.LongSupplier;
  * started before the last transition and finished after it) is ignored, so a slow straggler can neither close
  * an open breaker nor count against a freshly closed one. Thread-safe: state changes under this object's lock,
  * held for a few field updates only (never while the engine runs).
+ *
+ * <p>Why not Resilience4j (issue 9 asked, and io.github.resilience4j:resilience4j-circuitbreaker 2.4.0 resolves):
+ * its breaker opens on a failure rate or slow-call rate over a window and nothing else. It has no distinct-callers
+ * rule (so one caller whose inputs make the engine fail could open it for everyone, which issue 8 closed), no
+ * consecutive-failures condition, no per-caller failure memory that successes cannot reset ({@link CallerBreaker}),
+ * and no generation check (a straggler that started before a transition counts in Resilience4j's half-open window
+ * and can close it). On Resilience4j all of that would remain our code around its state machine, so the line count
+ * would not shrink and the rules above would sit across two locking models. Cost is not the reason either way:
+ * {@code PolicyBreakerBenchmark} (mcp-guard-bench, JMH, 1 fork, shared 2-core machine, healthy engine, cache off)
+ * measured {@link ResilientPolicyEngine} at about 112 ns per call on one thread and 278 ns on two, against
+ * 150 ns and 295 ns for a bare Resilience4j 2.4.0 breaker configured as closely as it allows.
  */
 final class CircuitBreaker {
 

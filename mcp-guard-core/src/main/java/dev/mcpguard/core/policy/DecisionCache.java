@@ -1,21 +1,21 @@
 package dev.mcpguard.core.policy;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
-import dev.mcpguard.core.policy.opa.PolicyInputDocument;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,22 +26,31 @@ import org.slf4j.LoggerFactory;
 /**
  * Caffeine-backed cache of policy decisions keyed by a SHA-256 digest of the canonical policy input.
  *
- * <p>The key is the input document of {@link PolicyInputDocument} (so exactly the facts a policy can see) with
- * object keys sorted, without {@code decision_id} (unique per call) and with {@code time}/{@code time_ns}
- * replaced by the time truncated to the time-to-live. Flushing bumps an epoch; a decision computed before a flush
- * is not stored after it, so a bundle change cannot be undone by a call that was in flight. Thread-safe.
+ * <p>The key covers every fact of the {@link PolicyRequest} an engine can see (any engine: the cache wraps lambdas
+ * as well as OPA), except the {@code decisionId} (unique per call), with the time truncated to the time-to-live.
+ * Those facts are written by Jackson with properties and map entries sorted (so argument order does not matter)
+ * and hashed as UTF-16 code units, so two requests that differ in any fact, even only in a lone surrogate, get
+ * different keys; {@code NaN} is written bare so it cannot meet the string {@code "NaN"}. A request Jackson cannot
+ * write (an argument that is no JSON value) is decided but not cached.
+ *
+ * <p>Flushing bumps an epoch; a decision computed before a flush is not stored after it, so a bundle change cannot be
+ * undone by a call that was in flight. Thread-safe.
  */
 final class DecisionCache {
 
     private static final Logger log = LoggerFactory.getLogger(DecisionCache.class);
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper CANONICAL = JsonMapper.builder()
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
+            .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+            .build();
 
     /** A 256-bit digest as four longs: cheap equals and hash, no array identity pitfalls. */
     record Key(long a, long b, long c, long d) {
     }
 
     private final Cache<Key, Decision> cache;
-    private final PolicyInputDocument inputDocument = new PolicyInputDocument(MAPPER, Map.of());
     private final long bucketMillis;
     private long epoch;
     private String lastRevision;
@@ -56,24 +65,48 @@ final class DecisionCache {
         this.bucketMillis = Math.max(1, config.timeToLive().toMillis());
     }
 
-    /** The key for {@code request}; empty when the input cannot be encoded (then the call is not cached). */
+    /** The key for {@code request}; empty when the request cannot be written (then the call is not cached). */
     Optional<Key> keyOf(PolicyRequest request) {
         try {
-            ObjectNode input = inputDocument.build(request);
-            input.remove("decision_id");
-            input.remove("time_ns");
-            input.put("time", Math.floorDiv(request.time().toEpochMilli(), bucketMillis));
+            String facts = CANONICAL.writeValueAsString(KeyFacts.of(request, bucketMillis));
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            try (JsonGenerator json = MAPPER.getFactory().createGenerator(
-                    new DigestOutputStream(OutputStream.nullOutputStream(), sha256))) {
-                writeCanonical(json, input);
-            }
+            ByteBuffer units = ByteBuffer.allocate(facts.length() * Character.BYTES);
+            units.asCharBuffer().put(facts);
+            sha256.update(units);
             ByteBuffer digest = ByteBuffer.wrap(sha256.digest());
             return Optional.of(new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong()));
-        } catch (IOException | RuntimeException | NoSuchAlgorithmException e) {
+        } catch (java.io.IOException | RuntimeException | NoSuchAlgorithmException e) {
             log.debug("Policy input for tool {} could not be encoded for the cache ({}); not cached",
                     request.tool().name(), e.getClass().getName());
             return Optional.empty();
+        }
+    }
+
+    /** The facts of a request that a decision may depend on, in a shape Jackson writes without extra modules. */
+    record KeyFacts(String operation, long timeBucket, String server, CallerFacts caller, ToolDescriptor tool,
+                    Map<String, Object> arguments, String sessionId) {
+
+        static KeyFacts of(PolicyRequest request, long bucketMillis) {
+            return new KeyFacts(request.operation().name(),
+                    Math.floorDiv(request.time().toEpochMilli(), bucketMillis), request.server(),
+                    CallerFacts.of(request.caller()), request.tool(), request.arguments(),
+                    request.sessionId().orElse(null));
+        }
+    }
+
+    /** {@link CallerIdentity} without {@code Optional}s; sets sorted. */
+    record CallerFacts(String issuer, String subject, String tenant, String clientId, List<String> scopes,
+                       List<String> roles, String actorSubject, String actorClientId, String method, String tokenId,
+                       String expiresAt, String tokenType) {
+
+        static CallerFacts of(CallerIdentity caller) {
+            return new CallerFacts(caller.issuer(), caller.subject(), caller.tenant().orElse(null),
+                    caller.clientId().orElse(null), caller.scopes().stream().sorted().toList(),
+                    caller.roles().stream().sorted().toList(),
+                    caller.actor().map(CallerIdentity.Actor::subject).orElse(null),
+                    caller.actor().flatMap(CallerIdentity.Actor::clientId).orElse(null), caller.method().name(),
+                    caller.tokenId().orElse(null), caller.expiresAt().map(Instant::toString).orElse(null),
+                    caller.tokenType().orElse(null));
         }
     }
 
@@ -118,28 +151,5 @@ final class DecisionCache {
     long size() {
         cache.cleanUp();
         return cache.estimatedSize();
-    }
-
-    private static void writeCanonical(JsonGenerator json, JsonNode node) throws IOException {
-        if (node.isObject()) {
-            List<String> names = new ArrayList<>();
-            node.fieldNames().forEachRemaining(names::add);
-            names.sort(null);
-            json.writeStartObject();
-            for (String name : names) {
-                json.writeFieldName(name);
-                writeCanonical(json, node.get(name));
-            }
-            json.writeEndObject();
-        } else if (node.isArray()) {
-            json.writeStartArray();
-            for (JsonNode element : node) {
-                writeCanonical(json, element);
-            }
-            json.writeEndArray();
-        } else {
-            // Scalars as Jackson writes them: 1 and 1.0 differ, which only costs a miss, never a wrong hit.
-            json.writeTree(node);
-        }
     }
 }

@@ -6,7 +6,7 @@ import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.api.spi.PolicyEngine.Operation;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
-import dev.mcpguard.core.Ids;
+import dev.mcpguard.core.internal.Ids;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;

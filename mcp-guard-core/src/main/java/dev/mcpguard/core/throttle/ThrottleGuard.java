@@ -8,8 +8,8 @@ import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.Throttle;
 import dev.mcpguard.api.spi.Throttle.ThrottleResult;
-import dev.mcpguard.core.Ids;
-import dev.mcpguard.core.audit.AuditDetails;
+import dev.mcpguard.core.internal.Ids;
+import dev.mcpguard.api.AuditDetails;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -33,9 +33,6 @@ import org.slf4j.LoggerFactory;
  * throws or returns null denies the call with {@link ReasonCode#GUARD_ERROR}. Thread-safe and stateless.
  */
 public final class ThrottleGuard implements ToolGuard {
-
-    /** The audit details entry holding the retry-after, in seconds. */
-    public static final String RETRY_AFTER_DETAIL = "retry_after_seconds";
 
     private static final Logger log = LoggerFactory.getLogger(ThrottleGuard.class);
 
@@ -93,7 +90,8 @@ public final class ThrottleGuard implements ToolGuard {
         }
         long seconds = Math.max(1, (rejected.retryAfter().toMillis() + 999) / 1000);
         ToolCall denied = call.withAttribute(GuardKeys.RETRY_AFTER, Duration.ofSeconds(seconds))
-                .withAttribute(AuditDetails.KEY, AuditDetails.of(call).with(RETRY_AFTER_DETAIL, Long.toString(seconds)));
+                .withAttribute(AuditDetails.KEY,
+                        AuditDetails.of(call).with(AuditDetails.RETRY_AFTER_SECONDS, Long.toString(seconds)));
         String message = ReasonCode.RATE_LIMITED.equals(reason)
                 ? "Too many calls; retry after " + seconds + " s."
                 : ReasonCode.BUDGET_EXCEEDED.equals(reason)

@@ -21,7 +21,7 @@ final class AuditFixtures {
         return new AuditRecord(AuditRecord.SCHEMA_VERSION, eventId, T0, "dec-1",
                 new AuditRecord.Caller("https://issuer.example", "alice", "acme", "agent-app", "bot-7", "BEARER_JWT"),
                 "sess-1", "orders", "refund_order", Map.of("order_id", "A-17", "amount", "hmac-sha256:00ff"),
-                "allow", null, AuditRecord.Outcome.SUCCESS, 1234, null, Map.of("policy_revision", "42"));
+                AuditRecord.Verdict.ALLOW, null, AuditRecord.Outcome.SUCCESS, 1234, null, Map.of("policy_revision", "42"));
     }
 
     static ToolCall call(String callId, Map<String, Object> arguments) {

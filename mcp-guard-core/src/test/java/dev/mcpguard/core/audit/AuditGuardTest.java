@@ -1,6 +1,7 @@
 package dev.mcpguard.core.audit;
 
 import ch.qos.logback.classic.Level;
+import dev.mcpguard.api.AuditDetails;
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.GuardKeys;
@@ -47,7 +48,7 @@ class AuditGuardTest {
         AuditRecord record = sink.single();
         assertThat(record.eventId()).isEqualTo("call-1");
         assertThat(record.time()).isEqualTo(AuditFixtures.T0);
-        assertThat(record.decision()).isEqualTo("allow");
+        assertThat(record.decision()).isEqualTo(AuditRecord.Verdict.ALLOW);
         assertThat(record.decisionId()).isEqualTo("dec-policy-1");
         assertThat(record.reason()).isNull();
         assertThat(record.outcome()).isEqualTo(AuditRecord.Outcome.SUCCESS);
@@ -76,7 +77,7 @@ class AuditGuardTest {
 
         assertThat(outcome).isInstanceOf(ToolOutcome.Denied.class);
         AuditRecord record = sink.single();
-        assertThat(record.decision()).isEqualTo("deny");
+        assertThat(record.decision()).isEqualTo(AuditRecord.Verdict.DENY);
         assertThat(record.decisionId()).isEqualTo("dec-deny-1");
         assertThat(record.reason()).isEqualTo("rate_limited");
         assertThat(record.outcome()).isEqualTo(AuditRecord.Outcome.DENIED);
@@ -89,7 +90,7 @@ class AuditGuardTest {
 
         assertThat(outcome).isInstanceOf(ToolOutcome.Failed.class);
         AuditRecord record = sink.single();
-        assertThat(record.decision()).isEqualTo("allow");
+        assertThat(record.decision()).isEqualTo(AuditRecord.Verdict.ALLOW);
         assertThat(record.decisionId()).isEqualTo("dec-policy-1");
         assertThat(record.reason()).isEqualTo("handler_error");
         assertThat(record.outcome()).isEqualTo(AuditRecord.Outcome.FAILED);
@@ -102,7 +103,7 @@ class AuditGuardTest {
         run(c -> ToolGuard.done(new ToolOutcome.Failed(c, new IllegalArgumentException("x"))));
 
         AuditRecord record = sink.single();
-        assertThat(record.decision()).isEqualTo("deny");
+        assertThat(record.decision()).isEqualTo(AuditRecord.Verdict.DENY);
         assertThat(record.decisionId()).isNull();
         assertThat(record.reason()).isEqualTo("guard_error");
     }

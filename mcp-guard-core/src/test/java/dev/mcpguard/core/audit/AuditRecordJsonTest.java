@@ -36,7 +36,7 @@ class AuditRecordJsonTest {
     @Test
     void writesAbsentFactsAsNullAndOutcomesInLowerCase() throws Exception {
         AuditRecord failed = new AuditRecord(1, "evt-2", AuditFixtures.T0, null, null, null, "orders", "t",
-                Map.of(), "deny", "guard_error", AuditRecord.Outcome.TOOL_ERROR, 0, "java.lang.IllegalStateException",
+                Map.of(), AuditRecord.Verdict.DENY, "guard_error", AuditRecord.Outcome.TOOL_ERROR, 0, "java.lang.IllegalStateException",
                 Map.of());
 
         JsonNode json = mapper.readTree(AuditRecordJson.toJsonLine(failed));
@@ -54,7 +54,7 @@ class AuditRecordJsonTest {
         String hostile = "x\"}\n{\"event_id\":\"forged\"}\r\u2028\u2029\u0000\u001b[31m\u007f\u0085\u202e\\";
         AuditRecord record = new AuditRecord(1, "evt-" + hostile, AuditFixtures.T0, hostile,
                 new AuditRecord.Caller(hostile, hostile, hostile, null, null, "API_KEY"), hostile, hostile, hostile,
-                Map.of(hostile, hostile), "deny", null, AuditRecord.Outcome.DENIED, 5, null, Map.of(hostile, hostile));
+                Map.of(hostile, hostile), AuditRecord.Verdict.DENY, null, AuditRecord.Outcome.DENIED, 5, null, Map.of(hostile, hostile));
 
         String line = AuditRecordJson.toJsonLine(record);
 
@@ -74,7 +74,7 @@ class AuditRecordJsonTest {
         String subject = "ad\u200bmin\u200c\u200d\u2060\u00ad\u061c\udb40\udc41\ud800x";
         AuditRecord record = new AuditRecord(1, "evt-zw", AuditFixtures.T0, "dec-zw",
                 new AuditRecord.Caller("https://issuer.example", subject, subject, null, null, "BEARER_JWT"),
-                null, "orders", subject, Map.of(), "deny", "policy_denied", AuditRecord.Outcome.DENIED, 1, null,
+                null, "orders", subject, Map.of(), AuditRecord.Verdict.DENY, "policy_denied", AuditRecord.Outcome.DENIED, 1, null,
                 Map.of());
 
         String line = AuditRecordJson.toJsonLine(record);
@@ -83,6 +83,20 @@ class AuditRecordJsonTest {
         assertThat(line).contains("\"subject\":\"ad\\u200bmin\\u200c\\u200d\\u2060\\u00ad\\u061c"
                 + "\\udb40\\udc41\\ud800x\"");
         assertThat(mapper.readTree(line).get("tool").asText()).isEqualTo(subject);
+    }
+
+    @Test
+    void readsTheDecisionAsATypedVerdictAndRejectsAnyOtherValue() {
+        String line = AuditRecordJson.toJsonLine(AuditFixtures.record("evt-v"));
+        assertThat(AuditRecordJson.parse(line).decision()).isEqualTo(AuditRecord.Verdict.ALLOW);
+        assertThat(AuditRecordJson.parse(line.replace("\"decision\":\"allow\"", "\"decision\":\"deny\""))
+                .decision()).isEqualTo(AuditRecord.Verdict.DENY);
+
+        for (String other : new String[] {"\"ALLOW\"", "\"maybe\"", "null"}) {
+            String bad = line.replace("\"decision\":\"allow\"", "\"decision\":" + other);
+            assertThatThrownBy(() -> AuditRecordJson.parse(bad)).as(other)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test

@@ -13,7 +13,7 @@ import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.CredentialProvider;
 import dev.mcpguard.api.spi.CredentialProvider.CredentialLease;
 import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
-import dev.mcpguard.core.audit.AuditDetails;
+import dev.mcpguard.api.AuditDetails;
 import dev.mcpguard.core.chain.GuardChain;
 import dev.mcpguard.core.testing.Callers;
 import java.time.Clock;

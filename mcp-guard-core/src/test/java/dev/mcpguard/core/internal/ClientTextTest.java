@@ -51,4 +51,33 @@ class ClientTextTest {
         assertThat(ClientText.forClient(" a\nb\u202Ec ", 200)).isEqualTo("a b c");
         assertThat(ClientText.forClient("abcdef", 3)).isEqualTo("abc");
     }
+
+    @Test
+    void clientTextTurnsLoneSurrogatesAndUnassignedCodePointsIntoSpacesButKeepsPairs() {
+        assertThat(ClientText.forClient("a\uD800b\u0378c😀", 200)).isEqualTo("a b c😀");
+    }
+
+    @Test
+    void clientTextNeverCutsASurrogatePairInTwo() {
+        assertThat(ClientText.forClient("ab😀", 3)).isEqualTo("ab");
+    }
+
+    @Test
+    void withoutInvisibleDeletesTheSameCharactersAndDoesNotStrip() {
+        assertThat(ClientText.withoutInvisible(" rev\n\u202e4\u200b2\uDC00 ", 200)).isEqualTo(" rev42 ");
+        assertThat(ClientText.withoutInvisible("abc😀", 4)).isEqualTo("abc");
+        assertThat(ClientText.withoutInvisible(null, 4)).isEmpty();
+    }
+
+    @Test
+    void quotedHeaderTextKeepsPrintableAsciiWithoutQuoteOrBackslash() {
+        assertThat(ClientText.forQuotedHeader("bad \"quote\" \\ and\r\nnewline é", 200))
+                .isEqualTo("bad quote  andnewline ");
+        assertThat(ClientText.forQuotedHeader("abcdef", 3)).isEqualTo("abc");
+    }
+
+    @Test
+    void logTextEscapesUnassignedCodePointsToo() {
+        assertThat(ClientText.forLog("a\u0378b", 200)).isEqualTo("a\\u0378b");
+    }
 }

@@ -205,6 +205,38 @@ class ResilientPolicyEngineCacheTest {
     }
 
     @Test
+    void argumentsThatDifferOnlyInALoneSurrogateOrInTypeDoNotShareADecision() {
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("order_id", "A\uD800"), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("order_id", "A\uD801"), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("order_id", "A?"), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("\uDC00", "A"), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("\uDC01", "A"), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("amount", Double.NaN), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("amount", "NaN"), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("amount", 1), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("amount", "1"), clock.instant()));
+
+        assertThat(engine.calls()).isEqualTo(9);
+    }
+
+    @Test
+    void callersThatDifferOnlyInTokenExpiryOrActorDoNotShareADecision() {
+        dev.mcpguard.api.CallerIdentity later = new dev.mcpguard.api.CallerIdentity(alice.issuer(), alice.subject(),
+                alice.tenant(), alice.clientId(), alice.scopes(), alice.roles(), alice.actor(), alice.method(),
+                alice.tokenId(), Optional.of(PolicyRequests.NOON.plusSeconds(3600)), alice.tokenType());
+        dev.mcpguard.api.CallerIdentity delegated = new dev.mcpguard.api.CallerIdentity(alice.issuer(),
+                alice.subject(), alice.tenant(), alice.clientId(), alice.scopes(), alice.roles(),
+                Optional.of(new dev.mcpguard.api.CallerIdentity.Actor("agent-7", Optional.empty())), alice.method(),
+                alice.tokenId(), alice.expiresAt(), alice.tokenType());
+
+        policy.decide(getOrder("A-1"));
+        policy.decide(PolicyRequests.call(later, "get_order", Map.of("order_id", "A-1"), clock.instant()));
+        policy.decide(PolicyRequests.call(delegated, "get_order", Map.of("order_id", "A-1"), clock.instant()));
+
+        assertThat(engine.calls()).isEqualTo(3);
+    }
+
+    @Test
     void argumentsThatCannotBeEncodedAreDecidedButNotCached() {
         PolicyRequest odd = PolicyRequests.call(alice, "get_order", Map.of("thing", new Object()), clock.instant());
 

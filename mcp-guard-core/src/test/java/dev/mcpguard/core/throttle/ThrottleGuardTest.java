@@ -95,7 +95,7 @@ class ThrottleGuardTest {
                 .containsEntry("retry_after_seconds", 10L);
         assertThat(audited).hasSize(20);
         assertThat(audited.get(2)).satisfies(r -> {
-            assertThat(r.decision()).isEqualTo("deny");
+            assertThat(r.decision()).isEqualTo(AuditRecord.Verdict.DENY);
             assertThat(r.reason()).isEqualTo("rate_limited");
             assertThat(r.outcome()).isEqualTo(AuditRecord.Outcome.DENIED);
             assertThat(r.details()).containsEntry("retry_after_seconds", "10");

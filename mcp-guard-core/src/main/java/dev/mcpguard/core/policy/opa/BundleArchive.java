@@ -1,6 +1,7 @@
 package dev.mcpguard.core.policy.opa;
 
 import java.io.ByteArrayInputStream;
+import dev.mcpguard.core.internal.ClientText;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -124,9 +125,8 @@ final class BundleArchive {
         }
     }
 
-    /** Names and parser messages come from the archive: keep them short and free of control characters. */
+    /** Names and parser messages come from the archive: quoted, escaped and bounded as any client text in a log. */
     static String printable(String text) {
-        String cleaned = text.replaceAll("[\\p{Cntrl}\\p{Cf}]", "?");
-        return "'" + (cleaned.length() <= 120 ? cleaned : cleaned.substring(0, 120) + "...") + "'";
+        return "'" + ClientText.forLog(text, 120) + "'";
     }
 }

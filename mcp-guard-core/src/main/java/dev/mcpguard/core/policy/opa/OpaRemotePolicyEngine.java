@@ -9,6 +9,7 @@ import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.core.internal.BoundedBodySubscriber;
 import dev.mcpguard.core.internal.BoundedHttpExchange;
+import dev.mcpguard.core.internal.ClientText;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -38,9 +39,9 @@ import org.slf4j.LoggerFactory;
  * <p>Fail closed, never an exception, never null:
  * <ul>
  *   <li>a request body larger than {@link Builder#maxInputBytes(int)} (huge tool arguments) →
- *       {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE}, and nothing is sent;</li>
+ *       {@link ReasonCode#POLICY_INPUT_TOO_LARGE}, and nothing is sent;</li>
  *   <li>an argument with a lone UTF-16 surrogate or a non-finite number (not valid JSON text) →
- *       {@link PolicyInputDocument#INVALID_ARGUMENTS}, and nothing is sent, as with the embedded engine;</li>
+ *       {@link ReasonCode#INVALID_ARGUMENTS}, and nothing is sent, as with the embedded engine;</li>
  *   <li>connection refused, connect or request timeout, connection reset →
  *       {@link ReasonCode#POLICY_UNAVAILABLE};</li>
  *   <li>an HTTP status other than 200, a body that is not a JSON object, a body larger than
@@ -156,7 +157,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         } catch (BoundedJsonEncoder.TooLargeException e) {
             log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without asking OPA",
                     decisionId, request.tool().name(), maxInputBytes);
-            return deny(decisionId, PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
+            return deny(decisionId, ReasonCode.POLICY_INPUT_TOO_LARGE,
                     PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, Optional.empty());
         } catch (IOException | RuntimeException e) {
             log.warn("Could not encode the policy input for decision {} (tool {}): {}; denying",
@@ -250,11 +251,9 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
 
     /** A revision goes into audit records: no control characters, bounded length. */
     private static Optional<String> sanitizedRevision(String revision) {
-        String cleaned = revision.replaceAll("[\\p{Cntrl}\\p{Cf}\\u2028\\u2029]", "").strip();
-        if (cleaned.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(cleaned.length() <= MAX_REVISION_LENGTH ? cleaned : cleaned.substring(0, MAX_REVISION_LENGTH));
+        String cleaned = ClientText.withoutInvisible(revision, Integer.MAX_VALUE).strip();
+        return cleaned.isEmpty() ? Optional.empty()
+                : Optional.of(ClientText.withoutInvisible(cleaned, MAX_REVISION_LENGTH));
     }
 
     private static Optional<String> safeToken(JsonNode value) {
@@ -366,7 +365,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
 
         /**
          * Largest request body ({@code {"input": ...}} as JSON) sent to OPA; a larger one, typically huge tool
-         * arguments, is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE} without being sent.
+         * arguments, is denied with {@link ReasonCode#POLICY_INPUT_TOO_LARGE} without being sent.
          * Default 1 MiB; 1 KiB to 64 MiB.
          */
         public Builder maxInputBytes(int maxInputBytes) {

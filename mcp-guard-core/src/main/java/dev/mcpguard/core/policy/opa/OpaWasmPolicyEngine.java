@@ -46,15 +46,15 @@ import org.slf4j.LoggerFactory;
  * and only then publishes the new pool atomically. Calls in flight finish on the old pool. A bad new bundle
  * leaves the last good one in place; the reason is logged (WARN) and kept in {@link #lastLoadError()}.
  *
- * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link #POLICY_NOT_LOADED}; an
+ * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link ReasonCode#POLICY_NOT_LOADED}; an
  * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws. Input the module
  * cannot take (a string with a lone UTF-16 surrogate, on which it aborts, or a non-finite number) is denied
- * before evaluation with {@link PolicyInputDocument#INVALID_ARGUMENTS} (or
- * {@link PolicyInputDocument#POLICY_INPUT_INVALID} outside the arguments): the caller's own denial, not an engine
+ * before evaluation with {@link ReasonCode#INVALID_ARGUMENTS} (or
+ * {@link ReasonCode#POLICY_INPUT_INVALID} outside the arguments): the caller's own denial, not an engine
  * failure, and no instance is rebuilt for it.
  *
  * <p>Bounded memory: an input document whose JSON is larger than {@link Builder#maxInputBytes(int)} (1 MiB by
- * default) is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE} before any policy instance is
+ * default) is denied with {@link ReasonCode#POLICY_INPUT_TOO_LARGE} before any policy instance is
  * touched, and an instance whose evaluation failed (a trap such as running out of wasm memory, or an abort) is
  * dropped and replaced by a fresh one, because wasm memory never shrinks and a failed module's state is not
  * trusted.
@@ -72,8 +72,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
 
-    /** No bundle has been loaded (yet): the engine denies. */
-    public static final ReasonCode POLICY_NOT_LOADED = ReasonCode.of("policy_not_loaded");
     /** The default entrypoint: the rule {@code decision} in package {@code mcp.authz}. */
     public static final String DEFAULT_ENTRYPOINT = "mcp/authz/decision";
 
@@ -144,7 +142,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         String decisionId = request.decisionId();
         Loaded loaded = current.get();
         if (loaded == null) {
-            return new Decision.Deny(decisionId, POLICY_NOT_LOADED, NOT_LOADED_MESSAGE);
+            return new Decision.Deny(decisionId, ReasonCode.POLICY_NOT_LOADED, NOT_LOADED_MESSAGE);
         }
         Optional<String> revision = Optional.of(loaded.bundle().revision());
         try {
@@ -157,7 +155,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
                 log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without evaluating",
                         decisionId, request.tool().name(), maxInputBytes);
-                return new Decision.Deny(decisionId, PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
+                return new Decision.Deny(decisionId, ReasonCode.POLICY_INPUT_TOO_LARGE,
                         PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, revision);
             }
             // Input the module cannot parse (a lone surrogate aborts it) is this call's denial, decided here:
@@ -180,7 +178,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                     // A new bundle was published while this call waited: decide on the new one.
                     Loaded next = current.get();
                     if (next == null || next == loaded) {
-                        return new Decision.Deny(decisionId, POLICY_NOT_LOADED, NOT_LOADED_MESSAGE);
+                        return new Decision.Deny(decisionId, ReasonCode.POLICY_NOT_LOADED, NOT_LOADED_MESSAGE);
                     }
                     loaded = next;
                 }
@@ -547,7 +545,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
 
         /**
          * Largest input document (serialised JSON, non-ASCII escaped) the policy is evaluated on; a larger one,
-         * typically huge tool arguments, is denied with {@link PolicyInputDocument#POLICY_INPUT_TOO_LARGE}
+         * typically huge tool arguments, is denied with {@link ReasonCode#POLICY_INPUT_TOO_LARGE}
          * without touching a policy instance. Default 1 MiB; 1 KiB to 64 MiB. Keep it well under
          * {@link #maxWasmMemoryMiB(int)}: the module parses the input into its own memory.
          */

@@ -49,28 +49,11 @@ public final class PolicyInputDocument {
 
     /** Version of the input contract; bumped on any incompatible change. */
     public static final int VERSION = 1;
-    /**
-     * The serialised input is larger than the engine's {@code maxInputBytes} (typically huge tool arguments):
-     * the call is denied before the policy is evaluated or the input is sent anywhere.
-     */
-    public static final ReasonCode POLICY_INPUT_TOO_LARGE = ReasonCode.of("policy_input_too_large");
     /** Default bound on one serialised input document, in bytes: 1 MiB. */
     public static final int DEFAULT_MAX_INPUT_BYTES = 1024 * 1024;
     /** Smallest and largest accepted {@code maxInputBytes}. */
     static final int MIN_MAX_INPUT_BYTES = 1024;
     static final int MAX_MAX_INPUT_BYTES = 64 * 1024 * 1024;
-    /**
-     * A tool argument holds a value no policy engine can take: a string or name with a lone UTF-16 surrogate (not
-     * valid Unicode, so not valid JSON text), or a non-finite number. The call is denied before the policy is
-     * evaluated; it is this call's own denial, not an engine failure (no circuit-breaker count, no instance
-     * rebuilt). The same code as the schema check of the arguments guard.
-     */
-    public static final ReasonCode INVALID_ARGUMENTS = ReasonCode.of("invalid_arguments");
-    /**
-     * Like {@link #INVALID_ARGUMENTS}, for a value outside the arguments (for example a token claim with a lone
-     * surrogate): the call is denied before evaluation.
-     */
-    public static final ReasonCode POLICY_INPUT_INVALID = ReasonCode.of("policy_input_invalid");
     static final String INVALID_ARGUMENTS_MESSAGE = "The call's arguments hold text that is not valid Unicode or a "
             + "number JSON cannot represent; the call is denied.";
     static final String INPUT_INVALID_MESSAGE = "The call's input holds a value the policy cannot evaluate; "
@@ -161,8 +144,10 @@ public final class PolicyInputDocument {
                 request.decisionId(), ClientText.forLog(request.tool().name()), found.problem(),
                 ClientText.forLog(found.where(), 200));
         return Optional.of(found.inArguments()
-                ? new Decision.Deny(request.decisionId(), INVALID_ARGUMENTS, INVALID_ARGUMENTS_MESSAGE, revision)
-                : new Decision.Deny(request.decisionId(), POLICY_INPUT_INVALID, INPUT_INVALID_MESSAGE, revision));
+                ? new Decision.Deny(request.decisionId(), ReasonCode.INVALID_ARGUMENTS, INVALID_ARGUMENTS_MESSAGE,
+                        revision)
+                : new Decision.Deny(request.decisionId(), ReasonCode.POLICY_INPUT_INVALID, INPUT_INVALID_MESSAGE,
+                        revision));
     }
 
     /** Validates a {@code maxInputBytes} builder setting, naming the bad value. */

@@ -32,16 +32,14 @@ import java.util.Set;
  */
 public final class PolicyResultReader {
 
-    /** The policy produced no value (no rule matched and no default was set). */
-    public static final ReasonCode POLICY_UNDEFINED = ReasonCode.of("policy_undefined");
     /**
      * Codes that only the guard itself produces, for engine and chain failures. A policy returning one is read
      * as {@code policy_denied}: otherwise any caller able to make the policy answer {@code policy_error} (bad
      * input) could trip the circuit breaker shared by all callers, or disguise a denial as an outage in audits.
      */
     public static final Set<ReasonCode> RESERVED_CODES = Set.of(
-            ReasonCode.POLICY_ERROR, ReasonCode.POLICY_UNAVAILABLE, POLICY_UNDEFINED,
-            ReasonCode.of("policy_not_loaded"), PolicyInputDocument.POLICY_INPUT_TOO_LARGE,
+            ReasonCode.POLICY_ERROR, ReasonCode.POLICY_UNAVAILABLE, ReasonCode.POLICY_UNDEFINED,
+            ReasonCode.POLICY_NOT_LOADED, ReasonCode.POLICY_INPUT_TOO_LARGE,
             ReasonCode.GUARD_ERROR, ReasonCode.AUDIT_UNAVAILABLE, ReasonCode.NO_POLICY_CONFIGURED);
     static final int MAX_MESSAGE_LENGTH = 200;
     static final String DEFAULT_DENY_MESSAGE = "The policy does not allow this call.";
@@ -61,7 +59,8 @@ public final class PolicyResultReader {
      */
     public Decision read(JsonNode result, String decisionId, Optional<String> revision) {
         if (result == null || result.isMissingNode() || result.isNull()) {
-            return new Decision.Deny(decisionId, POLICY_UNDEFINED, "No policy rule applies to this call.", revision);
+            return new Decision.Deny(decisionId, ReasonCode.POLICY_UNDEFINED, "No policy rule applies to this call.",
+                    revision);
         }
         if (result.isBoolean()) {
             return result.booleanValue()

@@ -112,8 +112,8 @@ class OpaRemoteFailureModesTest {
         Decision surrogate = remote.decide(PolicyRequests.call(caller, "get_order", Map.of("order_id", "acme-1\ud800")));
         Decision infinite = remote.decide(PolicyRequests.call(caller, "refund_order", Map.of("amount", Double.NaN)));
 
-        assertThat(reasonOf(surrogate)).isEqualTo(PolicyInputDocument.INVALID_ARGUMENTS);
-        assertThat(reasonOf(infinite)).isEqualTo(PolicyInputDocument.INVALID_ARGUMENTS);
+        assertThat(reasonOf(surrogate)).isEqualTo(ReasonCode.INVALID_ARGUMENTS);
+        assertThat(reasonOf(infinite)).isEqualTo(ReasonCode.INVALID_ARGUMENTS);
         assertThat(received).as("nothing sent to the policy server").isEmpty();
         assertThat(remote.decide(PolicyRequests.allowedCall()).allowed()).isTrue();
     }
@@ -205,7 +205,7 @@ class OpaRemoteFailureModesTest {
 
         Decision decision = engine().build().decide(PolicyRequests.allowedCall());
 
-        assertThat(reasonOf(decision)).isEqualTo(PolicyResultReader.POLICY_UNDEFINED);
+        assertThat(reasonOf(decision)).isEqualTo(ReasonCode.POLICY_UNDEFINED);
         assertThat(decision.policyRevision()).contains("r1");
     }
 
@@ -228,7 +228,7 @@ class OpaRemoteFailureModesTest {
         Decision decision = engine.decide(huge);
 
         assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, deny -> {
-            assertThat(deny.reason()).isEqualTo(PolicyInputDocument.POLICY_INPUT_TOO_LARGE);
+            assertThat(deny.reason()).isEqualTo(ReasonCode.POLICY_INPUT_TOO_LARGE);
             assertThat(deny.reason().value()).isEqualTo("policy_input_too_large");
             assertThat(deny.message()).isEqualTo(PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE).doesNotContain("\u00e9");
         });

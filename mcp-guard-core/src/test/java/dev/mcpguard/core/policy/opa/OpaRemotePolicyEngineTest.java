@@ -92,7 +92,7 @@ class OpaRemotePolicyEngineTest {
                 .decide(PolicyRequests.allowedCall());
 
         assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, deny -> {
-            assertThat(deny.reason()).isEqualTo(PolicyResultReader.POLICY_UNDEFINED);
+            assertThat(deny.reason()).isEqualTo(ReasonCode.POLICY_UNDEFINED);
             assertThat(deny.policyRevision()).contains(REVISION);
         });
     }

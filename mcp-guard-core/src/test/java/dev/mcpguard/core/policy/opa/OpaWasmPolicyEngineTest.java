@@ -1,5 +1,6 @@
 package dev.mcpguard.core.policy.opa;
 
+import dev.mcpguard.api.ReasonCode;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -97,7 +98,7 @@ class OpaWasmPolicyEngineTest {
         Decision decision = engine.decide(request("refund_order", Map.of("amount", 5)));
 
         assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class,
-                d -> assertThat(d.reason()).isEqualTo(OpaWasmPolicyEngine.POLICY_NOT_LOADED));
+                d -> assertThat(d.reason()).isEqualTo(ReasonCode.POLICY_NOT_LOADED));
         assertThat(engine.currentRevision()).isEmpty();
     }
 
@@ -142,7 +143,7 @@ class OpaWasmPolicyEngineTest {
 
         // Evaluated, this call would be allowed (amount <= 100): the deny shows the policy never saw it.
         assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, d -> {
-            assertThat(d.reason()).isEqualTo(PolicyInputDocument.POLICY_INPUT_TOO_LARGE);
+            assertThat(d.reason()).isEqualTo(ReasonCode.POLICY_INPUT_TOO_LARGE);
             assertThat(d.message()).isEqualTo(PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE);
             assertThat(d.policyRevision()).contains("authz-1");
         });
@@ -216,7 +217,7 @@ class OpaWasmPolicyEngineTest {
                 elapsed / 1e6, cpuUsed / 1e6, cpuUsed / 1e6 / decisions.size(), engine.replacedInstances());
 
         assertThat(decisions).allSatisfy(decision -> assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class, d -> {
-            assertThat(d.reason()).isEqualTo(PolicyInputDocument.INVALID_ARGUMENTS);
+            assertThat(d.reason()).isEqualTo(ReasonCode.INVALID_ARGUMENTS);
             assertThat(d.message()).doesNotContain("\ud800");
             assertThat(d.policyRevision()).contains("authz-1");
         }));
@@ -233,7 +234,7 @@ class OpaWasmPolicyEngineTest {
                 Instant.parse("2026-01-01T00:00:00Z"));
 
         assertThat(engine.decide(oddSubject)).isInstanceOfSatisfying(Decision.Deny.class,
-                d -> assertThat(d.reason()).isEqualTo(PolicyInputDocument.POLICY_INPUT_INVALID));
+                d -> assertThat(d.reason()).isEqualTo(ReasonCode.POLICY_INPUT_INVALID));
         assertThat(engine.replacedInstances()).isZero();
     }
 
@@ -283,7 +284,7 @@ class OpaWasmPolicyEngineTest {
 
         assertThat(engine.lastLoadError()).hasValueSatisfying(error -> assertThat(error).contains("http.send"));
         assertThat(engine.decide(request("any", Map.of()))).isInstanceOfSatisfying(Decision.Deny.class,
-                d -> assertThat(d.reason()).isEqualTo(OpaWasmPolicyEngine.POLICY_NOT_LOADED));
+                d -> assertThat(d.reason()).isEqualTo(ReasonCode.POLICY_NOT_LOADED));
     }
 
     @Test
@@ -345,7 +346,7 @@ class OpaWasmPolicyEngineTest {
         engine.close();
 
         assertThat(engine.decide(request("t", Map.of("x", 2)))).isInstanceOfSatisfying(Decision.Deny.class,
-                d -> assertThat(d.reason()).isEqualTo(OpaWasmPolicyEngine.POLICY_NOT_LOADED));
+                d -> assertThat(d.reason()).isEqualTo(ReasonCode.POLICY_NOT_LOADED));
     }
 
     @Test

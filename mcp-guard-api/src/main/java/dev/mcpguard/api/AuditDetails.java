@@ -1,7 +1,4 @@
-package dev.mcpguard.core.audit;
-
-import dev.mcpguard.api.AttributeKey;
-import dev.mcpguard.api.ToolCall;
+package dev.mcpguard.api;
 
 import java.util.Collections;
 import java.util.Map;
@@ -11,7 +8,7 @@ import java.util.regex.Pattern;
 
 /**
  * Facts a control wants in the audit record's {@code details} (for example {@code policy_revision} or
- * {@code credential_id}), carried on the call under {@link #KEY}. The {@link AuditGuard} writes the details of the
+ * {@code credential_id}), carried on the call under {@link #KEY}. The audit step writes the details of the
  * call as the innermost step saw it.
  *
  * <pre>{@code
@@ -28,6 +25,26 @@ public record AuditDetails(Map<String, String> entries) {
 
     /** The attribute under which controls attach details to a {@link ToolCall}. */
     public static final AttributeKey<AuditDetails> KEY = AttributeKey.of("mcp-guard.audit-details", AuditDetails.class);
+
+    // The standard detail names, in one place so that controls need not import each other for them
+    // (docs/audit.md lists them with their meaning).
+
+    /** The revision of the policy that decided (for OPA, the bundle revision). */
+    public static final String POLICY_REVISION = "policy_revision";
+    /** The ids of the downstream credentials the handler used, comma separated in first-use order. */
+    public static final String CREDENTIAL_ID = "credential_id";
+    /** The key versions that decrypted those credentials, in the same order. */
+    public static final String CREDENTIAL_KEY_VERSION = "credential_key_version";
+    /** The retry-after of a throttled call, in seconds. */
+    public static final String RETRY_AFTER_SECONDS = "retry_after_seconds";
+    /** The {@code redact_fields} paths that matched, comma-separated; never the values. */
+    public static final String REDACTED_PATHS = "redacted_paths";
+    /** The policy obligation key that no control in the chain enforces. */
+    public static final String UNSUPPORTED_OBLIGATION = "unsupported_obligation";
+    /** {@code true} when a result was withheld after the handler ran. */
+    public static final String RESULT_WITHHELD = "result_withheld";
+    /** The ticket of a break-glass allow. */
+    public static final String BREAK_GLASS_TICKET = "break_glass_ticket";
     /** Longest accepted value. */
     public static final int MAX_VALUE_LENGTH = 256;
     /** No details. */

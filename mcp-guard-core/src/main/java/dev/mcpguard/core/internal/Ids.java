@@ -1,4 +1,4 @@
-package dev.mcpguard.core;
+package dev.mcpguard.core.internal;
 
 import java.time.Clock;
 import java.util.UUID;
