@@ -388,9 +388,10 @@ public final class McpGuard implements AutoCloseable {
         /**
          * Validates every call's arguments against the tool's input schema inside the chain (step
          * {@code arguments}, after {@code session}, before {@code policy}), so a malformed call is denied with
-         * {@code invalid_arguments} and audited, and policy only sees schema-valid arguments. The SDK validates
-         * before the chain and unaudited unless you build the server with {@code validateToolInputs(false)};
-         * do that when you enable this. Uses the SDK's default validator ({@code McpJsonDefaults}).
+         * {@code invalid_arguments} and audited, and policy only sees schema-valid arguments. The SDK's own check
+         * runs before the chain, unaudited: {@link McpGuard#syncServer} and {@link McpGuard#asyncServer} turn it
+         * off; a server built with {@code McpServer} directly needs {@code validateToolInputs(false)}. Uses the
+         * SDK's default validator ({@code McpJsonDefaults}).
          */
         public Builder validateArguments() {
             return validateArguments(McpJsonDefaults.getSchemaValidator());
