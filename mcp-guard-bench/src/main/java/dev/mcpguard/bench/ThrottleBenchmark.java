@@ -9,17 +9,8 @@ import dev.mcpguard.core.throttle.RateLimit;
 import dev.mcpguard.core.throttle.RedisRateLimitStore;
 import dev.mcpguard.core.throttle.StoreFailureMode;
 import dev.mcpguard.core.throttle.TokenBucketThrottle;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class ThrottleBenchmark {
 
-    private Process redis;
+    private LocalRedisServer redis;
     private RedisRateLimitStore store;
     private TokenBucketThrottle local;
     private TokenBucketThrottle localEmpty;
@@ -73,12 +64,8 @@ public class ThrottleBenchmark {
                 .limit(RateLimit.perCaller().capacity(1).refillPerHour(1).build()).build();
         localEmpty.tryAcquire(call);
 
-        int port = freePort();
-        redis = new ProcessBuilder(redisBinary(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        awaitPing(port);
-        store = RedisRateLimitStore.builder("redis://127.0.0.1:" + port).commandTimeout(Duration.ofSeconds(2)).build();
+        redis = LocalRedisServer.start();
+        store = RedisRateLimitStore.builder(redis.uri()).commandTimeout(Duration.ofSeconds(2)).build();
         shared = TokenBucketThrottle.builder().limit(perCallerPerTool).limit(perTenant)
                 .concurrencyLimit(ConcurrencyLimit.perCaller().maxInFlight(100))
                 .sharedStore(store, StoreFailureMode.FAIL_CLOSED).build();
@@ -87,8 +74,7 @@ public class ThrottleBenchmark {
     @TearDown
     public void tearDown() throws Exception {
         store.close();
-        redis.destroy();
-        redis.waitFor(10, TimeUnit.SECONDS);
+        redis.close();
     }
 
     @Benchmark
@@ -113,46 +99,5 @@ public class ThrottleBenchmark {
         }
         acquired.permit().close();
         return result;
-    }
-
-    private static String redisBinary() throws IOException, InterruptedException {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isRegularFile(dir.resolve("scripts/ensure-redis.sh"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IOException("scripts/ensure-redis.sh not found; run from the repository");
-        }
-        Process p = new ProcessBuilder("bash", dir.resolve("scripts/ensure-redis.sh").toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines()
-                .filter(l -> !l.isBlank()).toList();
-        if (p.waitFor() != 0 || lines.isEmpty()) {
-            throw new IOException("scripts/ensure-redis.sh failed");
-        }
-        return lines.get(lines.size() - 1).trim();
-    }
-
-    private static void awaitPing(int port) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (System.nanoTime() < deadline) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-                s.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-                byte[] b = new byte[5];
-                if (s.getInputStream().read(b) > 0) {
-                    return;
-                }
-            } catch (IOException retry) {
-                Thread.onSpinWait();
-            }
-        }
-        throw new IOException("redis-server did not start on port " + port);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 }

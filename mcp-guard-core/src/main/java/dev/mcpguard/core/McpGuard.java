@@ -78,7 +78,7 @@ import org.slf4j.LoggerFactory;
  * A denied call never runs the handler: the client receives a {@code CallToolResult} with {@code isError=true}
  * and {@code structuredContent} holding {@code error}, {@code reason}, {@code decision_id} (and
  * {@code retry_after_seconds}). An exception in the handler is logged with the call id, audited, and returned as a
- * generic error result. The order is shown by behaviour in the core module's chain-order tests.
+ * generic error result. {@code McpGuardChainOrderTest} proves this order by behaviour.
  *
  * <p>A handler that needs to know who called is registered with one of the {@code guard...WithContext} methods
  * and receives the call's {@link dev.mcpguard.api.GuardContext} (caller, call id, granted credentials); this is

@@ -3,12 +3,10 @@ package dev.mcpguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.core.audit.AuditRecordJson;
+import dev.mcpguard.core.testing.LogCapture;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
@@ -22,7 +20,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Item 8 of the hostile-caller review, over real Streamable HTTP: client-chosen text cannot forge server log
@@ -51,7 +48,7 @@ class HostileCallerHygieneEndToEndTest {
                 + " \"params\": {\"a\": \"\\nERROR forged\"}}";
 
         List<ILoggingEvent> events;
-        try (LogCapture logs = LogCapture.everything()) {
+        try (LogCapture logs = LogCapture.everythingWithDebugOf("io.modelcontextprotocol")) {
             HttpResponse<String> opened = fixture.rawPost(token, null, initialize);
             String sessionId = opened.headers().firstValue("Mcp-Session-Id").orElse(null);
             fixture.rawPost(token, sessionId, OrdersServerFixture.INITIALIZED);
@@ -126,33 +123,5 @@ class HostileCallerHygieneEndToEndTest {
         assertThat(AuditRecordJson.readAll(file)).isNotEmpty().allSatisfy(r -> {
             assertThat(r.caller().subject()).isEqualTo(subject);
         });
-    }
-
-    /** Captures every log event of every logger, DEBUG and up, until closed. */
-    private static final class LogCapture implements AutoCloseable {
-        private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        private final Logger sdk = (Logger) LoggerFactory.getLogger("io.modelcontextprotocol");
-        private final Level sdkLevel = sdk.getLevel();
-
-        static LogCapture everything() {
-            return new LogCapture();
-        }
-
-        private LogCapture() {
-            appender.start();
-            root.addAppender(appender);
-            sdk.setLevel(Level.DEBUG);
-        }
-
-        List<ILoggingEvent> events() {
-            return List.copyOf(appender.list);
-        }
-
-        @Override
-        public void close() {
-            sdk.setLevel(sdkLevel);
-            root.detachAppender(appender);
-        }
     }
 }

@@ -3,10 +3,10 @@ package dev.mcpguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mcpguard.core.testing.Eventually;
+import dev.mcpguard.core.testing.LogCapture;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.io.ByteArrayOutputStream;
@@ -31,7 +31,6 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.LoggerFactory;
 
 /**
  * Issue 8, items 2, 4 and 8 (response hygiene), as a hostile tenant attacks the example server from outside: with
@@ -41,6 +40,7 @@ import org.slf4j.LoggerFactory;
 class HostileTrafficEndToEndTest {
 
     private static final int CONNECTIONS = 210;
+    private static final int BUSY_WORKER_BOUND = 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @RegisterExtension
@@ -63,12 +63,12 @@ class HostileTrafficEndToEndTest {
                 assertThat(closedBeforeTheBodyIsSent(socket)).as("connection %d closed by the server", i).isTrue();
                 closedByServer++;
             }
-            int busy = fixture.server().busyWorkersForTests();
+            int busy = busyWorkersOnceSettled();
             Duration metadata = timeMetadataRequest();
             System.out.printf("[figure] slow bodies without token: %d of %d connections closed by the server, "
                     + "busy workers %d, metadata request %d ms%n", closedByServer, CONNECTIONS, busy, metadata.toMillis());
             assertThat(closedByServer).isEqualTo(CONNECTIONS);
-            assertThat(busy).isLessThan(20);
+            assertThat(busy).isLessThan(BUSY_WORKER_BOUND);
         } finally {
             closeAll(sockets);
         }
@@ -83,7 +83,7 @@ class HostileTrafficEndToEndTest {
                 sockets.add(slowPost(token, 100_000));
             }
             McpSyncClient bob = fixture.connectedClientFor(DemoUser.BOB);
-            int busy = fixture.server().busyWorkersForTests();
+            int busy = busyWorkersOnceSettled();
             Duration metadata = timeMetadataRequest();
             McpSchema.CallToolResult victim = bob.callTool(new McpSchema.CallToolRequest("list_orders", Map.of()));
 
@@ -107,7 +107,7 @@ class HostileTrafficEndToEndTest {
                             + "%d refused at the in-flight bound (429), %d read without a worker until closed%n",
                     CONNECTIONS, busy, metadata.toMillis(), refusedInFlight, closedWhileReading);
             assertThat(victim.isError()).isFalse();
-            assertThat(busy).isLessThan(20);
+            assertThat(busy).isLessThan(BUSY_WORKER_BOUND);
             assertThat(closedWhileReading).isEqualTo(32);
         } finally {
             closeAll(sockets);
@@ -151,7 +151,7 @@ class HostileTrafficEndToEndTest {
                     overInFlightBound++;
                 }
             }
-            int busy = fixture.server().busyWorkersForTests();
+            int busy = busyWorkersOnceSettled();
             Duration metadata = timeMetadataRequest();
             boolean firstStillPending = !pending.isDone();
             System.out.printf("[figure] 205 roots/list_changed with SSE open: %d answered 202 at once (coalesced), "
@@ -160,7 +160,7 @@ class HostileTrafficEndToEndTest {
                     coalesced, overInFlightBound, busy, metadata.toMillis(), firstStillPending);
             assertThat(coalesced + overInFlightBound).isEqualTo(205);
             assertThat(firstStillPending).isTrue();
-            assertThat(busy).isLessThan(20);
+            assertThat(busy).isLessThan(BUSY_WORKER_BOUND);
             assertThat(pending.get(30, TimeUnit.SECONDS).body()).doesNotContain("stackTrace", "java.");
         } finally {
             stream.cancel(true);
@@ -172,8 +172,7 @@ class HostileTrafficEndToEndTest {
         String token = fixture.tokenFor(DemoUser.ALICE);
         String sessionId = fixture.openRawSession(token);
         String padding = "A".repeat(1_000_000);
-        ListAppender<ILoggingEvent> logs = captureLogs();
-        try {
+        try (LogCapture logs = LogCapture.everything()) {
             HttpResponse<String> unknown = http.send(post(token, sessionId,
                     "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\\nERROR AuditGuard forged\",\"params\":{\"p\":\""
                             + padding + "\"}}"), HttpResponse.BodyHandlers.ofString());
@@ -182,13 +181,12 @@ class HostileTrafficEndToEndTest {
 
             assertThat(unknown.statusCode()).isEqualTo(400);
             assertThat(notAMessage.statusCode()).isEqualTo(400);
-            long logged = logs.list.stream().mapToLong(e -> e.getFormattedMessage().length()).sum();
+            List<String> messages = logs.messages();
+            long logged = messages.stream().mapToLong(String::length).sum();
             System.out.printf("[figure] 2 x 1 MB hostile bodies: %d characters logged in %d lines%n", logged,
-                    logs.list.size());
+                    messages.size());
             assertThat(logged).isLessThan(4096);
-            assertThat(logs.list).noneMatch(e -> e.getFormattedMessage().contains("\n"));
-        } finally {
-            releaseLogs(logs);
+            assertThat(messages).noneMatch(m -> m.contains("\n"));
         }
     }
 
@@ -319,15 +317,15 @@ class HostileTrafficEndToEndTest {
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
-    private static ListAppender<ILoggingEvent> captureLogs() {
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(appender);
-        return appender;
-    }
-
-    private static void releaseLogs(ListAppender<ILoggingEvent> appender) {
-        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(appender);
+    /**
+     * The busy workers once fewer than {@value #BUSY_WORKER_BOUND}, checked for up to 5 s while the hostile
+     * connections are still open: inside the container's 10 s connection timeout, so a worker that a slow body held
+     * would still be held. A single snapshot races with header parsing on a loaded machine. The current count if it
+     * never drops (the caller's assertion then fails with it).
+     */
+    private static int busyWorkersOnceSettled() {
+        Eventually.atMost(Duration.ofSeconds(5), () -> fixture.server().busyWorkersForTests() < BUSY_WORKER_BOUND);
+        return fixture.server().busyWorkersForTests();
     }
 
     private static void closeAll(List<Socket> sockets) {

@@ -11,6 +11,9 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.mcpguard.core.testing.Eventually;
+import dev.mcpguard.core.testing.RecordingAuditSink;
+import dev.mcpguard.core.testing.RotatingJwksServer;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -84,18 +87,18 @@ class KeyRotationEndToEndTest {
             try {
                 // Let the flood run long enough to have spent the refetch budget on stray key ids.
                 long floodStart = floodRequests.get();
-                within(Duration.ofSeconds(10), "flood running",
+                Eventually.within(Duration.ofSeconds(10), "flood running",
                         () -> floodRequests.get() > floodStart + 200);
                 // Worst case: rotate right after a stray key id spent the refetch budget of this interval.
                 int fetchesSoFar = jwks.fetches();
-                within(Duration.ofSeconds(10), "a flood-triggered JWKS fetch", () -> jwks.fetches() > fetchesSoFar);
+                Eventually.within(Duration.ofSeconds(10), "a flood-triggered JWKS fetch", () -> jwks.fetches() > fetchesSoFar);
                 int fetchesBeforeRotation = jwks.fetches();
 
                 jwks.publish(new JWKSet(List.of(newKey, oldKey)));
                 long rotatedAt = System.nanoTime();
                 long floodAtRotation = floodRequests.get();
                 String rotated = token(newKey, newKey.getKeyID(), resource);
-                Duration accepted = within(Duration.ofSeconds(40),
+                Duration accepted = Eventually.within(Duration.ofSeconds(40),
                         "token signed with the rotated key accepted", () -> initialize(endpoint, rotated) == 200);
                 double floodRate = (floodRequests.get() - floodAtRotation) * 1e9 / (System.nanoTime() - rotatedAt);
 
@@ -118,18 +121,6 @@ class KeyRotationEndToEndTest {
             System.out.println(figure); // after the flood stopped, so no log line interleaves
             assertThat(acceptedAfter).isLessThan(ROTATION_BOUND);
         }
-    }
-
-    /** Polls {@code condition} every 10 ms (no fixed sleeps) until true; the time it took. */
-    static Duration within(Duration timeout, String what, java.util.function.BooleanSupplier condition) {
-        long start = System.nanoTime();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - start > timeout.toNanos()) {
-                throw new AssertionError("Not within " + timeout + ": " + what);
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
-        }
-        return Duration.ofNanos(System.nanoTime() - start);
     }
 
     int initialize(URI endpoint, String token) {

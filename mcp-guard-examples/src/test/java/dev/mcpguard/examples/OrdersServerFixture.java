@@ -1,5 +1,6 @@
 package dev.mcpguard.examples;
 
+import dev.mcpguard.core.testing.RecordingAuditSink;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.core.audit.AuditRecordJson;
 import dev.mcpguard.core.credentials.StoredCredential;
+import dev.mcpguard.core.testing.RecordingAuditSink;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;

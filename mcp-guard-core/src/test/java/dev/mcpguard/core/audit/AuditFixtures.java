@@ -1,13 +1,9 @@
 package dev.mcpguard.core.audit;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolDescriptor;
-import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.Map;
@@ -33,38 +29,5 @@ final class AuditFixtures {
                 .tenant("acme").clientId("agent-app").build();
         return new ToolCall(callId, "orders", ToolDescriptor.named("refund_order"), arguments,
                 Optional.of("sess-1"), Optional.of(alice), T0, ToolCall.Attributes.EMPTY);
-    }
-
-    /** Captures everything logged to {@code loggerName} until {@link Capture#close()}. */
-    static Capture captureLogs(String loggerName) {
-        return new Capture((Logger) LoggerFactory.getLogger(loggerName));
-    }
-
-    static final class Capture implements AutoCloseable {
-        final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        private final Logger logger;
-
-        Capture(Logger logger) {
-            this.logger = logger;
-            appender.start();
-            logger.addAppender(appender);
-        }
-
-        /** Formatted messages plus any throwable's messages, for leak checks. */
-        String allText() {
-            StringBuilder text = new StringBuilder();
-            for (ILoggingEvent e : appender.list) {
-                text.append(e.getFormattedMessage()).append('\n');
-                for (var t = e.getThrowableProxy(); t != null; t = t.getCause()) {
-                    text.append(t.getClassName()).append(": ").append(t.getMessage()).append('\n');
-                }
-            }
-            return text.toString();
-        }
-
-        @Override
-        public void close() {
-            logger.detachAppender(appender);
-        }
     }
 }

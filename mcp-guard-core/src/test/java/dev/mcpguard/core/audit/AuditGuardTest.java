@@ -9,6 +9,7 @@ import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.core.testing.LogCapture;
 import dev.mcpguard.core.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -162,7 +163,7 @@ class AuditGuardTest {
     @Test
     void withholdsTheResultOfACompletedCallWhenTheRecordCannotBeWritten() {
         sink.failWith = new AuditSink.AuditWriteException("audit queue full; event call-1 not recorded");
-        try (AuditFixtures.Capture logs = AuditFixtures.captureLogs(AuditGuard.class.getName())) {
+        try (LogCapture logs = LogCapture.of(AuditGuard.class.getName())) {
             ToolOutcome outcome = run(c -> ToolGuard.done(new ToolOutcome.Completed(allowed(c), "secret result", false)));
 
             assertThat(outcome).isInstanceOfSatisfying(ToolOutcome.Denied.class, denied -> {
@@ -170,7 +171,7 @@ class AuditGuardTest {
                 assertThat(denied.decision().decisionId()).isEqualTo("dec-policy-1");
                 assertThat(denied.decision().message()).isEqualTo(AuditGuard.RESULT_WITHHELD_MESSAGE);
             });
-            assertThat(logs.appender.list).singleElement().satisfies(e -> {
+            assertThat(logs.events()).singleElement().satisfies(e -> {
                 assertThat(e.getLevel()).isEqualTo(Level.ERROR);
                 assertThat(e.getFormattedMessage()).contains("call-1", "withheld").doesNotContain("secret result");
             });
@@ -180,7 +181,7 @@ class AuditGuardTest {
     @Test
     void withholdsTheResultWhenTheSinkThrowsAnUnexpectedExceptionAndLogsOnlyItsType() {
         sink.failWithRuntime = new IllegalStateException("leaky message with arg value A-17");
-        try (AuditFixtures.Capture logs = AuditFixtures.captureLogs(AuditGuard.class.getName())) {
+        try (LogCapture logs = LogCapture.of(AuditGuard.class.getName())) {
             ToolOutcome outcome = run(c -> ToolGuard.done(new ToolOutcome.Completed(c, "r", false)));
 
             assertThat(outcome).isInstanceOfSatisfying(ToolOutcome.Denied.class, denied ->
@@ -194,12 +195,12 @@ class AuditGuardTest {
     void keepsADenialAsItWasWhenItsRecordCannotBeWritten() {
         sink.failWith = new AuditSink.AuditWriteException("sink closed; event call-1 not recorded");
         Decision.Deny deny = Decision.deny("dec-deny-2", ReasonCode.POLICY_DENIED, "No.");
-        try (AuditFixtures.Capture logs = AuditFixtures.captureLogs(AuditGuard.class.getName())) {
+        try (LogCapture logs = LogCapture.of(AuditGuard.class.getName())) {
             ToolOutcome outcome = run(c -> ToolGuard.done(new ToolOutcome.Denied(c, deny)));
 
             assertThat(outcome).isInstanceOfSatisfying(ToolOutcome.Denied.class,
                     d -> assertThat(d.decision()).isEqualTo(deny));
-            assertThat(logs.appender.list).singleElement()
+            assertThat(logs.events()).singleElement()
                     .satisfies(e -> assertThat(e.getLevel()).isEqualTo(Level.ERROR));
         }
     }

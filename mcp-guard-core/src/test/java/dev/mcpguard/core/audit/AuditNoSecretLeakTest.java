@@ -8,6 +8,7 @@ import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.core.testing.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,8 +37,8 @@ class AuditNoSecretLeakTest {
         ArgumentSummarizer summarizer = ArgumentSummarizer.builder(Secret.ofUtf8("k".repeat(32)))
                 .rawFields(Set.of("region")).build();
 
-        try (AuditFixtures.Capture audit = AuditFixtures.captureLogs(Slf4jAuditSink.LOGGER_NAME);
-             AuditFixtures.Capture library = AuditFixtures.captureLogs("dev.mcpguard");
+        try (LogCapture audit = LogCapture.of(Slf4jAuditSink.LOGGER_NAME);
+             LogCapture library = LogCapture.of("dev.mcpguard");
              JsonlFileAuditSink fileSink = JsonlFileAuditSink.builder(file).build()) {
             AuditSink both = record -> {
                 fileSink.write(record);

@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.spi.AuditSink.AuditWriteException;
+import dev.mcpguard.core.testing.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,7 +105,7 @@ class JsonlFileAuditSinkTest {
     @Test
     void durableSinkFailsAndRejectsEveryLaterRecordWhenTheFileCannotBeReopened() throws Exception {
         Path file = dir.resolve("audit.jsonl");
-        try (AuditFixtures.Capture logs = AuditFixtures.captureLogs(JsonlFileAuditSink.class.getName());
+        try (LogCapture logs = LogCapture.of(JsonlFileAuditSink.class.getName());
              JsonlFileAuditSink sink = JsonlFileAuditSink.builder(file).build()) {
             sink.write(AuditFixtures.record("evt-1"));
             sink.channel().close();
@@ -118,7 +119,7 @@ class JsonlFileAuditSinkTest {
 
             assertThat(sink.isFailed()).isTrue();
             assertThat(sink.failedCount()).isEqualTo(2);
-            assertThat(logs.appender.list).anyMatch(e -> e.getLevel() == Level.ERROR);
+            assertThat(logs.events()).anyMatch(e -> e.getLevel() == Level.ERROR);
         }
     }
 
@@ -203,7 +204,7 @@ class JsonlFileAuditSinkTest {
         Path file = dir.resolve("audit.jsonl");
         CountDownLatch writerEntered = new CountDownLatch(1);
         CountDownLatch releaseWriter = new CountDownLatch(1);
-        try (AuditFixtures.Capture logs = AuditFixtures.captureLogs(JsonlFileAuditSink.class.getName())) {
+        try (LogCapture logs = LogCapture.of(JsonlFileAuditSink.class.getName())) {
             JsonlFileAuditSink sink = JsonlFileAuditSink.builder(file)
                     .mode(JsonlFileAuditSink.Mode.ASYNC)
                     .writerHook(size -> {
@@ -226,7 +227,7 @@ class JsonlFileAuditSinkTest {
             assertThatThrownBy(() -> sink.write(AuditFixtures.record("evt-4")))
                     .isInstanceOf(AuditWriteException.class).hasMessageContaining("evt-4");
             assertThat(sink.failedCount()).isEqualTo(4);
-            assertThat(logs.appender.list).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
+            assertThat(logs.events()).filteredOn(e -> e.getLevel() == Level.ERROR).singleElement()
                     .satisfies(e -> assertThat(e.getFormattedMessage())
                             .contains("3 queued audit records could not be written", file.toString(), "evt-1"));
             sink.close();

@@ -3,6 +3,7 @@ package dev.mcpguard.core.audit;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import dev.mcpguard.api.spi.AuditSink.AuditWriteException;
+import dev.mcpguard.core.testing.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -13,10 +14,10 @@ class Slf4jAuditSinkTest {
 
     @Test
     void logsEachRecordAsOneJsonLineAtInfoOnTheAuditLogger() throws Exception {
-        try (AuditFixtures.Capture logs = AuditFixtures.captureLogs(Slf4jAuditSink.LOGGER_NAME)) {
+        try (LogCapture logs = LogCapture.of(Slf4jAuditSink.LOGGER_NAME)) {
             new Slf4jAuditSink().write(AuditFixtures.record("evt-1"));
 
-            assertThat(logs.appender.list).singleElement().satisfies(e -> {
+            assertThat(logs.events()).singleElement().satisfies(e -> {
                 assertThat(e.getLevel()).isEqualTo(Level.INFO);
                 assertThat(e.getLoggerName()).isEqualTo("mcp-guard.audit");
                 assertThat(AuditRecordJson.parse(e.getFormattedMessage())).isEqualTo(AuditFixtures.record("evt-1"));

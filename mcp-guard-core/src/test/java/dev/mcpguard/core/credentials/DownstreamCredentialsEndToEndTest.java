@@ -19,7 +19,9 @@ import dev.mcpguard.core.credentials.CredentialMaterial.OAuthGrant;
 import dev.mcpguard.core.credentials.CredentialMaterial.StaticSecret;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.testing.Callers;
+import dev.mcpguard.core.testing.LogCapture;
 import dev.mcpguard.core.testing.MutableClock;
+import dev.mcpguard.core.testing.OAuthServer;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -137,7 +139,7 @@ class DownstreamCredentialsEndToEndTest {
         HttpClient http = HttpClient.newHttpClient();
         List<String> results = new ArrayList<>();
 
-        try (LogCapture logs = new LogCapture();
+        try (LogCapture logs = LogCapture.everything();
              JsonlFileAuditSink audit = JsonlFileAuditSink.builder(auditFile).build()) {
             McpGuard guard = McpGuard.builder().serverName("orders").policyEngine(policy).auditSink(audit).clock(clock)
                     .credentials(CredentialGuard.builder(provider).permit("notify_crm", "crm-api").build())

@@ -3,6 +3,7 @@ package dev.mcpguard.core.credentials;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mcpguard.core.testing.Eventually;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -192,11 +192,8 @@ class FileCredentialRepositoryTest extends CredentialRepositoryContract {
                 return cli.delete(KEY);
             });
             // Wait until the CLI's delete has either finished or is blocked behind the server's write.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!cliDelete.isDone() && (deleter.get() == null || deleter.get().getState() == Thread.State.RUNNABLE)
-                    && System.nanoTime() < deadline) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-            }
+            Eventually.atMost(Duration.ofSeconds(10), () -> cliDelete.isDone()
+                    || (deleter.get() != null && deleter.get().getState() != Thread.State.RUNNABLE));
             resume.countDown();
 
             assertThat(serverWrite.get(10, TimeUnit.SECONDS)).isTrue();

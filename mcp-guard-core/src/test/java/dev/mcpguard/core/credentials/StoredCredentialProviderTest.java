@@ -15,7 +15,9 @@ import dev.mcpguard.core.credentials.CredentialMaterial.GrantType;
 import dev.mcpguard.core.credentials.CredentialMaterial.OAuthGrant;
 import dev.mcpguard.core.credentials.CredentialMaterial.StaticSecret;
 import dev.mcpguard.core.testing.Callers;
+import dev.mcpguard.core.testing.LogCapture;
 import dev.mcpguard.core.testing.MutableClock;
+import dev.mcpguard.core.testing.OAuthServer;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
@@ -278,7 +280,7 @@ class StoredCredentialProviderTest {
         provider = provider(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting()
                 .requestTimeout(Duration.ofMillis(300)).build());
         try (MisbehavingTokenEndpointFakeForTests slow = new MisbehavingTokenEndpointFakeForTests();
-             LogCapture logs = new LogCapture()) {
+             LogCapture logs = LogCapture.everything()) {
             storeExpiringUserGrant(slow.endpoint("hang"));
             assertThatThrownBy(() -> provider.obtain(request("github")))
                     .isInstanceOfSatisfying(CredentialUnavailableException.class,
@@ -294,7 +296,7 @@ class StoredCredentialProviderTest {
         provider = provider(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting()
                 .requestTimeout(Duration.ofMillis(300)).build());
         try (MisbehavingTokenEndpointFakeForTests trickling = new MisbehavingTokenEndpointFakeForTests();
-             LogCapture logs = new LogCapture()) {
+             LogCapture logs = LogCapture.everything()) {
             storeExpiringUserGrant(trickling.endpoint("trickle"));
 
             assertThatThrownBy(() -> provider.obtain(request("github")))
@@ -309,7 +311,7 @@ class StoredCredentialProviderTest {
     @Test
     void anOversizedTokenResponseIsRefusedInsteadOfBuffered() throws Exception {
         try (MisbehavingTokenEndpointFakeForTests huge = new MisbehavingTokenEndpointFakeForTests();
-             LogCapture logs = new LogCapture()) {
+             LogCapture logs = LogCapture.everything()) {
             storeExpiringUserGrant(huge.endpoint("huge"));
 
             assertThatThrownBy(() -> provider.obtain(request("github")))
@@ -446,7 +448,7 @@ class StoredCredentialProviderTest {
     @Test
     void aRedirectFromTheTokenEndpointIsNotFollowed() throws Exception {
         try (MisbehavingTokenEndpointFakeForTests redirecting = new MisbehavingTokenEndpointFakeForTests();
-             LogCapture logs = new LogCapture()) {
+             LogCapture logs = LogCapture.everything()) {
             storeExpiringUserGrant(redirecting.endpoint("redirect"));
 
             assertThatThrownBy(() -> provider.obtain(request("github")))
@@ -479,7 +481,7 @@ class StoredCredentialProviderTest {
     void noTokenOrSecretAppearsInTheLogsOrExceptionMessages() throws Exception {
         List<String> messages = new ArrayList<>();
         List<String> secrets = new ArrayList<>(List.of(OAuthServer.CLIENT_SECRET));
-        try (LogCapture logs = new LogCapture()) {
+        try (LogCapture logs = LogCapture.everything()) {
             OAuthGrant grant = storeExpiringUserGrant(oauth.tokenEndpoint());
             secrets.add(grant.refreshToken().orElseThrow().revealUtf8());
             secrets.add(grant.accessToken().orElseThrow().revealUtf8());

@@ -3,11 +3,8 @@ package dev.mcpguard.core.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JOSEObjectType;
@@ -25,6 +22,7 @@ import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.identity.IdentityResolvers;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
+import dev.mcpguard.core.testing.LogCapture;
 import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -52,7 +50,6 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 class McpGuardHttpFilterTest {
 
@@ -301,13 +298,7 @@ class McpGuardHttpFilterTest {
 
     @Test
     void neverWritesATokenOrApiKeyToTheLogsOrResponses() throws Exception {
-        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        Logger guardLogger = (Logger) LoggerFactory.getLogger("dev.mcpguard");
-        Level previous = guardLogger.getLevel();
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        root.addAppender(appender);
-        guardLogger.setLevel(Level.DEBUG);
+        LogCapture logs = LogCapture.everythingWithDebugOf("dev.mcpguard");
         String good = jwt("alice", RESOURCE, Instant.now().plusSeconds(600));
         String expired = jwt("alice", RESOURCE, Instant.now().minus(Duration.ofHours(1)));
         String foreign = jwt("alice", "https://hr.example.com/mcp", Instant.now().plusSeconds(600));
@@ -335,12 +326,11 @@ class McpGuardHttpFilterTest {
             responses.add(send(post("/mcp", TOOLS_LIST).header("X-API-Key", BOB_KEY)
                     .header("Mcp-Session-Id", sessionId)));
         } finally {
-            root.detachAppender(appender);
-            guardLogger.setLevel(previous);
+            logs.close();
         }
 
-        assertThat(appender.list).as("the rejections were logged").isNotEmpty();
-        for (ILoggingEvent event : appender.list) {
+        assertThat(logs.events()).as("the rejections were logged").isNotEmpty();
+        for (ILoggingEvent event : logs.events()) {
             List<String> texts = new ArrayList<>();
             texts.add(event.getFormattedMessage());
             if (event.getArgumentArray() != null) {

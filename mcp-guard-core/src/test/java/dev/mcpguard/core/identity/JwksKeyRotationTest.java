@@ -3,10 +3,7 @@ package dev.mcpguard.core.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -21,6 +18,7 @@ import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.spi.IdentityResolver.IdentityResult;
 import dev.mcpguard.api.spi.IdentityResolver.PresentedCredential;
 import dev.mcpguard.core.testing.Eventually;
+import dev.mcpguard.core.testing.LogCapture;
 import dev.mcpguard.core.testing.MutableClock;
 import dev.mcpguard.core.testing.RotatingJwksServer;
 import java.time.Duration;
@@ -35,7 +33,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * Issue 8, item 7 (key rotation): the JWKS cache of {@link JwtIdentityResolver} against a real JWKS endpoint whose
@@ -181,25 +178,18 @@ class JwksKeyRotationTest {
 
     @Test
     void keyIdsWithControlAndBidiCharactersAreEscapedInLogs() {
-        Logger logger = (Logger) LoggerFactory.getLogger("dev.mcpguard.core.identity");
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        Level previous = logger.getLevel();
-        logger.setLevel(Level.DEBUG);
-        logger.addAppender(appender);
-        try {
+        List<ILoggingEvent> events;
+        try (LogCapture logs = LogCapture.ofAtDebug("dev.mcpguard.core.identity")) {
             assertAccepted(token(oldKey));
             clock.advance(JwtIdentityResolver.DEFAULT_JWKS_REFETCH_MIN_INTERVAL);
             String hostile = "k\r\n2026-03-01 INFO forged\u202e\u200b\u0007";
             assertRejected(token(stray(hostile))); // refetched, then remembered
             assertRejected(token(stray(hostile + "-2"))); // budget spent: logged at DEBUG
             assertAccepted(signed(oldKey, oldKey.getKeyID(), claims().subject("alice\n\u202eadmin").build()));
-        } finally {
-            logger.detachAppender(appender);
-            logger.setLevel(previous);
+            events = logs.events();
         }
-        assertThat(appender.list).isNotEmpty();
-        for (ILoggingEvent event : appender.list) {
+        assertThat(events).isNotEmpty();
+        for (ILoggingEvent event : events) {
             assertThat(event.getFormattedMessage()).doesNotContain("\r", "\n", "\u202e", "\u200b", "\u0007");
         }
     }

@@ -9,6 +9,7 @@ import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.policy.InsecureAllowAllPolicyEngine;
+import dev.mcpguard.core.testing.LogCapture;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -139,14 +140,9 @@ class GuardedStatelessTransportOverHttpTest {
 
     @Test
     void aRequestMethodWithALineBreakIsRefusedBeforeTheSdkLogsIt() throws Exception {
-        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-                org.slf4j.Logger.ROOT_LOGGER_NAME);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
-                new ch.qos.logback.core.read.ListAppender<>();
-        logs.start();
-        root.addAppender(logs);
         HttpResponse<String> response;
-        try {
+        List<String> logged;
+        try (LogCapture logs = LogCapture.everything()) {
             response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(base.resolve("/mcp"))
                     .header("X-API-Key", KEY)
                     .header("Content-Type", "application/json")
@@ -154,12 +150,11 @@ class GuardedStatelessTransportOverHttpTest {
                     .POST(HttpRequest.BodyPublishers.ofString(
                             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\\nERROR forged\",\"params\":{}}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
-        } finally {
-            root.detachAppender(logs);
+            logged = logs.messages();
         }
 
         assertThat(response.body()).contains("-32600").doesNotContain("forged");
-        assertThat(logs.list).extracting(e -> e.getFormattedMessage())
+        assertThat(logged)
                 .filteredOn(m -> m.contains("forged")).isNotEmpty()
                 .allSatisfy(m -> assertThat(m).doesNotContain("\n"));
     }

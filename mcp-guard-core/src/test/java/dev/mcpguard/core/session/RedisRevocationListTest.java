@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 class RedisRevocationListTest {
 
     private static final Logger log = LoggerFactory.getLogger(RedisRevocationListTest.class);
-    /** Generous bound asserted; the measured figure is logged. */
+    /** Generous bound asserted; the propagation time is measured in mcp-guard-bench (RevocationPropagationBenchmark). */
     static final Duration PROPAGATION_BOUND = Duration.ofSeconds(3);
     static final Duration RESYNC = Duration.ofSeconds(1);
 
@@ -97,25 +97,21 @@ class RedisRevocationListTest {
         log.info("Revocation propagation (pub/sub) to another replica took {} us", lag.toNanos() / 1_000);
     }
 
+    /**
+     * Correctness only, with a generous bound: every revocation added on one replica reaches another. The
+     * propagation time is measured by {@code RevocationPropagationBenchmark} in mcp-guard-bench (JMH).
+     */
     @Test
-    void measuresPropagationLagOverManyRevocations() {
+    void everyRevocationAddedOnOneReplicaIsSeenOnAnother() {
         RedisRevocationList first = revocations();
         RedisRevocationList second = revocations();
-        int samples = 50;
-        long[] micros = new long[samples];
-        for (int i = 0; i < samples; i++) {
+        for (int i = 0; i < 20; i++) {
             String jti = "jti-" + i;
-            long start = System.nanoTime();
             first.add(new Revocation(Revocation.Kind.TOKEN, jti, Clock.systemUTC().instant().plusSeconds(60)));
             Eventually.within(PROPAGATION_BOUND, "token revocation " + i + " reaches the other replica",
                     () -> second.contains(Revocation.Kind.TOKEN, jti));
-            micros[i] = (System.nanoTime() - start) / 1_000;
         }
-        java.util.Arrays.sort(micros);
-        log.info("Revocation propagation over {} samples (add on one replica until visible on another, incl. HSET "
-                        + "and PUBLISH): median {} us, p90 {} us, max {} us", samples, micros[samples / 2],
-                micros[samples * 9 / 10], micros[samples - 1]);
-        assertThat(micros[samples - 1]).isLessThan(PROPAGATION_BOUND.toNanos() / 1_000);
+        assertThat(second.entries()).hasSize(20);
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.mcpguard.core.policy.CircuitBreakerConfig;
 import dev.mcpguard.core.policy.DecisionCacheConfig;
 import dev.mcpguard.core.policy.ResilientPolicyEngine;
 import dev.mcpguard.core.testing.Callers;
+import dev.mcpguard.core.testing.Eventually;
 import dev.mcpguard.core.testing.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -393,7 +394,8 @@ class OpaWasmPolicyEngineTest {
                 publish(swap % 2 == 0 ? odd : even);
                 assertThat(engine.pollNow()).as("swap %d: %s", swap, engine.lastLoadError()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
                 long seen = evenDecisions.get() + oddDecisions.get();
-                awaitCondition(() -> evenDecisions.get() + oddDecisions.get() > seen + 100);
+                Eventually.within(Duration.ofSeconds(30), "another 100 decisions",
+                        () -> evenDecisions.get() + oddDecisions.get() > seen + 100);
             }
         } finally {
             running.set(false);
@@ -406,16 +408,5 @@ class OpaWasmPolicyEngineTest {
         assertThat(evenDecisions.get()).isPositive();
         assertThat(oddDecisions.get()).isPositive();
         assertThat(engine.currentRevision()).contains("even");
-    }
-
-    private static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 30 s");
-            }
-            Thread.onSpinWait();
-            Thread.yield();
-        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.mcpguard.core.credentials;
+package dev.mcpguard.core.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,31 +14,34 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.OAuth2Config;
 import okhttp3.mockwebserver.RecordedRequest;
 
-/** A real OAuth 2.0 server (mock-oauth2-server, in-process, loopback) with refresh token rotation on. */
-final class OAuthServer implements AutoCloseable {
+/**
+ * A real OAuth 2.0 server (mock-oauth2-server, in-process, loopback) with refresh token rotation on, as the
+ * downstream token endpoint of credential tests. Not thread-safe for {@link #drainTokenRequests()}; close it.
+ */
+public final class OAuthServer implements AutoCloseable {
 
-    static final String ISSUER = "downstream";
-    static final String CLIENT_ID = "orders-mcp";
-    static final String CLIENT_SECRET = "orders-mcp-client-secret-Zq8";
+    public static final String ISSUER = "downstream";
+    public static final String CLIENT_ID = "orders-mcp";
+    public static final String CLIENT_SECRET = "orders-mcp-client-secret-Zq8";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final MockOAuth2Server server;
 
-    OAuthServer() {
+    public OAuthServer() {
         server = new MockOAuth2Server(new OAuth2Config(false, null, null, true));
         server.start(java.net.InetAddress.getLoopbackAddress(), 0);
     }
 
-    URI tokenEndpoint() {
+    public URI tokenEndpoint() {
         return server.tokenEndpointUrl(ISSUER).uri();
     }
 
-    MockOAuth2Server server() {
+    public MockOAuth2Server server() {
         return server;
     }
 
     /** Runs the authorization code flow as a user would, returning the token response (with a refresh token). */
-    JsonNode authorizationCodeGrant(String user) throws Exception {
+    public JsonNode authorizationCodeGrant(String user) throws Exception {
         HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
         String redirect = "http://127.0.0.1/callback";
         URI authorize = URI.create(server.authorizationEndpointUrl(ISSUER) + "?response_type=code&client_id="
@@ -63,7 +66,7 @@ final class OAuthServer implements AutoCloseable {
     }
 
     /** Counts and forgets the requests received so far that hit the token endpoint. */
-    int drainTokenRequests() throws InterruptedException {
+    public int drainTokenRequests() throws InterruptedException {
         int count = 0;
         while (true) {
             RecordedRequest request;
@@ -78,7 +81,7 @@ final class OAuthServer implements AutoCloseable {
         }
     }
 
-    void drainRequests() throws InterruptedException {
+    public void drainRequests() throws InterruptedException {
         drainTokenRequests();
     }
 
