@@ -24,6 +24,14 @@ public final class GuardKeys {
      */
     public static final AttributeKey<Secret> INBOUND_TOKEN = AttributeKey.of("mcp-guard.inbound-token", Secret.class);
 
+    /**
+     * Why no caller reached the chain, set by the transport integration when it can tell (for example: the MCP
+     * transport runs no mcp-guard context extractor, so the caller the HTTP filter verified never reaches the
+     * tools). The identity step denies with this message instead of the generic "not authenticated".
+     */
+    public static final AttributeKey<String> MISSING_CALLER_EXPLANATION =
+            AttributeKey.of("mcp-guard.missing-caller-explanation", String.class);
+
     private GuardKeys() {
     }
 }

@@ -1,30 +1,24 @@
 package dev.mcpguard.core;
 
-import dev.mcpguard.api.CallerIdentity;
-import dev.mcpguard.api.Decision;
-import dev.mcpguard.api.GuardContext;
-import dev.mcpguard.api.GuardKeys;
-import dev.mcpguard.api.Secret;
-import dev.mcpguard.api.ToolCall;
-import dev.mcpguard.api.ToolDescriptor;
-import dev.mcpguard.api.ToolGuard;
-import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.AuditSink;
-import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.api.spi.SessionRegistry;
 import dev.mcpguard.api.spi.Throttle;
+import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.core.audit.ArgumentSummarizer;
 import dev.mcpguard.core.audit.AuditGuard;
 import dev.mcpguard.core.audit.Slf4jAuditSink;
 import dev.mcpguard.core.chain.GuardChain;
-import dev.mcpguard.core.credentials.CallCredentials;
 import dev.mcpguard.core.credentials.CredentialGuard;
 import dev.mcpguard.core.guardrails.ArgumentsGuard;
-import dev.mcpguard.core.http.GuardRequestAttributes;
+import dev.mcpguard.core.http.McpGuardHttpFilter;
+import dev.mcpguard.core.http.McpSessionCloser;
 import dev.mcpguard.core.identity.CallerRequiredGuard;
-import dev.mcpguard.core.internal.ClientText;
 import dev.mcpguard.core.internal.Ids;
+import dev.mcpguard.core.identity.JwtIdentityResolver;
+import dev.mcpguard.core.mcp.GuardedAsyncToolHandler;
+import dev.mcpguard.core.mcp.GuardedSyncToolHandler;
+import dev.mcpguard.core.mcp.McpSdkAdapter;
 import dev.mcpguard.core.obligations.ObligationsGuard;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
 import dev.mcpguard.core.policy.PolicyGuard;
@@ -36,39 +30,36 @@ import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
-import io.modelcontextprotocol.server.McpAsyncServer;
+import io.modelcontextprotocol.server.McpAsyncServerExchange;
+import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures;
-import io.modelcontextprotocol.server.McpStatelessAsyncServer;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
-import io.modelcontextprotocol.server.McpStatelessSyncServer;
 import io.modelcontextprotocol.server.McpSyncListFilter;
-import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.McpSyncServerExchange;
+import io.modelcontextprotocol.server.McpTransportContextExtractor;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
-import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
-import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpStatelessServerTransport;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.function.BiFunction;
-import java.util.function.Supplier;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import reactor.core.publisher.Mono;
 
 /**
  * The entry point of mcp-guard for a server on the MCP Java SDK: it builds the guard chain, in one place and
- * in one documented order, and wraps the server's tool specifications so that every tool call passes through it.
+ * in one documented order, and hands out everything a server needs to run every tool call through it, already
+ * sharing one session registry and one resource URI. The SDK integration itself lives in
+ * {@code dev.mcpguard.core.mcp}.
  *
  * <p>The chain, outermost first:
  * <ol>
@@ -80,67 +71,67 @@ import reactor.core.publisher.Mono;
  *   <li>{@code policy}: the policy engine allows this caller to call this tool with these arguments;</li>
  *   <li>{@code obligations}: every obligation on the policy's allow is one a control of this chain enforces
  *       (otherwise {@code unsupported_obligation}); on the way out, the result's {@code redact_fields} are
- *       redacted, so nothing the later steps or the handler return leaves unredacted;</li>
+ *       redacted;</li>
  *   <li>{@code throttle}: the caller, tenant and tool are within their rate and concurrency limits;</li>
- *   <li>{@code credentials}, when configured: which downstream credentials the handler may use
- *       ({@link Builder#credentials});</li>
- *   <li>then the guards added with {@link Builder#addGuard}, in the order added;</li>
- *   <li>then the team's own tool handler.</li>
+ *   <li>{@code credentials}, when configured: which downstream credentials the handler may use;</li>
+ *   <li>then the guards added with {@link Builder#addGuard}, in the order added; then the tool handler.</li>
  * </ol>
- * A denied call never runs the handler: the client receives a {@link CallToolResult} with {@code isError=true},
- * a short message and {@code structuredContent} holding {@code error}, {@code reason} and {@code decision_id}
- * (plus {@code retry_after_seconds} when the denial says when to retry).
- * An exception in the handler is logged with the call id, audited, and returned as a generic error result.
+ * A denied call never runs the handler: the client receives a {@code CallToolResult} with {@code isError=true}
+ * and {@code structuredContent} holding {@code error}, {@code reason}, {@code decision_id} (and
+ * {@code retry_after_seconds}). An exception in the handler is logged with the call id, audited, and returned as a
+ * generic error result. {@code McpGuardChainOrderTest} proves this order by behaviour.
+ *
+ * <p>A handler that needs to know who called is registered with one of the {@code guard...WithContext} methods
+ * and receives the call's {@link dev.mcpguard.api.GuardContext} (caller, call id, granted credentials); this is
+ * the one typed way for sync and async, stateful and stateless handlers alike.
  *
  * <pre>{@code
- * McpGuard guard = McpGuard.builder()
- *         .serverName("orders")
- *         .policyEngine(policyEngine)
- *         .auditSink(JsonlFileAuditSink.builder(Path.of("audit.jsonl")).build())
- *         .build();
- *
- * McpServer.sync(transport)
- *         .tools(guard.guardSyncTools(myTools))       // every call checked
- *         .addToolFilter(guard.toolFilter())           // tools/list shows only permitted tools
- *         .build();
+ * McpGuard guard = McpGuard.builder().serverName("orders")
+ *         .resource(URI.create("https://orders.example.com/mcp")).policyEngine(policy).build();
+ * var transport = HttpServletStreamableServerTransportProvider.builder()
+ *         .contextExtractor(guard.contextExtractor()).build();
+ * McpSyncServer server = guard.syncServer(transport).tools(guard.guardSyncTools(tools)).build();
+ * Filter filter = guard.httpFilter().identityResolver(apiKeys).build();   // in front of the transport servlet
  * }</pre>
  *
- * <p>Thread-safe and immutable once built; share one instance per MCP server.
+ * <p>Thread-safe and immutable once built; share one instance per MCP server; {@link #close()} it when the
+ * server stops.
  */
-public final class McpGuard {
+public final class McpGuard implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(McpGuard.class);
-    static final int MAX_CREDENTIAL_MESSAGE_LENGTH = 200;
-    private static final String CREDENTIAL_UNAVAILABLE_MESSAGE = "The credential is unavailable.";
 
     private final String serverName;
     private final GuardChain chain;
-    private final ToolVisibility visibility;
     private final SessionRegistry sessionRegistry;
+    private final Optional<URI> resource;
+    private final String mcpEndpoint;
     private final Clock clock;
-    private final JsonSchemaValidator argumentValidator;
-    private final UnknownToolAudit unknownTools;
+    private final boolean validatesArguments;
+    private final McpSdkAdapter sdk;
+    private final List<McpSessionCloser> closers = new CopyOnWriteArrayList<>();
 
-    private McpGuard(Builder builder) {
+    private McpGuard(Builder builder, AuditSink sink) {
         this.serverName = builder.serverName;
         this.clock = builder.clock;
-        this.argumentValidator = builder.argumentValidator;
+        this.resource = Optional.ofNullable(builder.resource);
+        this.mcpEndpoint = builder.mcpEndpoint;
+        this.validatesArguments = builder.argumentValidator != null;
         this.sessionRegistry = builder.sessionRegistry != null ? builder.sessionRegistry : InMemorySessionRegistry.ofDefaults();
         PolicyEngine engine = builder.policyEngine != null ? builder.policyEngine : new DenyAllPolicyEngine();
         if (builder.policyEngine == null) {
             log.warn("mcp-guard for server '{}' has no policy engine: every tool call will be denied "
                     + "with reason no_policy_configured", serverName);
         }
-        AuditSink sink = builder.auditSink != null ? builder.auditSink : new Slf4jAuditSink();
         ArgumentSummarizer summarizer = builder.argumentSummarizer != null
                 ? builder.argumentSummarizer : ArgumentSummarizer.withRandomKey();
 
-        // The one place the chain is assembled. Order matters and is asserted by McpGuardChainOrderTest.
+        // The one place the chain is assembled; the class javadoc states the order.
         List<GuardChain.Step> steps = new ArrayList<>();
         steps.add(new GuardChain.Step("audit", new AuditGuard(sink, summarizer, clock)));
         steps.add(new GuardChain.Step("identity", new CallerRequiredGuard(clock)));
         steps.add(new GuardChain.Step("session", new SessionBindingGuard(sessionRegistry)));
-        if (argumentValidator != null) {
+        if (validatesArguments) {
             steps.add(new GuardChain.Step("arguments", new ArgumentsGuard()));
         }
         steps.add(new GuardChain.Step("policy", new PolicyGuard(engine, clock)));
@@ -151,16 +142,16 @@ public final class McpGuard {
         }
         steps.addAll(builder.extraSteps);
         this.chain = new GuardChain(steps, clock);
-        this.visibility = new ToolVisibility(engine, serverName, clock);
-        this.unknownTools = new UnknownToolAudit(sink, serverName, clock, builder.unknownToolLimits);
+        this.sdk = McpSdkAdapter.create(chain, new ToolVisibility(engine, serverName, clock), sink, serverName, clock,
+                builder.argumentValidator, builder.unknownToolsPerCaller, builder.unknownToolsPerWindow,
+                builder.unknownToolWindow);
     }
 
     /** Every obligation key some control of this chain enforces; the obligations step denies any other. */
     private static Set<String> enforcedObligations(Builder builder) {
         Set<String> keys = new TreeSet<>(builder.enforcedObligations);
         keys.add(CredentialGuard.OBLIGATION); // a grant: without the credentials step nothing is granted
-        Set<String> throttleKeys = builder.throttle.enforcedObligations();
-        keys.addAll(Objects.requireNonNull(throttleKeys, "throttle.enforcedObligations()"));
+        keys.addAll(Objects.requireNonNull(builder.throttle.enforcedObligations(), "throttle.enforcedObligations()"));
         return keys;
     }
 
@@ -179,364 +170,151 @@ public final class McpGuard {
         return chain.order();
     }
 
-    /** The session registry shared with the HTTP filter (pass it to {@code McpGuardHttpFilter}). */
+    /** The session registry the chain consults; {@link #httpFilter()} shares it with the filter. */
     public SessionRegistry sessionRegistry() {
         return sessionRegistry;
     }
 
-    // ---------------------------------------------------------------- wrapping, one spec
+    // ---------------------------------------------------------------- one wiring path
 
-    /** Wraps a synchronous tool of a stateful (session) server. */
-    public McpServerFeatures.SyncToolSpecification guard(McpServerFeatures.SyncToolSpecification spec) {
-        Objects.requireNonNull(spec, "spec");
-        requireUnguarded(spec.callHandler(), spec.tool());
-        GuardedTool descriptor = GuardedTool.of(spec.tool());
-        var handler = spec.callHandler();
-        return McpServerFeatures.SyncToolSpecification.builder()
-                .tool(spec.tool())
-                .callHandler(new GuardedSyncHandler<>((exchange, request) -> runSync(descriptor, request,
-                        exchange.transportContext(), Optional.ofNullable(exchange.sessionId()),
-                        () -> handler.apply(exchange, request))))
-                .build();
+    /**
+     * The HTTP filter's builder, already sharing this guard's session registry, resource URI, MCP endpoint and
+     * clock; add the identity resolver (and an authorization server when clients use OAuth) and build it.
+     */
+    public McpGuardHttpFilter.Builder httpFilter() {
+        McpGuardHttpFilter.Builder filter = McpGuardHttpFilter.builder()
+                .sessionRegistry(sessionRegistry).mcpPath(mcpEndpoint).clock(clock);
+        return filter.resource(resource.orElseThrow(() -> new IllegalStateException(
+                "httpFilter() needs the server's resource URI: set McpGuard.builder().resource(URI)")));
     }
 
-    /** Wraps an asynchronous tool of a stateful (session) server. */
+    /** A JWT resolver's builder whose required audience is this server's resource URI; add issuer and JWKS. */
+    public JwtIdentityResolver.Builder jwtIdentityResolver() {
+        return JwtIdentityResolver.builder().audience(resource.orElseThrow(() -> new IllegalStateException(
+                "jwtIdentityResolver() needs the server's resource URI: set McpGuard.builder().resource(URI)"))
+                .toString());
+    }
+
+    /** The extractor the servlet transport must use, so the caller the HTTP filter verified reaches the chain. */
+    public McpTransportContextExtractor<HttpServletRequest> contextExtractor() {
+        return McpSdkAdapter.contextExtractor();
+    }
+
+    /**
+     * {@code McpServer.sync} over the guarded {@code transport}, with the {@code tools/list} filter and, when
+     * the chain validates arguments, the SDK's own (unaudited) check off; the SDK's state for a session is
+     * freed when the registry ends the session. Register {@code transport} itself as the servlet.
+     */
+    public McpServer.SyncSpecification<?> syncServer(HttpServletStreamableServerTransportProvider transport) {
+        return McpServer.sync(guardTransport(transport)).validateToolInputs(!validatesArguments)
+                .addToolFilter(toolFilter());
+    }
+
+    /** As {@link #syncServer} for an async server. */
+    public McpServer.AsyncSpecification<?> asyncServer(HttpServletStreamableServerTransportProvider transport) {
+        return McpServer.async(guardTransport(transport)).validateToolInputs(!validatesArguments)
+                .addToolFilter(asyncToolFilter());
+    }
+
+    /**
+     * Wraps a servlet transport as {@link #guardTransport(McpStreamableServerTransportProvider)} does and frees
+     * the SDK's state of each session the registry ends (an {@link McpSessionCloser}, closed by {@link #close()}).
+     */
+    public McpStreamableServerTransportProvider guardTransport(HttpServletStreamableServerTransportProvider transport) {
+        McpSessionCloser closer = McpSessionCloser.forTransport(transport, mcpEndpoint);
+        sessionRegistry.addEndListener(closer);
+        closers.add(closer);
+        return sdk.guardTransport((McpStreamableServerTransportProvider) transport);
+    }
+
+    /**
+     * Wraps the server's Streamable HTTP transport: audits {@code tools/call} requests for tools the server does
+     * not have (reason {@code unknown_tool}, sampled per principal), escapes the client-chosen strings of
+     * {@code initialize} the SDK logs, and drops notifications the SDK has no handler for.
+     */
+    public McpStreamableServerTransportProvider guardTransport(McpStreamableServerTransportProvider transport) {
+        return sdk.guardTransport(transport);
+    }
+
+    /** The same for a stateless server's transport. */
+    public McpStatelessServerTransport guardTransport(McpStatelessServerTransport transport) {
+        return sdk.guardTransport(transport);
+    }
+
+    /** Stops the session closers {@link #guardTransport(HttpServletStreamableServerTransportProvider)} started. */
+    @Override
+    public void close() {
+        closers.forEach(McpSessionCloser::close);
+    }
+
+    // ---------------------------------------------------------------- tools
+
+    /** Wraps a synchronous tool of a stateful server. */
+    public McpServerFeatures.SyncToolSpecification guard(McpServerFeatures.SyncToolSpecification spec) {
+        return sdk.guard(spec);
+    }
+
+    /** Wraps an asynchronous tool of a stateful server. */
     public McpServerFeatures.AsyncToolSpecification guard(McpServerFeatures.AsyncToolSpecification spec) {
-        Objects.requireNonNull(spec, "spec");
-        requireUnguarded(spec.callHandler(), spec.tool());
-        GuardedTool descriptor = GuardedTool.of(spec.tool());
-        var handler = spec.callHandler();
-        return McpServerFeatures.AsyncToolSpecification.builder()
-                .tool(spec.tool())
-                .callHandler(new GuardedAsyncHandler<>((exchange, request) -> runAsync(descriptor, request,
-                        exchange.transportContext(), Optional.ofNullable(exchange.sessionId()),
-                        () -> handler.apply(exchange, request))))
-                .build();
+        return sdk.guard(spec);
     }
 
     /** Wraps a synchronous tool of a stateless server. */
     public McpStatelessServerFeatures.SyncToolSpecification guard(McpStatelessServerFeatures.SyncToolSpecification spec) {
-        Objects.requireNonNull(spec, "spec");
-        requireUnguarded(spec.callHandler(), spec.tool());
-        GuardedTool descriptor = GuardedTool.of(spec.tool());
-        var handler = spec.callHandler();
-        return McpStatelessServerFeatures.SyncToolSpecification.builder()
-                .tool(spec.tool())
-                .callHandler(new GuardedSyncHandler<>((context, request) -> runSync(descriptor, request, context,
-                        Optional.empty(), () -> handler.apply(context, request))))
-                .build();
+        return sdk.guard(spec);
     }
 
     /** Wraps an asynchronous tool of a stateless server. */
     public McpStatelessServerFeatures.AsyncToolSpecification guard(McpStatelessServerFeatures.AsyncToolSpecification spec) {
-        Objects.requireNonNull(spec, "spec");
-        requireUnguarded(spec.callHandler(), spec.tool());
-        GuardedTool descriptor = GuardedTool.of(spec.tool());
-        var handler = spec.callHandler();
-        return McpStatelessServerFeatures.AsyncToolSpecification.builder()
-                .tool(spec.tool())
-                .callHandler(new GuardedAsyncHandler<>((context, request) -> runAsync(descriptor, request, context,
-                        Optional.empty(), () -> handler.apply(context, request))))
-                .build();
+        return sdk.guard(spec);
     }
-
-    // ---------------------------------------------------------------- handlers that use the guard context
-
-    /**
-     * A guarded synchronous tool of a stateful server whose handler receives the call's {@link GuardContext}
-     * (caller, call id, granted downstream credentials).
-     *
-     * <pre>{@code
-     * guard.guardWithContext(refundTool, (exchange, request, context) -> {
-     *     HttpRequest call = context.authorizeRequest("payments-api")
-     *             .apply(HttpRequest.newBuilder(paymentsUri)).build();
-     *     ...
-     * });
-     * }</pre>
-     */
-    public McpServerFeatures.SyncToolSpecification guardWithContext(McpSchema.Tool tool, GuardedSyncToolHandler handler) {
-        Objects.requireNonNull(tool, "tool");
-        Objects.requireNonNull(handler, "handler");
-        GuardedTool descriptor = GuardedTool.of(tool);
-        return McpServerFeatures.SyncToolSpecification.builder()
-                .tool(tool)
-                .callHandler(new GuardedSyncHandler<>((exchange, request) -> runSyncWithContext(descriptor, request,
-                        exchange.transportContext(), Optional.ofNullable(exchange.sessionId()),
-                        context -> handler.handle(exchange, request, context))))
-                .build();
-    }
-
-    /** As {@link #guardWithContext}, for a synchronous tool of a stateless server. */
-    public McpStatelessServerFeatures.SyncToolSpecification guardStatelessWithContext(
-            McpSchema.Tool tool, GuardedStatelessSyncToolHandler handler) {
-        Objects.requireNonNull(tool, "tool");
-        Objects.requireNonNull(handler, "handler");
-        GuardedTool descriptor = GuardedTool.of(tool);
-        return McpStatelessServerFeatures.SyncToolSpecification.builder()
-                .tool(tool)
-                .callHandler(new GuardedSyncHandler<>((transport, request) -> runSyncWithContext(descriptor, request,
-                        transport, Optional.empty(), context -> handler.handle(transport, request, context))))
-                .build();
-    }
-
-    @FunctionalInterface
-    private interface ContextHandler {
-        CallToolResult handle(GuardContext context) throws CredentialUnavailableException;
-    }
-
-    private CallToolResult runSyncWithContext(GuardedTool descriptor, CallToolRequest request,
-                                              McpTransportContext context, Optional<String> sessionId,
-                                              ContextHandler handler) {
-        ToolCall call = newCall(descriptor, request, context, sessionId);
-        ToolOutcome outcome = chain.execute(call, guarded -> {
-            try {
-                CallToolResult result = handler.handle(CallCredentials.contextFor(guarded));
-                return CompletableFuture.completedFuture(completed(guarded, result));
-            } catch (CredentialUnavailableException e) {
-                return CompletableFuture.completedFuture(new ToolOutcome.Denied(guarded,
-                        Decision.deny(Ids.newId(clock), e.reason(), clientMessageOf(e))));
-            }
-        }).toCompletableFuture().join();
-        return toResult(outcome);
-    }
-
-    /**
-     * The message of a credential failure as the client may see it: it can come from a third-party provider, so
-     * control and format characters (terminal escapes, bidi overrides, line breaks) become spaces and it is cut
-     * at {@value #MAX_CREDENTIAL_MESSAGE_LENGTH} characters, as policy messages are.
-     */
-    static String clientMessageOf(CredentialUnavailableException e) {
-        String cleaned = ClientText.forClient(e.getMessage(), MAX_CREDENTIAL_MESSAGE_LENGTH);
-        return cleaned.isEmpty() ? CREDENTIAL_UNAVAILABLE_MESSAGE : cleaned;
-    }
-
-    // ---------------------------------------------------------------- wrapping, lists
 
     /** Wraps every synchronous tool of a stateful server. */
     public List<McpServerFeatures.SyncToolSpecification> guardSyncTools(List<McpServerFeatures.SyncToolSpecification> specs) {
-        return specs.stream().map(this::guard).toList();
-    }
-
-    /** Wraps every asynchronous tool of a stateful server. */
-    public List<McpServerFeatures.AsyncToolSpecification> guardAsyncTools(List<McpServerFeatures.AsyncToolSpecification> specs) {
-        return specs.stream().map(this::guard).toList();
+        return specs.stream().map(sdk::guard).toList();
     }
 
     /** Wraps every synchronous tool of a stateless server. */
     public List<McpStatelessServerFeatures.SyncToolSpecification> guardStatelessSyncTools(
             List<McpStatelessServerFeatures.SyncToolSpecification> specs) {
-        return specs.stream().map(this::guard).toList();
-    }
-
-    /** Wraps every asynchronous tool of a stateless server. */
-    public List<McpStatelessServerFeatures.AsyncToolSpecification> guardStatelessAsyncTools(
-            List<McpStatelessServerFeatures.AsyncToolSpecification> specs) {
-        return specs.stream().map(this::guard).toList();
-    }
-
-    // ---------------------------------------------------------------- tools added at runtime
-
-    /** Guards {@code spec} and adds it to a running server. */
-    public void addTool(McpSyncServer server, McpServerFeatures.SyncToolSpecification spec) {
-        server.addTool(guard(spec));
-    }
-
-    /** Guards {@code spec} and adds it to a running server; subscribe to the result. */
-    public Mono<Void> addTool(McpAsyncServer server, McpServerFeatures.AsyncToolSpecification spec) {
-        return server.addTool(guard(spec));
-    }
-
-    /** Guards {@code spec} and adds it to a running stateless server. */
-    public void addTool(McpStatelessSyncServer server, McpStatelessServerFeatures.SyncToolSpecification spec) {
-        server.addTool(guard(spec));
-    }
-
-    /** Guards {@code spec} and adds it to a running stateless server; subscribe to the result. */
-    public Mono<Void> addTool(McpStatelessAsyncServer server, McpStatelessServerFeatures.AsyncToolSpecification spec) {
-        return server.addTool(guard(spec));
-    }
-
-    // ---------------------------------------------------------------- the transport
-
-    /**
-     * Wraps the server's Streamable HTTP transport; give the result to {@code McpServer.sync(..)} (or
-     * {@code async}) and register the original as the servlet. Between the SDK's parsing and its dispatch it
-     * audits {@code tools/call} requests for tools the server does not have (reason {@code unknown_tool}, sampled
-     * per principal with summary records, see {@code docs/audit.md}), escapes the client-chosen strings of
-     * {@code initialize} that the SDK logs, and drops notifications the SDK has no handler for before the SDK
-     * logs them raw.
-     *
-     * <pre>{@code
-     * var transport = HttpServletStreamableServerTransportProvider.builder()...build();
-     * McpServer.sync(guard.guardTransport(transport))...build();
-     * tomcat.addServlet(context, "mcp", transport);
-     * }</pre>
-     */
-    public McpStreamableServerTransportProvider guardTransport(McpStreamableServerTransportProvider transport) {
-        Objects.requireNonNull(transport, "transport");
-        return new GuardedStreamableTransportProvider(transport, unknownTools);
+        return specs.stream().map(sdk::guard).toList();
     }
 
     /**
-     * The same for a stateless server's transport: audits the SDK's "unknown tool" answers (no session) and
-     * answers requests whose method or id holds control or format characters itself, before the SDK logs them.
+     * A guarded synchronous tool of a stateful server whose handler receives the call's
+     * {@link dev.mcpguard.api.GuardContext}: {@code (exchange, request, context) -> ... context.caller() ...}.
      */
-    public McpStatelessServerTransport guardTransport(McpStatelessServerTransport transport) {
-        Objects.requireNonNull(transport, "transport");
-        return new GuardedStatelessTransport(transport, unknownTools);
+    public McpServerFeatures.SyncToolSpecification guardWithContext(
+            McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
+        return sdk.guardWithContext(tool, handler);
     }
 
-    // ---------------------------------------------------------------- tools/list
+    /** As {@link #guardWithContext}, for an asynchronous tool of a stateful server. */
+    public McpServerFeatures.AsyncToolSpecification guardAsyncWithContext(
+            McpSchema.Tool tool, GuardedAsyncToolHandler<McpAsyncServerExchange> handler) {
+        return sdk.guardAsyncWithContext(tool, handler);
+    }
 
-    /**
-     * A {@code tools/list} filter for sync servers: a caller sees only the tools policy lets them call (asked
-     * with operation {@code LIST}). Hidden tools are still enforced when called by name.
-     */
+    /** As {@link #guardWithContext}, for a synchronous tool of a stateless server. */
+    public McpStatelessServerFeatures.SyncToolSpecification guardStatelessWithContext(
+            McpSchema.Tool tool, GuardedSyncToolHandler<McpTransportContext> handler) {
+        return sdk.guardStatelessWithContext(tool, handler);
+    }
+
+    /** As {@link #guardWithContext}, for an asynchronous tool of a stateless server. */
+    public McpStatelessServerFeatures.AsyncToolSpecification guardStatelessAsyncWithContext(
+            McpSchema.Tool tool, GuardedAsyncToolHandler<McpTransportContext> handler) {
+        return sdk.guardStatelessAsyncWithContext(tool, handler);
+    }
+
+    /** A {@code tools/list} filter: a caller sees only the tools policy lets them call (operation {@code LIST}). */
     public McpSyncListFilter<McpSchema.Tool> toolFilter() {
-        return (context, tool) -> visibility.visibleTo(callerOf(context), describe(tool));
+        return sdk.toolFilter();
     }
 
     /** The same filter for async servers; policy is consulted off the event loop. */
     public McpAsyncListFilter<McpSchema.Tool> asyncToolFilter() {
-        return McpAsyncListFilter.fromSync(toolFilter(), false);
-    }
-
-    // ---------------------------------------------------------------- execution
-
-    private CallToolResult runSync(GuardedTool descriptor, CallToolRequest request, McpTransportContext context,
-                                   Optional<String> sessionId, Supplier<CallToolResult> handler) {
-        ToolCall call = newCall(descriptor, request, context, sessionId);
-        ToolOutcome outcome = chain.execute(call, guarded -> {
-            CallToolResult result = handler.get();
-            return CompletableFuture.completedFuture(completed(guarded, result));
-        }).toCompletableFuture().join();
-        return toResult(outcome);
-    }
-
-    private Mono<CallToolResult> runAsync(GuardedTool descriptor, CallToolRequest request,
-                                          McpTransportContext context, Optional<String> sessionId,
-                                          Supplier<Mono<CallToolResult>> handler) {
-        return Mono.defer(() -> {
-            ToolCall call = newCall(descriptor, request, context, sessionId);
-            CompletionStage<ToolOutcome> stage = chain.execute(call, guarded -> {
-                Mono<CallToolResult> result = handler.get();
-                if (result == null) {
-                    throw new IllegalStateException("tool handler returned a null Mono");
-                }
-                return result.map(r -> completed(guarded, r))
-                        .switchIfEmpty(Mono.fromSupplier(() -> new ToolOutcome.Failed(guarded,
-                                new IllegalStateException("tool handler completed without a result"))))
-                        .toFuture();
-            });
-            return Mono.fromCompletionStage(stage);
-        }).map(this::toResult);
-    }
-
-    private static ToolOutcome completed(ToolCall call, CallToolResult result) {
-        if (result == null) {
-            return new ToolOutcome.Failed(call, new IllegalStateException("tool handler returned null"));
-        }
-        return new ToolOutcome.Completed(call, result, Boolean.TRUE.equals(result.isError()));
-    }
-
-    private ToolCall newCall(GuardedTool tool, CallToolRequest request, McpTransportContext context,
-                             Optional<String> sessionId) {
-        ToolCall call = new ToolCall(Ids.newId(clock), serverName, tool.descriptor(), request.arguments(), sessionId,
-                callerOf(context), clock.instant(), ToolCall.Attributes.EMPTY);
-        // Present only when the HTTP filter was told to expose it for RFC 8693 token exchange.
-        if (context != null && context.get(GuardRequestAttributes.INBOUND_TOKEN) instanceof Secret token) {
-            call = call.withAttribute(GuardKeys.INBOUND_TOKEN, token);
-        }
-        if (argumentValidator != null) {
-            call = ArgumentsGuard.check(argumentValidator, tool.inputSchema(), call);
-        }
-        return call;
-    }
-
-    private static Optional<CallerIdentity> callerOf(McpTransportContext context) {
-        if (context == null) {
-            return Optional.empty();
-        }
-        return context.get(GuardRequestAttributes.CALLER) instanceof CallerIdentity identity
-                ? Optional.of(identity) : Optional.empty();
-    }
-
-    private CallToolResult toResult(ToolOutcome outcome) {
-        if (outcome instanceof ToolOutcome.Completed completed) {
-            return (CallToolResult) completed.result();
-        }
-        if (outcome instanceof ToolOutcome.Denied denied) {
-            Decision.Deny deny = denied.decision();
-            Map<String, Object> structured = new LinkedHashMap<>();
-            structured.put("error", "denied");
-            structured.put("reason", deny.reason().value());
-            structured.put("decision_id", deny.decisionId());
-            structured.put("message", deny.message());
-            denied.call().attribute(GuardKeys.RETRY_AFTER).ifPresent(retryAfter ->
-                    structured.put("retry_after_seconds", Math.max(1, (retryAfter.toMillis() + 999) / 1000)));
-            return CallToolResult.builder()
-                    .isError(true)
-                    .addTextContent("Denied: " + deny.message() + " (reason: " + deny.reason().value()
-                            + ", decision: " + deny.decisionId() + ")")
-                    .structuredContent(structured)
-                    .build();
-        }
-        ToolOutcome.Failed failed = (ToolOutcome.Failed) outcome;
-        String callId = failed.call().callId();
-        log.warn("Tool '{}' failed on call {}", ClientText.forLog(failed.call().toolName()), callId, failed.cause());
-        Map<String, Object> structured = new LinkedHashMap<>();
-        structured.put("error", "failed");
-        structured.put("reason", "tool_failed");
-        structured.put("call_id", callId);
-        return CallToolResult.builder()
-                .isError(true)
-                .addTextContent("The tool failed. Reference: " + callId)
-                .structuredContent(structured)
-                .build();
-    }
-
-    /** A wrapped tool as the chain needs it: its descriptor for policy, its input schema for validation. */
-    private record GuardedTool(ToolDescriptor descriptor, Map<String, Object> inputSchema) {
-        static GuardedTool of(McpSchema.Tool tool) {
-            return new GuardedTool(describe(tool), tool.inputSchema() == null ? Map.of() : tool.inputSchema());
-        }
-    }
-
-    static ToolDescriptor describe(McpSchema.Tool tool) {
-        McpSchema.ToolAnnotations hints = tool.annotations();
-        return new ToolDescriptor(
-                tool.name(),
-                tool.description() == null ? "" : tool.description(),
-                hints != null && Boolean.TRUE.equals(hints.readOnlyHint()),
-                hints == null || hints.destructiveHint() == null || hints.destructiveHint(),
-                hints != null && Boolean.TRUE.equals(hints.idempotentHint()),
-                hints == null || hints.openWorldHint() == null || hints.openWorldHint());
-    }
-
-    private static void requireUnguarded(Object handler, McpSchema.Tool tool) {
-        if (handler instanceof Guarded) {
-            throw new IllegalArgumentException("tool '" + tool.name() + "' is already guarded; wrap it once");
-        }
-    }
-
-    /** Marks handlers this class produced, so a tool is never wrapped (and audited) twice. */
-    private interface Guarded {
-    }
-
-    private record GuardedSyncHandler<C>(BiFunction<C, CallToolRequest, CallToolResult> delegate)
-            implements BiFunction<C, CallToolRequest, CallToolResult>, Guarded {
-        @Override
-        public CallToolResult apply(C context, CallToolRequest request) {
-            return delegate.apply(context, request);
-        }
-    }
-
-    private record GuardedAsyncHandler<C>(BiFunction<C, CallToolRequest, Mono<CallToolResult>> delegate)
-            implements BiFunction<C, CallToolRequest, Mono<CallToolResult>>, Guarded {
-        @Override
-        public Mono<CallToolResult> apply(C context, CallToolRequest request) {
-            return delegate.apply(context, request);
-        }
+        return sdk.asyncToolFilter();
     }
 
     /**
@@ -553,7 +331,12 @@ public final class McpGuard {
         private Clock clock = Clock.systemUTC();
         private JsonSchemaValidator argumentValidator;
         private CredentialGuard credentialGuard;
-        private UnknownToolAudit.Limits unknownToolLimits = UnknownToolAudit.Limits.DEFAULTS;
+        private int unknownToolsPerCaller;
+        private int unknownToolsPerWindow;
+        private Duration unknownToolWindow;
+        private URI resource;
+        private String mcpEndpoint = "/mcp";
+        private Logger defaultAuditLogger = LoggerFactory.getLogger(Slf4jAuditSink.LOGGER_NAME);
         private final List<GuardChain.Step> extraSteps = new ArrayList<>();
         private final Set<String> enforcedObligations = new TreeSet<>();
 
@@ -606,9 +389,10 @@ public final class McpGuard {
         /**
          * Validates every call's arguments against the tool's input schema inside the chain (step
          * {@code arguments}, after {@code session}, before {@code policy}), so a malformed call is denied with
-         * {@code invalid_arguments} and audited, and policy only sees schema-valid arguments. The SDK validates
-         * before the chain and unaudited unless you build the server with {@code validateToolInputs(false)};
-         * do that when you enable this. Uses the SDK's default validator ({@code McpJsonDefaults}).
+         * {@code invalid_arguments} and audited, and policy only sees schema-valid arguments. The SDK's own check
+         * runs before the chain, unaudited: {@link McpGuard#syncServer} and {@link McpGuard#asyncServer} turn it
+         * off; a server built with {@code McpServer} directly needs {@code validateToolInputs(false)}. Uses the
+         * SDK's default validator ({@code McpJsonDefaults}).
          */
         public Builder validateArguments() {
             return validateArguments(McpJsonDefaults.getSchemaValidator());
@@ -628,7 +412,7 @@ public final class McpGuard {
 
         /**
          * The credentials step, placed after policy: which downstream credentials each call's handler may use
-         * (see {@link #guardWithContext}). Without it, handlers are granted no credentials.
+         * (see {@link McpGuard#guardWithContext}). Without it, handlers are granted no credentials.
          */
         public Builder credentials(CredentialGuard credentialGuard) {
             this.credentialGuard = Objects.requireNonNull(credentialGuard, "credentialGuard");
@@ -656,8 +440,10 @@ public final class McpGuard {
          * counted in one summary record per principal when the window ends. Default 10 and 1,000 per minute.
          */
         public Builder unknownToolAudit(int perCaller, int perWindow, Duration window) {
-            this.unknownToolLimits = new UnknownToolAudit.Limits(perCaller, perWindow,
-                    UnknownToolAudit.Limits.DEFAULTS.trackedCallers(), window);
+            McpSdkAdapter.validateUnknownToolLimits(perCaller, perWindow, window);
+            this.unknownToolsPerCaller = perCaller;
+            this.unknownToolsPerWindow = perWindow;
+            this.unknownToolWindow = window;
             return this;
         }
 
@@ -676,12 +462,60 @@ public final class McpGuard {
             return this;
         }
 
-        /** Builds the guard; fails if the server name is missing. */
+        /**
+         * This server's resource URI (for example {@code https://orders.example.com/mcp}): the resource the HTTP
+         * filter advertises (RFC 9728) and the audience {@link McpGuard#jwtIdentityResolver()} requires. Its
+         * path is the MCP endpoint unless {@link #mcpEndpoint} says otherwise. Required for
+         * {@link McpGuard#httpFilter()}.
+         */
+        public Builder resource(URI resource) {
+            Objects.requireNonNull(resource, "resource");
+            if (!resource.isAbsolute() || resource.getRawFragment() != null) {
+                throw new IllegalArgumentException("resource must be an absolute URI without fragment, got '"
+                        + resource + "'");
+            }
+            this.resource = resource;
+            String path = resource.getPath();
+            if (path != null && path.length() > 1) {
+                this.mcpEndpoint = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+            }
+            return this;
+        }
+
+        /** The servlet path of the MCP endpoint; default {@code /mcp}, or the path of {@link #resource}. */
+        public Builder mcpEndpoint(String path) {
+            Objects.requireNonNull(path, "path");
+            if (!path.startsWith("/") || path.length() < 2) {
+                throw new IllegalArgumentException("mcpEndpoint must start with '/' and name a path, got '" + path + "'");
+            }
+            this.mcpEndpoint = path;
+            return this;
+        }
+
+        /** For tests: the logger the default audit sink would write to. */
+        Builder defaultAuditLogger(Logger logger) {
+            this.defaultAuditLogger = Objects.requireNonNull(logger, "logger");
+            return this;
+        }
+
+        /**
+         * Builds the guard. Fails if the server name is missing, or if no {@link #auditSink} is set and the
+         * default one (SLF4J logger {@value Slf4jAuditSink#LOGGER_NAME} at INFO) would record nothing: every
+         * call would then be denied with {@code audit_unavailable}.
+         */
         public McpGuard build() {
             if (serverName == null) {
                 throw new IllegalStateException("serverName is required");
             }
-            return new McpGuard(this);
+            if (auditSink == null && !defaultAuditLogger.isInfoEnabled()) {
+                throw new IllegalStateException("no audit sink is set and the default one, SLF4J logger '"
+                        + Slf4jAuditSink.LOGGER_NAME + "', does not record at INFO (no SLF4J provider on the class "
+                        + "path, or the logger is turned off), so every call would be denied with "
+                        + "audit_unavailable. Add an SLF4J 2 provider such as ch.qos.logback:logback-classic or "
+                        + "org.slf4j:slf4j-simple with INFO enabled for that logger, or set "
+                        + "auditSink(JsonlFileAuditSink.builder(path).build())");
+            }
+            return new McpGuard(this, auditSink != null ? auditSink : new Slf4jAuditSink());
         }
     }
 }

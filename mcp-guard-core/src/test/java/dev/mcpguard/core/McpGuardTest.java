@@ -1,5 +1,6 @@
 package dev.mcpguard.core;
 
+import dev.mcpguard.core.mcp.McpSdkAdapter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -219,7 +220,7 @@ class McpGuardTest {
         assertThat(reasonOf(result)).isEqualTo("credential_unavailable");
         @SuppressWarnings("unchecked")
         String message = (String) ((Map<String, Object>) result.structuredContent()).get("message");
-        assertThat(message).hasSize(McpGuard.MAX_CREDENTIAL_MESSAGE_LENGTH).startsWith("[2J [31mcall +1-555-0100 now")
+        assertThat(message).hasSize(200).startsWith("[2J [31mcall +1-555-0100 now")
                 .doesNotContain("\u001b", "\r", "\n", "\u202e");
         assertThat(textOf(result)).doesNotContain("\u001b", "\r", "\n", "\u202e");
         assertThat(audited).singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo("credential_unavailable"));
@@ -366,8 +367,8 @@ class McpGuardTest {
         var readOnly = McpSchema.Tool.builder().name("get_order").inputSchema(Map.of("type", "object"))
                 .annotations(new McpSchema.ToolAnnotations("Get", true, false, true, false, null)).build();
 
-        var hinted = McpGuard.describe(readOnly);
-        var unannotated = McpGuard.describe(tool("x"));
+        var hinted = McpSdkAdapter.describe(readOnly);
+        var unannotated = McpSdkAdapter.describe(tool("x"));
 
         assertThat(hinted.readOnlyHint()).isTrue();
         assertThat(hinted.destructiveHint()).isFalse();

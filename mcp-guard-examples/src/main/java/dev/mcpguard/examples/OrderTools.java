@@ -3,9 +3,8 @@ package dev.mcpguard.examples;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.GuardContext;
 import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
-import dev.mcpguard.core.GuardedSyncToolHandler;
 import dev.mcpguard.core.McpGuard;
-import dev.mcpguard.core.http.GuardRequestAttributes;
+import dev.mcpguard.core.mcp.GuardedSyncToolHandler;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
@@ -21,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 
 /**
@@ -67,16 +65,21 @@ final class OrderTools {
     }
 
     /**
-     * Every tool, guarded by {@code guard}: the plain ones with {@code McpGuard.guard}, {@code refund_order} with
-     * {@code McpGuard.guardWithContext} because it uses a downstream credential.
+     * Every tool, guarded by {@code guard} with {@code McpGuard.guardWithContext}: each handler learns its
+     * caller (and so the tenant) from the {@link GuardContext}, and {@code refund_order} also its downstream
+     * credential.
      */
     List<SyncToolSpecification> guardedSpecifications(McpGuard guard) {
         List<SyncToolSpecification> guarded = new java.util.ArrayList<>();
-        for (SyncToolSpecification spec : specifications()) {
-            guarded.add(guard.guard(spec));
+        for (ToolWithHandler tool : specifications()) {
+            guarded.add(guard.guardWithContext(tool.tool(), counted(tool.tool().name(), tool.handler())));
         }
         guarded.add(2, guard.guardWithContext(refundTool(), counted(REFUND_ORDER, this::refundOrder)));
         return List.copyOf(guarded);
+    }
+
+    /** A tool and its (unguarded) handler. */
+    private record ToolWithHandler(McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
     }
 
     /** The {@code refund_order} tool: it pays out through the payments API with the granted credential. */
@@ -97,8 +100,8 @@ final class OrderTools {
                 .build();
     }
 
-    /** The specifications of the tools that need no downstream credential, unguarded. */
-    private List<SyncToolSpecification> specifications() {
+    /** The tools that need no downstream credential, with their handlers, unguarded. */
+    private List<ToolWithHandler> specifications() {
         return List.of(
                 spec(McpSchema.Tool.builder()
                         .name(GET_ORDER)
@@ -137,19 +140,12 @@ final class OrderTools {
                         .build(), this::deleteCustomer));
     }
 
-    private SyncToolSpecification spec(McpSchema.Tool tool,
-                                       BiFunction<McpSyncServerExchange, CallToolRequest, CallToolResult> handler) {
-        AtomicInteger counter = executions.get(tool.name());
-        return SyncToolSpecification.builder()
-                .tool(tool)
-                .callHandler((exchange, request) -> {
-                    counter.incrementAndGet();
-                    return handler.apply(exchange, request);
-                })
-                .build();
+    private static ToolWithHandler spec(McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
+        return new ToolWithHandler(tool, handler);
     }
 
-    private GuardedSyncToolHandler counted(String tool, GuardedSyncToolHandler handler) {
+    private GuardedSyncToolHandler<McpSyncServerExchange> counted(
+            String tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
         AtomicInteger counter = executions.get(tool);
         return (exchange, request, context) -> {
             counter.incrementAndGet();
@@ -159,19 +155,19 @@ final class OrderTools {
 
     // ---------------------------------------------------------------- the team's business logic
 
-    private CallToolResult getOrder(McpSyncServerExchange exchange, CallToolRequest request) {
+    private CallToolResult getOrder(McpSyncServerExchange exchange, CallToolRequest request, GuardContext context) {
         String orderId = stringArgument(request, "order_id");
         // The prose line repeats personal data on purpose: redaction must catch it in text, not only in JSON.
-        return book.find(tenantOf(exchange), orderId)
+        return book.find(tenantOf(context), orderId)
                 .map(order -> success(order.toMap(), "Order " + order.id() + " of "
                         + OrderBook.CONTACTS.getOrDefault(order.customerId(), OrderBook.Contact.UNKNOWN).email()
                         + " is " + order.status() + "."))
                 .orElseGet(() -> toolError("not_found", "Order " + orderId + " not found."));
     }
 
-    private CallToolResult listOrders(McpSyncServerExchange exchange, CallToolRequest request) {
+    private CallToolResult listOrders(McpSyncServerExchange exchange, CallToolRequest request, GuardContext context) {
         Optional<String> status = Optional.ofNullable(arguments(request).get("status")).map(Object::toString);
-        List<Map<String, Object>> orders = book.list(tenantOf(exchange), status).stream()
+        List<Map<String, Object>> orders = book.list(tenantOf(context), status).stream()
                 .map(OrderBook.Order::toMap).toList();
         return success(Map.of("orders", orders));
     }
@@ -186,7 +182,7 @@ final class OrderTools {
         if (payments.isEmpty()) {
             return toolError("payments_unavailable", "No payment provider is configured for refunds.");
         }
-        String tenant = tenantOf(exchange);
+        String tenant = tenantOf(context);
         // The guard hands out only what policy granted this call; the token stays inside the decorator.
         UnaryOperator<HttpRequest.Builder> authorization = context.authorizeRequest(PAYMENTS_CREDENTIAL);
         try {
@@ -202,9 +198,9 @@ final class OrderTools {
         }
     }
 
-    private CallToolResult deleteCustomer(McpSyncServerExchange exchange, CallToolRequest request) {
+    private CallToolResult deleteCustomer(McpSyncServerExchange exchange, CallToolRequest request, GuardContext context) {
         String customerId = stringArgument(request, "customer_id");
-        int removed = book.deleteCustomer(tenantOf(exchange), customerId);
+        int removed = book.deleteCustomer(tenantOf(context), customerId);
         return removed == 0
                 ? toolError("not_found", "Customer " + customerId + " not found.")
                 : success(fields("customer_id", customerId, "orders_deleted", removed));
@@ -213,15 +209,12 @@ final class OrderTools {
     // ---------------------------------------------------------------- helpers
 
     /**
-     * The caller's tenant, from the identity the transport verified. The guard chain has already refused calls
-     * without one, so its absence here is a wiring bug, not a client error.
+     * The caller's tenant, from the identity the guard verified. Tokens without a tenant are refused by policy,
+     * so its absence here is a wiring bug, not a client error.
      */
-    private static String tenantOf(McpSyncServerExchange exchange) {
-        Object caller = exchange.transportContext().get(GuardRequestAttributes.CALLER);
-        if (caller instanceof CallerIdentity identity && identity.tenant().isPresent()) {
-            return identity.tenant().get();
-        }
-        throw new IllegalStateException("no verified caller with a tenant in the transport context");
+    private static String tenantOf(GuardContext context) {
+        CallerIdentity caller = context.caller();
+        return caller.tenant().orElseThrow(() -> new IllegalStateException("the verified caller has no tenant"));
     }
 
     /** The amount as a decimal, or null when it is absent or not a finite number. */

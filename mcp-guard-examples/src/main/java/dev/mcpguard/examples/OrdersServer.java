@@ -2,7 +2,6 @@ package dev.mcpguard.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.spi.AuditSink;
-import dev.mcpguard.core.GuardedSyncToolHandler;
 import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.audit.JsonlFileAuditSink;
 import dev.mcpguard.core.credentials.CredentialGuard;
@@ -12,10 +11,8 @@ import dev.mcpguard.core.credentials.KeysetProtection;
 import dev.mcpguard.core.credentials.StoredCredentialProvider;
 import dev.mcpguard.core.credentials.TinkCredentialStore;
 import dev.mcpguard.core.credentials.TokenEndpointSettings;
-import dev.mcpguard.core.http.CallerContextExtractor;
-import dev.mcpguard.core.http.McpGuardHttpFilter;
-import dev.mcpguard.core.http.McpSessionCloser;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
+import dev.mcpguard.core.mcp.GuardedSyncToolHandler;
 import dev.mcpguard.core.policy.opa.BundleSource;
 import dev.mcpguard.core.policy.opa.BundleVerification;
 import dev.mcpguard.core.policy.ResilientPolicyEngine;
@@ -26,7 +23,7 @@ import dev.mcpguard.core.throttle.RateLimit;
 import dev.mcpguard.core.throttle.TokenBucketThrottle;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
-import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpSyncServerExchange;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -64,9 +61,10 @@ import org.slf4j.LoggerFactory;
  * MCP Java SDK's Streamable HTTP servlet transport in an embedded Tomcat on 127.0.0.1, every tool call passing
  * through mcp-guard.
  *
- * <p>What mcp-guard adds to an ordinary SDK server is three lines in {@link #start()} (wrap the tools, filter
- * {@code tools/list}, extract the caller into the transport context), one HTTP filter in {@link #installSecurity},
- * and the controls the guard is built with:
+ * <p>What mcp-guard adds to an ordinary SDK server is a few lines in {@link #start()} (the transport's context
+ * extractor, {@code guard.syncServer(transport)} instead of {@code McpServer.sync(transport)}, the tools wrapped),
+ * one HTTP filter from {@code guard.httpFilter()} in {@link #installSecurity}, and the controls the guard is
+ * built with:
  * <ul>
  *   <li>policy: security's reference OPA policy, evaluated in-process from the signed bundle shipped in this jar
  *       ({@value #POLICY_BUNDLE_RESOURCE}, verified with {@value #POLICY_PUBLIC_KEY_RESOURCE}) or a bundle file of
@@ -135,7 +133,6 @@ public final class OrdersServer implements AutoCloseable {
     private OpaWasmPolicyEngine policyEngine;
     private ResilientPolicyEngine resilientPolicy;
     private InMemorySessionRegistry sessions;
-    private McpSessionCloser sdkSessionCloser;
     private TinkCredentialStore credentialStore;
     private String credentialKeySource;
     private URI resource;
@@ -199,6 +196,9 @@ public final class OrdersServer implements AutoCloseable {
 
             guard = McpGuard.builder()
                     .serverName(SERVER_NAME)
+                    // The RFC 9728 resource, the audience tokens must name, and (its path) the MCP endpoint.
+                    .resource(resource)
+                    .mcpEndpoint(MCP_ENDPOINT) // the servlet path, whatever the public URI's path is
                     .policyEngine(resilientPolicy)
                     .auditSink(auditSink)
                     // Shared with the HTTP filter: one place to see and revoke sessions.
@@ -222,25 +222,21 @@ public final class OrdersServer implements AutoCloseable {
             HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
                     .builder()
                     .mcpEndpoint(MCP_ENDPOINT)
-                    .contextExtractor(new CallerContextExtractor())
+                    .contextExtractor(guard.contextExtractor())
                     .jsonMapper(jsonMapper)
                     // SDK 2.1.0 runs its idle-session sweeper on a non-daemon scheduler (Schedulers.newSingle) that
                     // close() never disposes, which would keep the JVM alive after the server closed. The session
                     // registry ends sessions instead (idle, lifetime, revocation, cap, DELETE) and the closer
-                    // below frees the SDK's session for each, on a daemon thread.
+                    // the guard starts for this transport frees the SDK's session for each, on a daemon thread.
                     .sessionSweepInterval(null)
                     .build();
-            sdkSessionCloser = McpSessionCloser.forTransport(transport, MCP_ENDPOINT);
-            sessions.addEndListener(sdkSessionCloser);
-            // The guarded transport audits calls to unknown tools and keeps client text out of the SDK's logs.
-            mcpServer = McpServer.sync(guard.guardTransport(transport))
+            // The guarded transport audits calls to unknown tools and keeps client text out of the SDK's logs; the
+            // guard also filters tools/list, frees ended sessions and turns off the SDK's unaudited schema check.
+            mcpServer = guard.syncServer(transport)
                     .serverInfo(SERVER_NAME, "1.0")
                     .jsonMapper(jsonMapper)
                     .capabilities(ServerCapabilities.builder().tools(true).build())
-                    // The guard validates arguments (and audits rejections); the SDK's unaudited check would run first.
-                    .validateToolInputs(false)
                     .tools(tools.guardedSpecifications(guard))
-                    .addToolFilter(guard.toolFilter())
                     .build();
 
             Context context = tomcat.addContext("", null);
@@ -360,17 +356,13 @@ public final class OrdersServer implements AutoCloseable {
      */
     private void installSecurity(Context context) {
         URI issuer = settings.issuer().orElseThrow();
-        JwtIdentityResolver tokens = JwtIdentityResolver.builder()
+        JwtIdentityResolver tokens = guard.jwtIdentityResolver() // audience: the guard's resource URI
                 .issuer(issuer.toString())
-                .audience(resource.toString())
                 .jwksUrl(settings.effectiveJwksUri().orElseThrow())
                 .build();
-        addFilter(context, "mcp-guard-http", McpGuardHttpFilter.builder()
+        addFilter(context, "mcp-guard-http", guard.httpFilter() // shares the guard's sessions and resource
                 .identityResolver(tokens)
-                .sessionRegistry(guard.sessionRegistry())
-                .resource(resource)
                 .authorizationServer(issuer)
-                .mcpPath(MCP_ENDPOINT)
                 .scopesSupported("orders.read", "orders.refund", "customers.delete")
                 .resourceName("Orders (mcp-guard example)")
                 .build());
@@ -469,7 +461,7 @@ public final class OrdersServer implements AutoCloseable {
      * Replaces tool {@code tool.name()} of the running server with {@code handler}, guarded like every other tool;
      * for tests that need a handler of their own behind the same guard.
      */
-    void replaceToolForTests(McpSchema.Tool tool, GuardedSyncToolHandler handler) {
+    void replaceToolForTests(McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
         requireStarted();
         mcpServer.removeTool(tool.name());
         mcpServer.addTool(guard.guardWithContext(tool, handler));
@@ -498,8 +490,8 @@ public final class OrdersServer implements AutoCloseable {
             if (sessions != null) {
                 sessions.close();
             }
-            if (sdkSessionCloser != null) {
-                sdkSessionCloser.close();
+            if (guard != null) {
+                guard.close(); // its session closer
             }
             if (policyEngine != null) {
                 policyEngine.close();

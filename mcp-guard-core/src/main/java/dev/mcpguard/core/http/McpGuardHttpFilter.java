@@ -156,7 +156,9 @@ public final class McpGuardHttpFilter implements Filter {
         this.metadataPaths = Set.copyOf(paths);
         Map<String, Object> metadata = new LinkedHashMap<>();
         metadata.put("resource", b.resource.toString());
-        metadata.put("authorization_servers", b.authorizationServers.stream().map(URI::toString).toList());
+        if (!b.authorizationServers.isEmpty()) { // none with API keys only: no invented one is advertised
+            metadata.put("authorization_servers", b.authorizationServers.stream().map(URI::toString).toList());
+        }
         Set<String> supported = new TreeSet<>(b.scopesSupported == null ? b.requiredScopes : b.scopesSupported);
         metadata.put("scopes_supported", List.copyOf(supported));
         metadata.put("bearer_methods_supported", List.of("header"));
@@ -496,8 +498,9 @@ public final class McpGuardHttpFilter implements Filter {
     }
 
     /**
-     * Builds a {@link McpGuardHttpFilter}. Required: {@link #identityResolver}, {@link #sessionRegistry},
-     * {@link #resource} and at least one {@link #authorizationServer}. Setters reject bad values with a message
+     * Builds a {@link McpGuardHttpFilter}. Required: {@link #identityResolver}, {@link #sessionRegistry} and
+     * {@link #resource} ({@code McpGuard.httpFilter()} presets the last two). {@link #authorizationServer} is
+     * needed only when clients obtain OAuth tokens; without one the metadata names none. Setters reject bad values with a message
      * showing the value. Not thread-safe.
      */
     public static final class Builder {
@@ -554,7 +557,10 @@ public final class McpGuardHttpFilter implements Filter {
             return this;
         }
 
-        /** Adds an authorization server (issuer URL) clients may obtain tokens from. */
+        /**
+         * Adds an authorization server (issuer URL) clients may obtain tokens from, listed in the RFC 9728
+         * metadata; leave it out when callers use API keys only.
+         */
         public Builder authorizationServer(URI authorizationServer) {
             Objects.requireNonNull(authorizationServer, "authorizationServer");
             authorizationServers.add(requireHttpUrl(authorizationServer, "authorizationServer", false));
@@ -676,9 +682,6 @@ public final class McpGuardHttpFilter implements Filter {
             }
             if (resource == null) {
                 throw new IllegalStateException("resource (this server's resource URI) is required");
-            }
-            if (authorizationServers.isEmpty()) {
-                throw new IllegalStateException("at least one authorizationServer is required");
             }
             return new McpGuardHttpFilter(this);
         }

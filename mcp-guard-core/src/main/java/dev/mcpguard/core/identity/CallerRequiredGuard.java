@@ -1,6 +1,7 @@
 package dev.mcpguard.core.identity;
 
 import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.GuardKeys;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
@@ -30,7 +31,8 @@ public final class CallerRequiredGuard implements ToolGuard {
         ToolCall call = chain.call();
         Optional<CallerIdentity> caller = call.caller();
         if (caller.isEmpty()) {
-            return chain.deny(ReasonCode.UNAUTHENTICATED, "The caller is not authenticated.");
+            return chain.deny(ReasonCode.UNAUTHENTICATED, call.attribute(GuardKeys.MISSING_CALLER_EXPLANATION)
+                    .orElse("The caller is not authenticated."));
         }
         if (caller.get().expiresAt().map(expiry -> !expiry.isAfter(clock.instant())).orElse(false)) {
             return chain.deny(ReasonCode.INVALID_TOKEN, "The caller's credential has expired.");

@@ -1,5 +1,6 @@
 package dev.mcpguard.core.http;
 
+import dev.mcpguard.core.mcp.McpSdkAdapter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyString;
@@ -69,7 +70,7 @@ class InboundTokenExposureTest {
 
         verify(chain).doFilter(eq(request), any());
         verify(request, never()).setAttribute(eq(GuardRequestAttributes.INBOUND_TOKEN), any());
-        assertThat(new CallerContextExtractor().extract(request).get(GuardRequestAttributes.INBOUND_TOKEN)).isNull();
+        assertThat(McpSdkAdapter.contextExtractor().extract(request).get(GuardRequestAttributes.INBOUND_TOKEN)).isNull();
     }
 
     @Test
@@ -79,7 +80,7 @@ class InboundTokenExposureTest {
         filter().exposeInboundTokenForTokenExchange().build()
                 .doFilter(request, mock(HttpServletResponse.class), mock(FilterChain.class));
 
-        McpTransportContext context = new CallerContextExtractor().extract(request);
+        McpTransportContext context = McpSdkAdapter.contextExtractor().extract(request);
         assertThat(context.get(GuardRequestAttributes.CALLER)).isEqualTo(ALICE);
         assertThat(context.get(GuardRequestAttributes.INBOUND_TOKEN)).isInstanceOfSatisfying(Secret.class, secret -> {
             assertThat(secret.revealUtf8()).isEqualTo("token-value-2");

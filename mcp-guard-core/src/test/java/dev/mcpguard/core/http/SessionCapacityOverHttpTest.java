@@ -1,5 +1,6 @@
 package dev.mcpguard.core.http;
 
+import dev.mcpguard.core.mcp.McpSdkAdapter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -48,7 +49,7 @@ class SessionCapacityOverHttpTest {
     @BeforeAll
     static void start() throws Exception {
         HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
-                .builder().mcpEndpoint("/mcp").contextExtractor(new CallerContextExtractor())
+                .builder().mcpEndpoint("/mcp").contextExtractor(McpSdkAdapter.contextExtractor())
                 .sessionSweepInterval(null).build();
         server = McpServer.sync(transport).serverInfo("capacity-test", "1")
                 .capabilities(ServerCapabilities.builder().tools(true).build()).build();

@@ -1,5 +1,6 @@
 package dev.mcpguard.core.http;
 
+import dev.mcpguard.core.mcp.McpSdkAdapter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
@@ -76,7 +77,7 @@ class SessionEndOverHttpTest {
         HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
                 .builder()
                 .mcpEndpoint("/mcp")
-                .contextExtractor(new CallerContextExtractor())
+                .contextExtractor(McpSdkAdapter.contextExtractor())
                 .sessionSweepInterval(null)
                 .build();
         server = McpServer.sync(transport).serverInfo("sessions-test", "1")

@@ -3,7 +3,7 @@ package dev.mcpguard.core.testing;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.Secret;
 import dev.mcpguard.core.McpGuard;
-import dev.mcpguard.core.http.CallerContextExtractor;
+import dev.mcpguard.core.mcp.McpSdkAdapter;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import io.modelcontextprotocol.client.McpClient;
@@ -55,7 +55,7 @@ public final class GuardedServerOverHttp implements AutoCloseable {
         McpJsonMapper json = new JacksonMcpJsonMapper(new ObjectMapper());
         HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider.builder()
                 .mcpEndpoint("/mcp")
-                .contextExtractor(new CallerContextExtractor())
+                .contextExtractor(McpSdkAdapter.contextExtractor())
                 .jsonMapper(json)
                 .sessionSweepInterval(null)
                 .build();

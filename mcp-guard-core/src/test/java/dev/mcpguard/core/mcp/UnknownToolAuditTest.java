@@ -1,4 +1,4 @@
-package dev.mcpguard.core;
+package dev.mcpguard.core.mcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,7 +1,6 @@
-package dev.mcpguard.core;
+package dev.mcpguard.core.mcp;
 
 import dev.mcpguard.api.CallerIdentity;
-import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.internal.ClientText;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.TypeRef;
@@ -26,7 +25,7 @@ import java.util.Set;
 /**
  * Sits between the MCP SDK server and its Streamable HTTP transport, where every JSON-RPC message of a session
  * passes after the SDK parsed it and before the SDK dispatches it. Built by
- * {@link McpGuard#guardTransport(McpStreamableServerTransportProvider)}. It does three things and otherwise
+ * {@code McpGuard.guardTransport(McpStreamableServerTransportProvider)}. It does three things and otherwise
  * delegates unchanged:
  * <ul>
  *   <li>{@code initialize}: the client-chosen strings the SDK logs at INFO (protocol version, client info,
@@ -208,8 +207,7 @@ final class GuardedStreamableTransportProvider implements McpStreamableServerTra
         }
         return Mono.deferContextual(ctx -> {
             McpTransportContext context = ctx.getOrDefault(McpTransportContext.KEY, McpTransportContext.EMPTY);
-            Optional<CallerIdentity> caller = context.get(GuardRequestAttributes.CALLER) instanceof CallerIdentity c
-                    ? Optional.of(c) : Optional.empty();
+            Optional<CallerIdentity> caller = TransportKeys.caller(context);
             // Written before the error leaves, as the audit record of a guarded call is.
             unknownTools.record(caller, Optional.ofNullable(sessionId), tool.get());
             return Mono.empty();

@@ -1,11 +1,11 @@
-package dev.mcpguard.core;
+package dev.mcpguard.core.mcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.Secret;
-import dev.mcpguard.core.http.CallerContextExtractor;
+import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.policy.InsecureAllowAllPolicyEngine;
@@ -59,7 +59,7 @@ class GuardedStatelessTransportOverHttpTest {
                 .unknownToolAudit(3, 100, Duration.ofMinutes(1))
                 .build();
         HttpServletStatelessServerTransport transport = HttpServletStatelessServerTransport.builder()
-                .messageEndpoint("/mcp").contextExtractor(new CallerContextExtractor()).build();
+                .messageEndpoint("/mcp").contextExtractor(McpSdkAdapter.contextExtractor()).build();
         McpSchema.Tool echo = McpSchema.Tool.builder().name("echo").description("echo")
                 .inputSchema(Map.of("type", "object")).build();
         server = McpServer.sync(guard.guardTransport(transport))

@@ -1,10 +1,11 @@
-package dev.mcpguard.core;
+package dev.mcpguard.core.mcp;
 
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.api.spi.AuditSink.AuditWriteException;
+import dev.mcpguard.core.internal.Ids;
 import dev.mcpguard.core.internal.ClientText;
 import dev.mcpguard.core.internal.Ids;
 import org.slf4j.Logger;

@@ -1,7 +1,6 @@
-package dev.mcpguard.core;
+package dev.mcpguard.core.mcp;
 
 import dev.mcpguard.api.CallerIdentity;
-import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.internal.ClientText;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpStatelessServerHandler;
@@ -17,7 +16,7 @@ import java.util.Optional;
 
 /**
  * The stateless counterpart of {@link GuardedStreamableTransportProvider}, built by
- * {@link McpGuard#guardTransport(McpStatelessServerTransport)}: it sits between the SDK's stateless transport and
+ * {@code McpGuard.guardTransport(McpStatelessServerTransport)}: it sits between the SDK's stateless transport and
  * the SDK's request handler.
  * <ul>
  *   <li>A request or notification whose method (or string id) holds characters {@link ClientText#forLog} would
@@ -92,9 +91,7 @@ final class GuardedStatelessTransport implements McpStatelessServerTransport {
             return handler.handleRequest(context, request).flatMap(response -> {
                 Optional<String> tool = GuardedStreamableTransportProvider.unknownToolOf(response);
                 if (tool.isPresent()) {
-                    Optional<CallerIdentity> caller = context != null
-                            && context.get(GuardRequestAttributes.CALLER) instanceof CallerIdentity c
-                            ? Optional.of(c) : Optional.empty();
+                    Optional<CallerIdentity> caller = TransportKeys.caller(context);
                     return Mono.fromRunnable(() -> unknownTools.record(caller, Optional.empty(), tool.get()))
                             .thenReturn(response);
                 }

@@ -1,0 +1,328 @@
+package dev.mcpguard.core.mcp;
+
+import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.GuardContext;
+import dev.mcpguard.api.GuardKeys;
+import dev.mcpguard.api.Secret;
+import dev.mcpguard.api.ToolCall;
+import dev.mcpguard.api.ToolDescriptor;
+import dev.mcpguard.api.ToolOutcome;
+import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
+import dev.mcpguard.core.internal.Ids;
+import dev.mcpguard.core.chain.GuardChain;
+import dev.mcpguard.core.credentials.CallCredentials;
+import dev.mcpguard.core.guardrails.ArgumentsGuard;
+import dev.mcpguard.core.policy.ToolVisibility;
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import io.modelcontextprotocol.server.McpAsyncListFilter;
+import io.modelcontextprotocol.server.McpAsyncServerExchange;
+import io.modelcontextprotocol.server.McpServerFeatures;
+import io.modelcontextprotocol.server.McpStatelessServerFeatures;
+import io.modelcontextprotocol.server.McpSyncListFilter;
+import io.modelcontextprotocol.server.McpSyncServerExchange;
+import io.modelcontextprotocol.server.McpTransportContextExtractor;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpStatelessServerTransport;
+import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
+import jakarta.servlet.http.HttpServletRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+
+/**
+ * The MCP Java SDK integration of one guard chain: wraps the four kinds of tool specification (sync or async,
+ * stateful or stateless) so that every call passes the chain, renders the outcome as a {@code CallToolResult},
+ * filters {@code tools/list}, wraps the transports and copies the verified caller into the SDK's transport
+ * context. Users reach it through {@code dev.mcpguard.core.McpGuard}, which builds one; it is public only
+ * because the facade lives in another package.
+ *
+ * <p>Every handler that needs to know who called receives a {@link GuardContext} ({@link GuardedSyncToolHandler},
+ * {@link GuardedAsyncToolHandler}); no handler reads the caller from the transport context by key.
+ *
+ * <p>Thread-safe and immutable. Arguments must not be null.
+ */
+public final class McpSdkAdapter {
+
+    static final String MISSING_EXTRACTOR_MESSAGE = "No verified caller reaches the tools: the server's MCP "
+            + "transport runs without mcp-guard's context extractor (add .contextExtractor(guard.contextExtractor()) "
+            + "to the servlet transport's builder; stdio carries no caller).";
+
+    private static final Logger log = LoggerFactory.getLogger(McpSdkAdapter.class);
+
+    private final GuardChain chain;
+    private final ToolVisibility visibility;
+    private final String serverName;
+    private final Clock clock;
+    private final JsonSchemaValidator argumentValidator;
+    private final UnknownToolAudit unknownTools;
+    private final AtomicBoolean missingExtractorLogged = new AtomicBoolean();
+
+    private McpSdkAdapter(GuardChain chain, ToolVisibility visibility, AuditSink sink, String serverName,
+                          Clock clock, JsonSchemaValidator argumentValidator, UnknownToolAudit.Limits limits) {
+        this.chain = Objects.requireNonNull(chain, "chain");
+        this.visibility = Objects.requireNonNull(visibility, "visibility");
+        this.serverName = Objects.requireNonNull(serverName, "serverName");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.argumentValidator = argumentValidator;
+        this.unknownTools = new UnknownToolAudit(sink, serverName, clock, limits);
+    }
+
+    /**
+     * An adapter over {@code chain}. {@code argumentValidator} may be null (no schema check in the chain);
+     * {@code unknownToolsPerCaller}, {@code unknownToolsPerWindow} and {@code unknownToolWindow} bound the
+     * audit of calls to unknown tools (null window: the defaults, 10 and 1,000 per minute).
+     */
+    public static McpSdkAdapter create(GuardChain chain, ToolVisibility visibility, AuditSink sink, String serverName,
+                                       Clock clock, JsonSchemaValidator argumentValidator,
+                                       int unknownToolsPerCaller, int unknownToolsPerWindow,
+                                       Duration unknownToolWindow) {
+        UnknownToolAudit.Limits limits = unknownToolWindow == null ? UnknownToolAudit.Limits.DEFAULTS
+                : new UnknownToolAudit.Limits(unknownToolsPerCaller, unknownToolsPerWindow,
+                        UnknownToolAudit.Limits.DEFAULTS.trackedCallers(), unknownToolWindow);
+        return new McpSdkAdapter(chain, visibility, sink, serverName, clock, argumentValidator, limits);
+    }
+
+    /** Rejects limits {@link #create} would reject, with a message showing the bad value. */
+    public static void validateUnknownToolLimits(int perCaller, int perWindow, Duration window) {
+        new UnknownToolAudit.Limits(perCaller, perWindow, UnknownToolAudit.Limits.DEFAULTS.trackedCallers(), window);
+    }
+
+    // ---------------------------------------------------------------- the SDK's own handlers
+
+    public McpServerFeatures.SyncToolSpecification guard(McpServerFeatures.SyncToolSpecification spec) {
+        var handler = spec.callHandler();
+        return guardWithContext(unguarded(spec.tool(), handler),
+                (McpSyncServerExchange exchange, CallToolRequest request, GuardContext ignored) ->
+                        handler.apply(exchange, request));
+    }
+
+    public McpServerFeatures.AsyncToolSpecification guard(McpServerFeatures.AsyncToolSpecification spec) {
+        var handler = spec.callHandler();
+        return guardAsyncWithContext(unguarded(spec.tool(), handler),
+                (McpAsyncServerExchange exchange, CallToolRequest request, GuardContext ignored) ->
+                        handler.apply(exchange, request));
+    }
+
+    public McpStatelessServerFeatures.SyncToolSpecification guard(McpStatelessServerFeatures.SyncToolSpecification spec) {
+        var handler = spec.callHandler();
+        return guardStatelessWithContext(unguarded(spec.tool(), handler),
+                (McpTransportContext context, CallToolRequest request, GuardContext ignored) ->
+                        handler.apply(context, request));
+    }
+
+    public McpStatelessServerFeatures.AsyncToolSpecification guard(McpStatelessServerFeatures.AsyncToolSpecification spec) {
+        var handler = spec.callHandler();
+        return guardStatelessAsyncWithContext(unguarded(spec.tool(), handler),
+                (McpTransportContext context, CallToolRequest request, GuardContext ignored) ->
+                        handler.apply(context, request));
+    }
+
+    // ---------------------------------------------------------------- handlers with the guard context
+
+    public McpServerFeatures.SyncToolSpecification guardWithContext(
+            McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
+        GuardedTool descriptor = GuardedTool.of(tool);
+        Objects.requireNonNull(handler, "handler");
+        return McpServerFeatures.SyncToolSpecification.builder()
+                .tool(tool)
+                .callHandler(new GuardedSyncHandler<>((McpSyncServerExchange exchange, CallToolRequest request) ->
+                        runSync(descriptor, request, exchange.transportContext(),
+                                Optional.ofNullable(exchange.sessionId()),
+                                context -> handler.handle(exchange, request, context))))
+                .build();
+    }
+
+    public McpServerFeatures.AsyncToolSpecification guardAsyncWithContext(
+            McpSchema.Tool tool, GuardedAsyncToolHandler<McpAsyncServerExchange> handler) {
+        GuardedTool descriptor = GuardedTool.of(tool);
+        Objects.requireNonNull(handler, "handler");
+        return McpServerFeatures.AsyncToolSpecification.builder()
+                .tool(tool)
+                .callHandler(new GuardedAsyncHandler<>((McpAsyncServerExchange exchange, CallToolRequest request) ->
+                        runAsync(descriptor, request, exchange.transportContext(),
+                                Optional.ofNullable(exchange.sessionId()),
+                                context -> handler.handle(exchange, request, context))))
+                .build();
+    }
+
+    public McpStatelessServerFeatures.SyncToolSpecification guardStatelessWithContext(
+            McpSchema.Tool tool, GuardedSyncToolHandler<McpTransportContext> handler) {
+        GuardedTool descriptor = GuardedTool.of(tool);
+        Objects.requireNonNull(handler, "handler");
+        return McpStatelessServerFeatures.SyncToolSpecification.builder()
+                .tool(tool)
+                .callHandler(new GuardedSyncHandler<>((McpTransportContext transport, CallToolRequest request) ->
+                        runSync(descriptor, request, transport, Optional.empty(),
+                                context -> handler.handle(transport, request, context))))
+                .build();
+    }
+
+    public McpStatelessServerFeatures.AsyncToolSpecification guardStatelessAsyncWithContext(
+            McpSchema.Tool tool, GuardedAsyncToolHandler<McpTransportContext> handler) {
+        GuardedTool descriptor = GuardedTool.of(tool);
+        Objects.requireNonNull(handler, "handler");
+        return McpStatelessServerFeatures.AsyncToolSpecification.builder()
+                .tool(tool)
+                .callHandler(new GuardedAsyncHandler<>((McpTransportContext transport, CallToolRequest request) ->
+                        runAsync(descriptor, request, transport, Optional.empty(),
+                                context -> handler.handle(transport, request, context))))
+                .build();
+    }
+
+    // ---------------------------------------------------------------- tools/list, transports, extractor
+
+    public McpSyncListFilter<McpSchema.Tool> toolFilter() {
+        return (context, tool) -> visibility.visibleTo(TransportKeys.caller(context), describe(tool));
+    }
+
+    public McpAsyncListFilter<McpSchema.Tool> asyncToolFilter() {
+        return McpAsyncListFilter.fromSync(toolFilter(), false);
+    }
+
+    public McpStreamableServerTransportProvider guardTransport(McpStreamableServerTransportProvider transport) {
+        return new GuardedStreamableTransportProvider(Objects.requireNonNull(transport, "transport"), unknownTools);
+    }
+
+    public McpStatelessServerTransport guardTransport(McpStatelessServerTransport transport) {
+        return new GuardedStatelessTransport(Objects.requireNonNull(transport, "transport"), unknownTools);
+    }
+
+    /** The extractor the servlet transports need so that the caller the HTTP filter verified reaches the chain. */
+    public static McpTransportContextExtractor<HttpServletRequest> contextExtractor() {
+        return CallerContextExtractor.INSTANCE;
+    }
+
+    /** The tool as policy sees it; absent annotations mean the MCP defaults (destructive, open-world). */
+    public static ToolDescriptor describe(McpSchema.Tool tool) {
+        McpSchema.ToolAnnotations hints = tool.annotations();
+        return new ToolDescriptor(
+                tool.name(),
+                tool.description() == null ? "" : tool.description(),
+                hints != null && Boolean.TRUE.equals(hints.readOnlyHint()),
+                hints == null || hints.destructiveHint() == null || hints.destructiveHint(),
+                hints != null && Boolean.TRUE.equals(hints.idempotentHint()),
+                hints == null || hints.openWorldHint() == null || hints.openWorldHint());
+    }
+
+    // ---------------------------------------------------------------- execution
+
+    @FunctionalInterface
+    private interface ContextHandler<R> {
+        R handle(GuardContext context) throws CredentialUnavailableException;
+    }
+
+    private CallToolResult runSync(GuardedTool descriptor, CallToolRequest request, McpTransportContext context,
+                                   Optional<String> sessionId, ContextHandler<CallToolResult> handler) {
+        ToolCall call = newCall(descriptor, request, context, sessionId);
+        ToolOutcome outcome = chain.execute(call, guarded -> {
+            try {
+                CallToolResult result = handler.handle(CallCredentials.contextFor(guarded));
+                return CompletableFuture.completedFuture(ToolResults.completed(guarded, result));
+            } catch (CredentialUnavailableException e) {
+                return CompletableFuture.completedFuture(
+                        ToolResults.credentialDenied(guarded, Ids.newId(clock), e));
+            }
+        }).toCompletableFuture().join();
+        return ToolResults.toResult(outcome);
+    }
+
+    private Mono<CallToolResult> runAsync(GuardedTool descriptor, CallToolRequest request,
+                                          McpTransportContext context, Optional<String> sessionId,
+                                          ContextHandler<Mono<CallToolResult>> handler) {
+        return Mono.defer(() -> {
+            ToolCall call = newCall(descriptor, request, context, sessionId);
+            CompletionStage<ToolOutcome> stage = chain.execute(call, guarded -> {
+                Mono<CallToolResult> result;
+                try {
+                    result = handler.handle(CallCredentials.contextFor(guarded));
+                } catch (CredentialUnavailableException e) {
+                    return CompletableFuture.completedFuture(
+                            ToolResults.credentialDenied(guarded, Ids.newId(clock), e));
+                }
+                if (result == null) {
+                    throw new IllegalStateException("tool handler returned a null Mono");
+                }
+                return result.map(r -> ToolResults.completed(guarded, r))
+                        .switchIfEmpty(Mono.fromSupplier(() -> new ToolOutcome.Failed(guarded,
+                                new IllegalStateException("tool handler completed without a result"))))
+                        .onErrorResume(CredentialUnavailableException.class, e ->
+                                Mono.just(ToolResults.credentialDenied(guarded, Ids.newId(clock), e)))
+                        .toFuture();
+            });
+            return Mono.fromCompletionStage(stage);
+        }).map(ToolResults::toResult);
+    }
+
+    private ToolCall newCall(GuardedTool tool, CallToolRequest request, McpTransportContext context,
+                             Optional<String> sessionId) {
+        Optional<CallerIdentity> caller = TransportKeys.caller(context);
+        ToolCall call = new ToolCall(Ids.newId(clock), serverName, tool.descriptor(), request.arguments(), sessionId,
+                caller, clock.instant(), ToolCall.Attributes.EMPTY);
+        // Present only when the HTTP filter was told to expose it for RFC 8693 token exchange.
+        Optional<Secret> token = TransportKeys.inboundToken(context);
+        if (token.isPresent()) {
+            call = call.withAttribute(GuardKeys.INBOUND_TOKEN, token.get());
+        }
+        if (caller.isEmpty() && !TransportKeys.extractorInstalled(context)) {
+            call = call.withAttribute(GuardKeys.MISSING_CALLER_EXPLANATION, MISSING_EXTRACTOR_MESSAGE);
+            if (missingExtractorLogged.compareAndSet(false, true)) {
+                log.error("mcp-guard for server '{}': {} Every call is denied until it is.", serverName,
+                        MISSING_EXTRACTOR_MESSAGE);
+            }
+        }
+        if (argumentValidator != null) {
+            call = ArgumentsGuard.check(argumentValidator, tool.inputSchema(), call);
+        }
+        return call;
+    }
+
+    private static McpSchema.Tool unguarded(McpSchema.Tool tool, Object handler) {
+        Objects.requireNonNull(tool, "tool");
+        Objects.requireNonNull(handler, "handler");
+        if (handler instanceof Guarded) {
+            throw new IllegalArgumentException("tool '" + tool.name() + "' is already guarded; wrap it once");
+        }
+        return tool;
+    }
+
+    /** A wrapped tool as the chain needs it: its descriptor for policy, its input schema for validation. */
+    private record GuardedTool(ToolDescriptor descriptor, Map<String, Object> inputSchema) {
+        static GuardedTool of(McpSchema.Tool tool) {
+            Objects.requireNonNull(tool, "tool");
+            return new GuardedTool(describe(tool), tool.inputSchema() == null ? Map.of() : tool.inputSchema());
+        }
+    }
+
+    /** Marks handlers this class produced, so a tool is never wrapped (and audited) twice. */
+    private interface Guarded {
+    }
+
+    private record GuardedSyncHandler<C>(BiFunction<C, CallToolRequest, CallToolResult> delegate)
+            implements BiFunction<C, CallToolRequest, CallToolResult>, Guarded {
+        @Override
+        public CallToolResult apply(C context, CallToolRequest request) {
+            return delegate.apply(context, request);
+        }
+    }
+
+    private record GuardedAsyncHandler<C>(BiFunction<C, CallToolRequest, Mono<CallToolResult>> delegate)
+            implements BiFunction<C, CallToolRequest, Mono<CallToolResult>>, Guarded {
+        @Override
+        public Mono<CallToolResult> apply(C context, CallToolRequest request) {
+            return delegate.apply(context, request);
+        }
+    }
+}
