@@ -41,12 +41,12 @@ public record ClaimMapping(List<String> rolePaths, List<String> tenantPaths, Lis
     }
 
     /** Generic OAuth/OIDC: roles from {@code roles} and {@code groups}, tenant {@code tid}, client {@code azp}/{@code client_id}, scopes {@code scope}/{@code scp}. */
-    public static ClaimMapping defaults() {
+    public static ClaimMapping ofDefaults() {
         return new ClaimMapping(List.of("roles", "groups"), List.of("tid"), List.of("azp", "client_id"),
                 List.of("scope", "scp"));
     }
 
-    /** Keycloak: realm roles from {@code realm_access.roles}, plus {@code groups}; otherwise as {@link #defaults()}. */
+    /** Keycloak: realm roles from {@code realm_access.roles}, plus {@code groups}; otherwise as {@link #ofDefaults()}. */
     public static ClaimMapping keycloak() {
         return new ClaimMapping(List.of("realm_access.roles", "groups"), List.of("tid"),
                 List.of("azp", "client_id"), List.of("scope"));
@@ -58,9 +58,9 @@ public record ClaimMapping(List<String> rolePaths, List<String> tenantPaths, Lis
                 List.of("scp"));
     }
 
-    /** Starts a builder initialised with {@link #defaults()}. */
+    /** Starts a builder initialised with {@link #ofDefaults()}. */
     public static Builder builder() {
-        return new Builder(defaults());
+        return new Builder(ofDefaults());
     }
 
     /** Splits a validated path into its segments. */

@@ -373,7 +373,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
         private Set<String> algorithms = DEFAULT_ALGORITHMS;
         private Duration clockSkew = DEFAULT_CLOCK_SKEW;
         private Clock clock = Clock.systemUTC();
-        private ClaimMapping claimMapping = ClaimMapping.defaults();
+        private ClaimMapping claimMapping = ClaimMapping.ofDefaults();
         private Duration jwksCacheTtl = Duration.ofMinutes(5);
         private Duration jwksRefetchMinInterval = DEFAULT_JWKS_REFETCH_MIN_INTERVAL;
         private Duration jwksUnknownKeyIdMemory = DEFAULT_JWKS_UNKNOWN_KEY_ID_MEMORY;
@@ -459,7 +459,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
             return this;
         }
 
-        /** How claims map to identity fields; default {@link ClaimMapping#defaults()}. */
+        /** How claims map to identity fields; default {@link ClaimMapping#ofDefaults()}. */
         public Builder claimMapping(ClaimMapping claimMapping) {
             this.claimMapping = Objects.requireNonNull(claimMapping, "claimMapping");
             return this;

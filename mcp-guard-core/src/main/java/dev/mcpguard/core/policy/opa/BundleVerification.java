@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * configured public key; payload scope must match; then every file's digest, and the file list must match
  * exactly, see {@link OpaBundle}).
  *
- * <p>There is no default: choose {@link #publicKey(String)} for production or {@link #none()} to load unsigned
+ * <p>There is no default: choose {@link #publicKey(String)} for production or {@link #insecureUnsigned()} to load unsigned
  * bundles, which logs a warning when an engine uses it.
  *
  * <pre>{@code
@@ -62,7 +62,7 @@ public final class BundleVerification {
     }
 
     /** Loads bundles without checking any signature. For development only; engines log a warning. */
-    public static BundleVerification none() {
+    public static BundleVerification insecureUnsigned() {
         return new BundleVerification(null, null, null, "");
     }
 

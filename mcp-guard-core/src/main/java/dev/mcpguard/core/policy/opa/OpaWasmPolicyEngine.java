@@ -480,7 +480,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             return this;
         }
 
-        /** How bundles are authenticated. Required: {@link BundleVerification#publicKey} or, knowingly, none(). */
+        /** How bundles are authenticated. Required: {@link BundleVerification#publicKey} or, knowingly, {@link BundleVerification#insecureUnsigned}. */
         public Builder verification(BundleVerification verification) {
             this.verification = Objects.requireNonNull(verification, "verification");
             return this;
@@ -561,7 +561,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             }
             if (verification == null) {
                 throw new IllegalStateException("verification is required: BundleVerification.publicKey(pem) "
-                        + "for signed bundles, or BundleVerification.none() to knowingly accept unsigned ones");
+                        + "for signed bundles, or BundleVerification.insecureUnsigned() to knowingly accept unsigned ones");
             }
             return new OpaWasmPolicyEngine(this);
         }

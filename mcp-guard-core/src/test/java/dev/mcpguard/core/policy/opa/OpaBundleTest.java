@@ -71,7 +71,7 @@ class OpaBundleTest {
 
     @Test
     void loadsAnUnsignedBundleOnlyWithExplicitlyNoVerification() throws Exception {
-        assertThat(OpaBundle.read(unsigned, BundleVerification.none()).signed()).isFalse();
+        assertThat(OpaBundle.read(unsigned, BundleVerification.insecureUnsigned()).signed()).isFalse();
     }
 
     @Test
@@ -185,7 +185,7 @@ class OpaBundleTest {
     void rejectsCorruptGzip() {
         byte[] garbage = "this is not a bundle".getBytes(UTF_8);
 
-        assertThatThrownBy(() -> OpaBundle.read(garbage, BundleVerification.none()))
+        assertThatThrownBy(() -> OpaBundle.read(garbage, BundleVerification.insecureUnsigned()))
                 .isInstanceOf(BundleException.class).hasMessageContaining("not a valid .tar.gz");
     }
 
@@ -193,7 +193,7 @@ class OpaBundleTest {
     void rejectsATruncatedArchive() {
         byte[] truncated = Arrays.copyOf(unsigned, unsigned.length / 2);
 
-        assertThatThrownBy(() -> OpaBundle.read(truncated, BundleVerification.none()))
+        assertThatThrownBy(() -> OpaBundle.read(truncated, BundleVerification.insecureUnsigned()))
                 .isInstanceOf(BundleException.class).hasMessageContaining("not a valid .tar.gz");
     }
 
@@ -204,7 +204,7 @@ class OpaBundleTest {
             gzip.write("x".repeat(2000).getBytes(UTF_8));
         }
 
-        assertThatThrownBy(() -> OpaBundle.read(bytes.toByteArray(), BundleVerification.none()))
+        assertThatThrownBy(() -> OpaBundle.read(bytes.toByteArray(), BundleVerification.insecureUnsigned()))
                 .isInstanceOf(BundleException.class);
     }
 
@@ -215,7 +215,7 @@ class OpaBundleTest {
             Map<String, byte[]> files = new LinkedHashMap<>(good);
             files.put(evil, "x".getBytes(UTF_8));
 
-            assertThatThrownBy(() -> OpaBundle.read(TestBundles.pack(files), BundleVerification.none()))
+            assertThatThrownBy(() -> OpaBundle.read(TestBundles.pack(files), BundleVerification.insecureUnsigned()))
                     .as(evil).isInstanceOf(BundleException.class).hasMessageContaining("unsafe name");
         }
     }
@@ -227,7 +227,7 @@ class OpaBundleTest {
                 TarArchiveEntry.LF_FIFO}) {
             byte[] archive = TestBundles.packWithSpecialEntry(good, "/special", flag);
 
-            assertThatThrownBy(() -> OpaBundle.read(archive, BundleVerification.none()))
+            assertThatThrownBy(() -> OpaBundle.read(archive, BundleVerification.insecureUnsigned()))
                     .isInstanceOf(BundleException.class).hasMessageContaining("not a regular file");
         }
     }
@@ -237,7 +237,7 @@ class OpaBundleTest {
         List<Map.Entry<String, byte[]>> files = new java.util.ArrayList<>(TestBundles.entries(unsigned).entrySet());
         files.add(Map.entry("data.json", "{\"credentials\": {}}".getBytes(UTF_8)));
 
-        assertThatThrownBy(() -> OpaBundle.read(TestBundles.pack(files), BundleVerification.none()))
+        assertThatThrownBy(() -> OpaBundle.read(TestBundles.pack(files), BundleVerification.insecureUnsigned()))
                 .isInstanceOf(BundleException.class).hasMessageContaining("more than once");
     }
 
@@ -248,11 +248,11 @@ class OpaBundleTest {
             return files;
         });
 
-        assertThatThrownBy(() -> OpaBundle.read(zeros, BundleVerification.none(), new BundleLimits(1 << 20, 1 << 20, 100)))
+        assertThatThrownBy(() -> OpaBundle.read(zeros, BundleVerification.insecureUnsigned(), new BundleLimits(1 << 20, 1 << 20, 100)))
                 .isInstanceOf(BundleException.class).hasMessageContaining("uncompressed");
-        assertThatThrownBy(() -> OpaBundle.read(unsigned, BundleVerification.none(), new BundleLimits(100, 1 << 20, 100)))
+        assertThatThrownBy(() -> OpaBundle.read(unsigned, BundleVerification.insecureUnsigned(), new BundleLimits(100, 1 << 20, 100)))
                 .isInstanceOf(BundleException.class).hasMessageContaining("compressed");
-        assertThatThrownBy(() -> OpaBundle.read(unsigned, BundleVerification.none(), new BundleLimits(1 << 20, 1 << 20, 2)))
+        assertThatThrownBy(() -> OpaBundle.read(unsigned, BundleVerification.insecureUnsigned(), new BundleLimits(1 << 20, 1 << 20, 2)))
                 .isInstanceOf(BundleException.class).hasMessageContaining("more than 2 files");
     }
 
@@ -263,7 +263,7 @@ class OpaBundleTest {
             return files;
         });
 
-        assertThatThrownBy(() -> OpaBundle.read(regoOnly, BundleVerification.none()))
+        assertThatThrownBy(() -> OpaBundle.read(regoOnly, BundleVerification.insecureUnsigned()))
                 .isInstanceOf(BundleException.class).hasMessageContaining("opa build -t wasm");
     }
 
@@ -274,7 +274,7 @@ class OpaBundleTest {
             return files;
         });
 
-        assertThat(OpaBundle.read(noManifest, BundleVerification.none()).revision()).matches("sha256:[0-9a-f]{16}");
+        assertThat(OpaBundle.read(noManifest, BundleVerification.insecureUnsigned()).revision()).matches("sha256:[0-9a-f]{16}");
     }
 
     @Test
@@ -284,7 +284,7 @@ class OpaBundleTest {
             return files;
         });
 
-        assertThat(OpaBundle.read(nested, BundleVerification.none()).data().at("/tenants/acme/tier").asText())
+        assertThat(OpaBundle.read(nested, BundleVerification.insecureUnsigned()).data().at("/tenants/acme/tier").asText())
                 .isEqualTo("gold");
     }
 
@@ -338,9 +338,9 @@ class OpaBundleTest {
             return files;
         });
 
-        assertThatThrownBy(() -> OpaBundle.read(loneInArray, BundleVerification.none())).isInstanceOf(BundleException.class)
+        assertThatThrownBy(() -> OpaBundle.read(loneInArray, BundleVerification.insecureUnsigned())).isInstanceOf(BundleException.class)
                 .hasMessageContaining("lone UTF-16 surrogate");
-        assertThatThrownBy(() -> OpaBundle.read(loneInKey, BundleVerification.none())).isInstanceOf(BundleException.class);
+        assertThatThrownBy(() -> OpaBundle.read(loneInKey, BundleVerification.insecureUnsigned())).isInstanceOf(BundleException.class);
         assertThatThrownBy(() -> BundleFileDigest.canonicalJson(".manifest", "{\"revision\": \"r\\ud83d\"}".getBytes(UTF_8)))
                 .isInstanceOf(BundleException.class).hasMessageContaining(".manifest' contains a lone UTF-16 surrogate");
         assertThatThrownBy(() -> BundleFileDigest.canonicalJson("data.json", "{\"\\ud83dk\": 1}".getBytes(UTF_8)))

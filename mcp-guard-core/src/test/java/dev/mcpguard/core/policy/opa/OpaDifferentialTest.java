@@ -127,7 +127,7 @@ class OpaDifferentialTest {
             Path out = work.resolve("wasm-bundle.tar.gz");
             OpaBinary.run(work, List.of("build", "-t", "wasm", "-e", "mcp/authz/decision", "-b", source.path().toString(),
                     "-o", out.toString()));
-            builder.bundleSource(BundleSource.file(out)).verification(BundleVerification.none());
+            builder.bundleSource(BundleSource.file(out)).verification(BundleVerification.insecureUnsigned());
         }
         OpaWasmPolicyEngine engine = builder.build();
         assertThat(engine.pollNow()).as("bundle loads: %s", engine.lastLoadError()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);

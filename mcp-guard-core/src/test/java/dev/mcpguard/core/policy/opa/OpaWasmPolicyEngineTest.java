@@ -333,7 +333,7 @@ class OpaWasmPolicyEngineTest {
     @Test
     void refusesToLoadAnUnsignedBundleHandedOverDirectly() throws Exception {
         engineServing(even);
-        OpaBundle unverified = OpaBundle.read(even, BundleVerification.none());
+        OpaBundle unverified = OpaBundle.read(even, BundleVerification.insecureUnsigned());
 
         assertThatThrownBy(() -> engine.load(unverified)).isInstanceOf(BundleException.class)
                 .hasMessageContaining("signature verification");
@@ -354,7 +354,7 @@ class OpaWasmPolicyEngineTest {
         OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().bundleSource(BundleSource.file(Path.of("b.tar.gz")));
 
         assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("BundleVerification.none()");
+                .hasMessageContaining("BundleVerification.insecureUnsigned()");
         assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().poolSize(0)).hasMessageContaining("got 0");
         assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().entrypoint("data.mcp.authz")).hasMessageContaining("data.mcp.authz");
     }
