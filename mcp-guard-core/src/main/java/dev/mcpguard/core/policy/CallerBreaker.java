@@ -13,60 +13,21 @@ import java.util.function.LongSupplier;
  *
  * <p>Thread-safe: state changes under this object's lock, held for a few field updates only.
  */
-final class CallerBreaker {
+final class CallerBreaker extends HalfOpenStateMachine {
 
-    /** Whether a call may go on; {@code probe} marks the single half-open trial. */
-    record Permit(boolean permitted, long generation, boolean probe) {
-        static final Permit DENIED = new Permit(false, -1, false);
-    }
-
-    private final LongSupplier nanoTime;
-    private final long openNanos;
     private final long memoryNanos;
     /** The times of the caller's last {@code threshold} failures, a ring. */
     private final long[] failureTimes;
 
-    private CircuitState state = CircuitState.CLOSED;
-    private long generation;
-    private long openedAt;
     private int storedFailures;
     private int nextFailure;
 
     CallerBreaker(CircuitBreakerConfig config, LongSupplier nanoTime) {
-        this.nanoTime = nanoTime;
-        this.openNanos = config.openDuration().toNanos();
+        super(config, nanoTime);
+        long openNanos = config.openDuration().toNanos();
         this.failureTimes = new long[config.consecutiveFailures()];
         int threshold = config.consecutiveFailures();
         this.memoryNanos = openNanos > Long.MAX_VALUE / threshold ? Long.MAX_VALUE : openNanos * threshold;
-    }
-
-    synchronized CircuitState state() {
-        return state;
-    }
-
-    synchronized Permit tryAcquire() {
-        switch (state) {
-            case CLOSED:
-                return new Permit(true, generation, false);
-            case OPEN:
-                if (nanoTime.getAsLong() - openedAt >= openNanos) {
-                    state = CircuitState.HALF_OPEN;
-                    generation++;
-                    return new Permit(true, generation, true);
-                }
-                return Permit.DENIED;
-            default:
-                return Permit.DENIED; // HALF_OPEN: the one probe is already in flight
-        }
-    }
-
-    /** Gives back a probe whose call never reached the engine: open again, and the next call may probe at once. */
-    synchronized void abandon(Permit permit) {
-        if (permit.permitted() && permit.probe() && permit.generation() == generation
-                && state == CircuitState.HALF_OPEN) {
-            state = CircuitState.OPEN;
-            generation++;
-        }
     }
 
     /** Reports a permitted call's result; true when this result opened the breaker. */
@@ -86,15 +47,14 @@ final class CallerBreaker {
                 return false;
             }
             if (success) {
-                state = CircuitState.CLOSED;
-                generation++;
+                closeNow();
                 return false;
             }
-            open(now);
+            openAt(now);
             return true;
         }
         if (state == CircuitState.CLOSED && !success && remembered(now) >= failureTimes.length) {
-            open(now);
+            openAt(now);
             return true;
         }
         return false;
@@ -115,11 +75,5 @@ final class CallerBreaker {
             }
         }
         return count;
-    }
-
-    private void open(long now) {
-        state = CircuitState.OPEN;
-        openedAt = now;
-        generation++;
     }
 }
