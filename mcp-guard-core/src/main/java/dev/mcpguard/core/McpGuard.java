@@ -135,7 +135,8 @@ public final class McpGuard implements AutoCloseable {
             steps.add(new GuardChain.Step("arguments", new ArgumentsGuard()));
         }
         steps.add(new GuardChain.Step("policy", new PolicyGuard(engine, clock)));
-        steps.add(new GuardChain.Step("obligations", new ObligationsGuard(enforcedObligations(builder), clock)));
+        steps.add(new GuardChain.Step("obligations", new ObligationsGuard(enforcedObligations(builder), clock,
+                McpSdkAdapter.toolResultAccess())));
         steps.add(new GuardChain.Step("throttle", new ThrottleGuard(builder.throttle, clock)));
         if (builder.credentialGuard != null) {
             steps.add(new GuardChain.Step("credentials", builder.credentialGuard));

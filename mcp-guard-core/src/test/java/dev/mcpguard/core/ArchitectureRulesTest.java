@@ -14,8 +14,6 @@ import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
 import dev.mcpguard.api.ReasonCode;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,8 +29,8 @@ import org.junit.jupiter.api.Test;
  *       result makes codes from text);</li>
  *   <li>only {@code internal.ClientText} classifies characters as unsafe for clients and logs.</li>
  * </ul>
- * A rule that a planned move has not yet satisfied lists its known violations in an explicit, commented
- * exception list below; each list is meant to shrink to empty, never to grow.
+ * No rule has an exception list (issue 9 emptied the last one, moving the SDK use of the arguments and
+ * obligations steps into {@code mcp}): a class that breaks a rule is moved or split, not listed.
  */
 class ArchitectureRulesTest {
 
@@ -41,16 +39,6 @@ class ArchitectureRulesTest {
     /** The capabilities; each may use the api, {@code internal} and third-party libraries, never another one. */
     private static final List<String> CAPABILITIES = List.of(
             "identity", "policy", "credentials", "throttle", "session", "audit", "guardrails", "obligations");
-
-    /**
-     * SDK-facing classes still outside {@code dev.mcpguard.core.mcp}, where issue 9's adapter package gathers them.
-     * Remove each entry once its class has moved (the rule then holds it there).
-     */
-    private static final Set<String> SDK_USERS_PENDING_MOVE_TO_MCP = Set.of(
-            // Validates arguments with the SDK's JSON-schema validator.
-            CORE + ".guardrails.ArgumentsGuard",
-            // Reads and rewrites the SDK's CallToolResult content.
-            CORE + ".obligations.ResultRedactor");
 
     private static final JavaClasses CORE_CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
@@ -85,18 +73,6 @@ class ArchitectureRulesTest {
                 .should().dependOnClassesThat().resideInAPackage("io.modelcontextprotocol..")
                 .because("SDK code lives in dev.mcpguard.core.mcp, so an SDK upgrade touches one package");
         rule.check(CORE_CLASSES);
-    }
-
-    @Test
-    void theExceptionListOfSdkUsersNamesOnlyClassesThatStillUseTheSdk() {
-        // Keeps the list honest: an entry whose class moved or stopped using the SDK must be deleted.
-        Set<String> stillUsing = CORE_CLASSES.stream()
-                .filter(c -> SDK_USERS_PENDING_MOVE_TO_MCP.contains(c.getName()))
-                .filter(c -> c.getDirectDependenciesFromSelf().stream()
-                        .anyMatch(d -> d.getTargetClass().getPackageName().startsWith("io.modelcontextprotocol")))
-                .map(JavaClass::getName)
-                .collect(Collectors.toSet());
-        org.assertj.core.api.Assertions.assertThat(stillUsing).isEqualTo(SDK_USERS_PENDING_MOVE_TO_MCP);
     }
 
     @Test
@@ -152,23 +128,13 @@ class ArchitectureRulesTest {
     };
 
     private static DescribedPredicate<JavaClass> notAllowedToUseTheSdk() {
-        return DescribedPredicate.describe("outside " + CORE + ".mcp, the root facade and " + CORE + ".http"
-                        + " (and not on the pending-move list)",
+        return DescribedPredicate.describe("outside " + CORE + ".mcp, the root facade and " + CORE + ".http",
                 c -> !c.getPackageName().equals(CORE)
                         && !isIn(c, CORE + ".mcp")
-                        && !isIn(c, CORE + ".http")
-                        && !SDK_USERS_PENDING_MOVE_TO_MCP.contains(outermost(c).getName()));
+                        && !isIn(c, CORE + ".http"));
     }
 
     private static boolean isIn(JavaClass c, String pkg) {
         return c.getPackageName().equals(pkg) || c.getPackageName().startsWith(pkg + ".");
-    }
-
-    private static JavaClass outermost(JavaClass c) {
-        JavaClass current = c;
-        while (current.getEnclosingClass().isPresent()) {
-            current = current.getEnclosingClass().get();
-        }
-        return current;
     }
 }

@@ -6,8 +6,8 @@ import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.core.internal.ClientText;
-import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The schema check runs when the call is created ({@link #check}) and its verdict travels on the call; this
  * step turns a failed verdict into a denial at its documented place in the chain. A validator that throws fails
- * closed. Thread-safe.
+ * closed. The validator is an {@link ArgumentSchemaValidator}; the SDK's is adapted to it in
+ * {@code dev.mcpguard.core.mcp}. Thread-safe.
  */
 public final class ArgumentsGuard implements ToolGuard {
 
@@ -31,19 +32,19 @@ public final class ArgumentsGuard implements ToolGuard {
      * Validates {@code call}'s arguments against {@code inputSchema} and returns the call with the verdict
      * attached (unchanged when valid or when the tool declares no schema).
      */
-    public static ToolCall check(JsonSchemaValidator validator, Map<String, Object> inputSchema, ToolCall call) {
+    public static ToolCall check(ArgumentSchemaValidator validator, Map<String, Object> inputSchema, ToolCall call) {
         if (inputSchema.isEmpty()) {
             return call;
         }
         try {
-            JsonSchemaValidator.ValidationResponse response = validator.validate(inputSchema, call.arguments());
-            if (response.valid()) {
+            Optional<String> violation = validator.violation(inputSchema, call.arguments());
+            if (violation.isEmpty()) {
                 return call;
             }
-            return call.withAttribute(VIOLATION, sanitize(response.errorMessage()));
+            return call.withAttribute(VIOLATION, sanitize(violation.get()));
         } catch (RuntimeException e) {
             // Exception type only: validator messages and stack traces can quote argument values.
-            log.warn("Schema validator {} failed on call {} (tool {}) with {}; denying", validator.getClass().getName(),
+            log.warn("Schema validator {} failed on call {} (tool {}) with {}; denying", validator,
                     call.callId(), call.toolName(), e.getClass().getName());
             return call.withAttribute(VIOLATION, "the arguments could not be validated");
         }

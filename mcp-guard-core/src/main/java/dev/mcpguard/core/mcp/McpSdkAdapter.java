@@ -12,7 +12,9 @@ import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
 import dev.mcpguard.core.internal.Ids;
 import dev.mcpguard.core.chain.GuardChain;
 import dev.mcpguard.core.credentials.CallCredentials;
+import dev.mcpguard.core.guardrails.ArgumentSchemaValidator;
 import dev.mcpguard.core.guardrails.ArgumentsGuard;
+import dev.mcpguard.core.obligations.ToolResultAccess;
 import dev.mcpguard.core.policy.ToolVisibility;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
@@ -66,7 +68,7 @@ public final class McpSdkAdapter {
     private final ToolVisibility visibility;
     private final String serverName;
     private final Clock clock;
-    private final JsonSchemaValidator argumentValidator;
+    private final ArgumentSchemaValidator argumentValidator;
     private final UnknownToolAudit unknownTools;
     private final AtomicBoolean missingExtractorLogged = new AtomicBoolean();
 
@@ -76,7 +78,7 @@ public final class McpSdkAdapter {
         this.visibility = Objects.requireNonNull(visibility, "visibility");
         this.serverName = Objects.requireNonNull(serverName, "serverName");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.argumentValidator = argumentValidator;
+        this.argumentValidator = argumentValidator == null ? null : new SdkArgumentSchemaValidator(argumentValidator);
         this.unknownTools = new UnknownToolAudit(sink, serverName, clock, limits);
     }
 
@@ -203,6 +205,14 @@ public final class McpSdkAdapter {
     /** The extractor the servlet transports need so that the caller the HTTP filter verified reaches the chain. */
     public static McpTransportContextExtractor<HttpServletRequest> contextExtractor() {
         return CallerContextExtractor.INSTANCE;
+    }
+
+    /**
+     * How the obligations step reads and rewrites the SDK's {@code CallToolResult} to redact it (its
+     * {@code structuredContent} and text content); stateless, one shared instance.
+     */
+    public static ToolResultAccess toolResultAccess() {
+        return CallToolResultAccess.INSTANCE;
     }
 
     /** The tool as policy sees it; absent annotations mean the MCP defaults (destructive, open-world). */

@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  * <p>{@value #BREAK_GLASS} is enforced here too, as the audit trail it is for: its {@code ticket} goes into the
  * record as {@value AuditDetails#BREAK_GLASS_TICKET}.
  *
+ * <p>Results are read and rewritten through a {@link ToolResultAccess}, so this package needs no SDK type.
+ *
  * <p>Thread-safe and stateless; constructor arguments must not be null.
  */
 public final class ObligationsGuard implements ToolGuard {
@@ -65,16 +67,20 @@ public final class ObligationsGuard implements ToolGuard {
 
     private final Set<String> enforced;
     private final Clock clock;
+    private final ToolResultAccess results;
 
     /**
      * @param enforced the obligation keys controls of this chain enforce; {@link #OWN_KEYS} are added
      * @param clock    the clock decision ids are stamped with
+     * @param results  how results are read and rewritten for redaction (for the MCP SDK's {@code CallToolResult},
+     *                 {@code McpSdkAdapter.toolResultAccess()})
      */
-    public ObligationsGuard(Set<String> enforced, Clock clock) {
+    public ObligationsGuard(Set<String> enforced, Clock clock, ToolResultAccess results) {
         Set<String> keys = new TreeSet<>(Objects.requireNonNull(enforced, "enforced"));
         keys.addAll(OWN_KEYS);
         this.enforced = Set.copyOf(keys);
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.results = Objects.requireNonNull(results, "results");
     }
 
     /** The obligation keys this chain accepts, sorted. */
@@ -128,17 +134,17 @@ public final class ObligationsGuard implements ToolGuard {
         }
         ToolCall call = completed.call();
         try {
-            ResultRedactor.Redaction redaction = ResultRedactor.redact(completed.result(), paths);
+            ResultRedactor.Redaction redaction = ResultRedactor.redact(completed.result(), paths, results);
             if (redaction.matchedPaths().isEmpty()) {
                 return completed;
             }
             ToolCall recorded = call.withAttribute(AuditDetails.KEY, AuditDetails.of(call)
                     .with(AuditDetails.REDACTED_PATHS, joined(redaction.matchedPaths())));
             return new ToolOutcome.Completed(recorded, redaction.result(), completed.toolError());
-        } catch (ResultRedactor.UnredactableResultException | RuntimeException e) {
+        } catch (ToolResultAccess.UnredactableResultException | RuntimeException e) {
             log.error("Result of call {} (tool '{}') cannot be redacted as policy requires ({}); withholding it",
                     call.callId(), ClientText.forLog(call.toolName()),
-                    e instanceof ResultRedactor.UnredactableResultException ? e.getMessage() : e.getClass().getName());
+                    e instanceof ToolResultAccess.UnredactableResultException ? e.getMessage() : e.getClass().getName());
             ToolCall recorded = call.withAttribute(AuditDetails.KEY,
                     AuditDetails.of(call).with(AuditDetails.RESULT_WITHHELD, "true"));
             return new ToolOutcome.Denied(recorded,

@@ -4,8 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.modelcontextprotocol.spec.McpSchema;
-import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import dev.mcpguard.core.obligations.ToolResultAccess.UnredactableResultException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,12 +12,12 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Applies the paths of a {@code redact_fields} obligation to a tool result (a {@link CallToolResult}):
+ * Applies the paths of a {@code redact_fields} obligation to a tool result, read and rewritten through a
+ * {@link ToolResultAccess} (for the MCP SDK, a {@code CallToolResult}):
  * <ol>
  *   <li>in {@code structuredContent}, every value a path reaches is replaced by {@value #MARKER};</li>
  *   <li>every text content (and text resource) that holds serialized JSON gets the same treatment, and is written
@@ -46,83 +45,38 @@ final class ResultRedactor {
     }
 
     /** The redacted result, and which of the paths matched at least one value. */
-    record Redaction(CallToolResult result, Set<String> matchedPaths, int redactedValues) {
+    record Redaction(Object result, Set<String> matchedPaths, int redactedValues) {
     }
 
-    /** The result cannot be redacted safely; the message names the content type, never content. */
-    static final class UnredactableResultException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UnredactableResultException(String message) {
-            super(message);
-        }
-    }
-
-    static Redaction redact(Object result, List<RedactionPath> paths) throws UnredactableResultException {
-        if (!(result instanceof CallToolResult toolResult)) {
-            throw new UnredactableResultException("the result is a " + result.getClass().getName()
-                    + ", not a CallToolResult");
-        }
+    static Redaction redact(Object result, List<RedactionPath> paths, ToolResultAccess access)
+            throws UnredactableResultException {
+        ToolResultAccess.Parts parts = access.read(result);
         State state = new State(paths);
-        Object structured = toolResult.structuredContent();
+        Object structured = parts.structuredContent();
         if (structured != null) {
             Object tree;
             try {
-                tree = JSON.convertValue(structured, Object.class);
+                tree = JSON.convertValue(structured, Object.class); // a fresh copy: the handler's object stays
             } catch (IllegalArgumentException e) {
                 throw new UnredactableResultException("structuredContent cannot be read as JSON");
             }
             structured = state.redactTree(tree);
         }
-        List<McpSchema.Content> content = toolResult.content() == null ? null : new ArrayList<>();
-        if (content != null) {
-            for (McpSchema.Content item : toolResult.content()) {
-                content.add(redactJsonText(item, state));
+        List<String> texts = parts.texts() == null ? null : new ArrayList<>(parts.texts().size());
+        if (texts != null) {
+            for (String text : parts.texts()) {
+                texts.add(state.redactJsonText(text));
             }
-            List<McpSchema.Content> scrubbed = new ArrayList<>(content.size());
-            for (McpSchema.Content item : content) {
-                scrubbed.add(scrub(item, state));
-            }
-            content = scrubbed;
+            texts.replaceAll(state::scrub);
         }
         if (state.matched.isEmpty()) {
-            return new Redaction(toolResult, Set.of(), 0);
+            return new Redaction(result, Set.of(), 0);
         }
         if (structured != null) {
             structured = state.scrubTree(structured);
         }
-        CallToolResult redacted = new CallToolResult(content, toolResult.isError(), structured, toolResult.meta());
+        Object redacted = access.rewrite(result, new ToolResultAccess.Parts(structured, texts));
         return new Redaction(redacted, new TreeSet<>(state.matched), state.redactedValues);
-    }
-
-    private static McpSchema.Content redactJsonText(McpSchema.Content item, State state)
-            throws UnredactableResultException {
-        if (item instanceof McpSchema.TextContent text) {
-            String redacted = state.redactJsonText(text.text());
-            return Objects.equals(redacted, text.text()) ? text : new McpSchema.TextContent(text.annotations(), redacted, text.meta());
-        }
-        if (item instanceof McpSchema.EmbeddedResource embedded
-                && embedded.resource() instanceof McpSchema.TextResourceContents resource) {
-            String redacted = state.redactJsonText(resource.text());
-            return Objects.equals(redacted, resource.text()) ? embedded : new McpSchema.EmbeddedResource(embedded.annotations(),
-                    new McpSchema.TextResourceContents(resource.uri(), resource.mimeType(), redacted, resource.meta()),
-                    embedded.meta());
-        }
-        throw new UnredactableResultException("the result holds " + (item == null ? "null" : item.type())
-                + " content, which cannot be inspected for redaction");
-    }
-
-    private static McpSchema.Content scrub(McpSchema.Content item, State state) {
-        if (item instanceof McpSchema.TextContent text) {
-            String scrubbed = state.scrub(text.text());
-            return Objects.equals(scrubbed, text.text()) ? text : new McpSchema.TextContent(text.annotations(), scrubbed, text.meta());
-        }
-        McpSchema.EmbeddedResource embedded = (McpSchema.EmbeddedResource) item;
-        McpSchema.TextResourceContents resource = (McpSchema.TextResourceContents) embedded.resource();
-        String scrubbed = state.scrub(resource.text());
-        return Objects.equals(scrubbed, resource.text()) ? embedded : new McpSchema.EmbeddedResource(embedded.annotations(),
-                new McpSchema.TextResourceContents(resource.uri(), resource.mimeType(), scrubbed, resource.meta()),
-                embedded.meta());
     }
 
     /** Per-result state: the paths, which matched, and the values removed (for scrubbing texts). */

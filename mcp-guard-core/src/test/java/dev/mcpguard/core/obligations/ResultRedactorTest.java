@@ -3,6 +3,7 @@ package dev.mcpguard.core.obligations;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mcpguard.core.mcp.McpSdkAdapter;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.util.LinkedHashMap;
@@ -13,6 +14,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 class ResultRedactorTest {
+
+    /** Redacts through the SDK's result access, as the chain does. */
+    static ResultRedactor.Redaction redact(Object result, List<RedactionPath> paths)
+            throws ToolResultAccess.UnredactableResultException {
+        return ResultRedactor.redact(result, paths, McpSdkAdapter.toolResultAccess());
+    }
+
+    static CallToolResult redacted(Object result, List<RedactionPath> paths)
+            throws ToolResultAccess.UnredactableResultException {
+        return (CallToolResult) redact(result, paths).result();
+    }
 
     static List<RedactionPath> paths(String... texts) {
         return java.util.Arrays.stream(texts).map(RedactionPath::parse).toList();
@@ -33,10 +45,10 @@ class ResultRedactorTest {
     void replacesWhatEachPathReachesInStructuredContentAndReportsTheMatchedPaths() throws Exception {
         CallToolResult result = CallToolResult.builder().structuredContent(order("jane@acme.example", "4242")).build();
 
-        ResultRedactor.Redaction redaction = ResultRedactor.redact(result,
+        ResultRedactor.Redaction redaction = redact(result,
                 paths("customer.email", "payment.card_last4", "customer.phone"));
 
-        assertThat(redaction.result().structuredContent()).isEqualTo(Map.of("order_id", "acme-1001",
+        assertThat(((CallToolResult) redaction.result()).structuredContent()).isEqualTo(Map.of("order_id", "acme-1001",
                 "customer", Map.of("name", "Jane Roe", "email", "[redacted]"),
                 "payment", Map.of("card_last4", "[redacted]")));
         assertThat(redaction.matchedPaths()).containsExactly("customer.email", "payment.card_last4");
@@ -50,8 +62,8 @@ class ResultRedactorTest {
                 "contacts", Map.of("primary", Map.of("phone", "555-0100"), "backup", Map.of("phone", "555-0101")));
         CallToolResult result = CallToolResult.builder().structuredContent(list).build();
 
-        CallToolResult redacted = ResultRedactor.redact(result,
-                paths("orders.customer.email", "orders.*.payment", "contacts.*.phone")).result();
+        CallToolResult redacted = redacted(result,
+                paths("orders.customer.email", "orders.*.payment", "contacts.*.phone"));
 
         assertThat(redacted.structuredContent()).asString()
                 .doesNotContain("a@x.example", "b@x.example", "1111", "2222", "555-01")
@@ -67,7 +79,7 @@ class ResultRedactorTest {
                         new McpSchema.TextResourceContents("mem://note", "text/plain", "mail jane@acme.example")))
                 .build();
 
-        CallToolResult redacted = ResultRedactor.redact(result, paths("customer.email")).result();
+        CallToolResult redacted = redacted(result, paths("customer.email"));
 
         List<String> texts = redacted.content().stream().map(ResultRedactorTest::textOf).toList();
         assertThat(texts).containsExactly("{\"order_id\":\"acme-1001\",\"customer\":{\"email\":\"[redacted]\"}}",
@@ -81,7 +93,7 @@ class ResultRedactorTest {
                 .addTextContent("not json: {\"note\": \"say \\\"hi\\\" to bob\"")
                 .build();
 
-        CallToolResult redacted = ResultRedactor.redact(result, paths("note")).result();
+        CallToolResult redacted = redacted(result, paths("note"));
 
         assertThat(textOf(redacted.content().get(0))).isEqualTo("not json: {\"note\": \"[redacted]\"");
     }
@@ -91,8 +103,8 @@ class ResultRedactorTest {
         Map<String, Object> structured = new LinkedHashMap<>(order("jane@acme.example", "4242"));
         structured.put("note", "Call back JANE@acme.example about card 4242.");
 
-        Object redacted = ResultRedactor.redact(CallToolResult.builder().structuredContent(structured).build(),
-                paths("customer.email", "payment.card_last4")).result().structuredContent();
+        Object redacted = redacted(CallToolResult.builder().structuredContent(structured).build(),
+                paths("customer.email", "payment.card_last4")).structuredContent();
 
         assertThat(redacted).asString().doesNotContain("jane@", "JANE@", "4242")
                 .contains("Call back [redacted] about card [redacted].");
@@ -104,7 +116,7 @@ class ResultRedactorTest {
                 .structuredContent(Map.of("a", "red", "b", "acted", "c", "redacted red"))
                 .build();
 
-        Object redacted = ResultRedactor.redact(result, paths("a", "b")).result().structuredContent();
+        Object redacted = redacted(result, paths("a", "b")).structuredContent();
 
         assertThat(redacted).isEqualTo(Map.of("a", "[redacted]", "b", "[redacted]", "c", "[redacted][redacted] [redacted]"));
     }
@@ -122,7 +134,7 @@ class ResultRedactorTest {
         CallToolResult result = CallToolResult.builder().structuredContent(Map.of("orders", orders))
                 .addTextContent(prose.toString()).build();
 
-        CallToolResult redacted = ResultRedactor.redact(result, paths("orders.customer.email")).result();
+        CallToolResult redacted = redacted(result, paths("orders.customer.email"));
 
         assertThat(redacted.structuredContent()).asString().doesNotContain("@x.example")
                 .contains("12345678901234567.10");
@@ -138,8 +150,8 @@ class ResultRedactorTest {
         Map<String, Object> withNull = new LinkedHashMap<>();
         withNull.put("email", null);
 
-        assertThat(textOf(ResultRedactor.redact(result, paths("pin")).result().content().get(0))).isEqualTo("12 items");
-        assertThat(ResultRedactor.redact(CallToolResult.builder().structuredContent(withNull).build(), paths("email"))
+        assertThat(textOf(redacted(result, paths("pin")).content().get(0))).isEqualTo("12 items");
+        assertThat(redact(CallToolResult.builder().structuredContent(withNull).build(), paths("email"))
                 .matchedPaths()).isEmpty();
     }
 
@@ -147,7 +159,7 @@ class ResultRedactorTest {
     void aResultWithNothingToRedactIsReturnedAsItWas() throws Exception {
         CallToolResult result = CallToolResult.builder().addTextContent("hello").structuredContent(Map.of("a", 1)).build();
 
-        assertThat(ResultRedactor.redact(result, paths("customer.email")).result()).isSameAs(result);
+        assertThat(redacted(result, paths("customer.email"))).isSameAs(result);
     }
 
     @Test
@@ -158,8 +170,8 @@ class ResultRedactorTest {
                 new McpSchema.BlobResourceContents("mem://b", "application/octet-stream", "aGVsbG8="))).build();
 
         for (Object result : List.of(image, blob, "a string result")) {
-            assertThatThrownBy(() -> ResultRedactor.redact(result, paths("customer.email")))
-                    .isInstanceOf(ResultRedactor.UnredactableResultException.class);
+            assertThatThrownBy(() -> redact(result, paths("customer.email")))
+                    .isInstanceOf(ToolResultAccess.UnredactableResultException.class);
         }
     }
 
