@@ -9,6 +9,7 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.testing.Callers;
+import dev.mcpguard.core.testing.EmbeddedTomcat;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpServerFeatures;
@@ -18,7 +19,6 @@ import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.helpers.NOPLogger;
@@ -35,7 +35,7 @@ class McpGuardWiringTest {
 
     private final List<AuditRecord> audited = new CopyOnWriteArrayList<>();
     private final AuditSink recordingSink = audited::add;
-    private Tomcat tomcat;
+    private EmbeddedTomcat tomcat;
     private McpSyncClient client;
     private McpGuard guard;
 
@@ -45,8 +45,7 @@ class McpGuardWiringTest {
             client.close();
         }
         if (tomcat != null) {
-            tomcat.stop();
-            tomcat.destroy();
+            tomcat.close();
         }
         if (guard != null) {
             guard.close();
