@@ -16,6 +16,8 @@ import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,21 +37,28 @@ class McpGuardWiringTest {
 
     private final List<AuditRecord> audited = new CopyOnWriteArrayList<>();
     private final AuditSink recordingSink = audited::add;
-    private EmbeddedTomcat tomcat;
-    private McpSyncClient client;
+    /** Tomcat and the client a test started, closed after it, the last started first. */
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private McpGuard guard;
 
     @AfterEach
     void stop() throws Exception {
-        if (client != null) {
-            client.close();
-        }
-        if (tomcat != null) {
-            tomcat.close();
+        while (!started.isEmpty()) {
+            started.pop().close();
         }
         if (guard != null) {
             guard.close();
         }
+    }
+
+    /** Hosts {@code transport} behind {@code guard}'s filter (API keys) and connects alice's SDK client. */
+    private McpSyncClient serve(HttpServletStreamableServerTransportProvider transport) {
+        EmbeddedTomcat tomcat = GuardingYourServerTest.host(transport,
+                guard.httpFilter().identityResolver(GuardingYourServerTest.apiKeys()).build());
+        started.push(tomcat);
+        McpSyncClient client = GuardingYourServerTest.client(tomcat);
+        started.push(client);
+        return client;
     }
 
     @Test
@@ -74,9 +83,7 @@ class McpGuardWiringTest {
         var transport = HttpServletStreamableServerTransportProvider.builder().build(); // no context extractor
         guard.syncServer(transport).tools(guard.guardSyncTools(List.of(
                 GuardingYourServerTest.tool("get_order", true)))).build();
-        tomcat = GuardingYourServerTest.host(transport,
-                guard.httpFilter().identityResolver(GuardingYourServerTest.apiKeys()).build());
-        client = GuardingYourServerTest.client(tomcat);
+        McpSyncClient client = serve(transport);
 
         McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest("get_order", Map.of()));
 
@@ -100,9 +107,7 @@ class McpGuardWiringTest {
         guard.syncServer(transport).tools(guard.guard(McpServerFeatures.SyncToolSpecification.builder().tool(tool)
                 .callHandler((exchange, request) -> McpSchema.CallToolResult.builder().addTextContent("ok").build())
                 .build())).build();
-        tomcat = GuardingYourServerTest.host(transport,
-                guard.httpFilter().identityResolver(GuardingYourServerTest.apiKeys()).build());
-        client = GuardingYourServerTest.client(tomcat);
+        McpSyncClient client = serve(transport);
 
         McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest("get_order", Map.of()));
 
@@ -124,9 +129,7 @@ class McpGuardWiringTest {
                 (exchange, request, context) -> Mono.just(McpSchema.CallToolResult.builder()
                         .addTextContent(context.caller().subject() + " on call " + context.callId()).build())))
                 .build();
-        tomcat = GuardingYourServerTest.host(transport,
-                guard.httpFilter().identityResolver(GuardingYourServerTest.apiKeys()).build());
-        client = GuardingYourServerTest.client(tomcat);
+        McpSyncClient client = serve(transport);
 
         McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest("whoami", Map.of()));
 
