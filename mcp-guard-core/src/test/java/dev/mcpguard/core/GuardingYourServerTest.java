@@ -9,9 +9,8 @@ import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.spi.IdentityResolver;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
-import io.modelcontextprotocol.client.McpClient;
+import dev.mcpguard.core.testing.EmbeddedTomcat;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
@@ -23,14 +22,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.catalina.Context;
-import org.apache.catalina.startup.Tomcat;
-import org.apache.tomcat.util.descriptor.web.FilterDef;
-import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,7 +43,7 @@ class GuardingYourServerTest {
     /** Lines of the snippet that choose the policy (lambda) or the IdP (API keys): the user's settings. */
     private static final int POLICY_AND_IDP_LINES = 3;
 
-    private Tomcat tomcat;
+    private EmbeddedTomcat tomcat;
     private McpSyncClient client;
     private McpGuard guard;
 
@@ -59,8 +53,7 @@ class GuardingYourServerTest {
             client.close();
         }
         if (tomcat != null) {
-            tomcat.stop();
-            tomcat.destroy();
+            tomcat.close();
         }
         if (guard != null) {
             guard.close();
@@ -125,38 +118,12 @@ class GuardingYourServerTest {
     // ---------------------------------------------------------------- hosting
 
     /** Starts Tomcat on a loopback ephemeral port with {@code filter} in front of {@code transport} at /*. */
-    static Tomcat host(HttpServletStreamableServerTransportProvider transport, Filter filter) {
-        try {
-            Path baseDir = Files.createTempDirectory("mcp-guard-readme");
-            Tomcat tomcat = new Tomcat();
-            tomcat.setBaseDir(baseDir.toString());
-            tomcat.setPort(0);
-            tomcat.getConnector().setProperty("address", "127.0.0.1");
-            Context context = tomcat.addContext("", baseDir.toString());
-            Tomcat.addServlet(context, "mcp", transport).setAsyncSupported(true);
-            context.addServletMappingDecoded("/*", "mcp");
-            FilterDef def = new FilterDef();
-            def.setFilterName("mcp-guard");
-            def.setFilter(filter);
-            def.setAsyncSupported("true");
-            context.addFilterDef(def);
-            FilterMap map = new FilterMap();
-            map.setFilterName("mcp-guard");
-            map.addURLPatternDecoded("/*");
-            context.addFilterMap(map);
-            tomcat.start();
-            return tomcat;
-        } catch (Exception e) {
-            throw new IllegalStateException("could not start Tomcat", e);
-        }
+    static EmbeddedTomcat host(HttpServletStreamableServerTransportProvider transport, Filter filter) {
+        return EmbeddedTomcat.start(transport, filter);
     }
 
     private URI base() {
-        return base(tomcat);
-    }
-
-    static URI base(Tomcat tomcat) {
-        return URI.create("http://127.0.0.1:" + tomcat.getConnector().getLocalPort());
+        return tomcat.base();
     }
 
     private McpSyncClient client() {
@@ -164,14 +131,8 @@ class GuardingYourServerTest {
     }
 
     /** An initialized SDK client presenting alice's API key. */
-    static McpSyncClient client(Tomcat tomcat) {
-        McpSyncClient sdkClient = McpClient.sync(HttpClientStreamableHttpTransport.builder(base(tomcat).toString())
-                        .endpoint("/mcp")
-                        .httpRequestCustomizer((request, method, uri, body, context) ->
-                                request.header("X-API-Key", API_KEY))
-                        .build())
-                .requestTimeout(Duration.ofSeconds(10))
-                .build();
+    static McpSyncClient client(EmbeddedTomcat tomcat) {
+        McpSyncClient sdkClient = tomcat.client(API_KEY).build();
         sdkClient.initialize();
         return sdkClient;
     }

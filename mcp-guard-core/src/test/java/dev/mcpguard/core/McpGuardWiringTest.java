@@ -9,16 +9,18 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.testing.Callers;
+import dev.mcpguard.core.testing.EmbeddedTomcat;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.helpers.NOPLogger;
@@ -35,22 +37,28 @@ class McpGuardWiringTest {
 
     private final List<AuditRecord> audited = new CopyOnWriteArrayList<>();
     private final AuditSink recordingSink = audited::add;
-    private Tomcat tomcat;
-    private McpSyncClient client;
+    /** Tomcat and the client a test started, closed after it, the last started first. */
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private McpGuard guard;
 
     @AfterEach
     void stop() throws Exception {
-        if (client != null) {
-            client.close();
-        }
-        if (tomcat != null) {
-            tomcat.stop();
-            tomcat.destroy();
+        while (!started.isEmpty()) {
+            started.pop().close();
         }
         if (guard != null) {
             guard.close();
         }
+    }
+
+    /** Hosts {@code transport} behind {@code guard}'s filter (API keys) and connects alice's SDK client. */
+    private McpSyncClient serve(HttpServletStreamableServerTransportProvider transport) {
+        EmbeddedTomcat tomcat = GuardingYourServerTest.host(transport,
+                guard.httpFilter().identityResolver(GuardingYourServerTest.apiKeys()).build());
+        started.push(tomcat);
+        McpSyncClient client = GuardingYourServerTest.client(tomcat);
+        started.push(client);
+        return client;
     }
 
     @Test
@@ -75,9 +83,7 @@ class McpGuardWiringTest {
         var transport = HttpServletStreamableServerTransportProvider.builder().build(); // no context extractor
         guard.syncServer(transport).tools(guard.guardSyncTools(List.of(
                 GuardingYourServerTest.tool("get_order", true)))).build();
-        tomcat = GuardingYourServerTest.host(transport,
-                guard.httpFilter().identityResolver(GuardingYourServerTest.apiKeys()).build());
-        client = GuardingYourServerTest.client(tomcat);
+        McpSyncClient client = serve(transport);
 
         McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest("get_order", Map.of()));
 
@@ -101,9 +107,7 @@ class McpGuardWiringTest {
         guard.syncServer(transport).tools(guard.guard(McpServerFeatures.SyncToolSpecification.builder().tool(tool)
                 .callHandler((exchange, request) -> McpSchema.CallToolResult.builder().addTextContent("ok").build())
                 .build())).build();
-        tomcat = GuardingYourServerTest.host(transport,
-                guard.httpFilter().identityResolver(GuardingYourServerTest.apiKeys()).build());
-        client = GuardingYourServerTest.client(tomcat);
+        McpSyncClient client = serve(transport);
 
         McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest("get_order", Map.of()));
 
@@ -125,9 +129,7 @@ class McpGuardWiringTest {
                 (exchange, request, context) -> Mono.just(McpSchema.CallToolResult.builder()
                         .addTextContent(context.caller().subject() + " on call " + context.callId()).build())))
                 .build();
-        tomcat = GuardingYourServerTest.host(transport,
-                guard.httpFilter().identityResolver(GuardingYourServerTest.apiKeys()).build());
-        client = GuardingYourServerTest.client(tomcat);
+        McpSyncClient client = serve(transport);
 
         McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest("whoami", Map.of()));
 

@@ -7,14 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.core.testing.Eventually;
 import dev.mcpguard.core.testing.LogCapture;
+import dev.mcpguard.core.testing.RawHttp;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,10 +56,10 @@ class HostileTrafficEndToEndTest {
             for (int i = 0; i < CONNECTIONS; i++) {
                 Socket socket = slowPost(null, 100_000);
                 sockets.add(socket);
-                String head = readHead(socket.getInputStream());
+                String head = RawHttp.readHead(socket.getInputStream());
                 assertThat(head).startsWith("HTTP/1.1 401").containsIgnoringCase("Connection: close");
                 socket.setSoTimeout(5_000);
-                assertThat(closedBeforeTheBodyIsSent(socket)).as("connection %d closed by the server", i).isTrue();
+                assertThat(RawHttp.closedByServer(socket)).as("connection %d closed by the server", i).isTrue();
                 closedByServer++;
             }
             int busy = busyWorkersOnceSettled();
@@ -91,7 +90,7 @@ class HostileTrafficEndToEndTest {
             int closedWhileReading = 0;
             for (Socket socket : sockets) {
                 socket.setSoTimeout(30_000);
-                String head = readHead(socket.getInputStream());
+                String head = RawHttp.readHead(socket.getInputStream());
                 if (head.startsWith("HTTP/1.1 429")) {
                     assertThat(head).containsIgnoringCase("Connection: close");
                     refusedInFlight++;
@@ -101,7 +100,7 @@ class HostileTrafficEndToEndTest {
                             h -> assertThat(h).startsWith("HTTP/1.1 408"));
                     closedWhileReading++;
                 }
-                assertThat(closedBeforeTheBodyIsSent(socket)).isTrue();
+                assertThat(RawHttp.closedByServer(socket)).isTrue();
             }
             System.out.printf("[figure] %d slow bodies with a valid token: busy workers %d, metadata request %d ms, "
                             + "%d refused at the in-flight bound (429), %d read without a worker until closed%n",
@@ -243,7 +242,7 @@ class HostileTrafficEndToEndTest {
             socket.getOutputStream().write(("POST /mcp?t=" + token + "\u0001 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     + "Authorization: Bearer " + token + "\r\nX-Broken Header: Bearer " + token + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
-            String head = readHead(socket.getInputStream());
+            String head = RawHttp.readHead(socket.getInputStream());
             assertThat(head).startsWith("HTTP/1.1 400");
         } finally {
             root.removeHandler(handler);
@@ -274,38 +273,6 @@ class HostileTrafficEndToEndTest {
                 .getBytes(StandardCharsets.US_ASCII));
         out.flush();
         return socket;
-    }
-
-    /** Reads the status line and headers, up to the blank line. */
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int last4 = 0;
-        int b;
-        while ((b = in.read()) != -1) {
-            head.write(b);
-            last4 = (last4 << 8) | b;
-            if (last4 == 0x0d0a0d0a) {
-                break;
-            }
-        }
-        return head.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    /** True when the server closes the connection (end of stream after the response body), the body unsent. */
-    private static boolean closedBeforeTheBodyIsSent(Socket socket) throws IOException {
-        InputStream in = socket.getInputStream();
-        byte[] buffer = new byte[1024];
-        try {
-            while (true) {
-                if (in.read(buffer) == -1) {
-                    return true;
-                }
-            }
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true; // reset by the server: closed as well
-        }
     }
 
     private Duration timeMetadataRequest() throws Exception {

@@ -2,18 +2,14 @@ package dev.mcpguard.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.mcpguard.core.testing.Eventually;
 import dev.mcpguard.core.testing.RecordingAuditSink;
 import dev.mcpguard.core.testing.RotatingJwksServer;
+import dev.mcpguard.core.testing.SignedTokens;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -153,26 +149,19 @@ class KeyRotationEndToEndTest {
     }
 
     static String token(RSAKey signer, String keyId, String audience) {
-        try {
-            Instant now = Instant.now();
-            JWTClaimsSet claims = new JWTClaimsSet.Builder()
-                    .issuer(ISSUER.toString())
-                    .subject(DemoUser.ALICE.subject())
-                    .audience(audience)
-                    .issueTime(Date.from(now))
-                    .expirationTime(Date.from(now.plus(Duration.ofMinutes(10))))
-                    .jwtID(UUID.randomUUID().toString())
-                    .claim("tid", DemoUser.ALICE.tenant())
-                    .claim("scope", String.join(" ", DemoUser.ALICE.scopes()))
-                    .claim("roles", List.copyOf(DemoUser.ALICE.roles()))
-                    .claim("azp", DemoIssuer.CLIENT_ID)
-                    .build();
-            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(keyId)
-                    .type(JOSEObjectType.JWT).build(), claims);
-            jwt.sign(new RSASSASigner(signer));
-            return jwt.serialize();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        Instant now = Instant.now();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .issuer(ISSUER.toString())
+                .subject(DemoUser.ALICE.subject())
+                .audience(audience)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plus(Duration.ofMinutes(10))))
+                .jwtID(UUID.randomUUID().toString())
+                .claim("tid", DemoUser.ALICE.tenant())
+                .claim("scope", String.join(" ", DemoUser.ALICE.scopes()))
+                .claim("roles", List.copyOf(DemoUser.ALICE.roles()))
+                .claim("azp", DemoIssuer.CLIENT_ID)
+                .build();
+        return SignedTokens.rs256(signer, keyId, claims);
     }
 }

@@ -8,12 +8,11 @@ import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
 import dev.mcpguard.core.testing.Eventually;
 import dev.mcpguard.core.testing.MutableClock;
+import dev.mcpguard.core.testing.RawHttp;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -142,7 +141,7 @@ class McpGuardHttpFilterLimitsTest {
     void refusesADeclaredBodyOverTheLimitAndClosesTheConnectionWithoutReadingIt() throws Exception {
         int before = reachedServer.get();
         try (Socket socket = rawPost(BOB_KEY, 2000, "{\"jsonrpc\":")) {
-            String head = readHead(socket.getInputStream());
+            String head = RawHttp.readHead(socket.getInputStream());
 
             assertThat(head).startsWith("HTTP/1.1 413").containsIgnoringCase("Connection: close");
             assertThat(closedByServer(socket)).isTrue();
@@ -163,7 +162,7 @@ class McpGuardHttpFilterLimitsTest {
                 socket.getOutputStream().write(' ');
                 socket.getOutputStream().flush();
                 try {
-                    head = readHead(socket.getInputStream());
+                    head = RawHttp.readHead(socket.getInputStream());
                 } catch (java.net.SocketTimeoutException e) {
                     // not answered yet
                 }
@@ -299,33 +298,9 @@ class McpGuardHttpFilterLimitsTest {
         return socket;
     }
 
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int last4 = 0;
-        int b;
-        while ((b = in.read()) != -1) {
-            head.write(b);
-            last4 = (last4 << 8) | b;
-            if (last4 == 0x0d0a0d0a) {
-                break;
-            }
-        }
-        return head.toString(StandardCharsets.ISO_8859_1);
-    }
-
     /** True when the server closes the connection, although the client never sent the rest of the body. */
     private static boolean closedByServer(Socket socket) throws IOException {
         socket.setSoTimeout(5_000);
-        byte[] buffer = new byte[512];
-        try {
-            while (socket.getInputStream().read(buffer) != -1) {
-                // the rest of the response
-            }
-            return true;
-        } catch (java.net.SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
+        return RawHttp.closedByServer(socket);
     }
 }

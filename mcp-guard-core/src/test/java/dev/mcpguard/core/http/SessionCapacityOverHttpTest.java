@@ -6,21 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
+import dev.mcpguard.core.testing.EmbeddedTomcat;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema.ServerCapabilities;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
+import java.util.List;
 import java.util.Set;
-import org.apache.catalina.Context;
-import org.apache.catalina.LifecycleException;
-import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,9 +35,7 @@ class SessionCapacityOverHttpTest {
             .maximumSize(3)
             .maximumSessionsPerPrincipal(2)
             .build();
-    static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    static Tomcat tomcat;
-    static URI base;
+    static EmbeddedTomcat tomcat;
     static McpSyncServer server;
 
     @BeforeAll
@@ -63,24 +55,13 @@ class SessionCapacityOverHttpTest {
                 .resource(URI.create("https://orders.example.com/mcp"))
                 .authorizationServer(URI.create("https://login.example.com"))
                 .build();
-        Path baseDir = Files.createTempDirectory("mcp-guard-capacity-tomcat");
-        tomcat = new Tomcat();
-        tomcat.setBaseDir(baseDir.toString());
-        tomcat.setPort(0);
-        Context context = tomcat.addContext("", baseDir.toString());
-        Tomcat.addServlet(context, "mcp", transport).setAsyncSupported(true);
-        context.addServletMappingDecoded("/mcp", "mcp");
-        McpGuardHttpFilterTest.addFilter(context, "guard", filter);
-        tomcat.getConnector();
-        tomcat.start();
-        base = URI.create("http://127.0.0.1:" + tomcat.getConnector().getLocalPort());
+        tomcat = EmbeddedTomcat.start(transport, List.of("/mcp"), filter, "/*");
     }
 
     @AfterAll
-    static void stop() throws LifecycleException {
+    static void stop() throws Exception {
         server.closeGracefully();
-        tomcat.stop();
-        tomcat.destroy();
+        tomcat.close();
         sessions.close();
     }
 
@@ -90,49 +71,32 @@ class SessionCapacityOverHttpTest {
         String alice2 = open(ALICE_KEY);
         String bob = open(BOB_KEY);
 
-        HttpResponse<String> carol = post(CAROL_KEY, null, SessionEndOverHttpTest.INITIALIZE);
+        HttpResponse<String> carol = post(CAROL_KEY, null, EmbeddedTomcat.INITIALIZE);
 
         assertThat(carol.statusCode()).isEqualTo(503);
         assertThat(carol.headers().firstValue("Retry-After")).contains("30");
         assertThat(carol.headers().firstValue("Mcp-Session-Id")).isEmpty();
         assertThat(new ObjectMapper().readTree(carol.body()).get("error").asText())
                 .isEqualTo("session_limit_reached");
-        assertThat(post(BOB_KEY, bob, SessionEndOverHttpTest.INITIALIZED).statusCode())
+        assertThat(post(BOB_KEY, bob, EmbeddedTomcat.INITIALIZED).statusCode())
                 .as("bob's session survives carol's attempt").isEqualTo(202);
 
         String alice3 = open(ALICE_KEY);
 
-        assertThat(post(ALICE_KEY, alice1, SessionEndOverHttpTest.INITIALIZED).statusCode())
+        assertThat(post(ALICE_KEY, alice1, EmbeddedTomcat.INITIALIZED).statusCode())
                 .as("alice's own oldest session made room").isEqualTo(404);
-        assertThat(post(ALICE_KEY, alice2, SessionEndOverHttpTest.INITIALIZED).statusCode()).isEqualTo(202);
-        assertThat(post(ALICE_KEY, alice3, SessionEndOverHttpTest.INITIALIZED).statusCode()).isEqualTo(202);
-        assertThat(post(BOB_KEY, bob, SessionEndOverHttpTest.INITIALIZED).statusCode())
+        assertThat(post(ALICE_KEY, alice2, EmbeddedTomcat.INITIALIZED).statusCode()).isEqualTo(202);
+        assertThat(post(ALICE_KEY, alice3, EmbeddedTomcat.INITIALIZED).statusCode()).isEqualTo(202);
+        assertThat(post(BOB_KEY, bob, EmbeddedTomcat.INITIALIZED).statusCode())
                 .as("bob's session survives alice's").isEqualTo(202);
         assertThat(sessions.size()).isEqualTo(3);
     }
 
     static String open(String apiKey) {
-        HttpResponse<String> response = post(apiKey, null, SessionEndOverHttpTest.INITIALIZE);
-        String sessionId = response.headers().firstValue("Mcp-Session-Id")
-                .orElseThrow(() -> new AssertionError("no session id: HTTP " + response.statusCode()));
-        assertThat(post(apiKey, sessionId, SessionEndOverHttpTest.INITIALIZED).statusCode()).isEqualTo(202);
-        return sessionId;
+        return tomcat.openSession(apiKey);
     }
 
     static HttpResponse<String> post(String apiKey, String sessionId, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("/mcp"))
-                .timeout(Duration.ofSeconds(10))
-                .header("Accept", "application/json, text/event-stream")
-                .header("Content-Type", "application/json")
-                .header("X-API-Key", apiKey)
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (sessionId != null) {
-            request.header("Mcp-Session-Id", sessionId);
-        }
-        try {
-            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (Exception e) {
-            throw new AssertionError("request failed: " + e, e);
-        }
+        return tomcat.post(apiKey, sessionId, body);
     }
 }

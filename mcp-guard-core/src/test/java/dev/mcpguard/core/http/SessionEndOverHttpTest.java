@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
+import dev.mcpguard.core.testing.EmbeddedTomcat;
 import dev.mcpguard.core.testing.Eventually;
 import dev.mcpguard.core.testing.MutableClock;
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
@@ -19,19 +18,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.catalina.Context;
-import org.apache.catalina.LifecycleException;
-import org.apache.catalina.startup.Tomcat;
-import org.apache.tomcat.util.descriptor.web.FilterDef;
-import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,11 +41,7 @@ class SessionEndOverHttpTest {
 
     static final String ALICE_KEY = "mgk_alice_7Hq2Lr9XbT4nVw1KcY8eHs0P";
     static final String BOB_KEY = "mgk_bob_3Jd8Hs1Lq5Zx9Cv6Bn2Mk4Pw7";
-    static final String INITIALIZE = """
-            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
-             "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}""";
-    static final String INITIALIZED = "{\"jsonrpc\": \"2.0\", \"method\": \"notifications/initialized\"}";
-    static final String PROBE = INITIALIZED;
+    static final String PROBE = EmbeddedTomcat.INITIALIZED;
     static final Duration IDLE = Duration.ofMinutes(30);
     static final Duration LIFETIME = Duration.ofHours(8);
     static final int CAP = 3;
@@ -66,7 +54,7 @@ class SessionEndOverHttpTest {
             .maximumSessionsPerPrincipal(CAP)
             .build();
     static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    static Tomcat tomcat;
+    static EmbeddedTomcat tomcat;
     static URI base;
     static McpSyncServer server;
     static McpSessionCloser closer;
@@ -94,34 +82,14 @@ class SessionEndOverHttpTest {
                 .authorizationServer(URI.create("https://login.example.com"))
                 .mcpPath("/mcp")
                 .build();
-
-        Path baseDir = Files.createTempDirectory("mcp-guard-sessions-tomcat");
-        tomcat = new Tomcat();
-        tomcat.setBaseDir(baseDir.toString());
-        tomcat.setPort(0);
-        Context context = tomcat.addContext("", baseDir.toString());
-        Tomcat.addServlet(context, "mcp", transport).setAsyncSupported(true);
-        context.addServletMappingDecoded("/mcp", "mcp");
-        context.addServletMappingDecoded("/direct/*", "mcp");
-        FilterDef def = new FilterDef();
-        def.setFilterName("guard");
-        def.setFilter(filter);
-        def.setAsyncSupported("true");
-        context.addFilterDef(def);
-        FilterMap map = new FilterMap();
-        map.setFilterName("guard");
-        map.addURLPattern("/mcp");
-        context.addFilterMap(map);
-        tomcat.getConnector();
-        tomcat.start();
-        base = URI.create("http://127.0.0.1:" + tomcat.getConnector().getLocalPort());
+        tomcat = EmbeddedTomcat.start(transport, List.of("/mcp", "/direct/*"), filter, "/mcp");
+        base = tomcat.base();
     }
 
     @AfterAll
-    static void stop() throws LifecycleException {
+    static void stop() throws Exception {
         server.closeGracefully();
-        tomcat.stop();
-        tomcat.destroy();
+        tomcat.close();
         closer.close();
         sessions.close();
     }
@@ -202,13 +170,7 @@ class SessionEndOverHttpTest {
 
     @Test
     void aClientDeleteThroughTheFilterEndsTheSessionEverywhere() throws Exception {
-        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(base.toString())
-                        .endpoint("/mcp")
-                        .httpRequestCustomizer((request, method, uri, body, context) ->
-                                request.header("X-API-Key", BOB_KEY))
-                        .build())
-                .clientInfo(new McpSchema.Implementation("sdk-client", "1"))
-                .requestTimeout(Duration.ofSeconds(10))
+        McpSyncClient client = tomcat.client(BOB_KEY).clientInfo(new McpSchema.Implementation("sdk-client", "1"))
                 .build();
         client.initialize();
         String sessionId = sessions.sessions().stream().filter(s -> s.subject().equals("bob"))
@@ -223,11 +185,7 @@ class SessionEndOverHttpTest {
     }
 
     static String openSession(String apiKey) {
-        HttpResponse<String> response = post(apiKey, null, INITIALIZE);
-        String sessionId = response.headers().firstValue("Mcp-Session-Id")
-                .orElseThrow(() -> new AssertionError("no session id: HTTP " + response.statusCode()));
-        assertThat(post(apiKey, sessionId, INITIALIZED).statusCode()).isEqualTo(202);
-        return sessionId;
+        return tomcat.openSession(apiKey);
     }
 
     /** Whether the SDK's transport still holds {@code sessionId}, asked past the filter. */
@@ -251,22 +209,10 @@ class SessionEndOverHttpTest {
     }
 
     static HttpResponse<String> post(String apiKey, String sessionId, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("/mcp"))
-                .header("Accept", "application/json, text/event-stream")
-                .header("Content-Type", "application/json")
-                .header("X-API-Key", apiKey)
-                .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (sessionId != null) {
-            request.header("Mcp-Session-Id", sessionId);
-        }
-        return send(request);
+        return tomcat.post(apiKey, sessionId, body);
     }
 
     static HttpResponse<String> send(HttpRequest.Builder request) {
-        try {
-            return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (Exception e) {
-            throw new AssertionError("request failed: " + e, e);
-        }
+        return EmbeddedTomcat.send(request);
     }
 }

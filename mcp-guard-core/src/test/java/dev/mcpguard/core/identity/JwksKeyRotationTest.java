@@ -4,15 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.spi.IdentityResolver.IdentityResult;
@@ -21,6 +16,7 @@ import dev.mcpguard.core.testing.Eventually;
 import dev.mcpguard.core.testing.LogCapture;
 import dev.mcpguard.core.testing.MutableClock;
 import dev.mcpguard.core.testing.RotatingJwksServer;
+import dev.mcpguard.core.testing.SignedTokens;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -228,14 +224,7 @@ class JwksKeyRotationTest {
     }
 
     static String signed(RSAKey signer, String keyId, JWTClaimsSet claims) {
-        try {
-            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(keyId)
-                    .type(JOSEObjectType.JWT).build(), claims);
-            jwt.sign(new RSASSASigner(signer));
-            return jwt.serialize();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return SignedTokens.rs256(signer, keyId, claims);
     }
 
     static final RSAKey STRAY_SIGNER = key("stray-signer");

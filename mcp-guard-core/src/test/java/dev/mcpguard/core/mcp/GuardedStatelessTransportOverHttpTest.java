@@ -9,10 +9,9 @@ import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.policy.InsecureAllowAllPolicyEngine;
+import dev.mcpguard.core.testing.EmbeddedTomcat;
 import dev.mcpguard.core.testing.LogCapture;
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
 import io.modelcontextprotocol.server.McpStatelessSyncServer;
@@ -23,17 +22,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.catalina.Context;
-import org.apache.catalina.startup.Tomcat;
-import org.apache.tomcat.util.descriptor.web.FilterDef;
-import org.apache.tomcat.util.descriptor.web.FilterMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,9 +39,8 @@ class GuardedStatelessTransportOverHttpTest {
     private static final String KEY = "mgk_mallory_9fQz1Lr7XbT2nVw8KcY0eHs";
 
     private final List<AuditRecord> audit = new CopyOnWriteArrayList<>();
-    private Tomcat tomcat;
+    private EmbeddedTomcat tomcat;
     private McpStatelessSyncServer server;
-    private URI base;
 
     @BeforeEach
     void start() throws Exception {
@@ -79,42 +70,18 @@ class GuardedStatelessTransportOverHttpTest {
                 .authorizationServer(URI.create("https://issuer.test"))
                 .mcpPath("/mcp")
                 .build();
-
-        Path baseDir = Files.createTempDirectory("mcp-guard-stateless");
-        tomcat = new Tomcat();
-        tomcat.setBaseDir(baseDir.toString());
-        tomcat.setPort(0);
-        Context context = tomcat.addContext("", baseDir.toString());
-        Tomcat.addServlet(context, "mcp", transport).setAsyncSupported(true);
-        context.addServletMappingDecoded("/mcp", "mcp");
-        FilterDef def = new FilterDef();
-        def.setFilterName("guard");
-        def.setFilter(filter);
-        def.setAsyncSupported("true");
-        context.addFilterDef(def);
-        FilterMap map = new FilterMap();
-        map.setFilterName("guard");
-        map.addURLPattern("/*");
-        context.addFilterMap(map);
-        tomcat.getConnector();
-        tomcat.start();
-        base = URI.create("http://localhost:" + tomcat.getConnector().getLocalPort());
+        tomcat = EmbeddedTomcat.start(transport, List.of("/mcp"), filter, "/*");
     }
 
     @AfterEach
     void stop() throws Exception {
         server.close();
-        tomcat.stop();
-        tomcat.destroy();
+        tomcat.close();
     }
 
     @Test
     void callsToUnknownToolsOfAStatelessServerAreAuditedAndSampled() {
-        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(base.toString())
-                        .endpoint("/mcp")
-                        .httpRequestCustomizer((request, method, uri, body, ctx) -> request.header("X-API-Key", KEY))
-                        .build())
-                .requestTimeout(Duration.ofSeconds(10)).build();
+        McpSyncClient client = tomcat.client(KEY).build();
         try {
             client.initialize();
             assertThat(client.callTool(new McpSchema.CallToolRequest("echo", Map.of())).isError())
@@ -143,7 +110,7 @@ class GuardedStatelessTransportOverHttpTest {
         HttpResponse<String> response;
         List<String> logged;
         try (LogCapture logs = LogCapture.everything()) {
-            response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(base.resolve("/mcp"))
+            response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(tomcat.base().resolve("/mcp"))
                     .header("X-API-Key", KEY)
                     .header("Content-Type", "application/json")
                     .header("Accept", "application/json, text/event-stream")

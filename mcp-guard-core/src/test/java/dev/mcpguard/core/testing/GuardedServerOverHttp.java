@@ -6,9 +6,7 @@ import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.mcp.McpSdkAdapter;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.McpServer;
@@ -17,16 +15,9 @@ import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.catalina.Context;
-import org.apache.catalina.startup.Tomcat;
-import org.apache.tomcat.util.descriptor.web.FilterDef;
-import org.apache.tomcat.util.descriptor.web.FilterMap;
 
 /**
  * A guarded MCP server on embedded Tomcat (loopback, ephemeral port) behind {@link McpGuardHttpFilter} with API
@@ -38,15 +29,13 @@ public final class GuardedServerOverHttp implements AutoCloseable {
     /** The API key every client of this server presents. */
     public static final String API_KEY = "test-key-7f3a-not-a-secret-elsewhere";
 
-    private final Tomcat tomcat;
+    private final EmbeddedTomcat tomcat;
     private final McpSyncServer server;
-    private final URI base;
     private final List<McpSyncClient> clients = new CopyOnWriteArrayList<>();
 
-    private GuardedServerOverHttp(Tomcat tomcat, McpSyncServer server, URI base) {
+    private GuardedServerOverHttp(EmbeddedTomcat tomcat, McpSyncServer server) {
         this.tomcat = tomcat;
         this.server = server;
-        this.base = base;
     }
 
     /** Starts a server whose tools are {@code tools}, each wrapped by {@code guard}. */
@@ -78,37 +67,12 @@ public final class GuardedServerOverHttp implements AutoCloseable {
                 .authorizationServer(URI.create("https://issuer.test"))
                 .mcpPath("/mcp")
                 .build();
-        Path baseDir = Files.createTempDirectory("mcp-guard-tomcat");
-        Tomcat tomcat = new Tomcat();
-        tomcat.setBaseDir(baseDir.toString());
-        tomcat.setPort(0);
-        tomcat.getConnector().setProperty("address", "127.0.0.1");
-        Context context = tomcat.addContext("", baseDir.toString());
-        Tomcat.addServlet(context, "mcp", transport).setAsyncSupported(true);
-        context.addServletMappingDecoded("/*", "mcp");
-        FilterDef def = new FilterDef();
-        def.setFilterName("guard");
-        def.setFilter(filter);
-        def.setAsyncSupported("true");
-        context.addFilterDef(def);
-        FilterMap map = new FilterMap();
-        map.setFilterName("guard");
-        map.addURLPatternDecoded("/*");
-        context.addFilterMap(map);
-        tomcat.start();
-        URI base = URI.create("http://127.0.0.1:" + tomcat.getConnector().getLocalPort());
-        return new GuardedServerOverHttp(tomcat, server, base);
+        return new GuardedServerOverHttp(EmbeddedTomcat.start(transport, filter), server);
     }
 
     /** An initialized SDK client presenting {@link #API_KEY}; closed with this server. */
     public McpSyncClient client() {
-        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(base.toString())
-                        .endpoint("/mcp")
-                        .httpRequestCustomizer((request, method, uri, body, context) ->
-                                request.header("X-API-Key", API_KEY))
-                        .build())
-                .requestTimeout(Duration.ofSeconds(10))
-                .build();
+        McpSyncClient client = tomcat.client(API_KEY).build();
         clients.add(client);
         client.initialize();
         return client;
@@ -118,7 +82,6 @@ public final class GuardedServerOverHttp implements AutoCloseable {
     public void close() throws Exception {
         clients.forEach(McpSyncClient::close);
         server.closeGracefully();
-        tomcat.stop();
-        tomcat.destroy();
+        tomcat.close();
     }
 }
