@@ -207,14 +207,31 @@ public final class McpGuard implements AutoCloseable {
      * freed when the registry ends the session. Register {@code transport} itself as the servlet.
      */
     public McpServer.SyncSpecification<?> syncServer(HttpServletStreamableServerTransportProvider transport) {
-        return McpServer.sync(guardTransport(transport)).validateToolInputs(!validatesArguments)
-                .addToolFilter(toolFilter());
+        return configure(McpServer.sync(guardTransport(transport)));
     }
 
     /** As {@link #syncServer} for an async server. */
     public McpServer.AsyncSpecification<?> asyncServer(HttpServletStreamableServerTransportProvider transport) {
-        return McpServer.async(guardTransport(transport)).validateToolInputs(!validatesArguments)
-                .addToolFilter(asyncToolFilter());
+        return configure(McpServer.async(guardTransport(transport)));
+    }
+
+    /**
+     * Adds the {@code tools/list} filter to a server builder made elsewhere (a framework's) and, when the chain
+     * validates arguments, turns the SDK's own unaudited check off: what {@link #syncServer} does besides the
+     * transport. Returns {@code spec}.
+     */
+    public McpServer.SyncSpecification<?> configure(McpServer.SyncSpecification<?> spec) {
+        return spec.validateToolInputs(!validatesArguments).addToolFilter(toolFilter());
+    }
+
+    /** As {@link #configure(McpServer.SyncSpecification)} for an async server builder. */
+    public McpServer.AsyncSpecification<?> configure(McpServer.AsyncSpecification<?> spec) {
+        return spec.validateToolInputs(!validatesArguments).addToolFilter(asyncToolFilter());
+    }
+
+    /** Whether the tool specification (any of the SDK's four kinds) already passes through an mcp-guard chain. */
+    public static boolean isGuarded(Object toolSpecification) {
+        return McpSdkAdapter.isGuarded(toolSpecification);
     }
 
     /**
