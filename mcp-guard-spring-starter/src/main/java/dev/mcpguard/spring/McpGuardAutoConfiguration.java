@@ -164,7 +164,7 @@ public class McpGuardAutoConfiguration {
             return new Slf4jAuditSink();
         }
         try {
-            return JsonlFileAuditSink.builder(properties.audit().file().get()).build();
+            return JsonlFileAuditSink.builder(properties.audit().path().get()).build();
         } catch (IOException e) {
             throw new InvalidConfigurationPropertyValueException("mcp.guard.audit.file",
                     properties.audit().file().get(), "cannot open it for appending: " + e.getMessage());

@@ -154,9 +154,15 @@ public record McpGuardProperties(
     /**
      * @param file  a JSONL audit file, fsynced before each result returns; default: SLF4J logger {@code mcp-guard.audit}
      */
-    public record Audit(Optional<Path> file) {
+    public record Audit(Optional<String> file) {
         public Audit {
             file = Objects.requireNonNullElse(file, Optional.empty());
+            file.ifPresent(f -> require(!f.isBlank(), "audit.file", "must not be blank"));
+        }
+
+        /** The audit file as a path. */
+        public Optional<Path> path() {
+            return file.map(Path::of);
         }
     }
 

@@ -13,12 +13,12 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Finds an issuer's JWKS URI from its OIDC discovery document ({@code <issuer>/.well-known/openid-configuration}),
- * once, at start-up, bounded in time (5 s) and size (64 KiB). The document's {@code issuer} must be the configured
+ * once, at start-up, bounded in time (15 s) and size (64 KiB). The document's {@code issuer} must be the configured
  * one (OIDC Discovery 1.0, section 4.3). Stateless and thread-safe.
  */
 final class OidcDiscovery {
 
-    static final Duration DEADLINE = Duration.ofSeconds(5);
+    static final Duration DEADLINE = Duration.ofSeconds(15);
     static final int MAX_BYTES = 64 * 1024;
 
     private OidcDiscovery() {
