@@ -16,8 +16,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 /**
  * Runs the example with nothing else installed: an OAuth2 issuer in-process (mock-oauth2-server, a test
  * double of a real IdP), then {@link OrdersMcpApplication} trusting it, and prints a token for a demo user to
- * call the server with (an MCP client or {@code curl}). {@code mvn -pl mcp-guard-spring-example -am
- * spring-boot:run}; a real deployment runs {@link OrdersMcpApplication} with its own IdP instead.
+ * call the server with (an MCP client or {@code curl}). {@code mvn -q -Pspring-demo -DskipTests verify
+ * -pl mcp-guard-spring-example -am}; a real deployment runs {@link OrdersMcpApplication} with its own IdP instead.
  */
 public final class OrdersDemo {
 
