@@ -28,6 +28,10 @@ public final class ArgumentsGuard implements ToolGuard {
     private static final AttributeKey<String> VIOLATION = AttributeKey.of("mcp-guard.schema-violation", String.class);
     private static final int MAX_DETAIL_LENGTH = 300;
 
+    /** Creates the step; it keeps no state. */
+    public ArgumentsGuard() {
+    }
+
     /**
      * Validates {@code call}'s arguments against {@code inputSchema} and returns the call with the verdict
      * attached (unchanged when valid or when the tool declares no schema).

@@ -10,6 +10,10 @@ import dev.mcpguard.api.spi.PolicyEngine;
  */
 public final class DenyAllPolicyEngine implements PolicyEngine {
 
+    /** Creates the engine; it keeps no state. */
+    public DenyAllPolicyEngine() {
+    }
+
     @Override
     public Decision decide(PolicyRequest request) {
         return Decision.deny(request.decisionId(), ReasonCode.NO_POLICY_CONFIGURED,

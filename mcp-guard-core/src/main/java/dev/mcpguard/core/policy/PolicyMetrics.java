@@ -31,6 +31,10 @@ public final class PolicyMetrics {
     private final LongAdder callerShortCircuited = new LongAdder();
     private final LongAdder callerBreakerOpened = new LongAdder();
 
+    /** Creates counters that all start at zero. */
+    public PolicyMetrics() {
+    }
+
     void recordAllow() {
         allow.increment();
     }

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Asks an OPA server (a sidecar or a central service) through its REST Data API:
  * {@code POST {base}/v1/data/{decisionPath}?provenance=true} with body {@code {"input": ...}}, the input being
- * version 1 of the contract built by {@link PolicyInputDocument}; the {@code result} is read by
- * {@link PolicyResultReader}.
+ * version 1 of the input contract ({@code docs/policy.md}); the {@code result} is read by
+ * {@code PolicyResultReader}.
  *
  * <p>Fail closed, never an exception, never null:
  * <ul>

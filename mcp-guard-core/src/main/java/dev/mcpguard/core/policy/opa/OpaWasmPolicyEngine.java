@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * with opa-java-wasm (Chicory), no sidecar and no network hop per decision.
  *
  * <p>The engine evaluates the current bundle's entrypoint (default {@code mcp/authz/decision}) with the input
- * document of {@link PolicyInputDocument} and reads the result with {@link PolicyResultReader}; every decision
- * carries the bundle revision, which the audit record stores as {@code policy_revision}.
+ * document (version 1 of the contract in {@code docs/policy.md}) and reads the result as the remote engine does;
+ * every decision carries the bundle revision, which the audit record stores as {@code policy_revision}.
  *
  * <p>Loading: {@link #pollNow()} (or {@link #startPolling(Duration)}) fetches the bundle from its
  * {@link BundleSource}, reads and verifies it ({@link OpaBundle}), refuses a module that needs a builtin the

@@ -45,7 +45,7 @@ import org.slf4j.Logger;
  * <p>Scopes and roles are sorted, so equal requests produce equal documents (the decision cache keys on them).
  * Immutable and thread-safe.
  */
-public final class PolicyInputDocument {
+final class PolicyInputDocument {
 
     /** Version of the input contract; bumped on any incompatible change. */
     public static final int VERSION = 1;
@@ -69,13 +69,13 @@ public final class PolicyInputDocument {
      * @param environment deployment facts every input carries under {@code environment} (for example
      *                    {@code {"name": "prod"}}); JSON-like values
      */
-    public PolicyInputDocument(ObjectMapper mapper, Map<String, Object> environment) {
+    PolicyInputDocument(ObjectMapper mapper, Map<String, Object> environment) {
         this.mapper = Objects.requireNonNull(mapper, "mapper");
         this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
     }
 
     /** The input document for {@code request}. */
-    public ObjectNode build(PolicyRequest request) {
+    ObjectNode build(PolicyRequest request) {
         ObjectNode input = mapper.createObjectNode();
         input.put("version", VERSION);
         input.put("operation", request.operation().name().toLowerCase(java.util.Locale.ROOT));

@@ -30,7 +30,7 @@ import java.util.Set;
  *
  * <p>Immutable and thread-safe.
  */
-public final class PolicyResultReader {
+final class PolicyResultReader {
 
     /**
      * Codes that only the guard itself produces, for engine and chain failures. A policy returning one is read
