@@ -2,6 +2,7 @@ package dev.mcpguard.spring.actuator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.api.spi.PolicyEngine;
@@ -113,6 +114,26 @@ class McpGuardActuatorAutoConfigurationTest {
                         "management.endpoint.mcpguard.access=UNRESTRICTED")
                 .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(McpGuardHealthIndicator.class)
                         .doesNotHaveBean(McpGuardPolicyMeters.class).doesNotHaveBean(McpGuardEndpoint.class));
+    }
+
+    @Test
+    void metersCanBeSwitchedOffWithBootsMetricsEnableProperty() {
+        AuditRecord call = MeteredAuditSinkTest.record("alice", "get_order", AuditRecord.Verdict.ALLOW, null,
+                AuditRecord.Outcome.SUCCESS, 10);
+        runner.withUserConfiguration(GuardWithResilientPolicy.class).run(context -> {
+            context.getBean(AuditSink.class).write(call);
+            assertThat(context.getBean(MeterRegistry.class).find(MeteredAuditSink.CALLS).meters()).hasSize(1);
+        });
+        runner.withUserConfiguration(GuardWithResilientPolicy.class)
+                .withPropertyValues("management.metrics.enable.mcp.guard=false")
+                .run(context -> {
+                    context.getBean(AuditSink.class).write(call);
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(registry.find(MeteredAuditSink.CALLS).meters()).isEmpty();
+                    assertThat(registry.find(McpGuardPolicyMeters.BREAKER_STATE).meters()).isEmpty();
+                    assertThat(((RecordingAuditSink) ((MeteredAuditSink) context.getBean(AuditSink.class)).delegate())
+                            .records()).hasSize(1);
+                });
     }
 
     @Test
