@@ -109,6 +109,8 @@ public final class McpGuard implements AutoCloseable {
     private final Clock clock;
     private final boolean validatesArguments;
     private final McpSdkAdapter sdk;
+    private final PolicyEngine policyEngine;
+    private final AuditSink auditSink;
     private final List<McpSessionCloser> closers = new CopyOnWriteArrayList<>();
 
     private McpGuard(Builder builder, AuditSink sink) {
@@ -119,6 +121,8 @@ public final class McpGuard implements AutoCloseable {
         this.validatesArguments = builder.argumentValidator != null;
         this.sessionRegistry = builder.sessionRegistry != null ? builder.sessionRegistry : InMemorySessionRegistry.ofDefaults();
         PolicyEngine engine = builder.policyEngine != null ? builder.policyEngine : new DenyAllPolicyEngine();
+        this.policyEngine = engine;
+        this.auditSink = sink;
         if (builder.policyEngine == null) {
             log.warn("mcp-guard for server '{}' has no policy engine: every tool call will be denied "
                     + "with reason no_policy_configured", serverName);
@@ -174,6 +178,19 @@ public final class McpGuard implements AutoCloseable {
     /** The session registry the chain consults; {@link #httpFilter()} shares it with the filter. */
     public SessionRegistry sessionRegistry() {
         return sessionRegistry;
+    }
+
+    /**
+     * The policy engine the chain and the {@code tools/list} filter consult (a {@link DenyAllPolicyEngine} when
+     * none was set), for operations: health checks and metrics read its state. Never null.
+     */
+    public PolicyEngine policyEngine() {
+        return policyEngine;
+    }
+
+    /** The audit sink every call is recorded to (the default SLF4J sink when none was set), for health checks. */
+    public AuditSink auditSink() {
+        return auditSink;
     }
 
     // ---------------------------------------------------------------- one wiring path
