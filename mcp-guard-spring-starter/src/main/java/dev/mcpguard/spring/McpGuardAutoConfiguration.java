@@ -51,6 +51,7 @@ import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -81,7 +82,8 @@ import tools.jackson.databind.json.JsonMapper;
  *       keys, 401 with RFC 9728 metadata, session binding, request limits).</li>
  * </ul>
  * Every bean backs off when the application declares one of the same type; {@code mcp.guard.enabled=false}
- * turns all of it off. Start-up fails, naming the property, on a bad or missing setting, and on an MCP SDK set
+ * turns all of it off, and so does {@code spring.ai.mcp.server.enabled=false} (no Spring AI server to guard; an
+ * application that builds its own server and {@code McpGuard} still gets the actuator parts). Start-up fails, naming the property, on a bad or missing setting, and on an MCP SDK set
  * other than the one mcp-guard is built with ({@link McpSdkVersionCheck}).
  */
 @AutoConfiguration(before = {McpServerAutoConfiguration.class, McpServerStatelessAutoConfiguration.class,
@@ -90,6 +92,7 @@ import tools.jackson.databind.json.JsonMapper;
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 @ConditionalOnProperty(prefix = McpGuardProperties.PREFIX, name = "enabled", havingValue = "true",
         matchIfMissing = true)
+@ConditionalOnBooleanProperty(prefix = McpServerProperties.CONFIG_PREFIX, name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties({McpGuardProperties.class, McpServerProperties.class,
         McpServerStreamableHttpProperties.class})
 public class McpGuardAutoConfiguration {

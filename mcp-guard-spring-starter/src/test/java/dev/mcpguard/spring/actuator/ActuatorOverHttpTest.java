@@ -59,8 +59,19 @@ class ActuatorOverHttpTest {
         return "key-" + subject + "-not-a-secret-elsewhere";
     }
 
+    /**
+     * Builds its own guarded server (Spring AI's is off in these tests). Spring Security's auto-configuration is
+     * excluded: this app tests the endpoint's own access rules, with mcp-guard's filter in front of the MCP path.
+     */
     @SpringBootConfiguration(proxyBeanMethods = false)
-    @EnableAutoConfiguration
+    @EnableAutoConfiguration(excludeName = {
+            "org.springframework.boot.security.autoconfigure.SecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.web.servlet.SecurityFilterAutoConfiguration",
+            "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration",
+            "org.springframework.boot.security.oauth2.server.resource.autoconfigure.servlet."
+                    + "OAuth2ResourceServerAutoConfiguration"})
     static class GuardedOrdersApplication {
 
         @Bean(destroyMethod = "close")
@@ -172,7 +183,8 @@ class ActuatorOverHttpTest {
 
     @Nested
     @SpringBootTest(classes = GuardedOrdersApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-            properties = {"management.endpoints.web.exposure.include=health,metrics,mcpguard",
+            properties = {"spring.ai.mcp.server.enabled=false",
+                    "management.endpoints.web.exposure.include=health,metrics,mcpguard",
                     "management.endpoint.mcpguard.access=unrestricted",
                     "management.endpoint.health.show-details=always"})
     class WithTheAdminEndpointExposed extends OverHttp {
@@ -254,7 +266,7 @@ class ActuatorOverHttpTest {
 
     @Nested
     @SpringBootTest(classes = GuardedOrdersApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-            properties = "management.endpoints.web.exposure.include=*")
+            properties = {"spring.ai.mcp.server.enabled=false", "management.endpoints.web.exposure.include=*"})
     class WithDefaultAccess extends OverHttp {
 
         @Test
