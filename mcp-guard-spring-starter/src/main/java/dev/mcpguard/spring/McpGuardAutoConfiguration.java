@@ -57,6 +57,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplicat
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.util.ClassUtils;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -274,13 +275,14 @@ public class McpGuardAutoConfiguration {
     static IdentityResolver identityResolver(McpGuardProperties.Identity identity, URI resource, Optional<URI> jwks,
                                              Clock clock) {
         List<IdentityResolver> resolvers = new ArrayList<>();
-        identity.issuer().ifPresent(issuer -> resolvers.add(JwtIdentityResolver.builder()
+        Optional<JwtIdentityResolver> jwt = identity.issuer().map(issuer -> JwtIdentityResolver.builder()
                 .issuer(issuer.toString())
                 .audience(resource.toString())
                 .jwksUrl(jwks.orElseThrow())
                 .claimMapping(claimMapping(identity.claims()))
                 .clock(clock)
-                .build()));
+                .build());
+        jwt.ifPresent(resolvers::add);
         if (!identity.apiKeys().isEmpty()) {
             ApiKeyIdentityResolver.Builder keys = ApiKeyIdentityResolver.builder();
             for (McpGuardProperties.ApiKey key : identity.apiKeys()) {
@@ -295,8 +297,17 @@ public class McpGuardAutoConfiguration {
                     "required: no way to authenticate callers is configured (set mcp.guard.identity.issuer or "
                     + "mcp.guard.identity.api-keys, or declare an IdentityResolver bean)");
         }
-        return resolvers.size() == 1 ? resolvers.get(0) : IdentityResolvers.firstApplicable(resolvers);
+        IdentityResolver own = resolvers.size() == 1 ? resolvers.get(0) : IdentityResolvers.firstApplicable(resolvers);
+        if (jwt.isPresent()
+                && ClassUtils.isPresent(SPRING_SECURITY_JWT, McpGuardAutoConfiguration.class.getClassLoader())) {
+            return new SpringSecurityIdentityResolver(jwt.get(), own);
+        }
+        return own;
     }
+
+    /** When present, a JWT that Spring Security's resource server authenticated is mapped, not verified twice. */
+    private static final String SPRING_SECURITY_JWT =
+            "org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken";
 
     static ClaimMapping claimMapping(McpGuardProperties.Claims claims) {
         ClaimMapping defaults = ClaimMapping.ofDefaults();

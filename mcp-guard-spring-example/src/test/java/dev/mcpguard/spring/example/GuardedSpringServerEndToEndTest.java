@@ -28,7 +28,8 @@ import org.springframework.test.context.DynamicPropertySource;
  * Boots the Spring example on a random port, with the real reference policy bundle and a real OAuth2 issuer
  * in-process, and drives it with the MCP Java SDK client over Streamable HTTP.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "management.endpoints.web.exposure.include=health,metrics", "management.endpoint.health.show-details=always"})
 class GuardedSpringServerEndToEndTest {
 
     static final MockOAuth2Server IDP = OrdersDemo.startIdp();
@@ -123,6 +124,24 @@ class GuardedSpringServerEndToEndTest {
         assertThat(metadata.statusCode()).isEqualTo(200);
         assertThat(metadata.body()).contains("\"resource\":\"" + resource() + "\"")
                 .contains(IDP.issuerUrl(OrdersDemo.ISSUER_ID).toString());
+    }
+
+    @Test
+    void healthShowsTheLoadedBundleAndMetersCountDecisionsWithoutSubjects() throws Exception {
+        try (McpSyncClient alice = client(token("alice", "acme", "orders.read", List.of()))) {
+            alice.callTool(new McpSchema.CallToolRequest("get_order", Map.of("order_id", "globex-2001")));
+        }
+        HttpClient http = HttpClient.newHttpClient();
+
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + port + "/actuator/health")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> calls = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port
+                + "/actuator/metrics/mcp.guard.calls")).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+        assertThat(health.body()).contains("\"mcpGuard\"").contains("orders-").doesNotContain("\"DOWN\"");
+        assertThat(calls.statusCode()).as(calls.body()).isEqualTo(200);
+        assertThat(calls.body()).contains("cross_tenant").doesNotContain("alice");
     }
 
     private String resource() {
