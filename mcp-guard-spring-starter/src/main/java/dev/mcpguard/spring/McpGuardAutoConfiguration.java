@@ -21,7 +21,11 @@ import dev.mcpguard.core.policy.opa.HttpsBundleSource;
 import dev.mcpguard.core.policy.opa.OpaRemotePolicyEngine;
 import dev.mcpguard.core.policy.opa.OpaWasmPolicyEngine;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
+import dev.mcpguard.core.session.RedisRevocationList;
+import dev.mcpguard.core.session.RevocationList;
 import dev.mcpguard.core.throttle.RateLimit;
+import dev.mcpguard.core.throttle.RedisRateLimitStore;
+import dev.mcpguard.core.throttle.StoreFailureMode;
 import dev.mcpguard.core.throttle.TokenBucketThrottle;
 import io.modelcontextprotocol.server.McpTransportContextExtractor;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -177,19 +181,23 @@ public class McpGuardAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    SessionRegistry mcpGuardSessionRegistry(McpGuardProperties properties, ObjectProvider<Clock> clock) {
-        return InMemorySessionRegistry.builder()
+    SessionRegistry mcpGuardSessionRegistry(McpGuardProperties properties, ObjectProvider<Clock> clock,
+                                            ObjectProvider<RevocationList> revocations) {
+        InMemorySessionRegistry.Builder registry = InMemorySessionRegistry.builder()
                 .idleTimeout(properties.sessions().idleTimeout())
                 .absoluteLifetime(properties.sessions().absoluteLifetime())
                 .maximumSessionsPerPrincipal(properties.sessions().maximumPerPrincipal())
-                .clock(clock.getIfAvailable(Clock::systemUTC))
-                .build();
+                .clock(clock.getIfAvailable(Clock::systemUTC));
+        revocations.ifAvailable(registry::revocations);
+        return registry.build();
     }
 
     @Bean
     @ConditionalOnMissingBean
-    Throttle mcpGuardThrottle(McpGuardProperties properties, ObjectProvider<Clock> clock) {
+    Throttle mcpGuardThrottle(McpGuardProperties properties, ObjectProvider<Clock> clock,
+                              ObjectProvider<RedisRateLimitStore> sharedStore) {
         TokenBucketThrottle.Builder throttle = TokenBucketThrottle.builder().clock(clock.getIfAvailable(Clock::systemUTC));
+        sharedStore.ifAvailable(store -> throttle.sharedStore(store, StoreFailureMode.FAIL_CLOSED));
         int perMinute = properties.throttle().callsPerMinute();
         if (perMinute > 0) {
             throttle.limit(RateLimit.perCaller().perTool().capacity(perMinute).refillPerMinute(perMinute).build());
@@ -387,6 +395,27 @@ public class McpGuardAutoConfiguration {
         McpStatelessServerTransport mcpGuardStatelessTransport(WebMvcStatelessServerTransport transport,
                                                                McpGuard guard) {
             return guard.guardTransport(transport);
+        }
+    }
+
+    /** Revocations and rate limits shared through Redis by every replica, when {@code mcp.guard.redis.url} is set. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"io.lettuce.core.RedisClient", "io.github.bucket4j.redis.lettuce.Bucket4jLettuce"})
+    @ConditionalOnProperty(prefix = McpGuardProperties.PREFIX + ".redis", name = "url")
+    static class SharedThroughRedis {
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean(RevocationList.class)
+        RedisRevocationList mcpGuardRedisRevocations(McpGuardProperties properties, ObjectProvider<Clock> clock) {
+            return RedisRevocationList.builder(properties.redis().url().orElseThrow().toString())
+                    .clock(clock.getIfAvailable(Clock::systemUTC)).build();
+        }
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean
+        RedisRateLimitStore mcpGuardRedisRateLimits(McpGuardProperties properties, ObjectProvider<Clock> clock) {
+            return RedisRateLimitStore.builder(properties.redis().url().orElseThrow().toString())
+                    .clock(clock.getIfAvailable(Clock::systemUTC)).build();
         }
     }
 

@@ -33,6 +33,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param audit              where audit records go
  * @param throttle           per-caller, per-tool call limits
  * @param sessions           MCP session lifetimes
+ * @param redis              Redis shared by the replicas, for revocations and rate limits (off unless set)
  */
 @ConfigurationProperties(McpGuardProperties.PREFIX)
 public record McpGuardProperties(
@@ -44,7 +45,8 @@ public record McpGuardProperties(
         @DefaultValue Identity identity,
         @DefaultValue Audit audit,
         @DefaultValue Throttle throttle,
-        @DefaultValue Sessions sessions) {
+        @DefaultValue Sessions sessions,
+        @DefaultValue Redis redis) {
 
     /** The property prefix. */
     public static final String PREFIX = "mcp.guard";
@@ -191,6 +193,19 @@ public record McpGuardProperties(
                     "sessions.absolute-lifetime", "must be at least sessions.idle-timeout, got " + absoluteLifetime);
             require(maximumPerPrincipal >= 1 && maximumPerPrincipal <= 10_000, "sessions.maximum-per-principal",
                     "must be between 1 and 10000, got " + maximumPerPrincipal);
+        }
+    }
+
+    /**
+     * @param url  {@code redis://} or {@code rediss://} URI of the Redis the replicas share; when set (and Lettuce
+     *             is on the class path) revocations and rate limits are shared, and the guard fails closed
+     *             ({@code throttle_unavailable}) while Redis does not answer
+     */
+    public record Redis(Optional<URI> url) {
+        public Redis {
+            url = Objects.requireNonNullElse(url, Optional.empty());
+            url.ifPresent(uri -> require("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme()),
+                    "redis.url", "must be a redis:// or rediss:// URI, got scheme '" + uri.getScheme() + "'"));
         }
     }
 

@@ -7,6 +7,12 @@ import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.audit.Slf4jAuditSink;
+import dev.mcpguard.core.session.RedisRevocationList;
+import dev.mcpguard.core.session.Revocation;
+import dev.mcpguard.core.session.RevocationList;
+import dev.mcpguard.core.testing.Eventually;
+import dev.mcpguard.core.testing.RedisServer;
+import dev.mcpguard.core.throttle.RedisRateLimitStore;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.mcp.server.common.autoconfigure.McpServerJsonMapperAutoConfiguration;
 import org.springframework.ai.mcp.server.webmvc.transport.WebMvcStreamableServerTransportProvider;
@@ -73,6 +79,41 @@ class McpGuardAutoConfigurationTest {
                 .withClassLoader(new FilteredClassLoader("org.springframework.security", "io.lettuce",
                         "io.github.bucket4j.redis", "com.google.crypto.tink"))
                 .run(context -> assertThat(context).hasNotFailed().hasSingleBean(McpGuard.class));
+    }
+
+    @Test
+    void aRedisUrlSharesRevocationsAndRateLimitsThroughARealRedis() throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            String url = "mcp.guard.redis.url=" + redis.uri();
+            runner.withUserConfiguration(UserPolicy.class).withPropertyValues(url).run(first ->
+                    runner.withUserConfiguration(UserPolicy.class).withPropertyValues(url).run(second -> {
+                        assertThat(first).hasNotFailed().hasSingleBean(RedisRevocationList.class)
+                                .hasSingleBean(RedisRateLimitStore.class);
+                        assertThat(first.getBean(RedisRateLimitStore.class).ping()).isTrue();
+
+                        // A revocation made on one replica is seen by the other one's session registry.
+                        first.getBean(RedisRevocationList.class).add(new Revocation(Revocation.Kind.SUBJECT,
+                                "mallory", java.time.Instant.now().plusSeconds(600)));
+                        Eventually.within(java.time.Duration.ofSeconds(10), "the revocation reaches replica two",
+                                () -> second.getBean(RevocationList.class)
+                                        .contains(Revocation.Kind.SUBJECT, "mallory"));
+                    }));
+        }
+    }
+
+    @Test
+    void aRedisUrlWithoutLettuceLeavesTheStateLocal() {
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues("mcp.guard.redis.url=redis://127.0.0.1:1")
+                .withClassLoader(new FilteredClassLoader("io.lettuce", "io.github.bucket4j.redis"))
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(RedisRevocationList.class)
+                        .hasSingleBean(McpGuard.class));
+    }
+
+    @Test
+    void aRedisUrlOfAnotherSchemeFailsStartUpNamingTheProperty() {
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues("mcp.guard.redis.url=http://cache:6379")
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("mcp.guard.redis.url"));
     }
 
     @Test
