@@ -109,6 +109,8 @@ public final class McpGuard implements AutoCloseable {
     private final Clock clock;
     private final boolean validatesArguments;
     private final McpSdkAdapter sdk;
+    private final PolicyEngine policyEngine;
+    private final AuditSink auditSink;
     private final List<McpSessionCloser> closers = new CopyOnWriteArrayList<>();
 
     private McpGuard(Builder builder, AuditSink sink) {
@@ -119,6 +121,8 @@ public final class McpGuard implements AutoCloseable {
         this.validatesArguments = builder.argumentValidator != null;
         this.sessionRegistry = builder.sessionRegistry != null ? builder.sessionRegistry : InMemorySessionRegistry.ofDefaults();
         PolicyEngine engine = builder.policyEngine != null ? builder.policyEngine : new DenyAllPolicyEngine();
+        this.policyEngine = engine;
+        this.auditSink = sink;
         if (builder.policyEngine == null) {
             log.warn("mcp-guard for server '{}' has no policy engine: every tool call will be denied "
                     + "with reason no_policy_configured", serverName);
@@ -176,6 +180,19 @@ public final class McpGuard implements AutoCloseable {
         return sessionRegistry;
     }
 
+    /**
+     * The policy engine the chain and the {@code tools/list} filter consult (a {@link DenyAllPolicyEngine} when
+     * none was set), for operations: health checks and metrics read its state. Never null.
+     */
+    public PolicyEngine policyEngine() {
+        return policyEngine;
+    }
+
+    /** The audit sink every call is recorded to (the default SLF4J sink when none was set), for health checks. */
+    public AuditSink auditSink() {
+        return auditSink;
+    }
+
     // ---------------------------------------------------------------- one wiring path
 
     /**
@@ -207,14 +224,31 @@ public final class McpGuard implements AutoCloseable {
      * freed when the registry ends the session. Register {@code transport} itself as the servlet.
      */
     public McpServer.SyncSpecification<?> syncServer(HttpServletStreamableServerTransportProvider transport) {
-        return McpServer.sync(guardTransport(transport)).validateToolInputs(!validatesArguments)
-                .addToolFilter(toolFilter());
+        return configure(McpServer.sync(guardTransport(transport)));
     }
 
     /** As {@link #syncServer} for an async server. */
     public McpServer.AsyncSpecification<?> asyncServer(HttpServletStreamableServerTransportProvider transport) {
-        return McpServer.async(guardTransport(transport)).validateToolInputs(!validatesArguments)
-                .addToolFilter(asyncToolFilter());
+        return configure(McpServer.async(guardTransport(transport)));
+    }
+
+    /**
+     * Adds the {@code tools/list} filter to a server builder made elsewhere (a framework's) and, when the chain
+     * validates arguments, turns the SDK's own unaudited check off: what {@link #syncServer} does besides the
+     * transport. Returns {@code spec}.
+     */
+    public McpServer.SyncSpecification<?> configure(McpServer.SyncSpecification<?> spec) {
+        return spec.validateToolInputs(!validatesArguments).addToolFilter(toolFilter());
+    }
+
+    /** As {@link #configure(McpServer.SyncSpecification)} for an async server builder. */
+    public McpServer.AsyncSpecification<?> configure(McpServer.AsyncSpecification<?> spec) {
+        return spec.validateToolInputs(!validatesArguments).addToolFilter(asyncToolFilter());
+    }
+
+    /** Whether the tool specification (any of the SDK's four kinds) already passes through an mcp-guard chain. */
+    public static boolean isGuarded(Object toolSpecification) {
+        return McpSdkAdapter.isGuarded(toolSpecification);
     }
 
     /**

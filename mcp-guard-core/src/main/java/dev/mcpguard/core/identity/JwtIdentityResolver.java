@@ -172,6 +172,36 @@ public final class JwtIdentityResolver implements IdentityResolver {
     }
 
     /**
+     * Maps a JWT whose signature another component has already verified (Spring Security's OAuth2 resource
+     * server, for example) to a {@link CallerIdentity}, with every check {@link #resolve} makes after the
+     * signature: token type, issuer, audience (this server's resource URI), expiry, not-before, subject, and the
+     * {@link ClaimMapping}. So a token the framework accepted for another audience is still rejected here.
+     *
+     * <p>Claim values may be JSON types or the Java types frameworks convert them to ({@link Instant} for
+     * {@code exp}/{@code nbf}/{@code iat}, {@code URL} or {@link URI} for {@code iss}). Never throws for bad
+     * claims: the result is {@link IdentityResult.Rejected}. Thread-safe.
+     *
+     * @param header the JOSE header (only {@code typ} is read); not null
+     * @param claims the verified claims; not null
+     */
+    public IdentityResult resolveVerified(Map<String, Object> header, Map<String, Object> claims) {
+        Objects.requireNonNull(header, "header");
+        Objects.requireNonNull(claims, "claims");
+        JWTClaimsSet.Builder set = new JWTClaimsSet.Builder();
+        claims.forEach((name, value) -> set.claim(name, value instanceof Instant instant ? Date.from(instant)
+                : value instanceof java.net.URL || value instanceof URI ? value.toString() : value));
+        Object type = header.get("typ");
+        try {
+            return new IdentityResult.Authenticated(verifyAndMap(
+                    type instanceof String t ? new JOSEObjectType(t) : null, set.build()));
+        } catch (InvalidTokenException e) {
+            return reject(e.getMessage(), e.getMessage());
+        } catch (RuntimeException e) {
+            return reject("token claims malformed", e.getClass().getSimpleName());
+        }
+    }
+
+    /**
      * Drops the cached JWKS (and remembered unknown key ids), so the next token fetches the issuer's current key
      * set: for operators after a signing key was withdrawn at the issuer, which otherwise stays trusted until the
      * cache expires. No effect with a fixed {@link JWKSet}. Thread-safe; tokens keep being verified meanwhile.

@@ -316,6 +316,23 @@ public final class McpSdkAdapter {
         }
     }
 
+    /** Whether {@code spec}, one of the SDK's four tool specification kinds, has a handler this class produced. */
+    public static boolean isGuarded(Object spec) {
+        Object handler;
+        if (spec instanceof McpServerFeatures.SyncToolSpecification sync) {
+            handler = sync.callHandler();
+        } else if (spec instanceof McpServerFeatures.AsyncToolSpecification async) {
+            handler = async.callHandler();
+        } else if (spec instanceof McpStatelessServerFeatures.SyncToolSpecification sync) {
+            handler = sync.callHandler();
+        } else if (spec instanceof McpStatelessServerFeatures.AsyncToolSpecification async) {
+            handler = async.callHandler();
+        } else {
+            return false;
+        }
+        return handler instanceof Guarded;
+    }
+
     /** Marks handlers this class produced, so a tool is never wrapped (and audited) twice. */
     private interface Guarded {
     }

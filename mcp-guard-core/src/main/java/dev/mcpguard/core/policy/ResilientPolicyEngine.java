@@ -207,6 +207,11 @@ public final class ResilientPolicyEngine implements PolicyEngine {
         return metrics;
     }
 
+    /** The decorated engine, for operations (a health check reads an embedded engine's bundle revision). */
+    public PolicyEngine delegate() {
+        return engine;
+    }
+
     /** The state of {@code caller}'s own breaker; CLOSED for a caller without one. */
     CircuitState circuitStateOf(CallerIdentity caller) {
         CallerBreaker callerBreaker = callerBreakers.getIfPresent(callerKey(caller));

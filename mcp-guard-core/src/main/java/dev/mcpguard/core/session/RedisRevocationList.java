@@ -158,6 +158,19 @@ public final class RedisRevocationList implements RevocationList, AutoCloseable 
         local.prune();
     }
 
+    /**
+     * Whether Redis answers a {@code PING} within the command timeout now, for a health check. Never throws;
+     * revocations already learnt keep applying on this replica while Redis is unreachable.
+     */
+    public boolean ping() {
+        try {
+            return "PONG".equalsIgnoreCase(connection.sync().ping());
+        } catch (RuntimeException e) {
+            log.debug("Redis for revocations did not answer PING ({})", e.getClass().getName());
+            return false;
+        }
+    }
+
     @Override
     public void close() {
         resyncThread.shutdownNow();

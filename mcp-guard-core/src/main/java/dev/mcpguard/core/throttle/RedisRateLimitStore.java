@@ -108,6 +108,21 @@ public final class RedisRateLimitStore implements BucketStore, AutoCloseable {
         }
     }
 
+    /**
+     * Whether Redis answers a {@code PING} within the command timeout now, for a health check (connecting first
+     * if needed, unless a recent failure holds the store unavailable). Never throws.
+     */
+    public boolean ping() {
+        try {
+            available();
+            StatefulRedisConnection<byte[], byte[]> c = connection;
+            return c != null && "PONG".equalsIgnoreCase(c.sync().ping());
+        } catch (RuntimeException e) {
+            log.debug("Redis for rate limits did not answer PING ({})", e.getClass().getName());
+            return false;
+        }
+    }
+
     @Override
     public void close() {
         StatefulRedisConnection<byte[], byte[]> c = connection;

@@ -87,7 +87,7 @@ class PublishedDependenciesTest {
             listed.add(artifacts.item(i).getTextContent().trim());
         }
 
-        assertThat(published).containsExactly("mcp-guard-api", "mcp-guard-core");
+        assertThat(published).containsExactly("mcp-guard-api", "mcp-guard-core", "mcp-guard-spring-starter");
         assertThat(listed).isEqualTo(published);
     }
 

@@ -1,0 +1,176 @@
+package dev.mcpguard.spring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.core.McpGuard;
+import dev.mcpguard.core.audit.Slf4jAuditSink;
+import dev.mcpguard.core.session.RedisRevocationList;
+import dev.mcpguard.core.session.Revocation;
+import dev.mcpguard.core.session.RevocationList;
+import dev.mcpguard.core.testing.Eventually;
+import dev.mcpguard.core.testing.RedisServer;
+import dev.mcpguard.core.throttle.RedisRateLimitStore;
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.mcp.server.common.autoconfigure.McpServerJsonMapperAutoConfiguration;
+import org.springframework.ai.mcp.server.webmvc.transport.WebMvcStreamableServerTransportProvider;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Each condition of {@link McpGuardAutoConfiguration}, with {@code ApplicationContextRunner}. */
+class McpGuardAutoConfigurationTest {
+
+    /** SHA-256 of "test-key", so the filter has a way to authenticate without an IdP. */
+    static final String KEY_HASH = "62af8704764faf8ea82fc61ce9c4c3908b6cb97d463a634e9e587d7c885db0ef";
+
+    private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(McpServerJsonMapperAutoConfiguration.class,
+                    McpGuardAutoConfiguration.class))
+            .withPropertyValues("spring.ai.mcp.server.protocol=STREAMABLE",
+                    "mcp.guard.identity.api-keys[0].id=ops", "mcp.guard.identity.api-keys[0].sha256=" + KEY_HASH,
+                    "mcp.guard.identity.api-keys[0].subject=ops-bot");
+
+    @Test
+    void buildsTheGuardFromPropertiesAroundTheApplicationsPolicyEngine() {
+        runner.withUserConfiguration(UserPolicy.class).run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(McpGuard.class)
+                    .hasSingleBean(WebMvcStreamableServerTransportProvider.class)
+                    .hasBean("mcpGuardHttpFilter").doesNotHaveBean(McpGuardPolicy.class);
+            assertThat(context.getBean(McpGuard.class).chainOrder())
+                    .containsExactly("audit", "identity", "session", "arguments", "policy", "obligations", "throttle");
+            assertThat(context.getBean(AuditSink.class)).isInstanceOf(Slf4jAuditSink.class);
+            assertThat(context.getBean("mcpGuardHttpFilter", FilterRegistrationBean.class).getUrlPatterns())
+                    .contains("/mcp", "/.well-known/oauth-protected-resource");
+        });
+    }
+
+    @Test
+    void backsOffForTheApplicationsOwnBeans() {
+        runner.withUserConfiguration(UserPolicy.class, UserAudit.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(AuditSink.class)).isSameAs(context.getBean(UserAudit.class).sink);
+        });
+    }
+
+    @Test
+    void isOffEntirelyWhenDisabled() {
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues("mcp.guard.enabled=false").run(context -> {
+            assertThat(context).hasNotFailed().doesNotHaveBean(McpGuard.class).doesNotHaveBean("mcpGuardHttpFilter")
+                    .doesNotHaveBean(GuardingToolsPostProcessor.class);
+        });
+    }
+
+    @Test
+    void isOffWithoutSpringAisWebMvcTransport() {
+        runner.withUserConfiguration(UserPolicy.class)
+                .withClassLoader(new FilteredClassLoader(WebMvcStreamableServerTransportProvider.class))
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(McpGuard.class));
+    }
+
+    @Test
+    void runsWithoutTheOptionalLibraries() {
+        runner.withUserConfiguration(UserPolicy.class)
+                .withClassLoader(new FilteredClassLoader("org.springframework.security", "io.lettuce",
+                        "io.github.bucket4j.redis", "com.google.crypto.tink"))
+                .run(context -> assertThat(context).hasNotFailed().hasSingleBean(McpGuard.class));
+    }
+
+    @Test
+    void aRedisUrlSharesRevocationsAndRateLimitsThroughARealRedis() throws Exception {
+        try (RedisServer redis = RedisServer.start()) {
+            String url = "mcp.guard.redis.url=" + redis.uri();
+            runner.withUserConfiguration(UserPolicy.class).withPropertyValues(url).run(first ->
+                    runner.withUserConfiguration(UserPolicy.class).withPropertyValues(url).run(second -> {
+                        assertThat(first).hasNotFailed().hasSingleBean(RedisRevocationList.class)
+                                .hasSingleBean(RedisRateLimitStore.class);
+                        assertThat(first.getBean(RedisRateLimitStore.class).ping()).isTrue();
+
+                        // A revocation made on one replica is seen by the other one's session registry.
+                        first.getBean(RedisRevocationList.class).add(new Revocation(Revocation.Kind.SUBJECT,
+                                "mallory", java.time.Instant.now().plusSeconds(600)));
+                        Eventually.within(java.time.Duration.ofSeconds(10), "the revocation reaches replica two",
+                                () -> second.getBean(RevocationList.class)
+                                        .contains(Revocation.Kind.SUBJECT, "mallory"));
+                    }));
+        }
+    }
+
+    @Test
+    void aRedisUrlWithoutLettuceLeavesTheStateLocal() {
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues("mcp.guard.redis.url=redis://127.0.0.1:1")
+                .withClassLoader(new FilteredClassLoader("io.lettuce", "io.github.bucket4j.redis"))
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(RedisRevocationList.class)
+                        .hasSingleBean(McpGuard.class));
+    }
+
+    @Test
+    void aRedisUrlOfAnotherSchemeFailsStartUpNamingTheProperty() {
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues("mcp.guard.redis.url=http://cache:6379")
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("mcp.guard.redis.url"));
+    }
+
+    @Test
+    void aBadValueFailsStartUpNamingTheProperty() {
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues("mcp.guard.throttle.calls-per-minute=-1")
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("mcp.guard.throttle.calls-per-minute"));
+    }
+
+    @Test
+    void aMissingPolicyBundleFailsStartUpNamingTheProperty() {
+        runner.run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                .hasMessageContaining("mcp.guard.policy.bundle"));
+    }
+
+    @Test
+    void noWayToAuthenticateFailsStartUpNamingTheProperty() {
+        new WebApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(McpServerJsonMapperAutoConfiguration.class,
+                        McpGuardAutoConfiguration.class))
+                .withUserConfiguration(UserPolicy.class)
+                .withPropertyValues("spring.ai.mcp.server.protocol=STREAMABLE", "mcp.guard.resource=https://orders.example.com/mcp")
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("mcp.guard.identity.issuer"));
+    }
+
+    @Test
+    void refusesSpringAisDefaultSseProtocolRatherThanRunUnguarded() {
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues("spring.ai.mcp.server.protocol=SSE")
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("spring.ai.mcp.server.protocol"));
+    }
+
+    @Test
+    void theSdkOnTheClassPathIsOneConsistentSetAtMcpGuardsVersion() {
+        McpSdkVersionCheck check = McpSdkVersionCheck.of(getClass().getClassLoader()).verify(getClass().getClassLoader());
+
+        assertThat(McpSdkVersionCheck.expectedVersion()).isEqualTo("2.1.0");
+        assertThat(check.found()).containsKeys("mcp", "mcp-core", "mcp-json-jackson3")
+                .allSatisfy((artifact, versions) -> assertThat(versions).containsExactly("2.1.0"));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserPolicy {
+        @Bean
+        PolicyEngine policyEngine() {
+            return request -> Decision.allow(request.decisionId());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserAudit {
+        final AuditSink sink = record -> { };
+
+        @Bean
+        AuditSink auditSink() {
+            return sink;
+        }
+    }
+}
