@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 
 /**
  * The host functions ("builtins") a compiled policy may call. OPA compiles most builtins into the wasm module;
- * the rest must be supplied by the host. We supply opa-java-wasm's defaults ({@code sprintf},
- * {@code json.is_valid}, {@code yaml.*}) and {@code time.now_ns} from the engine's clock. A module that needs
+ * the rest must be supplied by the host. We supply opa-java-wasm's defaults ({@code json.is_valid},
+ * {@code yaml.*}), {@code sprintf} with Go's fmt semantics ({@link SprintfBuiltin}) and {@code time.now_ns} from the engine's clock. A module that needs
  * anything else (for example {@code http.send}) is refused at load time, naming the builtin, instead of failing
  * at decision time. Thread-safe (stateless).
  */
@@ -35,10 +35,13 @@ final class WasmBuiltins {
 
     /** Builtins for one policy instance; {@code nowNs} is read once per evaluation by that instance. */
     static OpaBuiltin.Builtin[] forInstance(LongSupplier nowNs) {
-        OpaBuiltin.Builtin[] defaults = Provided.all();
-        OpaBuiltin.Builtin[] all = Arrays.copyOf(defaults, defaults.length + 1);
+        // opa-java-wasm's sprintf is Java's String.format; ours follows Go's fmt as OPA does.
+        OpaBuiltin.Builtin[] defaults = Arrays.stream(Provided.all())
+                .filter(builtin -> !builtin.name().equals(SprintfBuiltin.NAME)).toArray(OpaBuiltin.Builtin[]::new);
+        OpaBuiltin.Builtin[] all = Arrays.copyOf(defaults, defaults.length + 2);
         all[defaults.length] = OpaBuiltin.from(TIME_NOW_NS,
                 (OpaWasm wasm) -> (JsonNode) wasm.jsonMapper().getNodeFactory().numberNode(nowNs.getAsLong()));
+        all[defaults.length + 1] = new SprintfBuiltin();
         return all;
     }
 
