@@ -193,6 +193,29 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         }
     }
 
+    /**
+     * Evaluates the entrypoint of the loaded bundle on any input document, as {@link #decide} does but without
+     * the decision vocabulary: for differential tests of builtins. Empty when the entrypoint is undefined.
+     *
+     * @throws IllegalStateException when no bundle is loaded, no instance is free, or evaluation fails
+     */
+    Optional<JsonNode> evaluateDocument(JsonNode input) throws IOException, InterruptedException {
+        Loaded loaded = current.get();
+        if (loaded == null) {
+            throw new IllegalStateException("no bundle is loaded");
+        }
+        try {
+            String result = evaluate(loaded.pool(), asciiWriter.writeValueAsString(input));
+            if (result == null) {
+                throw new IllegalStateException("no policy instance free within " + borrowTimeout);
+            }
+            JsonNode value = resultValue(result);
+            return value.isMissingNode() ? Optional.empty() : Optional.of(value);
+        } catch (WasmPolicyPool.RetiredException e) {
+            throw new IllegalStateException("the bundle was replaced during evaluation", e);
+        }
+    }
+
     /** Evaluates on one instance of {@code pool}; null when none was free in time. */
     private String evaluate(WasmPolicyPool pool, String input)
             throws InterruptedException, WasmPolicyPool.RetiredException {
