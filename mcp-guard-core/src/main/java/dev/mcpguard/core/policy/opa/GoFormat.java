@@ -317,7 +317,13 @@ final class GoFormat {
             } else if (value instanceof String s) {
                 fmtStringVerb(utf8(s), verb);
             } else if (value instanceof BigInteger b) {
-                bigFormat(b, verb);
+                if (erroring) {
+                    bigStruct(b);
+                } else if (verb == 'w') {
+                    badVerb(verb); // %w outside Errorf; Go then prints the struct behind the pointer
+                } else {
+                    bigFormat(b, verb);
+                }
             } else {
                 throw new IllegalArgumentException("unsupported argument type " + value.getClass());
             }
@@ -533,6 +539,57 @@ final class GoFormat {
             zero = false;
             pad(out.bytes());
             zero = oldZero;
+        }
+
+        /**
+         * What Go's reflection prints for a {@code *big.Int} (only reached from a bad verb): {@code &{neg [words]}},
+         * the magnitude as little-endian 64-bit words, each with the current flags.
+         */
+        private void bigStruct(BigInteger x) {
+            buf.write("&{");
+            pad(utf8(Boolean.toString(x.signum() < 0))); // fmtBoolean: padded, never truncated
+            buf.write(" [");
+            BigInteger magnitude = x.abs();
+            boolean first = true;
+            while (magnitude.signum() > 0) {
+                if (!first) {
+                    buf.write(' ');
+                }
+                first = false;
+                long word = magnitude.longValue();
+                magnitude = magnitude.shiftRight(64);
+                fmtUnsigned(word);
+            }
+            buf.write("]}");
+        }
+
+        private void fmtUnsigned(long word) {
+            // fmtInteger treats its argument as unsigned when not negative: route through the same digits.
+            if (word >= 0) {
+                fmtInteger(word, 10, 'v', LOWER);
+            } else {
+                // A word >= 2^63 has no sign: pad its digits as fmtInteger does for an unsigned value.
+                String digits = Long.toUnsignedString(word);
+                int precision = 0;
+                if (precPresent) {
+                    precision = prec;
+                } else if (zero && !minus && widPresent) {
+                    precision = plus || space ? wid - 1 : wid;
+                }
+                StringBuilder padded = new StringBuilder(digits);
+                while (padded.length() < precision) {
+                    padded.insert(0, '0');
+                }
+                if (plus) {
+                    padded.insert(0, '+');
+                } else if (space) {
+                    padded.insert(0, ' ');
+                }
+                boolean oldZero = zero;
+                zero = false;
+                pad(utf8(padded.toString()));
+                zero = oldZero;
+            }
         }
 
         /** math/big's {@code (*Int).Format}. */
