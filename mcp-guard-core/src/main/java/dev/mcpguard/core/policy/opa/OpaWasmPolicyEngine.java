@@ -47,11 +47,11 @@ import org.slf4j.LoggerFactory;
  * leaves the last good one in place; the reason is logged (WARN) and kept in {@link #lastLoadError()}.
  *
  * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link ReasonCode#POLICY_NOT_LOADED}; an
- * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws. Input the module
- * cannot take (a string with a lone UTF-16 surrogate, on which it aborts, or a non-finite number) is denied
- * before evaluation with {@link ReasonCode#INVALID_ARGUMENTS} (or
- * {@link ReasonCode#POLICY_INPUT_INVALID} outside the arguments): the caller's own denial, not an engine
- * failure, and no instance is rebuilt for it.
+ * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws. A string with
+ * a lone UTF-16 surrogate (on which the module's own JSON parser aborts) is evaluated as OPA evaluates it, with
+ * U+FFFD in its place. Input no engine can take (a non-finite number) is denied before evaluation with
+ * {@link ReasonCode#INVALID_ARGUMENTS} (or {@link ReasonCode#POLICY_INPUT_INVALID} outside the arguments): the
+ * caller's own denial, not an engine failure, and no instance is rebuilt for it.
  *
  * <p>Bounded memory: an input document whose JSON is larger than {@link Builder#maxInputBytes(int)} (1 MiB by
  * default) is denied with {@link ReasonCode#POLICY_INPUT_TOO_LARGE} before any policy instance is
@@ -158,8 +158,8 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                 return new Decision.Deny(decisionId, ReasonCode.POLICY_INPUT_TOO_LARGE,
                         PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, revision);
             }
-            // Input the module cannot parse (a lone surrogate aborts it) is this call's denial, decided here:
-            // never an engine failure, never an instance rebuilt.
+            // Input no engine can take (a non-finite number) is this call's denial, decided here: never an engine
+            // failure, never an instance rebuilt. (Lone surrogates were already decoded as U+FFFD, as OPA does.)
             Optional<Decision> unrepresentable = PolicyInputDocument.denyIfUnrepresentable(document, request,
                     revision, log);
             if (unrepresentable.isPresent()) {
@@ -205,7 +205,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             throw new IllegalStateException("no bundle is loaded");
         }
         try {
-            String result = evaluate(loaded.pool(), asciiWriter.writeValueAsString(input));
+            JsonNode decoded = input.deepCopy();
+            LoneSurrogates.replaceIn(decoded);
+            String result = evaluate(loaded.pool(), asciiWriter.writeValueAsString(decoded));
             if (result == null) {
                 throw new IllegalStateException("no policy instance free within " + borrowTimeout);
             }
