@@ -43,7 +43,9 @@ import java.util.stream.Collectors;
  */
 public final class OpaDifferential {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Decimals read exactly (BigDecimal), as a server configured for exact numbers reads its requests. */
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
     private final String module;
     private final JsonNode data;
