@@ -203,6 +203,11 @@ public final class OpaDifferential {
 
     static boolean sameJson(JsonNode a, JsonNode b) {
         if (a.isNumber() && b.isNumber()) {
+            boolean aInfinite = a.isDouble() && !Double.isFinite(a.doubleValue());
+            boolean bInfinite = b.isDouble() && !Double.isFinite(b.doubleValue());
+            if (aInfinite || bInfinite) {
+                return aInfinite && bInfinite && a.doubleValue() == b.doubleValue();
+            }
             return a.decimalValue().compareTo(b.decimalValue()) == 0;
         }
         if (a.isObject() && b.isObject()) {
