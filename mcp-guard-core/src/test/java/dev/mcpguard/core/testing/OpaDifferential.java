@@ -43,9 +43,13 @@ import java.util.stream.Collectors;
  */
 public final class OpaDifferential {
 
-    /** Decimals read exactly (BigDecimal), as a server configured for exact numbers reads its requests. */
+    /**
+     * Decimals read exactly (BigDecimal, trailing zeroes kept: {@code 0.0} stays {@code 0.0}, not the integer
+     * {@code 0}), as a server configured for exact numbers reads its requests.
+     */
     private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
 
     private final String module;
     private final JsonNode data;
