@@ -104,6 +104,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private final int maxMemoryPages;
     private final Duration borrowTimeout;
     private final int maxInputBytes;
+    private final Set<String> acceptedDivergent;
     private final ObjectMapper mapper = new ObjectMapper();
     private final ObjectWriter asciiWriter = mapper.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
     private final PolicyInputDocument inputDocument;
@@ -125,6 +126,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         this.maxMemoryPages = builder.maxMemoryPages;
         this.borrowTimeout = builder.borrowTimeout;
         this.maxInputBytes = builder.maxInputBytes;
+        this.acceptedDivergent = builder.acceptedDivergent;
         this.inputDocument = new PolicyInputDocument(mapper, builder.environment);
         if (!verification.required()) {
             log.warn("OPA bundle signature verification is OFF for {}: any bundle from this source will be "
@@ -347,6 +349,15 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                     + " which the embedded engine does not provide (provided: " + new java.util.TreeSet<>(WasmBuiltins.PROVIDED)
                     + "); remove them from the policy or use a remote OPA");
         }
+        for (DivergentBuiltins.Divergence divergence : DivergentBuiltins.used(wasm)) {
+            if (!acceptedDivergent.contains(divergence.builtin())) {
+                throw new BundleException("bundle " + bundle.revision() + " uses builtin " + divergence.builtin()
+                        + ", which OPA's wasm runtime computes differently from opa eval: " + divergence.difference()
+                        + "; avoid it, use a remote OPA, or accept it knowingly with acceptDivergentBuiltins");
+            }
+            log.warn("Bundle {} uses builtin {}, accepted although OPA's wasm runtime differs from opa eval: {}",
+                    bundle.revision(), divergence.builtin(), divergence.difference());
+        }
         String data;
         try {
             data = asciiWriter.writeValueAsString(bundle.data());
@@ -495,6 +506,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         private int maxMemoryPages = 256 * (1 << 20) / WASM_PAGE_BYTES;
         private Duration borrowTimeout = Duration.ofSeconds(1);
         private int maxInputBytes = PolicyInputDocument.DEFAULT_MAX_INPUT_BYTES;
+        private Set<String> acceptedDivergent = Set.of();
 
         private Builder() {
         }
@@ -576,6 +588,25 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
          */
         public Builder maxInputBytes(int maxInputBytes) {
             this.maxInputBytes = PolicyInputDocument.checkedMaxInputBytes(maxInputBytes);
+            return this;
+        }
+
+        /**
+         * Natively compiled builtins to accept although OPA's wasm runtime decides differently from
+         * {@code opa eval} on some inputs ({@code json.marshal}, {@code json.unmarshal}, {@code base64.decode},
+         * {@code base64.is_valid}, {@code net.cidr_contains}, {@code format_int}; see docs/policy.md). Default
+         * none: a bundle using one is refused at load, naming it. An accepted one is logged at each load.
+         *
+         * @throws IllegalArgumentException for a name that is not a known divergent builtin
+         */
+        public Builder acceptDivergentBuiltins(Set<String> builtins) {
+            for (String name : builtins) {
+                if (!DivergentBuiltins.NAMES.contains(name)) {
+                    throw new IllegalArgumentException("not a divergent builtin: " + name + " (known: "
+                            + DivergentBuiltins.NAMES.stream().sorted().toList() + ")");
+                }
+            }
+            this.acceptedDivergent = Set.copyOf(builtins);
             return this;
         }
 

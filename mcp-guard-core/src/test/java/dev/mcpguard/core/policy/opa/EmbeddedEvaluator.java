@@ -18,7 +18,11 @@ public final class EmbeddedEvaluator implements AutoCloseable {
         this.engine = engine;
     }
 
-    /** Loads the unsigned wasm bundle at {@code bundle} with {@code entrypoint} (a slash path) and {@code clock}. */
+    /**
+     * Loads the unsigned wasm bundle at {@code bundle} with {@code entrypoint} (a slash path) and {@code clock}.
+     * Divergent builtins are accepted here, so that probes can measure the divergences; their refusal at load is
+     * tested by {@code DivergentBuiltinsTest}.
+     */
     public static EmbeddedEvaluator load(Path bundle, String entrypoint, Clock clock) {
         OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
                 .bundleSource(BundleSource.file(bundle))
@@ -26,6 +30,7 @@ public final class EmbeddedEvaluator implements AutoCloseable {
                 .entrypoint(entrypoint)
                 .clock(clock)
                 .poolSize(1)
+                .acceptDivergentBuiltins(DivergentBuiltins.NAMES)
                 .build();
         if (engine.pollNow() != OpaWasmPolicyEngine.LoadOutcome.LOADED) {
             String reason = engine.lastLoadError().orElse("unknown");
