@@ -44,12 +44,18 @@ import java.util.stream.Collectors;
 public final class OpaDifferential {
 
     /**
-     * Decimals read exactly (BigDecimal, trailing zeroes kept: {@code 0.0} stays {@code 0.0}, not the integer
-     * {@code 0}), as a server configured for exact numbers reads its requests.
+     * Results are read with exact decimals (BigDecimal, trailing zeroes kept), so a difference beyond double
+     * precision is seen.
      */
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .setNodeFactory(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
+
+    /**
+     * The embedded side reads inputs as Jackson's defaults do (integers exact, big ones as BigInteger; decimals as
+     * double, {@code -0.0} and {@code 1.23456789E8} written back as such), as the MCP SDK hands arguments over.
+     */
+    private static final ObjectMapper INPUT_MAPPER = new ObjectMapper();
 
     private final String module;
     private final JsonNode data;
@@ -198,7 +204,7 @@ public final class OpaDifferential {
 
     private static Outcome askEmbedded(EmbeddedEvaluator embedded, String input) {
         try {
-            Optional<JsonNode> value = embedded.evaluate(MAPPER.readTree(input));
+            Optional<JsonNode> value = embedded.evaluate(INPUT_MAPPER.readTree(input));
             return value.map(Outcome::of).orElseGet(Outcome::undefined);
         } catch (Exception e) {
             return Outcome.failed(e.getClass().getSimpleName() + ": " + e.getMessage());

@@ -30,6 +30,8 @@ final class DivergentBuiltins {
                     "object keys are not sorted and <, >, &, U+2028 are not escaped as OPA's encoder does"),
             new Divergence("json.unmarshal", "opa_json_unmarshal",
                     "bytes after the JSON value are accepted (OPA: undefined)"),
+            new Divergence("json.is_valid", "opa_json_is_valid",
+                    "bytes after the value, leading zeroes and trailing commas are valid; \"true\" traps the module"),
             new Divergence("base64.decode", "opa_base64_decode",
                     "missing padding and a leading space are accepted (OPA: undefined)"),
             new Divergence("base64.is_valid", "opa_base64_is_valid",
