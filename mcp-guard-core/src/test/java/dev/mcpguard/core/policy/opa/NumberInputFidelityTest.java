@@ -8,8 +8,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Input numbers reach the embedded engine with their exact value (big integers, long decimals, {@code -0}): every
- * comparison, membership and aggregate a policy makes on them decides as {@code opa eval} does. Arithmetic on
+ * Input numbers as the MCP SDK hands them over (integers exact, big ones too; decimals as Jackson's default
+ * double): every comparison, membership and {@code sprintf} a policy makes on them decides as {@code opa eval}
+ * does on the JSON text. Arithmetic on
  * them ({@code / floor round format_int}) is OPA's wasm runtime's float64 and is listed in docs/policy.md as a
  * known divergence, so it is not asserted here.
  */
