@@ -58,7 +58,10 @@ final class WasmBuiltins {
     private static List<OpaBuiltin.Builtin> hostFamilies() {
         return Stream.of(
                 TimeBuiltins.all(),
-                CryptoBuiltins.all()
+                CryptoBuiltins.all(),
+                UnitsBuiltins.all(),
+                ObjectBuiltins.all(),
+                StringsBuiltins.all()
         ).flatMap(List::stream).toList();
     }
 
