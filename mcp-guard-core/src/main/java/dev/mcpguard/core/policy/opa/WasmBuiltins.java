@@ -61,7 +61,8 @@ final class WasmBuiltins {
                 CryptoBuiltins.all(),
                 UnitsBuiltins.all(),
                 ObjectBuiltins.all(),
-                StringsBuiltins.all()
+                StringsBuiltins.all(),
+                HexBuiltins.all()
         ).flatMap(List::stream).toList();
     }
 
