@@ -58,7 +58,11 @@ final class WasmBuiltins {
     private static List<OpaBuiltin.Builtin> hostFamilies() {
         return Stream.of(
                 TimeBuiltins.all(),
-                CryptoBuiltins.all()
+                CryptoBuiltins.all(),
+                UnitsBuiltins.all(),
+                ObjectBuiltins.all(),
+                StringsBuiltins.all(),
+                HexBuiltins.all()
         ).flatMap(List::stream).toList();
     }
 

@@ -33,6 +33,19 @@ final class BuiltinProbes {
         return this;
     }
 
+    /**
+     * Declares a probe of builtin {@code name} whose value is compared as the text {@code sprintf("%v")} prints
+     * inside the module; probes call it as {@code name + TEXT}. For values the engine's result reader would turn
+     * into doubles (decimals of more than 17 digits), so that the value the policy sees is what is compared.
+     */
+    BuiltinProbes builtinAsText(String name, int arity) {
+        arities.put(name + TEXT, arity);
+        return this;
+    }
+
+    /** The suffix of a probe name compared as text, see {@link #builtinAsText}. */
+    static final String TEXT = "#text";
+
     /** Adds a probe calling {@code name} with {@code args} (Java values, JsonNodes, or {@link #set}). */
     BuiltinProbes call(String name, Object... args) {
         if (!arities.containsKey(name)) {
@@ -77,11 +90,17 @@ final class BuiltinProbes {
 
                 """);
         for (Map.Entry<String, Integer> builtin : arities.entrySet()) {
-            StringBuilder call = new StringBuilder(builtin.getKey()).append('(');
+            boolean text = builtin.getKey().endsWith(TEXT);
+            String function = text ? builtin.getKey().substring(0, builtin.getKey().length() - TEXT.length())
+                    : builtin.getKey();
+            StringBuilder call = new StringBuilder(function).append('(');
             for (int i = 0; i < builtin.getValue(); i++) {
                 call.append(i > 0 ? ", " : "").append("arg(input.args[").append(i).append("])");
             }
             call.append(')');
+            if (text) {
+                call.insert(0, "sprintf(\"%v\", [").append("])");
+            }
             rego.append("out := ").append(call).append(" if input.f == \"").append(builtin.getKey()).append("\"\n");
         }
         return rego.toString();
