@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>a request body larger than {@link Builder#maxInputBytes(int)} (huge tool arguments) →
  *       {@link ReasonCode#POLICY_INPUT_TOO_LARGE}, and nothing is sent;</li>
- *   <li>an argument with a lone UTF-16 surrogate or a non-finite number (not valid JSON text) →
+ *   <li>an argument with a non-finite number (not valid JSON text; a lone UTF-16 surrogate is sent as U+FFFD) →
  *       {@link ReasonCode#INVALID_ARGUMENTS}, and nothing is sent, as with the embedded engine;</li>
  *   <li>connection refused, connect or request timeout, connection reset →
  *       {@link ReasonCode#POLICY_UNAVAILABLE};</li>
@@ -144,8 +144,8 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         byte[] body;
         try {
             ObjectNode document = inputDocument.build(request);
-            // OPA's REST API refuses a body that is not valid JSON text (a lone surrogate): this call's denial,
-            // decided here, so it never reaches OPA and never counts as an engine failure.
+            // A number JSON cannot represent (NaN, Infinity) cannot be sent: this call's denial, decided here, so it
+            // never reaches OPA and never counts as an engine failure. (Lone surrogates are already U+FFFD.)
             Optional<Decision> unrepresentable = PolicyInputDocument.denyIfUnrepresentable(document, request,
                     Optional.empty(), log);
             if (unrepresentable.isPresent()) {

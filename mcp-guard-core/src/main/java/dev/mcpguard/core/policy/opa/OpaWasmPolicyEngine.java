@@ -47,11 +47,11 @@ import org.slf4j.LoggerFactory;
  * leaves the last good one in place; the reason is logged (WARN) and kept in {@link #lastLoadError()}.
  *
  * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link ReasonCode#POLICY_NOT_LOADED}; an
- * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws. Input the module
- * cannot take (a string with a lone UTF-16 surrogate, on which it aborts, or a non-finite number) is denied
- * before evaluation with {@link ReasonCode#INVALID_ARGUMENTS} (or
- * {@link ReasonCode#POLICY_INPUT_INVALID} outside the arguments): the caller's own denial, not an engine
- * failure, and no instance is rebuilt for it.
+ * evaluation error is a deny with {@link ReasonCode#POLICY_ERROR}. {@link #decide} never throws. A string with
+ * a lone UTF-16 surrogate (on which the module's own JSON parser aborts) is evaluated as OPA evaluates it, with
+ * U+FFFD in its place. Input no engine can take (a non-finite number) is denied before evaluation with
+ * {@link ReasonCode#INVALID_ARGUMENTS} (or {@link ReasonCode#POLICY_INPUT_INVALID} outside the arguments): the
+ * caller's own denial, not an engine failure, and no instance is rebuilt for it.
  *
  * <p>Bounded memory: an input document whose JSON is larger than {@link Builder#maxInputBytes(int)} (1 MiB by
  * default) is denied with {@link ReasonCode#POLICY_INPUT_TOO_LARGE} before any policy instance is
@@ -104,6 +104,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private final int maxMemoryPages;
     private final Duration borrowTimeout;
     private final int maxInputBytes;
+    private final Set<String> acceptedDivergent;
     private final ObjectMapper mapper = new ObjectMapper();
     private final ObjectWriter asciiWriter = mapper.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
     private final PolicyInputDocument inputDocument;
@@ -125,6 +126,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         this.maxMemoryPages = builder.maxMemoryPages;
         this.borrowTimeout = builder.borrowTimeout;
         this.maxInputBytes = builder.maxInputBytes;
+        this.acceptedDivergent = builder.acceptedDivergent;
         this.inputDocument = new PolicyInputDocument(mapper, builder.environment);
         if (!verification.required()) {
             log.warn("OPA bundle signature verification is OFF for {}: any bundle from this source will be "
@@ -158,8 +160,8 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                 return new Decision.Deny(decisionId, ReasonCode.POLICY_INPUT_TOO_LARGE,
                         PolicyInputDocument.INPUT_TOO_LARGE_MESSAGE, revision);
             }
-            // Input the module cannot parse (a lone surrogate aborts it) is this call's denial, decided here:
-            // never an engine failure, never an instance rebuilt.
+            // Input no engine can take (a non-finite number) is this call's denial, decided here: never an engine
+            // failure, never an instance rebuilt. (Lone surrogates were already decoded as U+FFFD, as OPA does.)
             Optional<Decision> unrepresentable = PolicyInputDocument.denyIfUnrepresentable(document, request,
                     revision, log);
             if (unrepresentable.isPresent()) {
@@ -190,6 +192,31 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             log.error("Policy evaluation failed for decision {} (bundle revision {}); denying",
                     decisionId, revision.orElse("?"), e);
             return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, revision);
+        }
+    }
+
+    /**
+     * Evaluates the entrypoint of the loaded bundle on any input document, as {@link #decide} does but without
+     * the decision vocabulary: for differential tests of builtins. Empty when the entrypoint is undefined.
+     *
+     * @throws IllegalStateException when no bundle is loaded, no instance is free, or evaluation fails
+     */
+    Optional<JsonNode> evaluateDocument(JsonNode input) throws IOException, InterruptedException {
+        Loaded loaded = current.get();
+        if (loaded == null) {
+            throw new IllegalStateException("no bundle is loaded");
+        }
+        try {
+            JsonNode decoded = input.deepCopy();
+            LoneSurrogates.replaceIn(decoded);
+            String result = evaluate(loaded.pool(), asciiWriter.writeValueAsString(decoded));
+            if (result == null) {
+                throw new IllegalStateException("no policy instance free within " + borrowTimeout);
+            }
+            JsonNode value = resultValue(result);
+            return value.isMissingNode() ? Optional.empty() : Optional.of(value);
+        } catch (WasmPolicyPool.RetiredException e) {
+            throw new IllegalStateException("the bundle was replaced during evaluation", e);
         }
     }
 
@@ -321,6 +348,15 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             throw new BundleException("bundle " + bundle.revision() + " needs builtin(s) " + missing
                     + " which the embedded engine does not provide (provided: " + new java.util.TreeSet<>(WasmBuiltins.PROVIDED)
                     + "); remove them from the policy or use a remote OPA");
+        }
+        for (DivergentBuiltins.Divergence divergence : DivergentBuiltins.used(wasm)) {
+            if (!acceptedDivergent.contains(divergence.builtin())) {
+                throw new BundleException("bundle " + bundle.revision() + " uses builtin " + divergence.builtin()
+                        + ", which OPA's wasm runtime computes differently from opa eval: " + divergence.difference()
+                        + "; avoid it, use a remote OPA, or accept it knowingly with acceptDivergentBuiltins");
+            }
+            log.warn("Bundle {} uses builtin {}, accepted although OPA's wasm runtime differs from opa eval: {}",
+                    bundle.revision(), divergence.builtin(), divergence.difference());
         }
         String data;
         try {
@@ -470,6 +506,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         private int maxMemoryPages = 256 * (1 << 20) / WASM_PAGE_BYTES;
         private Duration borrowTimeout = Duration.ofSeconds(1);
         private int maxInputBytes = PolicyInputDocument.DEFAULT_MAX_INPUT_BYTES;
+        private Set<String> acceptedDivergent = Set.of();
 
         private Builder() {
         }
@@ -551,6 +588,26 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
          */
         public Builder maxInputBytes(int maxInputBytes) {
             this.maxInputBytes = PolicyInputDocument.checkedMaxInputBytes(maxInputBytes);
+            return this;
+        }
+
+        /**
+         * Natively compiled builtins to accept although OPA's wasm runtime decides differently from
+         * {@code opa eval} on some inputs ({@code json.marshal}, {@code json.unmarshal}, {@code json.is_valid},
+         * {@code base64.decode},
+         * {@code base64.is_valid}, {@code net.cidr_contains}, {@code format_int}; see docs/policy.md). Default
+         * none: a bundle using one is refused at load, naming it. An accepted one is logged at each load.
+         *
+         * @throws IllegalArgumentException for a name that is not a known divergent builtin
+         */
+        public Builder acceptDivergentBuiltins(Set<String> builtins) {
+            for (String name : builtins) {
+                if (!DivergentBuiltins.NAMES.contains(name)) {
+                    throw new IllegalArgumentException("not a divergent builtin: " + name + " (known: "
+                            + DivergentBuiltins.NAMES.stream().sorted().toList() + ")");
+                }
+            }
+            this.acceptedDivergent = Set.copyOf(builtins);
             return this;
         }
 

@@ -42,7 +42,8 @@ import org.slf4j.Logger;
  * }
  * }</pre>
  *
- * <p>Scopes and roles are sorted, so equal requests produce equal documents (the decision cache keys on them).
+ * <p>Strings are decoded as OPA decodes JSON: a lone UTF-16 surrogate becomes U+FFFD ({@link LoneSurrogates}).
+ * Scopes and roles are sorted, so equal requests produce equal documents (the decision cache keys on them).
  * Immutable and thread-safe.
  */
 final class PolicyInputDocument {
@@ -54,8 +55,8 @@ final class PolicyInputDocument {
     /** Smallest and largest accepted {@code maxInputBytes}. */
     static final int MIN_MAX_INPUT_BYTES = 1024;
     static final int MAX_MAX_INPUT_BYTES = 64 * 1024 * 1024;
-    static final String INVALID_ARGUMENTS_MESSAGE = "The call's arguments hold text that is not valid Unicode or a "
-            + "number JSON cannot represent; the call is denied.";
+    static final String INVALID_ARGUMENTS_MESSAGE = "The call's arguments hold a number JSON cannot represent; "
+            + "the call is denied.";
     static final String INPUT_INVALID_MESSAGE = "The call's input holds a value the policy cannot evaluate; "
             + "the call is denied.";
     static final String INPUT_TOO_LARGE_MESSAGE = "The call's arguments are too large to be checked by the policy; "
@@ -93,6 +94,8 @@ final class PolicyInputDocument {
         } else {
             session.putNull("id");
         }
+        // OPA decodes a lone UTF-16 surrogate as U+FFFD; so do we, for both engines alike.
+        LoneSurrogates.replaceIn(input);
         return input;
     }
 

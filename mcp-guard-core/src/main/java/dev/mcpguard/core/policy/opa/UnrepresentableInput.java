@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Finds the first value of an input document that a policy engine provably cannot take: a string or object key
- * holding a lone UTF-16 surrogate (not valid Unicode, so not valid JSON text: the embedded OPA aborts on the
- * {@code \ud800} escape, a remote OPA refuses the body), or a non-finite number ({@code NaN}, {@code Infinity};
- * JSON has none, and Jackson would silently turn them into strings the policy would misread). Such an input is the
- * call's own fault: the engine denies it before evaluating, instead of failing (which would rebuild a policy
- * instance and count against the shared circuit breaker).
+ * Finds the first value of an input document that a policy engine provably cannot take: a non-finite number
+ * ({@code NaN}, {@code Infinity}; JSON has none, and Jackson would silently turn them into strings the policy
+ * would misread). Such an input is the call's own fault: the engine denies it before evaluating, instead of
+ * failing (which would rebuild a policy instance and count against the shared circuit breaker). Lone UTF-16
+ * surrogates are not a finding: {@link PolicyInputDocument} replaces them with U+FFFD as OPA does
+ * ({@link LoneSurrogates}).
  *
  * <p>The walk is iterative (no stack overflow on deep documents) and visits each node once. Stateless and
  * thread-safe.
@@ -35,9 +35,6 @@ final class UnrepresentableInput {
             if (section.getKey().equals("arguments") && section.getValue().isObject()) {
                 for (Map.Entry<String, JsonNode> argument : section.getValue().properties()) {
                     String where = "arguments." + argument.getKey();
-                    if (hasLoneSurrogate(argument.getKey())) {
-                        return Optional.of(new Finding(where, true, "a name with a lone UTF-16 surrogate"));
-                    }
                     Optional<String> problem = problemIn(argument.getValue());
                     if (problem.isPresent()) {
                         return Optional.of(new Finding(where, true, problem.get()));
@@ -59,19 +56,12 @@ final class UnrepresentableInput {
         pending.push(value);
         while (!pending.isEmpty()) {
             JsonNode node = pending.pop();
-            if (node.isTextual()) {
-                if (hasLoneSurrogate(node.textValue())) {
-                    return Optional.of("a string with a lone UTF-16 surrogate");
-                }
-            } else if (node.isFloatingPointNumber()) {
+            if (node.isFloatingPointNumber()) {
                 if (!node.isBigDecimal() && !Double.isFinite(node.doubleValue())) {
                     return Optional.of("a non-finite number");
                 }
             } else if (node.isObject()) {
                 for (Map.Entry<String, JsonNode> field : node.properties()) {
-                    if (hasLoneSurrogate(field.getKey())) {
-                        return Optional.of("a key with a lone UTF-16 surrogate");
-                    }
                     pending.push(field.getValue());
                 }
             } else if (node.isArray()) {
@@ -81,22 +71,5 @@ final class UnrepresentableInput {
             }
         }
         return Optional.empty();
-    }
-
-    /** True when {@code text} has a high surrogate not followed by a low one, or a low one not preceded by a high. */
-    static boolean hasLoneSurrogate(String text) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                    i++;
-                } else {
-                    return true;
-                }
-            } else if (Character.isLowSurrogate(c)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

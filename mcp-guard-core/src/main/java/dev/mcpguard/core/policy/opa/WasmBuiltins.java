@@ -11,21 +11,27 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The host functions ("builtins") a compiled policy may call. OPA compiles most builtins into the wasm module;
- * the rest must be supplied by the host. We supply opa-java-wasm's defaults ({@code sprintf},
- * {@code json.is_valid}, {@code yaml.*}) and {@code time.now_ns} from the engine's clock. A module that needs
+ * the rest must be supplied by the host. We supply opa-java-wasm's defaults ({@code json.is_valid},
+ * {@code yaml.*}), {@code sprintf} with Go's fmt semantics ({@link SprintfBuiltin}), {@code time.now_ns} from the
+ * engine's clock, and the families of host builtins ported from OPA's {@code topdown} ({@code TimeBuiltins},
+ * {@code CryptoBuiltins}, ...), which are undefined where OPA's builtin errors, as in OPA's wasm runtime. A module that needs
  * anything else (for example {@code http.send}) is refused at load time, naming the builtin, instead of failing
  * at decision time. Thread-safe (stateless).
  */
 final class WasmBuiltins {
 
     static final String TIME_NOW_NS = "time.now_ns";
+
+    private static final List<OpaBuiltin.Builtin> HOST_FAMILIES = hostFamilies();
 
     /** Every builtin name the engine provides. */
     static final Set<String> PROVIDED = providedNames();
@@ -35,11 +41,29 @@ final class WasmBuiltins {
 
     /** Builtins for one policy instance; {@code nowNs} is read once per evaluation by that instance. */
     static OpaBuiltin.Builtin[] forInstance(LongSupplier nowNs) {
-        OpaBuiltin.Builtin[] defaults = Provided.all();
-        OpaBuiltin.Builtin[] all = Arrays.copyOf(defaults, defaults.length + 1);
+        // opa-java-wasm's sprintf is Java's String.format; ours follows Go's fmt as OPA does.
+        OpaBuiltin.Builtin[] defaults = Arrays.stream(Provided.all())
+                .filter(builtin -> !builtin.name().equals(SprintfBuiltin.NAME)).toArray(OpaBuiltin.Builtin[]::new);
+        OpaBuiltin.Builtin[] all = Arrays.copyOf(defaults, defaults.length + 2 + HOST_FAMILIES.size());
         all[defaults.length] = OpaBuiltin.from(TIME_NOW_NS,
                 (OpaWasm wasm) -> (JsonNode) wasm.jsonMapper().getNodeFactory().numberNode(nowNs.getAsLong()));
+        all[defaults.length + 1] = new SprintfBuiltin();
+        for (int i = 0; i < HOST_FAMILIES.size(); i++) {
+            all[defaults.length + 2 + i] = HOST_FAMILIES.get(i);
+        }
         return all;
+    }
+
+    /** Host builtins with OPA's semantics, one family (one package-private class) per line; stateless, shared. */
+    private static List<OpaBuiltin.Builtin> hostFamilies() {
+        return Stream.of(
+                TimeBuiltins.all(),
+                CryptoBuiltins.all(),
+                UnitsBuiltins.all(),
+                ObjectBuiltins.all(),
+                StringsBuiltins.all(),
+                HexBuiltins.all()
+        ).flatMap(List::stream).toList();
     }
 
     /**
@@ -80,6 +104,7 @@ final class WasmBuiltins {
         Set<String> names = Arrays.stream(Provided.all()).map(OpaBuiltin.Builtin::name)
                 .collect(Collectors.toCollection(TreeSet::new));
         names.add(TIME_NOW_NS);
+        HOST_FAMILIES.forEach(builtin -> names.add(builtin.name()));
         return Set.copyOf(names);
     }
 }

@@ -197,11 +197,6 @@ class OpaWasmPolicyEngineTest {
     void deniesArgumentsNoEngineCanTakeBeforeEvaluatingAsInvalidArgumentsAndReplacesNoInstance() throws Exception {
         engineServing(authz).pollNow();
         List<Map<String, Object>> unrepresentable = List.of(
-                Map.of("amount", 50, "note", "acme-1\ud800"),                    // lone high surrogate
-                Map.of("amount", 50, "note", "\udc00acme"),                      // lone low surrogate
-                Map.of("amount", 50, "note", "\udfff\ud800"),                   // a pair in the wrong order
-                Map.of("amount", 50, "lines", List.of(Map.of("sku\ud83d", 1))),  // deep inside, in a key
-                Map.of("amount", 50, "name\udbff", "x"),                         // in an argument name
                 Map.of("amount", Double.NaN),
                 Map.of("amount", Double.POSITIVE_INFINITY),
                 Map.of("amount", 50, "ratios", List.of(1.5, Float.NEGATIVE_INFINITY)));
@@ -227,14 +222,21 @@ class OpaWasmPolicyEngineTest {
     }
 
     @Test
-    void aCallerClaimNoEngineCanTakeIsDeniedAsInvalidInputNotAsAnEngineFailure() throws Exception {
+    void evaluatesLoneSurrogatesAsOpaDoesWithTheReplacementCharacterAndReplacesNoInstance() throws Exception {
         engineServing(authz).pollNow();
+        List<Map<String, Object>> surrogates = List.of(
+                Map.of("amount", 50, "note", "acme-1\ud800"),                    // lone high surrogate
+                Map.of("amount", 50, "note", "\udc00acme"),                      // lone low surrogate
+                Map.of("amount", 50, "note", "\udfff\ud800"),                   // a pair in the wrong order
+                Map.of("amount", 50, "lines", List.of(Map.of("sku\ud83d", 1))),  // deep inside, in a key
+                Map.of("amount", 50, "name\udbff", "x"));                        // in an argument name
         PolicyRequest oddSubject = new PolicyRequest(Operation.CALL, "d-odd", Callers.user("mal\ud800", "acme"),
                 "orders", ToolDescriptor.named("refund_order"), Map.of("amount", 5), Optional.empty(),
                 Instant.parse("2026-01-01T00:00:00Z"));
 
-        assertThat(engine.decide(oddSubject)).isInstanceOfSatisfying(Decision.Deny.class,
-                d -> assertThat(d.reason()).isEqualTo(ReasonCode.POLICY_INPUT_INVALID));
+        assertThat(surrogates).allSatisfy(arguments ->
+                assertThat(engine.decide(request("refund_order", arguments))).isInstanceOf(Decision.Allow.class));
+        assertThat(engine.decide(oddSubject)).isInstanceOf(Decision.Allow.class);
         assertThat(engine.replacedInstances()).isZero();
     }
 

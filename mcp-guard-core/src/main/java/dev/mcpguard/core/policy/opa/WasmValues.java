@@ -1,0 +1,55 @@
+package dev.mcpguard.core.policy.opa;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.styra.opa.wasm.OpaWasm;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Moves values between a policy instance's wasm memory and host builtins, without opa-java-wasm's helpers
+ * (they size buffers by UTF-16 length and read with Jackson, which loses set literals and exact number text).
+ * Reading uses {@code opa_value_dump} (sets, non-string keys and numbers as the module holds them); writing
+ * hands ASCII-only JSON to {@code opa_json_parse}. Stateless and thread-safe; an instance is used by one thread.
+ */
+final class WasmValues {
+
+    private static final ObjectWriter ASCII_JSON = new ObjectMapper().writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
+
+    private WasmValues() {
+    }
+
+    /** The value at {@code address} in the instance's memory. */
+    static RegoValue read(OpaWasm instance, int address) {
+        int dump = instance.exports().opaValueDump(address);
+        try {
+            return RegoValue.parse(instance.memory().readCString(dump, StandardCharsets.UTF_8));
+        } finally {
+            instance.exports().opaFree(dump);
+        }
+    }
+
+    /** Writes {@code text} as a Rego string into the instance's memory; returns its value address. */
+    static int writeString(OpaWasm instance, String text) {
+        try {
+            return writeJson(instance, ASCII_JSON.writeValueAsString(text));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a string could not be encoded as JSON", e);
+        }
+    }
+
+    /** Parses ASCII {@code json} into the instance's memory; returns its value address. */
+    static int writeJson(OpaWasm instance, String json) {
+        byte[] bytes = json.getBytes(StandardCharsets.US_ASCII);
+        int address = instance.exports().opaMalloc(bytes.length + 1);
+        instance.memory().write(address, bytes);
+        instance.memory().writeByte(address + bytes.length, (byte) 0);
+        int value = instance.exports().opaJsonParse(address, bytes.length);
+        instance.exports().opaFree(address);
+        if (value == 0) {
+            throw new IllegalStateException("the policy module could not parse a builtin's result");
+        }
+        return value;
+    }
+}
