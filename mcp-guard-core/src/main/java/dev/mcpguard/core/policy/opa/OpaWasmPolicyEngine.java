@@ -594,8 +594,8 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         /**
          * Natively compiled builtins to accept although OPA's wasm runtime decides differently from
          * {@code opa eval} on some inputs ({@code json.marshal}, {@code json.unmarshal}, {@code json.is_valid},
-         * {@code base64.decode},
-         * {@code base64.is_valid}, {@code net.cidr_contains}, {@code format_int}; see docs/policy.md). Default
+         * {@code base64.decode}, {@code base64.is_valid}, {@code net.cidr_contains}, {@code net.cidr_intersects},
+         * {@code format_int}, {@code ceil}, {@code floor}; see docs/policy.md). Default
          * none: a bundle using one is refused at load, naming it. An accepted one is logged at each load.
          *
          * @throws IllegalArgumentException for a name that is not a known divergent builtin
