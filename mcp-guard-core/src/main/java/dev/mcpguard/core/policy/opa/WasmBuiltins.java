@@ -70,6 +70,7 @@ final class WasmBuiltins {
                 StringsBuiltins.all(),
                 HexBuiltins.all(),
                 UrlQueryBuiltins.all(),
+                UriBuiltins.all(),
                 SemverBuiltins.all(),
                 UuidBuiltins.all(),
                 Base64UrlBuiltins.all(),
