@@ -61,7 +61,8 @@ class UrlQueryBuiltinsProbeTest {
                 Map.of("a", List.of()), Map.of("a", List.of("1", "2")), Map.of("a", List.of("2", "1"), "b", "x"),
                 Map.of("a b", "c d", "é", "☃"), Map.of("a", BuiltinProbes.set("z", "y", "x")),
                 Map.of("a", BuiltinProbes.set()), Map.of("a", 1), Map.of("a", true), Map.of("a", List.of("x", 1)),
-                Map.of("a", List.of(List.of("x"))), Map.of("a", Map.of("b", "c")), Map.of("a", BuiltinProbes.set("x", 1)),
+                Map.of("a", List.of(List.of("x"))), Map.of("a", Map.of("b", "c")),
+                Map.of("a", BuiltinProbes.set("x", 1)),
                 Map.of("b", "1", "a", "2", "B", "3", "A", "4", "_", "5", "~", "6", "é", "7", "😀", "8", "\uffff", "9"),
                 Map.of("k&=", "v&=", "+", "+"), "a=1", List.of("a"), 1));
         objects.add(java.util.Collections.singletonMap("a", null));
