@@ -99,6 +99,27 @@ final class GoJson {
         return new Parser(json, MAX_DEPTH).value();
     }
 
+    /**
+     * How deep valyala/fastjson counts {@code value} (every value, a scalar too, one level below its container);
+     * fastjson refuses more than 300, which is how jwx tells a JWK set from a JWK.
+     */
+    static int fastjsonDepth(Value value) {
+        int max = 0;
+        Deque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[] {value, 1});
+        while (!stack.isEmpty()) {
+            Object[] top = stack.pop();
+            int depth = (Integer) top[1];
+            max = Math.max(max, depth);
+            List<Value> children = top[0] instanceof Obj obj ? obj.values()
+                    : top[0] instanceof Arr arr ? arr.elements() : List.of();
+            for (Value child : children) {
+                stack.push(new Object[] {child, depth + 1});
+            }
+        }
+        return max;
+    }
+
     /** The value as a Rego value: objects as Go maps (the last duplicate wins), numbers with their exact text. */
     static JsonNode toNode(Value value) {
         if (value instanceof Obj obj) {

@@ -225,7 +225,7 @@ final class JwtKeys {
     /**
      * jwx's {@code jwk.Parse}: a JWK set when the whole text is a JSON object with a {@code keys} member (then every
      * element of every {@code keys} array, at most 1,000 each, must parse), else one JWK from the first JSON value
-     * (what follows it is ignored). A JWK: {@code kty} (found case-insensitively, as Go's struct decoding does) is
+     * (what follows it is ignored); "whole" as valyala/fastjson reads it, at most 300 levels deep. A JWK: {@code kty} (found case-insensitively, as Go's struct decoding does) is
      * {@code RSA}, {@code EC}, {@code OKP} or {@code oct}; a {@code d} member makes it private; members are read
      * in order with their types checked ({@code kid}, {@code use}, {@code x5t}, {@code x5t#S256}, {@code x5u}
      * strings or null, {@code alg} a name jwa knows, {@code key_ops} an array, {@code x5c} up to 10 parseable
@@ -234,9 +234,12 @@ final class JwtKeys {
      * Ed25519 {@code x} of 32 bytes matching its {@code d}, a private RSA key with {@code p} and {@code q}).
      */
     private static List<ParsedJwk> parseJwks(byte[] bytes) throws HostBuiltin.Undefined {
+        // jwx asks fastjson whether the whole text is one JSON object with "keys"; fastjson is laxer than Go's
+        // decoder (anything it accepts that Go refuses fails later either way) but allows only 300 levels.
         boolean isSet;
         try {
-            isSet = GoJson.parse(bytes) instanceof GoJson.Obj whole && whole.has("keys");
+            isSet = GoJson.parse(bytes) instanceof GoJson.Obj whole && whole.has("keys")
+                    && GoJson.fastjsonDepth(whole) <= 300;
         } catch (HostBuiltin.Undefined notOneDocument) {
             isSet = false;
         }
