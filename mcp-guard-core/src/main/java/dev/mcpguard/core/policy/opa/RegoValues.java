@@ -50,6 +50,24 @@ final class RegoValues {
         }
     }
 
+    /**
+     * A number kept as the exact JSON text it was read from ({@code 1e400}, {@code -0}, {@code 1.50}), as OPA's
+     * {@code ast.Number} keeps a {@code json.Number}: written back to the module as that text.
+     */
+    static final class NumberText extends DecimalNode {
+        private static final long serialVersionUID = 1L;
+        private final String text;
+
+        NumberText(String text) {
+            super(new BigDecimal(text));
+            this.text = text;
+        }
+
+        String text() {
+            return text;
+        }
+    }
+
     /** Parses a value dump (read by {@link RegoValue#parse}, the one reader of the module's format). */
     static JsonNode parse(String text) {
         return toJson(RegoValue.parse(text));
@@ -133,6 +151,8 @@ final class RegoValues {
             out.append('}');
         } else if (value.isTextual()) {
             string(value.textValue(), out);
+        } else if (value instanceof NumberText number) {
+            out.append(number.text());
         } else if (value.isNumber()) {
             out.append(value.isIntegralNumber() ? value.bigIntegerValue().toString()
                     : value.decimalValue().toString());

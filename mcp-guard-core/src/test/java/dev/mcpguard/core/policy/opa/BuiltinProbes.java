@@ -26,6 +26,7 @@ final class BuiltinProbes {
 
     private final Map<String, Integer> arities = new LinkedHashMap<>();
     private final List<JsonNode> inputs = new ArrayList<>();
+    private List<OpaDifferential.Pair> lastPairs = List.of();
 
     /** Declares builtin {@code name} with {@code arity} operands. */
     BuiltinProbes builtin(String name, int arity) {
@@ -118,6 +119,7 @@ final class BuiltinProbes {
     Map<String, Integer> assertSameAsOpa(java.util.function.Predicate<OpaDifferential.Pair> documented,
             int maxDocumented) {
         List<OpaDifferential.Pair> pairs = OpaDifferential.module(module()).compare(inputs);
+        lastPairs = List.copyOf(pairs);
         List<OpaDifferential.Pair> mismatches = OpaDifferential.mismatches(pairs);
         assertThat(mismatches.stream().filter(documented.negate()).toList())
                 .as("probes that differ from opa (of %d)", pairs.size()).isEmpty();
@@ -134,6 +136,11 @@ final class BuiltinProbes {
         }
         assertThat(defined).as("probes with a defined value").isGreaterThan(pairs.size() / 4);
         return counts;
+    }
+
+    /** The pairs of the last {@link #assertSameAsOpa} run, in probe order. */
+    List<OpaDifferential.Pair> lastPairs() {
+        return lastPairs;
     }
 
     int size() {
