@@ -62,7 +62,8 @@ final class WasmBuiltins {
                 UnitsBuiltins.all(),
                 ObjectBuiltins.all(),
                 StringsBuiltins.all(),
-                HexBuiltins.all()
+                HexBuiltins.all(),
+                JsonBuiltins.all()
         ).flatMap(List::stream).toList();
     }
 
