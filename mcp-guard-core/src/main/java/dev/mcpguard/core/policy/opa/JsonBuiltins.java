@@ -17,13 +17,27 @@ import java.util.List;
  */
 final class JsonBuiltins {
 
+    /**
+     * OPA gives no answer the embedded engine can reproduce (its Go code panics, or it would read a file or fetch a
+     * URL): the evaluation fails instead of answering.
+     */
+    static class NoAnswer extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        NoAnswer(String why) {
+            super(why, null, false, false);
+        }
+    }
+
     private JsonBuiltins() {
     }
 
     static List<OpaBuiltin.Builtin> all() {
         return List.of(
                 new ValueBuiltin("json.patch", args -> JsonPatch.apply(args[0], args[1])),
-                new ValueBuiltin("json.marshal_with_options", args -> marshalWithOptions(args[0], args[1])));
+                new ValueBuiltin("json.marshal_with_options", args -> marshalWithOptions(args[0], args[1])),
+                new ValueBuiltin("json.verify_schema", args -> JsonSchema.verify(args[0])),
+                new ValueBuiltin("json.match_schema", args -> JsonSchema.match(args[0], args[1])));
     }
 
     /** {@code json.marshal_with_options(x, opts)}. */
@@ -72,7 +86,7 @@ final class JsonBuiltins {
 
     /**
      * A host builtin over {@link RegoValue}s (sets, any object keys, exact numbers), with {@link HostBuiltin}'s
-     * error rule (undefined) except for {@link JsonPatch.OpaPanic}, which fails the evaluation.
+     * error rule (undefined) except for {@link NoAnswer}, which fails the evaluation.
      */
     private static final class ValueBuiltin implements OpaBuiltin.Builtin {
 
@@ -112,7 +126,7 @@ final class JsonBuiltins {
                     args[i] = WasmValues.read(instance, addresses[i]);
                 }
                 result = fn.apply(args);
-            } catch (JsonPatch.OpaPanic e) {
+            } catch (NoAnswer e) {
                 throw e;
             } catch (HostBuiltin.Undefined | RuntimeException | StackOverflowError e) {
                 return 0; // undefined, as OPA's wasm runtime does for a builtin error

@@ -29,11 +29,11 @@ import java.util.Map;
 final class JsonPatch {
 
     /** Thrown where OPA's Go code panics on the input; fails the evaluation rather than answering. */
-    static final class OpaPanic extends RuntimeException {
+    static final class OpaPanic extends JsonBuiltins.NoAnswer {
         private static final long serialVersionUID = 1L;
 
         OpaPanic(String why) {
-            super("OPA panics on this json.patch input (" + why + "); the evaluation fails", null, false, false);
+            super("OPA panics on this input (" + why + "); the evaluation fails");
         }
     }
 
