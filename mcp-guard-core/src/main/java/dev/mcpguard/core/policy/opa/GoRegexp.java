@@ -7,9 +7,10 @@ import java.util.List;
 
 /**
  * Go's {@code regexp} (RE2 syntax, leftmost-first, linear time) through re2j, Google's port of it to Java:
- * {@code regexp.Compile} is {@link #compile}, {@code MatchString} is {@code matcher(s).find()}. re2j lacks one
- * check of Go's parser, that nested repetition counts stay within 1000 ({@code (a{1000}){1000}} is "invalid
- * repeat count" in Go), which {@link #compile} adds. Thread-safe (compiled patterns are immutable).
+ * {@code regexp.Compile} is {@link #compile}, {@code MatchString} is {@code matcher(s).find()}. re2j lacks two
+ * checks of Go's parser, which {@link #compile} adds: nested repetition counts stay within 1000
+ * ({@code (a{1000}){1000}} is "invalid repeat count" in Go) and the tree is at most 1000 levels deep (counted
+ * here by capture groups). Thread-safe (compiled patterns are immutable).
  */
 final class GoRegexp {
 
@@ -26,8 +27,11 @@ final class GoRegexp {
         }
         try {
             Node root = new Node(false, 0, 0);
-            new Scanner(expr).sequence(root, false);
-            return root.repeatsValid() ? pattern : null;
+            Scanner scanner = new Scanner(expr);
+            scanner.sequence(root, false);
+            // Go also refuses a tree more than 1000 levels deep ("expression nests too deeply"); capture groups
+            // are the levels that matter in practice.
+            return root.repeatsValid() && scanner.maxCaptureDepth < 1000 ? pattern : null;
         } catch (RuntimeException e) {
             return pattern; // re2j accepted it; the scan below is only for the repeat limit
         }
@@ -90,6 +94,8 @@ final class GoRegexp {
     private static final class Scanner {
         private final String s;
         private int pos;
+        private int captureDepth;
+        int maxCaptureDepth;
 
         Scanner(String s) {
             this.s = s;
@@ -125,8 +131,15 @@ final class GoRegexp {
                 }
                 Node atom = new Node(false, 0, 0);
                 if (c == '(') {
+                    boolean capture = !s.startsWith("(?", pos) || s.startsWith("(?P<", pos) || s.startsWith("(?<", pos);
                     pos++;
+                    if (capture) {
+                        maxCaptureDepth = Math.max(maxCaptureDepth, ++captureDepth);
+                    }
                     sequence(atom, true);
+                    if (capture) {
+                        captureDepth--;
+                    }
                 } else if (c == '[') {
                     skipClass();
                 } else if (c == '\\') {

@@ -75,7 +75,14 @@ final class JsonSchema {
             Object doc = load(document);
             Compiled compiled = compile(load(schema));
             Result result = new Result();
-            compiled.root.validateRecursive(compiled.root, doc, result, new Context(ROOT, null));
+            try {
+                compiled.root.validateRecursive(compiled.root, doc, result, new Context(ROOT, null));
+            } catch (StackOverflowError e) {
+                // A schema that refers to itself without descending into the document ({"$ref": "#"}): Go
+                // recurses until its stack limit and the whole opa process dies ("fatal error: stack overflow").
+                throw new JsonBuiltins.NoAnswer("json.match_schema: the schema refers to itself endlessly; OPA's "
+                        + "process dies on it");
+            }
             List<RegoValue> errors = new ArrayList<>();
             for (ResultError e : result.errors) {
                 errors.add(new RegoValue.Obj(List.of(new RegoValue.Str("desc"), new RegoValue.Str("error"),
@@ -470,7 +477,7 @@ final class JsonSchema {
     }
 
     /** {@code SchemaLoader.Compile} of a loaded document (string or Go loader: reference "#", i.e. ""). */
-    static Compiled compile(Object document) throws SchemaError {
+    private static Compiled compile(Object document) throws SchemaError {
         Parser parser = new Parser();
         Reference ref = Reference.of("#");
         parser.documentReference = ref;
@@ -988,8 +995,7 @@ final class JsonSchema {
         }
 
         String field() {
-            String c = context.text();
-            return c.startsWith(ROOT + ".") ? c.substring(ROOT.length() + 1) : c;
+            return context.field();
         }
     }
 
@@ -1001,7 +1007,7 @@ final class JsonSchema {
             return errors.isEmpty();
         }
 
-        /** {@code addInternalError}: the description's {@code {{.field}}} is the context without "(Root).". */
+        /** {@code addInternalError}. */
         void add(String type, Context context, String description) {
             errors.add(new ResultError(type, context, description));
             score -= 2;

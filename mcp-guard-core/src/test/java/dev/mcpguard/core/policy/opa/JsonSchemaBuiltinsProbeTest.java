@@ -1,13 +1,20 @@
 package dev.mcpguard.core.policy.opa;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mcpguard.core.testing.OpaBinary;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code json.verify_schema} and {@code json.match_schema} decide as the real {@code opa} does, error texts
@@ -102,18 +109,29 @@ class JsonSchemaBuiltinsProbeTest {
         assertThat(perBuiltin.get("json.match_schema#sorted")).isGreaterThanOrEqualTo(500);
     }
 
-    /** Adds the sorted probe, and the raw one when the embedded engine itself sees at most one error. */
+    /** Schemas on which OPA's process dies: never sent to the shared opa server (see the no-answer test). */
+    static final List<String> CRASHING = List.of("{\"$ref\":\"#\"}", "{\"$ref\":\"#foo\",\"type\":\"integer\"}");
+
+    /**
+     * Adds the sorted probe, and the raw one when the embedded engine itself sees at most one error. A case on
+     * which the embedded engine gives no answer must be one of {@link #CRASHING}, and is not sent to opa.
+     */
     private static void call(BuiltinProbes probes, String document, String schema, Random random) {
         // Documents and schemas as text, or as values (objects and arrays), at random.
         Object doc = random.nextBoolean() ? document : value(document);
         Object sch = random.nextBoolean() ? schema : value(schema);
-        probes.call("json.match_schema#sorted", doc, sch);
+        boolean raw;
         try {
             RegoValue result = JsonSchema.match(new RegoValue.Str(document), new RegoValue.Str(schema));
-            if (((RegoValue.Arr) ((RegoValue.Arr) result).elements().get(1)).elements().size() <= 1) {
-                probes.call("json.match_schema", doc, sch);
-            }
-        } catch (HostBuiltin.Undefined | RuntimeException e) {
+            raw = ((RegoValue.Arr) ((RegoValue.Arr) result).elements().get(1)).elements().size() <= 1;
+        } catch (JsonBuiltins.NoAnswer e) {
+            assertThat(CRASHING).as("no answer on %s", schema).contains(schema);
+            return;
+        } catch (HostBuiltin.Undefined e) {
+            raw = true;
+        }
+        probes.call("json.match_schema#sorted", doc, sch);
+        if (raw) {
             probes.call("json.match_schema", doc, sch);
         }
     }
@@ -195,7 +213,10 @@ class JsonSchemaBuiltinsProbeTest {
                 Map.entry("uri-template", List.of("/a/{b}", "/a/{b", "/a/}b", "http://x/{a}{b}", "/%7Ba")),
                 Map.entry("uuid", List.of("123e4567-e89b-12d3-a456-426614174000", "123E4567-E89B-12D3-A456-426614174000",
                         "123e4567e89b12d3a456426614174000", "g23e4567-e89b-12d3-a456-426614174000")),
-                Map.entry("regex", List.of("", "a+", "(", "(?=x)", "\\d{2,}", "[[:alpha:]]", "(?P<n>x)", "a{1001}")),
+                Map.entry("regex", List.of("", "a+", "(", "(?=x)", "\\d{2,}", "[[:alpha:]]", "(?P<n>x)", "a{1001}",
+                        "(?<n>x)", "(a{1000}){1000}", "((a{10}){10}){10}", "((a{10}){10}){11}", "(?i)x{2}{3}",
+                        "(?:a{500}){2}", "(?:a{500}){3}", "[a-\\d]", "\\pL+", "\\p{Greek}", "\\z\\A", "\\Z",
+                        "(" .repeat(999) + "a" + ")".repeat(999), "(".repeat(1000) + "a" + ")".repeat(1000))),
                 Map.entry("json-pointer", List.of("", "/", "/a/b", "a", "/a~2", "/a~0~1", "/é\n")),
                 Map.entry("relative-json-pointer", List.of("0", "1#", "01", "2/a", "1/a~", "-1", "0/")),
                 Map.entry("unknown-format", List.of("anything")));
@@ -211,9 +232,163 @@ class JsonSchemaBuiltinsProbeTest {
         assertThat(perBuiltin.get("json.match_schema")).isGreaterThanOrEqualTo(150);
     }
 
-    static List<String> all() {
-        List<String> all = new ArrayList<>(SCHEMAS);
-        all.addAll(DOCUMENTS);
-        return all;
+    /** Keyword fragments that random schemas are made of (each a valid "key":value). */
+    private static final List<String> KEYWORDS = List.of("\"type\":\"string\"", "\"type\":\"integer\"",
+            "\"type\":[\"object\",\"array\"]", "\"minLength\":2", "\"maxLength\":3", "\"pattern\":\"b\"",
+            "\"minimum\":2", "\"maximum\":4.5", "\"multipleOf\":2", "\"required\":[\"a\",\"b\"]",
+            "\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"minLength\":2},\"é\":false}",
+            "\"additionalProperties\":false", "\"additionalProperties\":{\"type\":\"string\"}",
+            "\"patternProperties\":{\"^a\":{\"minimum\":3},\"b\":{\"type\":\"string\"}}",
+            "\"propertyNames\":{\"maxLength\":1}", "\"minProperties\":2", "\"maxProperties\":1",
+            "\"dependencies\":{\"a\":[\"b\"],\"b\":{\"properties\":{\"a\":{\"const\":1}}}}",
+            "\"items\":{\"type\":\"integer\"}", "\"items\":[{\"type\":\"string\"},true,false]",
+            "\"additionalItems\":{\"type\":\"boolean\"}", "\"minItems\":2", "\"maxItems\":2",
+            "\"uniqueItems\":true", "\"contains\":{\"type\":\"integer\",\"minimum\":3}",
+            "\"enum\":[1,\"ab\",[1,2],{\"a\":1}]", "\"const\":\"ab\"", "\"format\":\"ipv4\"",
+            "\"anyOf\":[{\"type\":\"string\",\"minLength\":3},{\"type\":\"integer\",\"maximum\":1}]",
+            "\"oneOf\":[{\"minimum\":1},{\"multipleOf\":3}]", "\"allOf\":[{\"minimum\":1},{\"maximum\":5}]",
+            "\"not\":{\"enum\":[2]}", "\"if\":{\"minimum\":3},\"then\":{\"multipleOf\":2},\"else\":{\"maximum\":0}}",
+            "\"definitions\":{\"d\":{\"type\":\"integer\"}}", "\"title\":\"t\",\"description\":\"d\"");
+
+    private static String randomSchema(Random random, int depth) {
+        StringBuilder schema = new StringBuilder("{");
+        int n = 1 + random.nextInt(3);
+        java.util.Set<String> used = new java.util.HashSet<>();
+        for (int i = 0; i < n; i++) {
+            String keyword = KEYWORDS.get(random.nextInt(KEYWORDS.size()));
+            String key = keyword.substring(0, keyword.indexOf(':'));
+            if (!used.add(key)) {
+                continue;
+            }
+            schema.append(schema.length() > 1 ? "," : "").append(keyword);
+        }
+        if (depth > 0 && random.nextInt(3) == 0 && used.add("\"properties\"")) {
+            schema.append(",\"properties\":{\"a\":").append(randomSchema(random, depth - 1)).append(",\"c\":")
+                    .append(randomSchema(random, depth - 1)).append('}');
+        }
+        if (depth > 0 && random.nextInt(4) == 0 && used.add("\"anyOf\"")) {
+            schema.append(",\"anyOf\":[").append(randomSchema(random, depth - 1)).append(',')
+                    .append(randomSchema(random, depth - 1)).append(']');
+        }
+        return schema.append('}').toString();
+    }
+
+    private static String randomDocument(Random random, int depth) {
+        return switch (random.nextInt(depth > 0 ? 9 : 6)) {
+            case 0 -> "null";
+            case 1 -> random.nextBoolean() ? "true" : "false";
+            case 2 -> Integer.toString(random.nextInt(9) - 2);
+            case 3 -> random.nextBoolean() ? "4.5" : "1.0";
+            case 4 -> List.of("\"\"", "\"a\"", "\"ab\"", "\"abc\"", "\"1.2.3.4\"", "\"é\"").get(random.nextInt(6));
+            case 5 -> "[]";
+            case 6 -> {
+                StringBuilder a = new StringBuilder("[");
+                for (int i = 0, n = random.nextInt(4); i < n; i++) {
+                    a.append(i > 0 ? "," : "").append(randomDocument(random, depth - 1));
+                }
+                yield a.append(']').toString();
+            }
+            default -> {
+                StringBuilder o = new StringBuilder("{");
+                List<String> keys = new ArrayList<>(List.of("a", "b", "c", "é", "ab"));
+                java.util.Collections.shuffle(keys, random);
+                for (int i = 0, n = random.nextInt(4); i < n; i++) {
+                    o.append(i > 0 ? "," : "").append('"').append(keys.get(i)).append("\":")
+                            .append(randomDocument(random, depth - 1));
+                }
+                yield o.append('}').toString();
+            }
+        };
+    }
+
+    @Test
+    void matchSchemaMatchesOpaOnRandomSchemasAndDocuments() {
+        BuiltinProbes probes = new BuiltinProbes().builtin("json.match_schema", 2)
+                .expression("json.match_schema#sorted", 2,
+                        "[json.match_schema($1, $2)[0], sort(json.match_schema($1, $2)[1])]")
+                .builtin("json.verify_schema", 1);
+        Random random = new Random(11_2033L);
+        for (int i = 0; i < 400; i++) {
+            String schema = randomSchema(random, 2);
+            String document = randomDocument(random, 2);
+            call(probes, document, schema, random);
+            if (i % 4 == 0) {
+                probes.call("json.verify_schema", schema);
+            }
+        }
+        // References: ids, pointers with escapes, recursion, draft-4 ids, a $ref beside other keywords.
+        List<String> references = List.of(
+                "{\"$id\":\"http://x.org/root\",\"definitions\":{\"a\":{\"$id\":\"http://x.org/a\",\"type\":\"string\"}},"
+                        + "\"$ref\":\"http://x.org/a\"}",
+                "{\"$id\":\"http://x.org/dir/root.json\",\"definitions\":{\"a\":{\"$id\":\"a.json\",\"minimum\":3}},"
+                        + "\"items\":{\"$ref\":\"a.json\"}}",
+                "{\"id\":\"http://x.org/r\",\"definitions\":{\"é\":{\"maxLength\":1}},\"$ref\":\"#/definitions/%C3%A9\"}",
+                "{\"definitions\":{\"é\":{\"maxLength\":1}},\"$ref\":\"#/definitions/é\"}",
+                "{\"$schema\":\"http://json-schema.org/draft-04/schema#\",\"id\":\"http://x.org/d4\","
+                        + "\"definitions\":{\"p\":{\"type\":\"integer\"}},\"properties\":{\"a\":{\"$ref\":\"#/definitions/p\"}}}",
+                "{\"$ref\":\"#/definitions/p\",\"type\":\"x\",\"definitions\":{\"p\":{\"type\":\"integer\"}}}",
+                "{\"properties\":{\"a\":{\"$ref\":\"#/properties/b\"},\"b\":{\"type\":\"string\"}}}",
+                "{\"items\":[{\"type\":\"string\"},{\"$ref\":\"#/items/0\"}]}",
+                "{\"anyOf\":[{\"$ref\":\"#/definitions/n\"},{\"type\":\"string\"}],\"definitions\":{\"n\":{\"type\":\"null\"}}}",
+                "{\"$ref\":\"#\"}", "{\"$ref\":\"#foo\",\"type\":\"integer\"}",
+                "{\"$id\":\"http://x.org/a#frag\",\"minimum\":2}", "{\"$id\":\"urn:x:y\",\"minimum\":2}",
+                "{\"$ref\":\"http://json-schema.org/draft-04/schema#/definitions/positiveInteger\"}",
+                "{\"$ref\":\"http://json-schema.org/draft-06/schema#\"}");
+        for (String schema : references) {
+            probes.call("json.verify_schema", schema);
+            for (String document : List.of("\"s\"", "5", "1", "[\"a\",\"b\"]", "[\"a\",1]", "{\"a\":1}",
+                    "{\"a\":\"x\",\"b\":\"y\"}", "null", "-1", "{\"type\":\"q\"}", "\"éé\"")) {
+                call(probes, document, schema, random);
+            }
+        }
+        Map<String, Integer> perBuiltin = probes.assertSameAsOpa();
+        assertThat(perBuiltin.get("json.match_schema#sorted")).isGreaterThanOrEqualTo(500);
+    }
+
+    /**
+     * Where OPA gives no answer, the embedded evaluation fails: a document number beyond float64 checked against
+     * {@code enum}, {@code const} or {@code uniqueItems} (Go dereferences a nil result: panic), a schema that refers
+     * to itself without descending (Go overflows its stack: the whole process dies), each checked in a fresh
+     * {@code opa eval}; and a {@code $ref} that OPA would fetch over HTTP or read from its file system (not run
+     * against opa: its answer depends on the network and the host's files).
+     */
+    @Test
+    void schemaBuiltinsFailTheEvaluationWhereOpaGivesNoAnswer(@TempDir Path work) throws Exception {
+        BuiltinProbes probes = new BuiltinProbes().builtin("json.match_schema", 2).builtin("json.verify_schema", 1);
+        Path src = Files.createDirectories(work.resolve("src"));
+        Files.writeString(src.resolve("probe.rego"), probes.module());
+        Path bundle = work.resolve("bundle.tar.gz");
+        OpaBinary.run(work, List.of("build", "-t", "wasm", "-e", "probe/out", "-b", src.toString(), "-o",
+                bundle.toString()));
+        List<List<Object>> crashing = List.of(List.of("1e400", "{\"enum\":[1]}"), List.of("1e400", "{\"const\":1}"),
+                List.of("[1e400]", "{\"uniqueItems\":true}"), List.of("1", CRASHING.get(0)),
+                List.of("{}", CRASHING.get(1)));
+        List<List<Object>> outside = List.of(List.of("1", "{\"$ref\":\"http://127.0.0.1:9/schema.json\"}"),
+                List.of("1", "{\"$ref\":\"file:///etc/hostname\"}"),
+                List.of("1", "{\"$id\":\"http://x.org/a\",\"$ref\":\"b.json\"}"));
+        try (EmbeddedEvaluator embedded = EmbeddedEvaluator.load(bundle, "probe/out", Clock.systemUTC())) {
+            int i = 0;
+            for (List<Object> c : crashing) {
+                ObjectNode input = BuiltinProbes.NODES.objectNode().put("f", "json.match_schema");
+                input.set("args", BuiltinProbes.MAPPER.valueToTree(c));
+                Path file = work.resolve("input-" + i++ + ".json");
+                Files.writeString(file, input.toString());
+                assertThatThrownBy(() -> OpaBinary.run(work, List.of("eval", "-d", src.toString(), "-i",
+                        file.toString(), "data.probe.out"))).as("opa on %s", input)
+                        .hasMessageMatching("(?s).*(panic: |fatal error: stack overflow).*");
+                assertThatThrownBy(() -> embedded.evaluate(input)).as("embedded on %s", input)
+                        .isInstanceOf(JsonBuiltins.NoAnswer.class);
+            }
+            for (List<Object> c : outside) {
+                ObjectNode match = BuiltinProbes.NODES.objectNode().put("f", "json.match_schema");
+                match.set("args", BuiltinProbes.MAPPER.valueToTree(c));
+                assertThatThrownBy(() -> embedded.evaluate(match)).as("embedded on %s", match)
+                        .isInstanceOf(JsonBuiltins.NoAnswer.class);
+                ObjectNode verify = BuiltinProbes.NODES.objectNode().put("f", "json.verify_schema");
+                verify.set("args", BuiltinProbes.MAPPER.valueToTree(List.of(c.get(1))));
+                assertThatThrownBy(() -> embedded.evaluate(verify)).as("embedded on %s", verify)
+                        .isInstanceOf(JsonBuiltins.NoAnswer.class);
+            }
+        }
     }
 }
