@@ -4,7 +4,8 @@ package dev.mcpguard.core.policy.opa;
  * Go's {@code net/url} as gojsonschema (inside OPA) uses it: {@code Parse}, {@code String}, {@code ResolveReference}
  * and the escaping rules, plus {@code net/netip}'s address parser that {@code Parse} and {@code net.ParseIP} rely
  * on. Strings are handled as Go handles them, byte by byte: every {@code String} here holds one char per UTF-8
- * byte ({@link GoTime#bytes}). Errors carry Go's messages. Immutable values; thread-safe (stateless).
+ * byte ({@link GoTime#bytes}). Errors carry Go's messages. A URL is not changed once {@link #parse} returns it
+ * (resolution works on copies), so instances may be shared; the class is otherwise stateless and thread-safe.
  */
 final class GoUrl {
 

@@ -8,12 +8,14 @@ import java.util.List;
  * OPA's {@code json.patch} ({@link JsonPatch}: topdown/json.go over OPA's edit tree) and
  * {@code json.marshal_with_options} (topdown/encoding.go, {@link GoJson}: Go's encoder, sorted keys, HTML
  * escaping; {@code pretty}, {@code prefix} and {@code indent} options, pretty printing implied by
- * {@code prefix} or {@code indent} unless {@code pretty} says otherwise, the prefix also before the first line).
+ * {@code prefix} or {@code indent} unless {@code pretty} says otherwise, the prefix also before the first line),
+ * {@code json.verify_schema} and {@code json.match_schema} ({@link JsonSchema}: OPA's vendored gojsonschema).
  *
  * <p>Operands are read with {@code opa_value_dump} and results written with {@code opa_value_parse}, so sets,
  * object keys that are not strings and the exact text of numbers survive the trip. An OPA error is undefined, as
- * in OPA's wasm runtime; where OPA's Go code panics ({@link JsonPatch.OpaPanic}) the evaluation fails, since OPA
- * gives no answer there either. Thread-safe (stateless).
+ * in OPA's wasm runtime; where OPA gives no answer ({@link NoAnswer}: its Go code panics or its process dies, or
+ * it would fetch a schema over the network or read one from its file system) the evaluation fails.
+ * Thread-safe (stateless).
  */
 final class JsonBuiltins {
 
