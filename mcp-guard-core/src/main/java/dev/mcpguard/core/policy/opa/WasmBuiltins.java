@@ -81,7 +81,8 @@ final class WasmBuiltins {
                 SemverBuiltins.all(),
                 UuidBuiltins.all(),
                 Base64UrlBuiltins.all(),
-                NumbersBuiltins.all()
+                NumbersBuiltins.all(),
+                JsonBuiltins.all()
         ).flatMap(List::stream).toList();
     }
 
