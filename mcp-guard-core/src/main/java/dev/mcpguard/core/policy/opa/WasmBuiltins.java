@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * the rest must be supplied by the host. We supply opa-java-wasm's defaults ({@code json.is_valid},
  * {@code yaml.*}), {@code sprintf} with Go's fmt semantics ({@link SprintfBuiltin}), {@code time.now_ns} from the
  * engine's clock, and the families of host builtins ported from OPA's {@code topdown} ({@code TimeBuiltins},
- * {@code CryptoBuiltins}, ...), which are undefined where OPA's builtin errors, as in OPA's wasm runtime. A module that needs
+ * {@code CryptoBuiltins}, {@code RegexBuiltins}, ...), which are undefined where OPA's builtin errors, as in OPA's wasm runtime. A module that needs
  * anything else (for example {@code http.send}) is refused at load time, naming the builtin, instead of failing
  * at decision time. Thread-safe (stateless).
  */
@@ -62,7 +62,8 @@ final class WasmBuiltins {
                 UnitsBuiltins.all(),
                 ObjectBuiltins.all(),
                 StringsBuiltins.all(),
-                HexBuiltins.all()
+                HexBuiltins.all(),
+                RegexBuiltins.all()
         ).flatMap(List::stream).toList();
     }
 
