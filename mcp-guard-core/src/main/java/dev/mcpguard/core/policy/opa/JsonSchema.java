@@ -641,7 +641,7 @@ final class JsonSchema {
             if (patternProperties != null && !patternProperties.isEmpty()) {
                 current.patternProperties = new LinkedHashMap<>();
                 for (String k : sortedKeys(patternProperties)) {
-                    com.google.re2j.Pattern compiled = GoRegexp.compile(k);
+                    com.google.re2j.Pattern compiled = SchemaRegexp.compile(k);
                     if (compiled == null) {
                         throw new SchemaError("Invalid regex pattern '" + k + "'");
                     }
@@ -824,7 +824,7 @@ final class JsonSchema {
             }
             String pattern = getString(m, "pattern");
             if (pattern != null) {
-                current.pattern = GoRegexp.compile(pattern);
+                current.pattern = SchemaRegexp.compile(pattern);
                 if (current.pattern == null) {
                     throw new SchemaError("pattern must be a valid regex");
                 }

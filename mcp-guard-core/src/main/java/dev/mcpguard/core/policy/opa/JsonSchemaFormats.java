@@ -51,7 +51,7 @@ final class JsonSchemaFormats {
                 yield u != null && !s.contains("\\") && template(SchemaUrl.utf8(u.path));
             }
             case "uuid" -> UUID.matcher(s).matches();
-            case "regex" -> s.isEmpty() || GoRegexp.compile(s) != null;
+            case "regex" -> s.isEmpty() || SchemaRegexp.compile(s) != null;
             case "json-pointer" -> JSON_POINTER.matcher(s).matches();
             case "relative-json-pointer" -> RELATIVE_JSON_POINTER.matcher(s).matches();
             default -> true;

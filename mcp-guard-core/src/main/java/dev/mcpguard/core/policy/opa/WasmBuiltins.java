@@ -25,7 +25,9 @@ import java.util.stream.Stream;
  * engine's clock, {@code uuid.rfc4122} over the instance's per-evaluation {@link BuiltinCache}, and the families
  * of host builtins ported from OPA's {@code topdown} ({@code TimeBuiltins}, {@code CryptoBuiltins}, ...,
  * {@code JwtBuiltins}, whose {@code io.jwt.decode_verify} reads that same clock), which are undefined where OPA's
- * builtin errors, as in OPA's wasm runtime. A module that needs
+ * builtin errors, as in OPA's wasm runtime. A module that needs,
+ * engine's clock, and the families of host builtins ported from OPA's {@code topdown} ({@code TimeBuiltins},
+ * {@code CryptoBuiltins}, {@code RegexBuiltins}, ...), which are undefined where OPA's builtin errors, as in OPA's wasm runtime. A module that needs
  * anything else (for example {@code http.send}) is refused at load time, naming the builtin, instead of failing
  * at decision time. Thread-safe (stateless).
  */
@@ -82,7 +84,8 @@ final class WasmBuiltins {
                 UuidBuiltins.all(),
                 Base64UrlBuiltins.all(),
                 NumbersBuiltins.all(),
-                JsonBuiltins.all()
+                JsonBuiltins.all(),
+                RegexBuiltins.all()
         ).flatMap(List::stream).toList();
     }
 
