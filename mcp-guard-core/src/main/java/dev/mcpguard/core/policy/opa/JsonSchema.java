@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * OPA's {@code json.verify_schema} and {@code json.match_schema} (topdown/jsonschema.go): the schema compiled and
  * the document validated as OPA's vendored gojsonschema does it, drafts 4, 6 and 7 and its "hybrid" default, with
  * its keyword set, its error texts and types, its error order, its {@code $ref}/{@code $id} resolution (Go's
- * {@code net/url}, {@link SchemaUrl}) and its formats.
+ * {@code net/url}, {@link GoSchemaUrl}) and its formats.
  *
  * <p>Where gojsonschema iterates a Go map (properties, pattern properties, dependencies, definitions, the keys of
  * a validated object) OPA's order is random from one evaluation to the next; this port iterates in sorted key
@@ -246,14 +246,14 @@ final class JsonSchema {
 
     /** gojsonreference's {@code JsonReference}. */
     static final class Reference {
-        final SchemaUrl url;
+        final GoSchemaUrl url;
         final List<String> pointer;
         final boolean hasFullUrl;
         final boolean hasFileScheme;
         final boolean hasFullFilePath;
         final boolean hasFragmentOnly;
 
-        private Reference(SchemaUrl url) {
+        private Reference(GoSchemaUrl url) {
             this.url = url;
             hasFullUrl = !url.scheme.isEmpty() && !url.host.isEmpty();
             hasFragmentOnly = !hasFullUrl && url.path.isEmpty() && url.rawQuery.isEmpty() && !url.fragment.isEmpty();
@@ -274,15 +274,15 @@ final class JsonSchema {
 
         static Reference ofBytes(String bytes) throws SchemaError {
             try {
-                return new Reference(SchemaUrl.parse(bytes));
-            } catch (SchemaUrl.UrlException e) {
+                return new Reference(GoSchemaUrl.parse(bytes));
+            } catch (GoSchemaUrl.UrlException e) {
                 throw new SchemaError(e.getMessage());
             }
         }
 
         /** {@code String()}, as a Java string. */
         String text() {
-            return SchemaUrl.utf8(url.toString());
+            return GoSchemaUrl.utf8(url.toString());
         }
 
         boolean canonical() {
@@ -301,7 +301,7 @@ final class JsonSchema {
         Object get(Object document) throws SchemaError {
             Object node = document;
             for (String rawToken : pointer) {
-                String token = SchemaUrl.utf8(rawToken);
+                String token = GoSchemaUrl.utf8(rawToken);
                 if (node instanceof Map<?, ?> map) {
                     String decoded = token.replace("~1", "/").replace("~0", "~");
                     if (!map.containsKey(decoded)) {
@@ -433,7 +433,7 @@ final class JsonSchema {
                 throw new JsonBuiltins.NoAnswer("json schema $ref " + reference.text()
                         + ": OPA reads it from its own file system; the embedded engine never does");
             }
-            String metaSchema = MetaSchemas.forUrl(SchemaUrl.utf8(reference.url.withoutFragment().toString()));
+            String metaSchema = MetaSchemas.forUrl(GoSchemaUrl.utf8(reference.url.withoutFragment().toString()));
             if (metaSchema != null) {
                 return GoJsonReader.read(metaSchema);
             }

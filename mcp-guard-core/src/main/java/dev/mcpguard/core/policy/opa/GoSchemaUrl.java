@@ -7,7 +7,7 @@ package dev.mcpguard.core.policy.opa;
  * byte ({@link GoTime#bytes}). Errors carry Go's messages. A URL is not changed once {@link #parse} returns it
  * (resolution works on copies), so instances may be shared; the class is otherwise stateless and thread-safe.
  */
-final class SchemaUrl {
+final class GoSchemaUrl {
 
     /** A parse failure with Go's error text. */
     static final class UrlException extends Exception {
@@ -41,11 +41,11 @@ final class SchemaUrl {
     String fragment = "";
     String rawFragment = "";
 
-    private SchemaUrl() {
+    private GoSchemaUrl() {
     }
 
-    private SchemaUrl copy() {
-        SchemaUrl u = new SchemaUrl();
+    private GoSchemaUrl copy() {
+        GoSchemaUrl u = new GoSchemaUrl();
         u.scheme = scheme;
         u.opaque = opaque;
         u.username = username;
@@ -196,11 +196,11 @@ final class SchemaUrl {
     // ------------------------------------------------------------------ parse
 
     /** {@code url.Parse(rawURL)}; {@code rawURL} as Go bytes. */
-    static SchemaUrl parse(String rawUrl) throws UrlException {
+    static GoSchemaUrl parse(String rawUrl) throws UrlException {
         int hash = rawUrl.indexOf('#');
         String u = hash < 0 ? rawUrl : rawUrl.substring(0, hash);
         String frag = hash < 0 ? "" : rawUrl.substring(hash + 1);
-        SchemaUrl url;
+        GoSchemaUrl url;
         try {
             url = parseWithoutFragment(u);
         } catch (UrlException e) {
@@ -217,14 +217,14 @@ final class SchemaUrl {
         return url;
     }
 
-    private static SchemaUrl parseWithoutFragment(String rawUrl) throws UrlException {
+    private static GoSchemaUrl parseWithoutFragment(String rawUrl) throws UrlException {
         for (int i = 0; i < rawUrl.length(); i++) {
             char b = rawUrl.charAt(i);
             if (b < ' ' || b == 0x7f) {
                 throw new UrlException("net/url: invalid control character in URL");
             }
         }
-        SchemaUrl url = new SchemaUrl();
+        GoSchemaUrl url = new GoSchemaUrl();
         if (rawUrl.equals("*")) {
             url.path = "*";
             return url;
@@ -478,15 +478,15 @@ final class SchemaUrl {
     }
 
     /** A copy without its fragment ({@code u.Fragment = ""}; Go leaves {@code RawFragment}, which String ignores). */
-    SchemaUrl withoutFragment() {
-        SchemaUrl u = copy();
+    GoSchemaUrl withoutFragment() {
+        GoSchemaUrl u = copy();
         u.fragment = "";
         return u;
     }
 
     /** {@code u.ResolveReference(ref)}. */
-    SchemaUrl resolveReference(SchemaUrl ref) {
-        SchemaUrl url = ref.copy();
+    GoSchemaUrl resolveReference(GoSchemaUrl ref) {
+        GoSchemaUrl url = ref.copy();
         if (ref.scheme.isEmpty()) {
             url.scheme = scheme;
         }
