@@ -16,6 +16,15 @@ test_budget_amount_is_rounded_up_so_fractions_cannot_slip_under_the_limit if {
 	decision_for(transfer({"account": "acct-7", "amount": 33.01})).obligations.budget.amount == 34
 }
 
+test_amounts_round_up_and_limits_round_down_to_whole_numbers if {
+	every x, want in {-2.5: -2, -0.5: 0, -0.1: 0, 0: 0, 0.1: 1, 2.5: 3, 3: 3, 33.01: 34, 9223372036854775809: 9223372036854775809} {
+		authz.rounded_up(x) == want
+	}
+	every x, want in {-2.5: -3, -0.5: -1, -0.1: -1, 0: 0, 0.1: 0, 2.5: 2, 3: 3, 499.99: 499, 9223372036854775809: 9223372036854775809} {
+		authz.rounded_down(x) == want
+	}
+}
+
 test_budget_of_a_zero_amount_spends_nothing if {
 	decision_for(transfer({"account": "acct-7", "amount": 0})).obligations.budget.amount == 0
 }

@@ -310,14 +310,31 @@ budget_well_formed(constraint) if {
 
 budget_obligation := {"budget": {
 	"key": concat(":", [input.tool.name, name, input.arguments[constraint.approval_budget.key_argument]]),
-	"amount": ceil(input.arguments[name]),
+	"amount": rounded_up(input.arguments[name]),
 	"window": constraint.approval_budget.window,
-	"limit": floor(constraint.approval_above),
+	"limit": rounded_down(constraint.approval_above),
 }} if {
 	some name in budgeted_arguments
 	constraint := argument_constraints[name]
 	is_number(input.arguments[name])
 } else := {}
+
+# Whole numbers without ceil and floor, which the embedded engine refuses at load: between -1 and 0 OPA's ceil
+# gives 1 and its floor 0, the wasm runtime's 0 and -1 (docs/policy.md). An integer stays itself (x % 1 is
+# undefined for a fraction, in both engines); a fraction is below 2^53, where round agrees in both.
+rounded_up(x) := x if x % 1 == 0
+
+else := r if {
+	r := round(x)
+	r >= x
+} else := round(x) + 1
+
+rounded_down(x) := x if x % 1 == 0
+
+else := r if {
+	r := round(x)
+	r <= x
+} else := round(x) - 1
 
 # ---------------------------------------------------------------------------------------------------------
 # Tenant isolation. Convention (docs/policy.md): a top-level argument named in tenant_arguments holds a

@@ -9,8 +9,8 @@
  * {@code requires static}: add them to your build when you use the feature.
  *
  * <p>On the class path (the usual case) this descriptor is ignored and the module name comes from the same
- * value; on the module path, the OPA wasm runtime ({@code opa-java-wasm}) is an automatic module named after its
- * file ({@code opa.java.wasm}) because it declares no module name.
+ * value; on the module path, the OPA wasm runtime ({@code opa-java-wasm}) and re2j are automatic modules named
+ * after their files ({@code opa.java.wasm}, {@code re2j}) because they declare no module name.
  */
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})
 module dev.mcpguard.core {
@@ -30,6 +30,7 @@ module dev.mcpguard.core {
     requires com.dylibso.chicory.runtime;
     requires com.dylibso.chicory.wasm;
     requires org.apache.commons.compress;
+    requires re2j;
     requires transitive io.github.bucket4j.core;
     requires transitive java.sql;
 

@@ -1,6 +1,6 @@
 # Time windows and egress control: fetch_url may reach only allow-listed networks, never link-local, loopback or
-# private ranges (IPv4-mapped IPv6 normalised first, since the SSRF deny-list is written in IPv4); destructive
-# tools only in business hours (Mon-Fri 08:00-18:00 in the tenant's zone) unless a change window covers now.
+# private ranges; destructive tools only in business hours (Mon-Fri 08:00-18:00 in the tenant's zone) unless a
+# change window covers now.
 package diff.egress
 
 import rego.v1
@@ -11,36 +11,20 @@ allow_cidrs := ["203.0.113.0/24", "198.51.100.0/24", "2001:db8::/32"]
 
 host := lower(trim_space(input.arguments.host))
 
-ip := trim_prefix(host, "::ffff:") if {
-	startswith(host, "::ffff:")
-	regex.match(`^[0-9]{1,3}(\.[0-9]{1,3}){3}$`, trim_prefix(host, "::ffff:"))
-} else := host
-
-# Only well-formed addresses reach the CIDR checks: dotted IPv4 with octets 0-255, or lower-hex IPv6 with no
-# ffff: group (a mapped IPv4 left in hex form). net.cidr_intersects of the embedded engine differs from OPA on
-# those and on a value that is itself a CIDR (docs/policy-embedded-builtins.md); anything else is denied.
-valid_ip if regex.match(`^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$`, ip)
-
-valid_ip if {
-	contains(ip, ":")
-	regex.match(`^[0-9a-f:]{2,39}$`, ip)
-	not regex.match(`(^|:)ffff(:|$)`, ip)
-}
+# An address, not a network or a name: one that Go's ParseCIDR takes with a /32 suffix (IPv4 and IPv6 alike). The
+# CIDR checks are net.cidr_contains_matches (host-provided with OPA's semantics), so an IPv4-mapped IPv6 address
+# in either form (::ffff:169.254.169.254, ::ffff:a9fe:a9fe) is in the IPv4 range it maps to; the compiled-in
+# net.cidr_contains and net.cidr_intersects compare it as IPv6, and the embedded engine refuses them.
+valid_ip if net.cidr_is_valid(concat("/", [host, "32"]))
 
 blocked if {
 	valid_ip
-	some c in deny_cidrs
-	net.cidr_intersects(c, ip_cidr)
+	count(net.cidr_contains_matches(deny_cidrs, host)) > 0
 }
-
-ip_cidr := concat("/", [ip, "32"]) if not contains(ip, ":")
-
-ip_cidr := concat("/", [ip, "128"]) if contains(ip, ":")
 
 allowed_net if {
 	valid_ip
-	some c in allow_cidrs
-	net.cidr_intersects(c, ip_cidr)
+	count(net.cidr_contains_matches(allow_cidrs, host)) > 0
 }
 
 zone := object.get(data.tenant_zones, object.get(input.caller, "tenant", ""), "UTC")
@@ -62,9 +46,6 @@ in_change_window if {
 	input.time_ns >= start
 	input.time_ns < start + time.parse_duration_ns(w.duration)
 }
-
-# seconds since midnight UTC, with integer arithmetic where OPA's and the wasm runtime's division agree
-seconds_of_day := (input.time_ns - (floor(input.time_ns / 86400000000000) * 86400000000000)) / 1000000000
 
 default decision := {"allow": false, "reason": "egress_denied", "message": "The destination is not allowed."}
 
@@ -96,7 +77,7 @@ decision := {"allow": false, "reason": "egress_invalid_address", "message": "The
 	not valid_ip
 }
 
-decision := {"allow": false, "reason": "egress_blocked", "message": sprintf("Address %s is in a blocked range.", [ip])} if {
+decision := {"allow": false, "reason": "egress_blocked", "message": sprintf("Address %s is in a blocked range.", [host])} if {
 	input.tool.name == "fetch_url"
 	blocked
 }

@@ -10,8 +10,7 @@ limits := object.union(data.plans[plan], object.get(data.overrides, input.caller
 
 cost := object.get(data.tool_costs, input.tool.name, 1)
 
-# Quantities are bounded before any arithmetic: the embedded engine's ceil differs from OPA's on negative
-# fractions and beyond 2^53 (docs/policy-embedded-builtins.md).
+# Quantities are bounded before any arithmetic, so that OPA's and the wasm runtime's arithmetic agree.
 requested := input.arguments.quantity if is_number(input.arguments.quantity) else := 1
 
 valid_quantity if {
@@ -23,7 +22,14 @@ cursor := split(base64url.decode(input.arguments.cursor), ":")
 
 page_size := to_number(cursor[1]) if count(cursor) == 2
 
-amount := ceil(requested * cost) if valid_quantity
+amount := round_up(requested * cost) if valid_quantity
+
+# ceil without ceil, which the embedded engine refuses (OPA's ceil is 1 between -1 and 0, the wasm runtime's 0):
+# round agrees in both below 2^63, and is one short when it rounded down.
+round_up(x) := r if {
+	r := round(x)
+	r >= x
+} else := round(x) + 1
 
 default decision := {"allow": false, "reason": "quota_plan_unknown", "message": "The tenant's plan does not cover this tool."}
 

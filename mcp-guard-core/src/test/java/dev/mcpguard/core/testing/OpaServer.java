@@ -44,7 +44,34 @@ public final class OpaServer implements AutoCloseable {
         return start(args);
     }
 
+    /**
+     * Starts opa on a port that was free a moment ago. Another process (a parallel build on the same machine) may
+     * take that port first: opa then exits with "address already in use" and, since a foreign server on the port
+     * could answer {@code /health} for it, the start only counts when our process is still alive after a healthy
+     * answer. A lost race is retried on a new port.
+     */
     private static OpaServer start(List<String> sources) {
+        IllegalStateException lastLostRace = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                return startOnce(sources);
+            } catch (PortTaken e) {
+                lastLostRace = new IllegalStateException("opa lost the race for a free port: " + e.getMessage());
+            }
+        }
+        throw lastLostRace;
+    }
+
+    /** opa could not bind the port it was given. */
+    private static final class PortTaken extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        PortTaken(String log) {
+            super(log, null, false, false);
+        }
+    }
+
+    private static OpaServer startOnce(List<String> sources) {
         try {
             int port = freePort();
             Path log = Files.createTempFile("opa-server", ".log");
@@ -60,7 +87,11 @@ public final class OpaServer implements AutoCloseable {
             try {
                 Eventually.within(Duration.ofSeconds(30), "OPA /health on port " + port, () -> {
                     if (!process.isAlive()) {
-                        throw new IllegalStateException("opa exited with " + process.exitValue() + ": " + server.logText());
+                        String text = server.logText();
+                        if (text.contains("address already in use")) {
+                            throw new PortTaken(text);
+                        }
+                        throw new IllegalStateException("opa exited with " + process.exitValue() + ": " + text);
                     }
                     try {
                         return client.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
@@ -71,9 +102,19 @@ public final class OpaServer implements AutoCloseable {
                         return false;
                     }
                 });
+                // A healthy answer from a server that took our port first: ours exits on its failed bind.
+                if (process.waitFor(300, TimeUnit.MILLISECONDS)) {
+                    String text = server.logText();
+                    throw text.contains("address already in use") ? new PortTaken(text)
+                            : new IllegalStateException("opa exited with " + process.exitValue() + ": " + text);
+                }
             } catch (RuntimeException | AssertionError e) {
                 server.close();
                 throw e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                server.close();
+                throw new IllegalStateException("interrupted while starting opa", e);
             }
             return server;
         } catch (IOException e) {

@@ -37,9 +37,19 @@ final class DivergentBuiltins {
             new Divergence("base64.is_valid", "opa_base64_is_valid",
                     "missing padding is accepted (OPA: false)"),
             new Divergence("net.cidr_contains", "opa_cidr_contains",
-                    "an IPv4-mapped IPv6 address (::ffff:169.254.169.254) is not in the IPv4 CIDR holding it"),
+                    "IPv4-mapped IPv6 is compared as IPv6 (::ffff:169.254.169.254 is not in 169.254.0.0/16 but is in"
+                            + " ::/0); a prefix of other than digits (/8.0, /+8, /24/32) or /-0, a NUL byte, a colon"
+                            + " after eight groups are accepted (OPA: undefined)"),
+            new Divergence("net.cidr_intersects", "opa_cidr_intersects",
+                    "IPv4-mapped IPv6 is compared as IPv6 (::ffff:a9fe:a9fe/128 does not intersect 169.254.0.0/16);"
+                            + " a prefix of other than digits (/8.0, /+8, /24/32) or /-0, a NUL byte, a colon after"
+                            + " eight groups are accepted (OPA: undefined)"),
             new Divergence("format_int", "opa_strings_format_int",
-                    "numbers of 2^64 and more abort the evaluation (OPA formats them)"));
+                    "numbers of 2^64 and more abort the evaluation (OPA formats them)"),
+            new Divergence("ceil", "opa_arith_ceil",
+                    "a number between -1 and 0 gives 0 (OPA: 1); beyond 2^64 it is exact (OPA: a 64-bit float)"),
+            new Divergence("floor", "opa_arith_floor",
+                    "a number between -1 and 0 gives -1 (OPA: 0); beyond 2^64 it is exact (OPA: a 64-bit float)"));
 
     /** The names of {@link #KNOWN}. */
     static final Set<String> NAMES = KNOWN.stream().map(Divergence::builtin).collect(Collectors.toUnmodifiableSet());

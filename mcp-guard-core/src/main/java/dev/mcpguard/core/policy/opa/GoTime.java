@@ -394,6 +394,22 @@ final class GoTime {
 
     /** Go's {@code time.Parse(layout, value)} as Unix nanoseconds; fails where Go fails or the instant is out of int64 ns. */
     static long parse(String layoutUtf8, String valueUtf8) throws GoTimeException {
+        long[] parsed = parseSeconds(layoutUtf8, valueUtf8);
+        return safeUnixNano(parsed[0], parsed[1]);
+    }
+
+    /** Whether Go's {@code time.Parse(layout, value)} succeeds (any year Go's layouts can write). */
+    static boolean parses(String layoutUtf8, String valueUtf8) {
+        try {
+            parseSeconds(layoutUtf8, valueUtf8);
+            return true;
+        } catch (GoTimeException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** {@code time.Parse} as {Unix seconds, nanoseconds}. */
+    private static long[] parseSeconds(String layoutUtf8, String valueUtf8) throws GoTimeException {
         String layout = bytes(layoutUtf8);
         String value = bytes(valueUtf8);
         boolean amSet = false;
@@ -658,7 +674,7 @@ final class GoTime {
         }
         // A zone abbreviation (MST, GMT+3) the host zone does not know keeps the wall clock as UTC: Go attaches a
         // fixed zone of that name without moving the instant.
-        return safeUnixNano(seconds, nsec);
+        return new long[] {seconds, nsec};
     }
 
     /** Unix nanoseconds, or a failure outside int64 (OPA's "time outside of valid range"). */

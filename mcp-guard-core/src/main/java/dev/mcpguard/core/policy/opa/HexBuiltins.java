@@ -31,8 +31,11 @@ final class HexBuiltins {
         return HexFormat.of().parseHex(s);
     }
 
-    /** Bytes as Go's range over a string reads them: each invalid byte is one U+FFFD. */
-    private static String goString(byte[] bytes) {
+    /**
+     * Bytes as Go's range over a string reads them (and OPA's JSON encoder writes them): each invalid byte is one
+     * U+FFFD. Shared by the host builtins whose Go result may hold bytes that are not UTF-8.
+     */
+    static String goString(byte[] bytes) {
         StringBuilder out = new StringBuilder(bytes.length);
         for (int i = 0; i < bytes.length; ) {
             int[] rune = GoFormat.decodeRune(bytes, i);

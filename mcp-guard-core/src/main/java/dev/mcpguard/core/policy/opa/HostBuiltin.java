@@ -48,6 +48,19 @@ final class HostBuiltin implements OpaBuiltin.Builtin {
         }
     }
 
+    /**
+     * Thrown by a builtin where OPA would not answer at all (it loops or runs out of memory): the evaluation fails,
+     * so the engine denies, instead of the call being undefined, which a {@code deny if ...} rule would read as
+     * "not denied".
+     */
+    static final class Halt extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Halt(String why) {
+            super(why, null, false, false);
+        }
+    }
+
     private final String name;
     private final Fn fn;
 
@@ -105,6 +118,8 @@ final class HostBuiltin implements OpaBuiltin.Builtin {
                 args[i] = read(wasm, addresses[i]);
             }
             result = fn.apply(args);
+        } catch (Halt e) {
+            throw e;
         } catch (Exception | StackOverflowError e) {
             return 0; // undefined, as OPA's wasm runtime does for a non-halt builtin error
         }

@@ -230,12 +230,14 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         boolean healthy = false;
         try {
             Instant now = clock.instant();
-            // OPA semantics: time.now_ns is the same for the whole evaluation.
+            // OPA semantics: time.now_ns is the same for the whole evaluation, and so is uuid.rfc4122 of one key.
             instance.nowNs = Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
+            instance.cache.clear();
             String result = instance.policy.evaluate(input);
             healthy = true;
             return result;
         } finally {
+            instance.cache.clear();
             // After a trap or abort the instance is replaced, never reused: its memory may have grown to the
             // maximum (wasm memory never shrinks) and the module's state after a failure is not trusted.
             if (healthy) {
@@ -379,19 +381,20 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
 
     private WasmPolicyPool.Instance newInstance(byte[] wasm, String data) {
         WasmPolicyPool.Instance[] holder = new WasmPolicyPool.Instance[1];
+        BuiltinCache cache = new BuiltinCache();
         OpaPolicy policy = OpaPolicy.builder()
                 .withPolicy(wasm)
                 .withJsonMapper(mapper)
                 .withMaxMemory(maxMemoryPages)
                 .withDefaultBuiltins(false)
-                .addBuiltins(WasmBuiltins.forInstance(() -> holder[0].nowNs))
+                .addBuiltins(WasmBuiltins.forInstance(() -> holder[0].nowNs, cache))
                 .build();
         Map<String, Integer> entrypoints = policy.entrypoints();
         if (!entrypoints.containsKey(entrypoint)) {
             throw new IllegalArgumentException("no entrypoint " + entrypoint + " in " + entrypoints.keySet());
         }
         policy.entrypoint(entrypoint).data(data);
-        holder[0] = new WasmPolicyPool.Instance(policy);
+        holder[0] = new WasmPolicyPool.Instance(policy, cache);
         return holder[0];
     }
 
@@ -594,8 +597,8 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         /**
          * Natively compiled builtins to accept although OPA's wasm runtime decides differently from
          * {@code opa eval} on some inputs ({@code json.marshal}, {@code json.unmarshal}, {@code json.is_valid},
-         * {@code base64.decode},
-         * {@code base64.is_valid}, {@code net.cidr_contains}, {@code format_int}; see docs/policy.md). Default
+         * {@code base64.decode}, {@code base64.is_valid}, {@code net.cidr_contains}, {@code net.cidr_intersects},
+         * {@code format_int}, {@code ceil}, {@code floor}; see docs/policy.md). Default
          * none: a bundle using one is refused at load, naming it. An accepted one is logged at each load.
          *
          * @throws IllegalArgumentException for a name that is not a known divergent builtin

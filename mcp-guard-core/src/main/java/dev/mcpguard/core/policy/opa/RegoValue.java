@@ -128,6 +128,74 @@ sealed interface RegoValue {
         return order;
     }
 
+    /**
+     * The text {@code opa_value_parse} reads back as this value (the module's dump format): JSON plus set literals
+     * and object keys of any type; strings escaped to ASCII, numbers as their exact text.
+     */
+    default String valueText() {
+        StringBuilder out = new StringBuilder();
+        appendValueText(this, out);
+        return out.toString();
+    }
+
+    private static void appendValueText(RegoValue value, StringBuilder out) {
+        if (value instanceof Null) {
+            out.append("null");
+        } else if (value instanceof Bool b) {
+            out.append(b.value());
+        } else if (value instanceof Num n) {
+            out.append(n.text());
+        } else if (value instanceof Str s) {
+            appendAsciiString(s.value(), out);
+        } else if (value instanceof Arr a) {
+            out.append('[');
+            for (int i = 0; i < a.elements().size(); i++) {
+                out.append(i > 0 ? "," : "");
+                appendValueText(a.elements().get(i), out);
+            }
+            out.append(']');
+        } else if (value instanceof Obj o) {
+            // Keys and members in OPA's order: the module keeps the order it is given, OPA iterates sorted.
+            Integer[] order = sortedIndexes(o.keys());
+            out.append('{');
+            for (int i = 0; i < order.length; i++) {
+                out.append(i > 0 ? "," : "");
+                appendValueText(o.keys().get(order[i]), out);
+                out.append(':');
+                appendValueText(o.values().get(order[i]), out);
+            }
+            out.append('}');
+        } else {
+            List<RegoValue> elements = new ArrayList<>(((RSet) value).elements());
+            if (elements.isEmpty()) {
+                out.append("set()");
+                return;
+            }
+            elements.sort(RegoValue::compare);
+            out.append('{');
+            for (int i = 0; i < elements.size(); i++) {
+                out.append(i > 0 ? "," : "");
+                appendValueText(elements.get(i), out);
+            }
+            out.append('}');
+        }
+    }
+
+    private static void appendAsciiString(String s, StringBuilder out) {
+        out.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                out.append('\\').append(c);
+            } else if (c >= 0x20 && c < 0x7f) {
+                out.append(c);
+            } else {
+                out.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+            }
+        }
+        out.append('"');
+    }
+
     /** OPA's total order on values: null, booleans, numbers, strings, arrays, objects, sets; then by content. */
     static int compare(RegoValue a, RegoValue b) {
         int rank = Integer.compare(rank(a), rank(b));

@@ -15,6 +15,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Rego values as the wasm module's {@code opa_value_dump} writes them and {@code opa_value_parse} reads them:
@@ -26,8 +27,6 @@ import java.util.Map;
 final class RegoValues {
 
     static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
-    private static final com.fasterxml.jackson.databind.ObjectMapper STRINGS =
-            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private RegoValues() {
     }
@@ -51,16 +50,60 @@ final class RegoValues {
         }
     }
 
-    /** Parses a value dump. */
-    static JsonNode parse(String text) {
-        Parser parser = new Parser(text);
-        JsonNode value = parser.value();
-        parser.skipSpace();
-        if (parser.pos != text.length()) {
-            throw new IllegalArgumentException("trailing text in value dump at " + parser.pos);
+    /**
+     * A number kept as the exact JSON text it was read from ({@code 1e400}, {@code -0}, {@code 1.50}), as OPA's
+     * {@code ast.Number} keeps a {@code json.Number}: written back to the module as that text.
+     */
+    static final class NumberText extends DecimalNode {
+        private static final long serialVersionUID = 1L;
+        private final String text;
+
+        NumberText(String text) {
+            super(new BigDecimal(text));
+            this.text = text;
         }
-        return value;
+
+        String text() {
+            return text;
+        }
     }
+
+    /** Parses a value dump (read by {@link RegoValue#parse}, the one reader of the module's format). */
+    static JsonNode parse(String text) {
+        return toJson(RegoValue.parse(text));
+    }
+
+    /** {@code value} as a JsonNode; sets become {@link RegoSet}s; an object key that is not a string is refused. */
+    static JsonNode toJson(RegoValue value) {
+        if (value instanceof RegoValue.Null) {
+            return NullNode.getInstance();
+        } else if (value instanceof RegoValue.Bool b) {
+            return BooleanNode.valueOf(b.value());
+        } else if (value instanceof RegoValue.Num n) {
+            return INTEGER_TEXT.matcher(n.text()).matches() ? integer(new BigInteger(n.text()))
+                    : DecimalNode.valueOf(n.decimal());
+        } else if (value instanceof RegoValue.Str s) {
+            return TextNode.valueOf(s.value());
+        } else if (value instanceof RegoValue.Arr a) {
+            ArrayNode array = NODES.arrayNode(a.elements().size());
+            a.elements().forEach(element -> array.add(toJson(element)));
+            return array;
+        } else if (value instanceof RegoValue.Obj o) {
+            ObjectNode object = NODES.objectNode();
+            for (int i = 0; i < o.keys().size(); i++) {
+                if (!(o.keys().get(i) instanceof RegoValue.Str key)) {
+                    throw new IllegalArgumentException("object key that is not a string");
+                }
+                object.set(key.value(), toJson(o.values().get(i)));
+            }
+            return object;
+        }
+        RegoSet set = new RegoSet();
+        ((RegoValue.RSet) value).elements().forEach(element -> set.add(toJson(element)));
+        return set;
+    }
+
+    private static final Pattern INTEGER_TEXT = Pattern.compile("-?[0-9]+");
 
     /** Writes {@code value} as Rego value text (sets as {@code {..}} / {@code set()}). */
     static String write(JsonNode value) {
@@ -108,6 +151,8 @@ final class RegoValues {
             out.append('}');
         } else if (value.isTextual()) {
             string(value.textValue(), out);
+        } else if (value instanceof NumberText number) {
+            out.append(number.text());
         } else if (value.isNumber()) {
             out.append(value.isIntegralNumber() ? value.bigIntegerValue().toString()
                     : value.decimalValue().toString());
@@ -145,156 +190,5 @@ final class RegoValues {
 
     static RegoSet set() {
         return new RegoSet();
-    }
-
-    private static final class Parser {
-        private final String text;
-        private int pos;
-
-        Parser(String text) {
-            this.text = text;
-        }
-
-        void skipSpace() {
-            while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
-                pos++;
-            }
-        }
-
-        private char peek() {
-            skipSpace();
-            if (pos >= text.length()) {
-                throw new IllegalArgumentException("unexpected end of value dump");
-            }
-            return text.charAt(pos);
-        }
-
-        JsonNode value() {
-            char c = peek();
-            switch (c) {
-                case '{':
-                    return braces();
-                case '[': {
-                    pos++;
-                    ArrayNode array = NODES.arrayNode();
-                    if (peek() == ']') {
-                        pos++;
-                        return array;
-                    }
-                    while (true) {
-                        array.add(value());
-                        char next = peek();
-                        pos++;
-                        if (next == ']') {
-                            return array;
-                        }
-                        if (next != ',') {
-                            throw new IllegalArgumentException("expected , or ] at " + pos);
-                        }
-                    }
-                }
-                case '"':
-                    return TextNode.valueOf(string());
-                default:
-                    if (text.startsWith("set()", pos)) {
-                        pos += 5;
-                        return new RegoSet();
-                    }
-                    if (text.startsWith("true", pos)) {
-                        pos += 4;
-                        return BooleanNode.TRUE;
-                    }
-                    if (text.startsWith("false", pos)) {
-                        pos += 5;
-                        return BooleanNode.FALSE;
-                    }
-                    if (text.startsWith("null", pos)) {
-                        pos += 4;
-                        return NullNode.getInstance();
-                    }
-                    return number();
-            }
-        }
-
-        private JsonNode braces() {
-            pos++;
-            if (peek() == '}') {
-                pos++;
-                return NODES.objectNode();
-            }
-            JsonNode first = value();
-            if (peek() == ':') {
-                ObjectNode object = NODES.objectNode();
-                JsonNode key = first;
-                while (true) {
-                    if (!key.isTextual()) {
-                        throw new IllegalArgumentException("object key that is not a string");
-                    }
-                    pos++; // ':'
-                    object.set(key.textValue(), value());
-                    char next = peek();
-                    pos++;
-                    if (next == '}') {
-                        return object;
-                    }
-                    if (next != ',') {
-                        throw new IllegalArgumentException("expected , or } at " + pos);
-                    }
-                    key = value();
-                    if (peek() != ':') {
-                        throw new IllegalArgumentException("expected : at " + pos);
-                    }
-                }
-            }
-            RegoSet set = new RegoSet();
-            set.add(first);
-            while (true) {
-                char next = peek();
-                pos++;
-                if (next == '}') {
-                    return set;
-                }
-                if (next != ',') {
-                    throw new IllegalArgumentException("expected , or } at " + pos);
-                }
-                set.add(value());
-            }
-        }
-
-        private String string() {
-            int start = pos;
-            pos++;
-            boolean escaped = false;
-            while (pos < text.length()) {
-                char c = text.charAt(pos++);
-                if (escaped) {
-                    escaped = false;
-                } else if (c == '\\') {
-                    escaped = true;
-                } else if (c == '"') {
-                    try {
-                        return STRINGS.readValue(text.substring(start, pos), String.class);
-                    } catch (java.io.IOException e) {
-                        throw new IllegalArgumentException("bad string in value dump", e);
-                    }
-                }
-            }
-            throw new IllegalArgumentException("unterminated string in value dump");
-        }
-
-        private JsonNode number() {
-            int start = pos;
-            while (pos < text.length() && "+-0123456789.eE".indexOf(text.charAt(pos)) >= 0) {
-                pos++;
-            }
-            String token = text.substring(start, pos);
-            if (token.isEmpty()) {
-                throw new IllegalArgumentException("unexpected character in value dump at " + start);
-            }
-            if (token.matches("-?[0-9]+")) {
-                return integer(new BigInteger(token));
-            }
-            return DecimalNode.valueOf(new BigDecimal(token));
-        }
     }
 }

@@ -22,8 +22,12 @@ import java.util.stream.Stream;
  * The host functions ("builtins") a compiled policy may call. OPA compiles most builtins into the wasm module;
  * the rest must be supplied by the host. We supply opa-java-wasm's defaults ({@code json.is_valid},
  * {@code yaml.*}), {@code sprintf} with Go's fmt semantics ({@link SprintfBuiltin}), {@code time.now_ns} from the
+ * engine's clock, {@code uuid.rfc4122} over the instance's per-evaluation {@link BuiltinCache}, and the families
+ * of host builtins ported from OPA's {@code topdown} ({@code TimeBuiltins}, {@code CryptoBuiltins}, ...,
+ * {@code JwtBuiltins}, whose {@code io.jwt.decode_verify} reads that same clock), which are undefined where OPA's
+ * builtin errors, as in OPA's wasm runtime. A module that needs,
  * engine's clock, and the families of host builtins ported from OPA's {@code topdown} ({@code TimeBuiltins},
- * {@code CryptoBuiltins}, ...), which are undefined where OPA's builtin errors, as in OPA's wasm runtime. A module that needs
+ * {@code CryptoBuiltins}, {@code RegexBuiltins}, ...), which are undefined where OPA's builtin errors, as in OPA's wasm runtime. A module that needs
  * anything else (for example {@code http.send}) is refused at load time, naming the builtin, instead of failing
  * at decision time. Thread-safe (stateless).
  */
@@ -39,17 +43,27 @@ final class WasmBuiltins {
     private WasmBuiltins() {
     }
 
-    /** Builtins for one policy instance; {@code nowNs} is read once per evaluation by that instance. */
-    static OpaBuiltin.Builtin[] forInstance(LongSupplier nowNs) {
+    /**
+     * Builtins for one policy instance; {@code nowNs} is read once per evaluation by that instance, and
+     * {@code cache} is that instance's per-evaluation builtin cache ({@code uuid.rfc4122}), cleared by the engine
+     * around each evaluation.
+     */
+    static OpaBuiltin.Builtin[] forInstance(LongSupplier nowNs, BuiltinCache cache) {
         // opa-java-wasm's sprintf is Java's String.format; ours follows Go's fmt as OPA does.
         OpaBuiltin.Builtin[] defaults = Arrays.stream(Provided.all())
                 .filter(builtin -> !builtin.name().equals(SprintfBuiltin.NAME)).toArray(OpaBuiltin.Builtin[]::new);
-        OpaBuiltin.Builtin[] all = Arrays.copyOf(defaults, defaults.length + 2 + HOST_FAMILIES.size());
+        List<OpaBuiltin.Builtin> clocked = clockedFamilies(nowNs);
+        OpaBuiltin.Builtin[] all = Arrays.copyOf(defaults,
+                defaults.length + 3 + HOST_FAMILIES.size() + clocked.size());
         all[defaults.length] = OpaBuiltin.from(TIME_NOW_NS,
                 (OpaWasm wasm) -> (JsonNode) wasm.jsonMapper().getNodeFactory().numberNode(nowNs.getAsLong()));
         all[defaults.length + 1] = new SprintfBuiltin();
+        all[defaults.length + 2] = UuidBuiltins.rfc4122(cache);
         for (int i = 0; i < HOST_FAMILIES.size(); i++) {
-            all[defaults.length + 2 + i] = HOST_FAMILIES.get(i);
+            all[defaults.length + 3 + i] = HOST_FAMILIES.get(i);
+        }
+        for (int i = 0; i < clocked.size(); i++) {
+            all[defaults.length + 3 + HOST_FAMILIES.size() + i] = clocked.get(i);
         }
         return all;
     }
@@ -62,8 +76,22 @@ final class WasmBuiltins {
                 UnitsBuiltins.all(),
                 ObjectBuiltins.all(),
                 StringsBuiltins.all(),
-                HexBuiltins.all()
+                HexBuiltins.all(),
+                NetBuiltins.all(),
+                UrlQueryBuiltins.all(),
+                UriBuiltins.all(),
+                SemverBuiltins.all(),
+                UuidBuiltins.all(),
+                Base64UrlBuiltins.all(),
+                NumbersBuiltins.all(),
+                JsonBuiltins.all(),
+                RegexBuiltins.all()
         ).flatMap(List::stream).toList();
+    }
+
+    /** Host families that read the evaluation's clock ({@code nowNs}, as {@code time.now_ns}); one set per instance. */
+    private static List<OpaBuiltin.Builtin> clockedFamilies(LongSupplier nowNs) {
+        return JwtBuiltins.all(nowNs);
     }
 
     /**
@@ -104,7 +132,9 @@ final class WasmBuiltins {
         Set<String> names = Arrays.stream(Provided.all()).map(OpaBuiltin.Builtin::name)
                 .collect(Collectors.toCollection(TreeSet::new));
         names.add(TIME_NOW_NS);
+        names.add(UuidBuiltins.RFC4122);
         HOST_FAMILIES.forEach(builtin -> names.add(builtin.name()));
+        clockedFamilies(() -> 0L).forEach(builtin -> names.add(builtin.name()));
         return Set.copyOf(names);
     }
 }

@@ -25,13 +25,18 @@ final class WasmPolicyPool {
 
     private static final Logger log = LoggerFactory.getLogger(WasmPolicyPool.class);
 
-    /** One instance and the clock reading its {@code time.now_ns} builtin returns during an evaluation. */
+    /**
+     * One instance, the clock reading its {@code time.now_ns} builtin returns during an evaluation, and its
+     * per-evaluation builtin cache.
+     */
     static final class Instance {
         final OpaPolicy policy;
+        final BuiltinCache cache;
         volatile long nowNs;
 
-        Instance(OpaPolicy policy) {
+        Instance(OpaPolicy policy, BuiltinCache cache) {
             this.policy = policy;
+            this.cache = cache;
         }
     }
 

@@ -39,6 +39,20 @@ final class WasmValues {
         }
     }
 
+    /** Writes {@code value} (sets and non-string keys included) into the instance's memory; returns its address. */
+    static int writeValue(OpaWasm instance, RegoValue value) {
+        byte[] bytes = value.valueText().getBytes(StandardCharsets.US_ASCII);
+        int address = instance.exports().opaMalloc(bytes.length + 1);
+        instance.memory().write(address, bytes);
+        instance.memory().writeByte(address + bytes.length, (byte) 0);
+        int parsed = instance.exports().opaValueParse(address, bytes.length);
+        instance.exports().opaFree(address);
+        if (parsed == 0) {
+            throw new IllegalStateException("the policy module could not parse a builtin's result");
+        }
+        return parsed;
+    }
+
     /** Parses ASCII {@code json} into the instance's memory; returns its value address. */
     static int writeJson(OpaWasm instance, String json) {
         byte[] bytes = json.getBytes(StandardCharsets.US_ASCII);

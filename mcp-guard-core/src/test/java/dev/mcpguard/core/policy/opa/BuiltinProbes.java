@@ -25,7 +25,13 @@ final class BuiltinProbes {
     static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
 
     private final Map<String, Integer> arities = new LinkedHashMap<>();
+    private final Map<String, String> expressions = new LinkedHashMap<>();
     private final List<JsonNode> inputs = new ArrayList<>();
+    private List<OpaDifferential.Pair> lastPairs = List.of();
+    private boolean nestedSets;
+
+    /** How deep {@link #nestedSets} looks for set markers. */
+    static final int NESTED_SET_DEPTH = 6;
 
     /** Declares builtin {@code name} with {@code arity} operands. */
     BuiltinProbes builtin(String name, int arity) {
@@ -40,6 +46,26 @@ final class BuiltinProbes {
      */
     BuiltinProbes builtinAsText(String name, int arity) {
         arities.put(name + TEXT, arity);
+        return this;
+    }
+
+    /**
+     * Declares a probe {@code name} whose value is the Rego {@code expression}, where {@code $1} ... {@code $n} stand
+     * for the operands; for example {@code [r[0], sort(r[1])] | r := json.match_schema($1, $2)} is not Rego, but
+     * {@code [json.match_schema($1, $2)[0], sort(json.match_schema($1, $2)[1])]} is.
+     */
+    BuiltinProbes expression(String name, int arity, String expression) {
+        arities.put(name, arity);
+        expressions.put(name, expression);
+        return this;
+    }
+
+    /**
+     * Set markers become sets at any depth (up to {@link #NESTED_SET_DEPTH}) inside arrays and objects, not only as
+     * a whole operand.
+     */
+    BuiltinProbes nestedSets() {
+        nestedSets = true;
         return this;
     }
 
@@ -72,7 +98,27 @@ final class BuiltinProbes {
     }
 
     String module() {
-        StringBuilder rego = new StringBuilder("""
+        return nestedSets ? module(nestedArgs()) : module(null);
+    }
+
+    private static String nestedArgs() {
+        StringBuilder rego = new StringBuilder("package probe\n\narg(x) := d0(x)\n\n");
+        for (int d = 0; d < NESTED_SET_DEPTH; d++) {
+            String next = "d" + (d + 1);
+            rego.append("d").append(d).append("(x) := s if {\n\tis_object(x)\n\tx[\"$set\"]\n\ts := {")
+                    .append(next).append("(e) | some e in x[\"$set\"]}\n}\n\n");
+            rego.append("d").append(d).append("(x) := o if {\n\tis_object(x)\n\tnot x[\"$set\"]\n\to := {k: ")
+                    .append(next).append("(v) | some k, v in x}\n}\n\n");
+            rego.append("d").append(d).append("(x) := a if {\n\tis_array(x)\n\ta := [").append(next)
+                    .append("(v) | some v in x]\n}\n\n");
+            rego.append("d").append(d).append("(x) := x if {\n\tnot is_object(x)\n\tnot is_array(x)\n}\n\n");
+        }
+        rego.append("d").append(NESTED_SET_DEPTH).append("(x) := x\n\n");
+        return rego.toString();
+    }
+
+    private String module(String preamble) {
+        StringBuilder rego = new StringBuilder(preamble != null ? preamble : """
                 package probe
 
                 arg(x) := s if {
@@ -90,6 +136,15 @@ final class BuiltinProbes {
 
                 """);
         for (Map.Entry<String, Integer> builtin : arities.entrySet()) {
+            String expression = expressions.get(builtin.getKey());
+            if (expression != null) {
+                for (int i = builtin.getValue(); i >= 1; i--) {
+                    expression = expression.replace("$" + i, "arg(input.args[" + (i - 1) + "])");
+                }
+                rego.append("out := ").append(expression).append(" if input.f == \"").append(builtin.getKey())
+                        .append("\"\n");
+                continue;
+            }
             boolean text = builtin.getKey().endsWith(TEXT);
             String function = text ? builtin.getKey().substring(0, builtin.getKey().length() - TEXT.length())
                     : builtin.getKey();
@@ -118,6 +173,7 @@ final class BuiltinProbes {
     Map<String, Integer> assertSameAsOpa(java.util.function.Predicate<OpaDifferential.Pair> documented,
             int maxDocumented) {
         List<OpaDifferential.Pair> pairs = OpaDifferential.module(module()).compare(inputs);
+        lastPairs = List.copyOf(pairs);
         List<OpaDifferential.Pair> mismatches = OpaDifferential.mismatches(pairs);
         assertThat(mismatches.stream().filter(documented.negate()).toList())
                 .as("probes that differ from opa (of %d)", pairs.size()).isEmpty();
@@ -134,6 +190,11 @@ final class BuiltinProbes {
         }
         assertThat(defined).as("probes with a defined value").isGreaterThan(pairs.size() / 4);
         return counts;
+    }
+
+    /** The pairs of the last {@link #assertSameAsOpa} run, in probe order. */
+    List<OpaDifferential.Pair> lastPairs() {
+        return lastPairs;
     }
 
     int size() {

@@ -47,9 +47,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       accepted, so the policy must be one the engine accepts) and of {@link OpaRemotePolicyEngine} (against a
  *       second opa process) vs the decision {@link PolicyResultReader} reads from opa's raw value.</li>
  * </ul>
- * The policies use no builtin the embedded engine refuses: egress uses {@code net.cidr_intersects} (compiled in)
- * after normalising IPv4-mapped IPv6 in Rego instead of the refused {@code net.cidr_contains}; quotas decode the
- * cursor with {@code base64url.decode} instead of the refused {@code base64.decode}/{@code json.unmarshal}.
+ * The policies use no builtin the embedded engine refuses: egress checks addresses with the host-provided
+ * {@code net.cidr_is_valid} and {@code net.cidr_contains_matches} (OPA's semantics, IPv4-mapped IPv6 included)
+ * instead of the refused {@code net.cidr_contains}/{@code net.cidr_intersects}; quotas round up with {@code round}
+ * instead of the refused {@code ceil}, and decode the cursor with {@code base64url.decode} instead of the refused
+ * {@code base64.decode}/{@code json.unmarshal}.
  */
 class DifferentialSuiteTest {
 
