@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,8 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * behind {@link ResilientPolicyEngine} with a cache hit (the common case for repeated calls) and with the cache
  * disabled (the decorator's own cost: key digest, breaker).
  *
- * <p>OPA is found like the tests find it: {@code scripts/ensure-opa.sh}, {@code $OPA_BIN}, or
- * {@code ${MCP_GUARD_TOOLS:-$HOME/.cache/mcp-guard}/opa-v1.22.2/bin/opa}.
+ * <p>OPA is found like the tests find it ({@link OpaBinary}).
  *
  * <p>Run: {@code mvn -q -pl mcp-guard-bench -am package -DskipTests &&
  * java -jar mcp-guard-bench/target/benchmarks.jar OpaRemotePolicy}
@@ -73,7 +71,7 @@ public class OpaRemotePolicyBenchmark {
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        opa = new ProcessBuilder(locateOpa().toString(), "run", "--server", "--addr", "127.0.0.1:" + port,
+        opa = new ProcessBuilder(OpaBinary.locate().toString(), "run", "--server", "--addr", "127.0.0.1:" + port,
                 "--log-level", "error", "--disable-telemetry", "--bundle", policyDir.toString())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         URI base = URI.create("http://127.0.0.1:" + port);
@@ -151,36 +149,5 @@ public class OpaRemotePolicyBenchmark {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
         throw new IllegalStateException("opa did not become healthy at " + base);
-    }
-
-    private static Path locateOpa() throws IOException, InterruptedException {
-        List<String> tried = new ArrayList<>();
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path script = dir.resolve("scripts/ensure-opa.sh");
-            if (Files.isRegularFile(script)) {
-                Process process = new ProcessBuilder("bash", script.toString())
-                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                String[] lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
-                        .strip().split("\n");
-                if (process.waitFor() == 0 && Files.isExecutable(Path.of(lines[lines.length - 1].strip()))) {
-                    return Path.of(lines[lines.length - 1].strip());
-                }
-                tried.add(script.toString());
-                break;
-            }
-        }
-        String env = System.getenv("OPA_BIN");
-        if (env != null && Files.isExecutable(Path.of(env))) {
-            return Path.of(env);
-        }
-        tried.add("$OPA_BIN");
-        String tools = System.getenv("MCP_GUARD_TOOLS");
-        Path base = tools != null ? Path.of(tools) : Path.of(System.getProperty("user.home"), ".cache", "mcp-guard");
-        Path binary = base.resolve("opa-v1.22.2/bin/opa");
-        if (Files.isExecutable(binary)) {
-            return binary;
-        }
-        tried.add(binary.toString());
-        throw new IllegalStateException("no opa binary; tried " + tried);
     }
 }

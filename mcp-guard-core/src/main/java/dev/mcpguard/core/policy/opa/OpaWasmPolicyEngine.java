@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.styra.opa.wasm.OpaPolicy;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
@@ -58,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * touched, and an instance whose evaluation failed (a trap such as running out of wasm memory, or an abort) is
  * dropped and replaced by a fresh one, because wasm memory never shrinks and a failed module's state is not
  * trusted.
+ *
+ * <p>Compiled patterns: {@code regex.match}, {@code glob.match} and {@code regex.find_all_string_submatch_n} keep
+ * their compiled patterns per policy instance from one evaluation to the next, where OPA's wasm SDKs compile every
+ * pattern again in every evaluation; every evaluation starts from the same snapshot of the instance's memory, so
+ * no input changes the decision on another (bounded per instance; docs/policy.md, "Compiled patterns").
  *
  * <pre>{@code
  * OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
@@ -380,22 +384,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     }
 
     private WasmPolicyPool.Instance newInstance(byte[] wasm, String data) {
-        WasmPolicyPool.Instance[] holder = new WasmPolicyPool.Instance[1];
         BuiltinCache cache = new BuiltinCache();
-        OpaPolicy policy = OpaPolicy.builder()
-                .withPolicy(wasm)
-                .withJsonMapper(mapper)
-                .withMaxMemory(maxMemoryPages)
-                .withDefaultBuiltins(false)
-                .addBuiltins(WasmBuiltins.forInstance(() -> holder[0].nowNs, cache))
-                .build();
-        Map<String, Integer> entrypoints = policy.entrypoints();
-        if (!entrypoints.containsKey(entrypoint)) {
-            throw new IllegalArgumentException("no entrypoint " + entrypoint + " in " + entrypoints.keySet());
-        }
-        policy.entrypoint(entrypoint).data(data);
-        holder[0] = new WasmPolicyPool.Instance(policy, cache);
-        return holder[0];
+        return new WasmPolicyPool.Instance(nowNs -> new WasmPolicyInstance(wasm, mapper, maxMemoryPages,
+                WasmBuiltins.forInstance(nowNs, cache), entrypoint, data, true), cache);
     }
 
     /** Evaluates a synthetic call on every instance, so a module that cannot evaluate never gets published. */

@@ -1,18 +1,18 @@
 package dev.mcpguard.core.policy.opa;
 
-import com.styra.opa.wasm.OpaPolicy;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A fixed set of {@link OpaPolicy} instances of ONE bundle ({@code OpaPolicy} is not thread-safe: one thread per
- * instance at a time). All instances are built up front, on the loading thread, so no request ever pays for
+ * A fixed set of {@link WasmPolicyInstance}s of ONE bundle (not thread-safe: one thread per instance at a time). All instances are built up front, on the loading thread, so no request ever pays for
  * compiling a module; a borrow waits at most the given timeout.
  *
  * <p>Why not opa-java-wasm's {@code OpaPolicyPool}: it builds instances lazily on the calling thread (a module
@@ -30,13 +30,14 @@ final class WasmPolicyPool {
      * per-evaluation builtin cache.
      */
     static final class Instance {
-        final OpaPolicy policy;
+        final WasmPolicyInstance policy;
         final BuiltinCache cache;
         volatile long nowNs;
 
-        Instance(OpaPolicy policy, BuiltinCache cache) {
-            this.policy = policy;
+        /** {@code build} makes the policy instance from the clock reading its builtins see. */
+        Instance(Function<LongSupplier, WasmPolicyInstance> build, BuiltinCache cache) {
             this.cache = cache;
+            this.policy = build.apply(() -> nowNs);
         }
     }
 
