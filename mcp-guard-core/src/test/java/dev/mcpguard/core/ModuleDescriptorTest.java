@@ -64,7 +64,7 @@ class ModuleDescriptorTest {
 
         Set<String> resolved = graph.modules().stream().map(module -> module.name()).collect(Collectors.toSet());
         assertThat(resolved).contains("dev.mcpguard.core", "dev.mcpguard.api", "io.modelcontextprotocol.sdk.mcp.core",
-                "opa.java.wasm", "com.nimbusds.jose.jwt");
+                "opa.java.wasm", "re2j", "com.nimbusds.jose.jwt");
     }
 
     /** The descriptor as the module path sees it: its packages scanned from the compiled classes. */
@@ -99,5 +99,5 @@ class ModuleDescriptorTest {
             "/com/github/ben-manes/", "/com/nimbusds/", "/org/slf4j/slf4j-api/", "/com/styra/", "/com/dylibso/",
             "/org/apache/commons/commons-compress/", "/commons-io/", "/commons-codec/", "/org/apache/commons/commons-lang3/",
             "/com/bucket4j/", "/org/jspecify/", "/com/networknt/", "/com/ethlo/", "/net/minidev/", "/com/jcip/",
-            "/com/google/errorprone/", "/org/yaml/", "/com/google/crypto/");
+            "/com/google/errorprone/", "/org/yaml/", "/com/google/crypto/", "/com/google/re2j/");
 }

@@ -61,6 +61,8 @@ class PublishedDependenciesTest {
     void theEmbeddedPolicyEngineStaysMandatory() {
         assertThat(DECLARED.get("com.styra.opa:opa-java-wasm")).isEqualTo(new Declared("compile", false));
         assertThat(DECLARED.get("org.apache.commons:commons-compress")).isEqualTo(new Declared("compile", false));
+        assertThat(DECLARED.get("com.google.re2j:re2j")).as("the engine's regex.* builtins")
+                .isEqualTo(new Declared("compile", false));
     }
 
     @Test
