@@ -69,12 +69,17 @@ public record McpGuardProperties(
      *                      {@code file:}); required with {@code bundle}
      * @param pollInterval  how often a file or HTTPS bundle is polled for a new revision (default 30 s)
      * @param remote        the remote OPA switch
+     * @param acceptDivergentBuiltins  builtins the embedded engine would refuse because OPA's wasm runtime computes
+     *                      them differently from {@code opa eval} on some inputs (the table in docs/policy.md),
+     *                      accepted knowingly for this bundle, e.g. {@code ceil,regex.match} (default none)
      */
     public record Policy(Optional<String> bundle, Optional<String> publicKey,
-                         @DefaultValue("30s") Duration pollInterval, @DefaultValue Remote remote) {
+                         @DefaultValue("30s") Duration pollInterval, @DefaultValue Remote remote,
+                         Set<String> acceptDivergentBuiltins) {
         public Policy {
             bundle = Objects.requireNonNullElse(bundle, Optional.empty());
             publicKey = Objects.requireNonNullElse(publicKey, Optional.empty());
+            acceptDivergentBuiltins = Set.copyOf(Objects.requireNonNullElse(acceptDivergentBuiltins, Set.of()));
             require(pollInterval != null && !pollInterval.isNegative() && !pollInterval.isZero(),
                     "policy.poll-interval", "must be positive, got " + pollInterval);
             bundle.ifPresent(b -> require(b.startsWith("classpath:") || b.startsWith("file:")

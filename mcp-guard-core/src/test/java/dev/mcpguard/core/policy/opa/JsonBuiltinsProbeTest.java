@@ -157,7 +157,7 @@ class JsonBuiltinsProbeTest {
     void jsonPatchMatchesOpaOnEdgeCasesAndRandomPatches() {
         // A set in a result comes back from the module in its own order, so results are also compared as the text
         // sprintf prints inside the module (OPA's order); results without sets are compared as values too.
-        BuiltinProbes probes = new BuiltinProbes().nestedSets().builtin("json.patch", 2)
+        BuiltinProbes probes = new BuiltinProbes().builtin("json.patch", 2)
                 .builtinAsText("json.patch", 2);
         int panics = 0;
         for (Object[] c : patchCases()) {
@@ -183,7 +183,7 @@ class JsonBuiltinsProbeTest {
      */
     @Test
     void jsonPatchFailsTheEvaluationWhereOpaPanics(@TempDir Path work) throws Exception {
-        BuiltinProbes probes = new BuiltinProbes().nestedSets().builtin("json.patch", 2);
+        BuiltinProbes probes = new BuiltinProbes().builtin("json.patch", 2);
         Path src = Files.createDirectories(work.resolve("src"));
         Files.writeString(src.resolve("probe.rego"), probes.module());
         Path bundle = work.resolve("bundle.tar.gz");
@@ -309,10 +309,10 @@ class JsonBuiltinsProbeTest {
                 object("pretty", true, "prefix", "", "indent", ""), object("indent", "<&>"),
                 object("prefix", "é", "indent", "😀"), object("pretty", "yes"), object("indent", 1),
                 object("prefix", null), object("unknown", 1), "not an object", list(), BuiltinProbes.set());
-        BuiltinProbes probes = new BuiltinProbes().nestedSets().builtin("json.marshal_with_options", 2)
-                .expression("json.marshal_with_options#keys", 1, "json.marshal_with_options({1: \"a\", \"1\": \"b\","
+        BuiltinProbes probes = new BuiltinProbes().builtin("json.marshal_with_options", 2)
+                .template("json.marshal_with_options#keys", 1, "json.marshal_with_options({1: \"a\", \"1\": \"b\","
                         + " [1, \"<\"]: 2, null: 3, true: 4, 1.5: 5, {\"k\": \"&\", \"a\": [1]}: 6, {2, 1}: 7,"
-                        + " \"x\": {false: {3: 4}}}, $1)");
+                        + " \"x\": {false: {3: 4}}}, @0)");
         for (Object value : values) {
             for (Object option : options) {
                 probes.call("json.marshal_with_options", value, option);
