@@ -7,6 +7,7 @@ import com.dylibso.chicory.wasm.types.NameCustomSection;
 import com.dylibso.chicory.wasm.types.OpCode;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -136,6 +137,14 @@ final class DivergentBuiltins {
             new Divergence("upper", "opa_strings_upper",
                     "letters cased since Unicode 14 (U+A7C1) are kept (OPA: uppered)"));
 
+    /**
+     * The divergent builtins the host supplies instead ({@link CompiledBuiltinOverrides}), by builtin name, with
+     * the runtime function {@link WasmHostRewrite} makes call the host; these are never refused.
+     */
+    static final Map<String, String> REPLACED = KNOWN.stream()
+            .filter(d -> CompiledBuiltinOverrides.BY_NAME.containsKey(d.builtin()))
+            .collect(Collectors.toUnmodifiableMap(Divergence::builtin, Divergence::runtimeFunction));
+
     /** The names of {@link #KNOWN}. */
     static final Set<String> NAMES = KNOWN.stream().map(Divergence::builtin).collect(Collectors.toUnmodifiableSet());
 
@@ -146,7 +155,8 @@ final class DivergentBuiltins {
     }
 
     /**
-     * The known divergences {@code wasm} uses, in {@link #KNOWN} order.
+     * The known divergences {@code wasm} uses that the host does not replace ({@link #REPLACED}), in
+     * {@link #KNOWN} order.
      *
      * @throws BundleException when the module has no function names to check
      */
@@ -177,6 +187,7 @@ final class DivergentBuiltins {
         } catch (RuntimeException e) {
             throw new BundleException("policy.wasm is not a valid wasm module: " + e.getClass().getSimpleName(), e);
         }
-        return KNOWN.stream().filter(d -> called.contains(d.runtimeFunction())).toList();
+        return KNOWN.stream().filter(d -> called.contains(d.runtimeFunction()))
+                .filter(d -> !REPLACED.containsKey(d.builtin())).toList();
     }
 }

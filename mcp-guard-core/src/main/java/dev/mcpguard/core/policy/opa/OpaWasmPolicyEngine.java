@@ -348,14 +348,15 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
 
     /** Builds and checks a complete pool for {@code bundle}, or explains why it cannot serve. */
     private WasmPolicyPool prepare(OpaBundle bundle) throws BundleException {
-        byte[] wasm = bundle.policyWasm();
-        Set<String> missing = WasmBuiltins.missing(wasm, mapper);
+        byte[] original = bundle.policyWasm();
+        Map<String, Integer> mapping = WasmBuiltins.mapping(original, mapper);
+        Set<String> missing = WasmBuiltins.missing(mapping.keySet());
         if (!missing.isEmpty()) {
             throw new BundleException("bundle " + bundle.revision() + " needs builtin(s) " + missing
                     + " which the embedded engine does not provide (provided: " + new java.util.TreeSet<>(WasmBuiltins.PROVIDED)
                     + "); remove them from the policy or use a remote OPA");
         }
-        for (DivergentBuiltins.Divergence divergence : DivergentBuiltins.used(wasm)) {
+        for (DivergentBuiltins.Divergence divergence : DivergentBuiltins.used(original)) {
             if (!acceptedDivergent.contains(divergence.builtin())) {
                 throw new BundleException("bundle " + bundle.revision() + " uses builtin " + divergence.builtin()
                         + ", which OPA's wasm runtime computes differently from opa eval: " + divergence.difference()
@@ -364,6 +365,8 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             log.warn("Bundle {} uses builtin {}, accepted although OPA's wasm runtime differs from opa eval: {}",
                     bundle.revision(), divergence.builtin(), divergence.difference());
         }
+        // The divergent builtins the host supplies instead: their runtime functions now call the host.
+        byte[] wasm = WasmHostRewrite.rewrite(original, mapping, DivergentBuiltins.REPLACED).wasm();
         String data;
         try {
             data = asciiWriter.writeValueAsString(bundle.data());

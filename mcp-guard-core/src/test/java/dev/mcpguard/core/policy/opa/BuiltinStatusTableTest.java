@@ -30,6 +30,9 @@ class BuiltinStatusTableTest {
     /** The status of a builtin compiled into the module and not refused. */
     static final String COMPILED = "accepted: compiled into the module (OPA's wasm runtime)";
 
+    /** The status of a divergent compiled-in builtin the host supplies instead ({@link DivergentBuiltins#REPLACED}). */
+    static final String REPLACED = "accepted: host-provided, in place of the module's runtime function";
+
     /** The status of an operator or internal function (compiled into the module). */
     static final String OPERATOR = "accepted: an operator or internal function, compiled into the module";
 
@@ -126,6 +129,9 @@ class BuiltinStatusTableTest {
             return "not callable: deprecated, not in Rego v1";
         }
         for (DivergentBuiltins.Divergence divergence : DivergentBuiltins.KNOWN) {
+            if (divergence.builtin().equals(name) && DivergentBuiltins.REPLACED.containsKey(name)) {
+                return REPLACED + " (whose difference from OPA was: " + divergence.difference() + ")";
+            }
             if (divergence.builtin().equals(name)) {
                 return "**refused at load** unless accepted with `acceptDivergentBuiltins`: " + divergence.difference();
             }
