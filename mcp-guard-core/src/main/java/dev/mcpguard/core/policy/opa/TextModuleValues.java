@@ -53,11 +53,21 @@ final class TextModuleValues {
     }
 
     private static byte[] cString(Memory memory, int address) {
-        int end = address;
-        while (memory.read(end) != 0) {
-            end++;
+        long size = (long) memory.pages() * Memory.PAGE_SIZE;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (long at = Integer.toUnsignedLong(address); at < size; ) {
+            int n = (int) Math.min(4096, size - at);
+            byte[] chunk = memory.readBytes((int) at, n);
+            for (int i = 0; i < n; i++) {
+                if (chunk[i] == 0) {
+                    out.write(chunk, 0, i);
+                    return out.toByteArray();
+                }
+            }
+            out.write(chunk, 0, n);
+            at += n;
         }
-        return memory.readBytes(address, end - address);
+        throw new IllegalStateException("a dumped value runs past the end of the module's memory");
     }
 
     // ------------------------------------------------------------------ Go strings
