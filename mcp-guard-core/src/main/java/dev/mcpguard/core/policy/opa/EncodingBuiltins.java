@@ -33,7 +33,8 @@ import java.util.TreeSet;
  *   <li>{@code json.filter}, {@code json.remove}: OPA's path object ({@code pathsToObject}: an empty path is
  *   skipped, a shorter path wins over a longer one), array elements addressed by decimal strings only;</li>
  *   <li>{@code net.cidr_contains}, {@code net.cidr_intersects}: Go's {@code net.ParseCIDR} and
- *   {@code IPNet.Contains} ({@link GoNet}: an IPv4-mapped IPv6 address is the IPv4 address).</li>
+ *   {@code IPNet.Contains} ({@link GoNet}: an IPv4-mapped IPv6 address is the IPv4 address), plain IPv6
+ *   networks in one another by prefix, as OPA 1.22.2 compares them.</li>
  * </ul>
  * Operands are read as {@link RegoValue}s, so sets, object keys of any type and the exact text of numbers
  * survive the trip. Undefined where OPA errors; a value nested deeper than the module can take back fails the
@@ -65,8 +66,7 @@ final class EncodingBuiltins {
                 new ValueFn("object.union_n", args -> unionN(args[0])),
                 new ValueFn("json.filter", args -> filter(args[0], args[1])),
                 new ValueFn("json.remove", args -> remove(args[0], args[1])),
-                new ValueFn("net.cidr_contains", args -> new RegoValue.Bool(
-                        NetBuiltins.cidrContains(TextNode.valueOf(text(args[0])), TextNode.valueOf(text(args[1]))))),
+                new ValueFn("net.cidr_contains", args -> new RegoValue.Bool(contains(text(args[0]), text(args[1])))),
                 new ValueFn("net.cidr_intersects", args -> new RegoValue.Bool(intersects(text(args[0]),
                         text(args[1])))));
     }
@@ -131,7 +131,32 @@ final class EncodingBuiltins {
         return new RegoValue.Null();
     }
 
-    // ------------------------------------------------------------------ net.cidr_intersects
+    // ------------------------------------------------------------------ net.cidr_contains, net.cidr_intersects
+
+    /**
+     * {@code net.cidr_contains} of OPA 1.22.2: an address is compared as {@code IPNet.Contains} does; a network of
+     * plain IPv6 (neither side IPv4 or IPv4-mapped) in another by prefix, because the last address of such a
+     * network can be an IPv4-mapped one ({@code ::/80} ends in {@code ::ffff:ffff:ffff}), which
+     * {@code IPNet.Contains} would compare as IPv4; any other network by its first and last address
+     * ({@link NetBuiltins#cidrContains}).
+     */
+    static boolean contains(String cidr, String cidrOrIp) throws HostBuiltin.Undefined {
+        GoNet.Cidr a = GoNet.parseCidr(cidr);
+        if (a != null && GoNet.parseIp(cidrOrIp) == null) {
+            GoNet.Cidr b = GoNet.parseCidr(cidrOrIp);
+            if (b != null && plainIpv6(a.net()) && plainIpv6(b.net())) {
+                return GoNet.size(a.net().mask())[0] <= GoNet.size(b.net().mask())[0]
+                        && GoNet.equal(a.net().ip(), GoNet.mask(b.net().ip(), a.net().mask()));
+            }
+        }
+        return NetBuiltins.cidrContains(TextNode.valueOf(cidr), TextNode.valueOf(cidrOrIp));
+    }
+
+    /** {@code isPlainIPv6Net}: 16 bytes of address and of mask, and not IPv4-mapped. */
+    private static boolean plainIpv6(GoNet.IpNet net) {
+        return GoNet.len(net.ip()) == GoNet.IPV6_LEN && GoNet.len(net.mask()) == GoNet.IPV6_LEN
+                && GoNet.to4(net.ip()) == null;
+    }
 
     /** Either network holds the other's network number. */
     private static boolean intersects(String a, String b) throws HostBuiltin.Undefined {
@@ -371,13 +396,100 @@ final class EncodingBuiltins {
         return new HostBuiltin.Halt("a value nested deeper than " + MAX_DEPTH + " arrays, objects and sets");
     }
 
-    /** {@code json.unmarshal}: Go's decoder, then the value; deeper than the module takes, the evaluation fails. */
+    /**
+     * {@code json.unmarshal}, which is {@code util.UnmarshalJSON}: a {@code json.Decoder} reads the first value,
+     * then asks for one more token and fails unless there is none or it is {@code nil}. A JSON {@code null} is
+     * the nil token, so one {@code null} after the value is accepted, and whatever follows that {@code null} is
+     * never read ({@code "1 null"} and {@code "0nullx"} are {@code 1} and {@code 0}). Deeper than the module
+     * takes, the evaluation fails.
+     */
     static RegoValue unmarshal(RegoValue operand) throws HostBuiltin.Undefined {
-        GoJson.Value value = GoJson.parse(utf8(text(operand)));
+        byte[] text = utf8(text(operand));
+        GoJson.Value value;
+        try {
+            value = GoJson.parse(text);
+        } catch (HostBuiltin.Undefined notOneValue) {
+            int end = endOfFirstValue(text);
+            if (end < 0 || !startsWithNullAfterSpace(text, end)) {
+                throw notOneValue;
+            }
+            value = GoJson.parse(java.util.Arrays.copyOf(text, end));
+        }
         if (depth(value) > MAX_DEPTH) {
             throw tooDeep();
         }
         return toRego(value);
+    }
+
+    private static boolean space(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r';
+    }
+
+    private static boolean startsWithNullAfterSpace(byte[] text, int from) {
+        int i = from;
+        while (i < text.length && space(text[i])) {
+            i++;
+        }
+        return i + 4 <= text.length && text[i] == 'n' && text[i + 1] == 'u' && text[i + 2] == 'l' && text[i + 3] == 'l';
+    }
+
+    /**
+     * Where the first JSON value of {@code text} ends if it is well formed (the matching bracket of a container,
+     * the closing quote of a string, the longest run of number characters, a literal's length), or -1. Only a
+     * candidate: {@link GoJson#parse} then decides whether that prefix is one value.
+     */
+    private static int endOfFirstValue(byte[] text) {
+        int i = 0;
+        while (i < text.length && space(text[i])) {
+            i++;
+        }
+        if (i == text.length) {
+            return -1;
+        }
+        byte c = text[i];
+        if (c == '"') {
+            return endOfString(text, i);
+        }
+        if (c == '[' || c == '{') {
+            int depth = 0;
+            while (i < text.length) {
+                byte b = text[i];
+                if (b == '"') {
+                    i = endOfString(text, i);
+                    if (i < 0) {
+                        return -1;
+                    }
+                    continue;
+                }
+                if (b == '[' || b == '{') {
+                    depth++;
+                } else if ((b == ']' || b == '}') && --depth == 0) {
+                    return i + 1;
+                }
+                i++;
+            }
+            return -1;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            while (i < text.length && "+-.0123456789eE".indexOf(text[i]) >= 0) {
+                i++;
+            }
+            return i;
+        }
+        int length = c == 't' || c == 'n' ? 4 : c == 'f' ? 5 : -1;
+        return length < 0 || i + length > text.length ? -1 : i + length;
+    }
+
+    /** The index after the quote closing the string that starts at {@code open}, or -1. */
+    private static int endOfString(byte[] text, int open) {
+        for (int i = open + 1; i < text.length; i++) {
+            if (text[i] == '\\') {
+                i++;
+            } else if (text[i] == '"') {
+                return i + 1;
+            }
+        }
+        return -1;
     }
 
     /** How many arrays, objects and sets are nested in {@code value} (0 for a scalar); iterative. */
