@@ -105,7 +105,11 @@ class EncodingBuiltinsProbeTest {
         values.add(BuiltinProbes.object(List.of(1, "x"), "arr", BuiltinProbes.set("a"), "set", Map.of("k", 1), "obj"));
         values.add(BuiltinProbes.object(BuiltinProbes.exact("1.0"), "a", BuiltinProbes.exact("1e400"), "b"));
         values.add(BuiltinProbes.object("<k>", 1, 1.5, "&"));
-        for (int i = 0; i < 140; i++) {
+        values.add(BuiltinProbes.object(List.of("<", "\u2028"), 1, Map.of("&", ">"), 2, BuiltinProbes.set("<"), 3));
+        values.add(BuiltinProbes.object(1, "number", "1", "string: the later key in Rego's order wins"));
+        values.add(BuiltinProbes.object("1", "string", 1, "number"));
+        values.add(BuiltinProbes.object(BuiltinProbes.exact("1e400"), 1, BuiltinProbes.exact("-0"), 2, "😀", 3));
+        for (int i = 0; i < 200; i++) {
             values.add(randomValue(random, 3));
         }
         return values;
