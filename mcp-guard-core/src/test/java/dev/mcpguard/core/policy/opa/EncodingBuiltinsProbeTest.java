@@ -551,6 +551,27 @@ class EncodingBuiltinsProbeTest {
         return values.get(random.nextInt(values.size()));
     }
 
+    // ------------------------------------------------------------------ the documented divergence
+
+    /**
+     * The module holds only UTF-8 strings, so decoded bytes that are not UTF-8 are U+FFFD each: printed and counted
+     * as OPA does, but two results that differ only in such bytes are equal here, not in OPA (documented).
+     */
+    @Test
+    void decodedBytesThatAreNotUtf8PrintAndCountAsInOpaButCompareEqual() {
+        BuiltinProbes probes = new BuiltinProbes().template("eq", 2, "base64.decode(@0) == base64.decode(@1)")
+                .template("url-eq", 2, "base64url.decode(@0) == base64url.decode(@1)");
+        probes.call("eq", "/w==", "/g==").call("url-eq", "_w", "_g").call("eq", "4oI=", "4oM=");
+        probes.call("eq", "QUJD", "QUJE").call("eq", "/w==", "/w==");
+        List<dev.mcpguard.core.testing.OpaDifferential.Pair> pairs = probes.run();
+        for (int i = 0; i < 3; i++) {
+            assertThat(pairs.get(i).opa().value().asBoolean()).as("opa %s", pairs.get(i)).isFalse();
+            assertThat(pairs.get(i).embedded().value().asBoolean()).as("embedded %s", pairs.get(i)).isTrue();
+        }
+        assertThat(pairs.subList(3, 5)).as("valid UTF-8, or the same bytes").allMatch(
+                dev.mcpguard.core.testing.OpaDifferential.Pair::matches);
+    }
+
     // ------------------------------------------------------------------ beyond the module's nesting
 
     /**
