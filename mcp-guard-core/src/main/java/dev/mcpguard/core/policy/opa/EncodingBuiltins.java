@@ -22,10 +22,11 @@ import java.util.TreeSet;
  * <ul>
  *   <li>{@code json.marshal}: Go's encoder over {@code ast.JSON} ({@link GoJsonEncoder}: keys sorted by UTF-8
  *   bytes, {@code <} {@code >} {@code &} U+2028 U+2029 escaped, sets as sorted arrays, numbers as their text);
- *   {@code json.unmarshal} and {@code json.is_valid}: Go's {@code encoding/json} ({@link GoJson}: one value and
- *   only whitespace after it, RFC 8259 syntax, at most 10,000 levels, numbers kept exact, a lone {@code &#92;u}
- *   surrogate becomes U+FFFD, the last of duplicate keys wins); {@code json.is_valid} is false, never undefined,
- *   for a non-string;</li>
+ *   {@code json.unmarshal} and {@code json.is_valid}: Go's {@code encoding/json} ({@link GoJson}: RFC 8259
+ *   syntax, at most 10,000 levels, numbers kept exact, a lone {@code &#92;u} surrogate becomes U+FFFD, the last of
+ *   duplicate keys wins); {@code json.is_valid} wants only whitespace after the value and is false, never
+ *   undefined, for a non-string; {@code json.unmarshal} also takes one {@code null} after it (see
+ *   {@link #unmarshal});</li>
  *   <li>{@code base64.decode}, {@code base64.is_valid}: Go's {@code StdEncoding} (padding required, CR and LF
  *   skipped); {@code base64url.decode}: padding added by length first, then Go's {@code URLEncoding}
  *   ({@link GoBase64}); decoded bytes that are not UTF-8 become one U+FFFD each (see {@link HexBuiltins});</li>
@@ -37,8 +38,8 @@ import java.util.TreeSet;
  *   networks in one another by prefix, as OPA 1.22.2 compares them.</li>
  * </ul>
  * Operands are read as {@link RegoValue}s, so sets, object keys of any type and the exact text of numbers
- * survive the trip. Undefined where OPA errors; a value nested deeper than the module can take back fails the
- * evaluation ({@link HostBuiltin.Halt}). Thread-safe (stateless).
+ * survive the trip. Undefined where OPA errors; an operand or result nested deeper than {@link #MAX_DEPTH}
+ * fails the evaluation ({@link HostBuiltin.Halt}). Thread-safe (stateless).
  */
 final class EncodingBuiltins {
 
