@@ -134,29 +134,9 @@ final class EncodingBuiltins {
 
     // ------------------------------------------------------------------ net.cidr_contains, net.cidr_intersects
 
-    /**
-     * {@code net.cidr_contains} of OPA 1.22.2: an address is compared as {@code IPNet.Contains} does; a network of
-     * plain IPv6 (neither side IPv4 or IPv4-mapped) in another by prefix, because the last address of such a
-     * network can be an IPv4-mapped one ({@code ::/80} ends in {@code ::ffff:ffff:ffff}), which
-     * {@code IPNet.Contains} would compare as IPv4; any other network by its first and last address
-     * ({@link NetBuiltins#cidrContains}).
-     */
+    /** {@code net.cidr_contains} of OPA 1.22.2 ({@link NetBuiltins#cidrContains}). */
     static boolean contains(String cidr, String cidrOrIp) throws HostBuiltin.Undefined {
-        GoNet.Cidr a = GoNet.parseCidr(cidr);
-        if (a != null && GoNet.parseIp(cidrOrIp) == null) {
-            GoNet.Cidr b = GoNet.parseCidr(cidrOrIp);
-            if (b != null && plainIpv6(a.net()) && plainIpv6(b.net())) {
-                return GoNet.size(a.net().mask())[0] <= GoNet.size(b.net().mask())[0]
-                        && GoNet.equal(a.net().ip(), GoNet.mask(b.net().ip(), a.net().mask()));
-            }
-        }
         return NetBuiltins.cidrContains(TextNode.valueOf(cidr), TextNode.valueOf(cidrOrIp));
-    }
-
-    /** {@code isPlainIPv6Net}: 16 bytes of address and of mask, and not IPv4-mapped. */
-    private static boolean plainIpv6(GoNet.IpNet net) {
-        return GoNet.len(net.ip()) == GoNet.IPV6_LEN && GoNet.len(net.mask()) == GoNet.IPV6_LEN
-                && GoNet.to4(net.ip()) == null;
     }
 
     /** Either network holds the other's network number. */
