@@ -82,6 +82,7 @@ final class EvaluationDeadline implements AutoCloseable {
         private final Thread thread;
         /** Written and read by the evaluating thread only. */
         private Future<?> task;
+        /** This and the two below: guarded by this watch's lock. */
         private boolean stopped;
         private boolean fired;
         private boolean interruptedBefore;
@@ -108,8 +109,9 @@ final class EvaluationDeadline implements AutoCloseable {
         }
 
         /**
-         * Ends the watch, on the evaluating thread (again: no effect, the same answer). From here on the watchdog
-         * never interrupts this thread, and the interrupt it made is cleared; the caller's own interrupt stays set.
+         * Ends the watch, on the evaluating thread. From here on the watchdog never interrupts this thread, and the
+         * interrupt it made is cleared; the caller's own interrupt stays set. A second call changes nothing and
+         * returns the same answer.
          *
          * @return whether the deadline passed before the watch ended
          */
