@@ -2,8 +2,7 @@ package dev.mcpguard.core.policy.opa;
 
 /**
  * Go's {@code net/url} as gojsonschema (inside OPA) uses it: {@code Parse}, {@code String}, {@code ResolveReference}
- * and the escaping rules, plus {@code net/netip}'s address parser that {@code Parse} and {@code net.ParseIP} rely
- * on. Strings are handled as Go handles them, byte by byte: every {@code String} here holds one char per UTF-8
+ * and the escaping rules; {@code Parse} checks a bracketed host with {@link GoNetip}. Strings are handled as Go handles them, byte by byte: every {@code String} here holds one char per UTF-8
  * byte ({@link GoTime#bytes}). Errors carry Go's messages. A URL is not changed once {@link #parse} returns it
  * (resolution works on copies), so instances may be shared; the class is otherwise stateless and thread-safe.
  */
@@ -338,8 +337,8 @@ final class GoSchemaUrl {
             }
             byte[] addr;
             try {
-                addr = parseAddr(unescapedHostname);
-            } catch (UrlException e) {
+                addr = GoNetip.parseAddr(unescapedHostname);
+            } catch (HostBuiltin.Undefined e) {
                 throw new UrlException("invalid host: " + e.getMessage());
             }
             if (addr.length == 4) {
@@ -584,176 +583,5 @@ final class GoSchemaUrl {
         }
         int colon = h.lastIndexOf(':');
         return colon >= 0 && validOptionalPort(h.substring(colon)) ? h.substring(0, colon) : h;
-    }
-
-    // ------------------------------------------------------------------ net/netip
-
-    /** {@code netip.ParseAddr}: 4 bytes for IPv4, 16 for IPv6 (a zone is accepted and dropped); Go's errors. */
-    static byte[] parseAddr(String s) throws UrlException {
-        for (int i = 0; i < s.length(); i++) {
-            switch (s.charAt(i)) {
-                case '.':
-                    byte[] four = new byte[4];
-                    parseIPv4Fields(s, 0, s.length(), four, 0);
-                    return four;
-                case ':':
-                    return parseIPv6(s);
-                case '%':
-                    throw addrError(s, "missing IPv6 address", "");
-                default:
-                    break;
-            }
-        }
-        throw addrError(s, "unable to parse IP", "");
-    }
-
-    /** {@code net.ParseIP}: an address without a zone. */
-    static boolean isIp(String s) {
-        try {
-            parseAddr(s);
-            return s.indexOf('%') < 0;
-        } catch (UrlException e) {
-            return false;
-        }
-    }
-
-    private static UrlException addrError(String in, String msg, String at) {
-        String q = "ParseAddr(" + GoFormat.quote(utf8(in), false) + "): " + msg;
-        return new UrlException(at.isEmpty() ? q : q + " (at " + GoFormat.quote(utf8(at), false) + ")");
-    }
-
-    private static void parseIPv4Fields(String in, int off, int end, byte[] fields, int at) throws UrlException {
-        int val = 0;
-        int pos = 0;
-        int digLen = 0;
-        String s = in.substring(off, end);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c >= '0' && c <= '9') {
-                if (digLen == 1 && val == 0) {
-                    throw addrError(in, "IPv4 field has octet with leading zero", "");
-                }
-                val = val * 10 + c - '0';
-                digLen++;
-                if (val > 255) {
-                    throw addrError(in, "IPv4 field has value >255", "");
-                }
-            } else if (c == '.') {
-                if (i == 0 || i == s.length() - 1 || s.charAt(i - 1) == '.') {
-                    throw addrError(in, "IPv4 field must have at least one digit", s.substring(i));
-                }
-                if (pos == 3) {
-                    throw addrError(in, "IPv4 address too long", "");
-                }
-                fields[at + pos] = (byte) val;
-                pos++;
-                val = 0;
-                digLen = 0;
-            } else {
-                throw addrError(in, "unexpected character", s.substring(i));
-            }
-        }
-        if (pos < 3) {
-            throw addrError(in, "IPv4 address too short", "");
-        }
-        fields[at + 3] = (byte) val;
-    }
-
-    private static byte[] parseIPv6(String in) throws UrlException {
-        String s = in;
-        String zone = "";
-        int pct = s.indexOf('%');
-        if (pct >= 0) {
-            zone = s.substring(pct + 1);
-            s = s.substring(0, pct);
-            if (zone.isEmpty()) {
-                throw addrError(in, "zone must be a non-empty string", "");
-            }
-        }
-        byte[] ip = new byte[16];
-        int ellipsis = -1;
-        if (s.length() >= 2 && s.charAt(0) == ':' && s.charAt(1) == ':') {
-            ellipsis = 0;
-            s = s.substring(2);
-            if (s.isEmpty()) {
-                return ip;
-            }
-        }
-        int i = 0;
-        while (i < 16) {
-            int off = 0;
-            int acc = 0;
-            for (; off < s.length(); off++) {
-                int d = Character.digit(s.charAt(off), 16);
-                if (d < 0 || s.charAt(off) > 'f') {
-                    break;
-                }
-                acc = (acc << 4) + d;
-                if (off > 3) {
-                    throw addrError(in, "each group must have 4 or less digits", s);
-                }
-                if (acc > 0xFFFF) {
-                    throw addrError(in, "IPv6 field has value >=2^16", s);
-                }
-            }
-            if (off == 0) {
-                throw addrError(in, "each colon-separated field must have at least one digit", s);
-            }
-            if (off < s.length() && s.charAt(off) == '.') {
-                if (ellipsis < 0 && i != 12) {
-                    throw addrError(in, "embedded IPv4 address must replace the final 2 fields of the address", s);
-                }
-                if (i + 4 > 16) {
-                    throw addrError(in, "too many hex fields to fit an embedded IPv4 at the end of the address", s);
-                }
-                int end = in.length();
-                if (!zone.isEmpty()) {
-                    end -= zone.length() + 1;
-                }
-                parseIPv4Fields(in, end - s.length(), end, ip, i);
-                s = "";
-                i += 4;
-                break;
-            }
-            ip[i] = (byte) (acc >> 8);
-            ip[i + 1] = (byte) acc;
-            i += 2;
-            s = s.substring(off);
-            if (s.isEmpty()) {
-                break;
-            }
-            if (s.charAt(0) != ':') {
-                throw addrError(in, "unexpected character, want colon", s);
-            } else if (s.length() == 1) {
-                throw addrError(in, "colon must be followed by more characters", s);
-            }
-            s = s.substring(1);
-            if (s.charAt(0) == ':') {
-                if (ellipsis >= 0) {
-                    throw addrError(in, "multiple :: in address", s);
-                }
-                ellipsis = i;
-                s = s.substring(1);
-                if (s.isEmpty()) {
-                    break;
-                }
-            }
-        }
-        if (!s.isEmpty()) {
-            throw addrError(in, "trailing garbage after address", s);
-        }
-        if (i < 16) {
-            if (ellipsis < 0) {
-                throw addrError(in, "address string too short", "");
-            }
-            int n = 16 - i;
-            for (int j = i - 1; j >= ellipsis; j--) {
-                ip[j + n] = ip[j];
-            }
-            java.util.Arrays.fill(ip, ellipsis, ellipsis + n, (byte) 0);
-        } else if (ellipsis >= 0) {
-            throw addrError(in, "the :: must expand to at least one field of zeros", "");
-        }
-        return ip;
     }
 }

@@ -362,7 +362,7 @@ final class GoUrl {
             } else {
                 unescaped = unescape(hostname, Mode.HOST);
             }
-            if (!GoNetip.isIpv6Literal(unescaped)) {
+            if (!isIpv6Literal(unescaped)) {
                 throw new HostBuiltin.Undefined("invalid host: not an IPv6 address");
             }
             return concat(concat(new byte[] {'['}, unescaped), concat(new byte[] {']'}, colonPort));
@@ -372,6 +372,15 @@ final class GoUrl {
             throw new HostBuiltin.Undefined("invalid port after host");
         }
         return unescape(host, Mode.HOST);
+    }
+
+    /** Whether {@code ParseAddr(s)} succeeds with an address that is not plain IPv4 (IPv4-mapped IPv6 is fine). */
+    private static boolean isIpv6Literal(byte[] s) {
+        try {
+            return GoNetip.parseAddr(ascii(s)).length == 16;
+        } catch (HostBuiltin.Undefined e) {
+            return false;
+        }
     }
 
     /** Empty, or {@code :} and digits. */

@@ -39,8 +39,8 @@ final class JsonSchemaFormats {
                     || GoTime.parses("2006-01-02T15:04:05.999999999Z07:00", s);
             case "hostname" -> HOSTNAME.matcher(s).matches() && s.length() < 256;
             case "email", "idn-email" -> isAddress(s);
-            case "ipv4" -> GoSchemaUrl.isIp(GoTime.bytes(s)) && s.contains(".");
-            case "ipv6" -> GoSchemaUrl.isIp(GoTime.bytes(s)) && s.contains(":");
+            case "ipv4" -> GoNetip.isIp(GoTime.bytes(s)) && s.contains(".");
+            case "ipv6" -> GoNetip.isIp(GoTime.bytes(s)) && s.contains(":");
             case "uri", "iri" -> {
                 GoSchemaUrl u = url(s);
                 yield u != null && !u.scheme.isEmpty() && !s.contains("\\");
@@ -343,7 +343,7 @@ final class JsonSchemaFormats {
             if (!consume(']')) {
                 throw fail("unclosed domain-literal");
             }
-            if (!GoSchemaUrl.isIp(GoTime.bytes(dtext.toString()))) {
+            if (!GoNetip.isIp(GoTime.bytes(dtext.toString()))) {
                 throw fail("invalid IP address in domain-literal");
             }
         }
