@@ -45,8 +45,8 @@ final class GoNetip {
     }
 
     private static HostBuiltin.Undefined addrError(String in, String msg, String at) {
-        String q = "ParseAddr(" + GoFormat.quote(GoSchemaUrl.utf8(in), false) + "): " + msg;
-        return new HostBuiltin.Undefined(at.isEmpty() ? q : q + " (at " + GoFormat.quote(GoSchemaUrl.utf8(at), false) + ")");
+        String q = "ParseAddr(" + GoFormat.quote(GoUrl.utf8(in), false) + "): " + msg;
+        return new HostBuiltin.Undefined(at.isEmpty() ? q : q + " (at " + GoFormat.quote(GoUrl.utf8(at), false) + ")");
     }
 
     private static void parseIPv4Fields(String in, int off, int end, byte[] fields, int at)

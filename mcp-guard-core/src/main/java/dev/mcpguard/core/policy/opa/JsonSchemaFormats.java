@@ -42,13 +42,13 @@ final class JsonSchemaFormats {
             case "ipv4" -> GoNetip.isIp(GoTime.bytes(s)) && s.contains(".");
             case "ipv6" -> GoNetip.isIp(GoTime.bytes(s)) && s.contains(":");
             case "uri", "iri" -> {
-                GoSchemaUrl u = url(s);
-                yield u != null && !u.scheme.isEmpty() && !s.contains("\\");
+                GoUrl.Url u = url(s);
+                yield u != null && !u.scheme().isEmpty() && !s.contains("\\");
             }
             case "uri-reference", "iri-reference" -> url(s) != null && !s.contains("\\");
             case "uri-template" -> {
-                GoSchemaUrl u = url(s);
-                yield u != null && !s.contains("\\") && template(GoSchemaUrl.utf8(u.path));
+                GoUrl.Url u = url(s);
+                yield u != null && !s.contains("\\") && template(GoUrl.utf8(u.path()));
             }
             case "uuid" -> UUID.matcher(s).matches();
             case "regex" -> s.isEmpty() || SchemaRegexp.compile(s) != null;
@@ -58,10 +58,10 @@ final class JsonSchemaFormats {
         };
     }
 
-    private static GoSchemaUrl url(String s) {
+    private static GoUrl.Url url(String s) {
         try {
-            return GoSchemaUrl.parse(GoTime.bytes(s));
-        } catch (GoSchemaUrl.UrlException e) {
+            return GoUrl.parse(GoTime.bytes(s));
+        } catch (HostBuiltin.Undefined e) {
             return null;
         }
     }
