@@ -230,10 +230,7 @@ final class ArithmeticFloat {
             return neg ? "-0" : "0";
         }
         checkRange();
-        BigInteger signed = neg ? mant.negate() : mant;
-        String shortest = exp >= 0 ? GoNumbers.shortestG(signed.shiftLeft(toShift(exp)), BigInteger.ONE, prec)
-                : GoNumbers.shortestG(signed, BigInteger.ONE.shiftLeft(toShift(-exp)), prec);
-        return isInt() ? new BigDecimal(shortest).toPlainString() : shortest;
+        return ArithmeticDecimal.shortest(neg, mant, exp, prec, isInt());
     }
 
     /** Halts beyond {@link #MAX_EXPONENT}: OPA would print the number's hundreds of thousands of digits. */

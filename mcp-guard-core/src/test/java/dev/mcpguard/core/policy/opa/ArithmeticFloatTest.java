@@ -3,7 +3,9 @@ package dev.mcpguard.core.policy.opa;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -76,5 +78,23 @@ class ArithmeticFloatTest {
         assertThatThrownBy(() -> f("1e300000").mul(f("1e300000"), 64).text())
                 .isInstanceOf(HostBuiltin.Halt.class);
         assertThat(f("0e99999999999999").text()).isEqualTo("0");
+    }
+
+    @Test
+    void leadingDigitsDecideAsGosExactExpansionDoes() {
+        Random random = new Random(11_2045L);
+        for (int i = 0; i < 4000; i++) {
+            int prec = random.nextBoolean() ? 64 : 53;
+            BigInteger mant = new BigInteger(1 + random.nextInt(prec), random).setBit(0);
+            long exp = random.nextInt(2400) - 1200 - (random.nextInt(4) == 0 ? 0 : mant.bitLength() / 2);
+            boolean negative = random.nextBoolean();
+            BigInteger signed = negative ? mant.negate() : mant;
+            String exact = exp >= 0 ? GoNumbers.shortestG(signed.shiftLeft((int) exp), BigInteger.ONE, prec)
+                    : GoNumbers.shortestG(signed, BigInteger.ONE.shiftLeft((int) -exp), prec);
+            boolean integer = exp >= 0;
+            assertThat(ArithmeticDecimal.shortest(negative, mant, exp, prec, integer))
+                    .as("%s × 2^%d at %d bits", signed, exp, prec)
+                    .isEqualTo(integer ? new BigDecimal(exact).toPlainString() : exact);
+        }
     }
 }
