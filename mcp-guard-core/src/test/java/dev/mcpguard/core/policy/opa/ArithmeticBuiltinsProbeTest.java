@@ -321,6 +321,36 @@ class ArithmeticBuiltinsProbeTest {
                 name.equals("bits.negate") ? 220 : 350));
     }
 
+    /**
+     * The divergences {@code DivergentBuiltins} lists for this family, on the calls {@code DivergentBuiltinsTest}
+     * reproduces them with, now agree with {@code opa} as text (the engine's result reader would read
+     * {@code 5.811415580884647025e+17} as a double, so the value is compared as {@code json.marshal} writes it).
+     */
+    @Test
+    void theListedDivergencesOfTheModuleAgreeWithOpaAsText() {
+        List<String> calls = List.of("format_int(18446744073709551616, 10)", "abs(12345678901234567890123456789)",
+                "bits.and(2.0, 3)", "bits.lsh(2.0, 1)", "bits.negate(1.0)", "bits.or(2.0, 1)", "bits.rsh(4, 2.0)",
+                "bits.xor(2.0, 1)", "ceil(-0.1)", "div(1162283116176929405, 2)", "floor(-0.5)",
+                "minus(9007199254740993, 0.5)", "mul(0.5, 9007199254740993)", "numbers.range(1e400, 1e400)",
+                "plus(0.5, 9007199254740993)", "product([-18.9, 5362])",
+                "rem(38104675038723484618.0, 12345678901234567890123456789)", "round(-2.4999999999999999999)",
+                "sum([0.5, 9007199254740993])", "[to_number(\"1e400\")]");
+        StringBuilder rego = new StringBuilder("package probe\n\n");
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < calls.size(); i++) {
+            rego.append("out := json.marshal(x) if { input.e == ").append(i).append("; x := ").append(calls.get(i))
+                    .append(" }\n");
+            inputs.add("{\"e\": " + i + "}");
+        }
+        List<OpaDifferential.Pair> pairs = OpaDifferential.module(rego.toString()).compareJson(inputs);
+        assertThat(OpaDifferential.mismatches(pairs)).isEmpty();
+        assertThat(pairs).extracting(p -> p.opa().value().asText()).containsExactly("\"18446744073709551616\"",
+                "12345678901234567890000000000", "2", "4", "-2", "3", "1", "3", "1", "5.811415580884647025e+17", "0",
+                "9.0071992547409925e+15", "4.5035996273704965e+15", "[1" + "0".repeat(400) + "]",
+                "9.0071992547409935e+15", "-101341.79999999999", "38104675038723484618", "-3",
+                "9.0071992547409935e+15", "null");
+    }
+
     /** Where OPA would print hundreds of thousands of digits or build millions of numbers, the evaluation fails. */
     @Test
     void hugeResultsFailTheEvaluationInsteadOfBeingUndefined(@TempDir Path work) throws Exception {
