@@ -1,10 +1,13 @@
 package dev.mcpguard.core.policy.opa;
 
+import com.dylibso.chicory.runtime.Memory;
 import com.styra.opa.wasm.OpaBuiltin;
 import com.styra.opa.wasm.OpaWasm;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -24,8 +27,9 @@ import java.util.regex.Pattern;
  * of a number returns it as written). Undefined where OPA errors. The evaluation halts (the engine denies) where a
  * number would exceed 2^{@value #MAX_BITS} or fall below its inverse (OPA itself refuses input numbers beyond
  * 2^100000; only chains of products get there), where {@code numbers.range} would build more than
- * {@link NumbersBuiltins#MAX_NUMBERS} numbers, and where {@code to_number} would give a number whose text is not
- * JSON ({@code "+1"}, {@code "1_000"}: OPA keeps that text, which it cannot then write as JSON). Thread-safe
+ * {@link NumbersBuiltins#MAX_NUMBERS} numbers, and where {@code to_number} would give a number written with a
+ * plus sign, underscores or in hex ({@code "+1"}, {@code "1_000"}, {@code "0x1p4"}), which the module cannot
+ * read. Thread-safe
  * (stateless).
  */
 final class ArithmeticBuiltins {
@@ -349,13 +353,13 @@ final class ArithmeticBuiltins {
         if (!ArithmeticNumberText.isFinite(text) || !numberChecked(text)) {
             throw new HostBuiltin.Undefined("invalid number: " + text);
         }
-        if (!JSON_NUMBER.matcher(text).matches()) {
-            // OPA keeps such text as the number's ("+1", ".5", "007", "1_000", "0x1p4"): arithmetic reads it, JSON
-            // cannot carry it, and neither can the module.
+        if (text.startsWith("+") || !NUMBER.matcher(text).matches()) {
+            // A plus sign, underscores, hex ("+1", "1_000", "0x1p4"): OPA keeps that text too, but the module's
+            // own number readers (its float conversion, which hashing a set uses, aborts on "+1") cannot read it.
             throw new HostBuiltin.Halt("to_number: a number written " + GoFormat.quote(text, false)
-                    + " is not JSON, which the embedded engine cannot hold");
+                    + " (a plus sign, underscores or hex), which the embedded engine cannot hold");
         }
-        return new RegoValue.Num(text);
+        return new RegoValue.Num(text); // "0010", ".5", "5." stay so, as in OPA (see TextBuiltin)
     }
 
     /**
@@ -586,6 +590,10 @@ final class ArithmeticBuiltins {
      */
     private static final class TextBuiltin implements OpaBuiltin.Builtin {
 
+        /** value.h's {@code OPA_NUMBER} and {@code OPA_NUMBER_REPR_REF}. */
+        private static final byte OPA_NUMBER = 3;
+        private static final byte OPA_NUMBER_REPR_REF = 2;
+
         @FunctionalInterface
         interface Fn {
             RegoValue apply(RegoValue[] args) throws Exception;
@@ -627,7 +635,38 @@ final class ArithmeticBuiltins {
             } catch (Exception | StackOverflowError e) {
                 return 0; // undefined, as OPA's wasm runtime does for a builtin error
             }
+            if (result instanceof RegoValue.Num n && !JSON_NUMBER.matcher(n.text()).matches()) {
+                return writeNumberText(wasm, n.text());
+            }
             return result == null ? 0 : WasmValues.writeValue(wasm, result);
+        }
+
+        /**
+         * A number holding {@code text} that the module's parser does not take ({@code 0010}, {@code .5},
+         * {@code 5.}: {@code to_number} keeps a string's text as the number's, in OPA and in the module's own
+         * {@code opa_to_number}, and the module's number readers read such text as OPA does).
+         * A number of as many digits is parsed, and the bytes of its text, which that number owns, replaced.
+         * The layout is checked first ({@code opa_number_t} of value.h: type {@code OPA_NUMBER}, representation
+         * {@code OPA_NUMBER_REPR_REF}, the text's address and length at offsets 8 and 12) and the value read back;
+         * a module laid out otherwise halts the evaluation.
+         */
+        private static int writeNumberText(OpaWasm wasm, String text) {
+            byte[] placeholder = "1".repeat(text.length()).getBytes(StandardCharsets.US_ASCII);
+            int address = WasmValues.writeValue(wasm, new RegoValue.Num(new String(placeholder,
+                    StandardCharsets.US_ASCII)));
+            Memory memory = wasm.memory();
+            if (memory.read(address) == OPA_NUMBER && memory.read(address + 1) == OPA_NUMBER_REPR_REF
+                    && memory.readInt(address + 12) == text.length()) {
+                int chars = memory.readInt(address + 8);
+                if (Arrays.equals(memory.readBytes(chars, placeholder.length), placeholder)) {
+                    memory.write(chars, text.getBytes(StandardCharsets.US_ASCII));
+                    if (WasmValues.read(wasm, address) instanceof RegoValue.Num n && n.text().equals(text)) {
+                        return address;
+                    }
+                }
+            }
+            throw new HostBuiltin.Halt("to_number: the module does not hold numbers as value.h lays them out, so "
+                    + "it cannot hold one written " + GoFormat.quote(text, false));
         }
     }
 }
