@@ -159,6 +159,12 @@ public class McpGuardAutoConfiguration {
             throw new InvalidConfigurationPropertyValueException("mcp.guard.policy.accept-divergent-builtins",
                     policy.acceptDivergentBuiltins(), e.getMessage());
         }
+        try {
+            builder.evaluationDeadline(policy.evaluationDeadline());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException("mcp.guard.policy.evaluation-deadline",
+                    policy.evaluationDeadline(), e.getMessage());
+        }
         OpaWasmPolicyEngine engine = builder.build();
         ResilientPolicyEngine resilient = ResilientPolicyEngine.ofDefaults(engine);
         engine.onBundleChange(resilient::onBundleChange);

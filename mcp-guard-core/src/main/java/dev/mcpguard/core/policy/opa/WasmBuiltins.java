@@ -22,20 +22,29 @@ import java.util.stream.Stream;
 
 /**
  * The host functions ("builtins") a compiled policy may call. OPA compiles most builtins into the wasm module;
- * the rest must be supplied by the host. We supply opa-java-wasm's defaults ({@code json.is_valid},
- * {@code yaml.*}), {@code sprintf} with Go's fmt semantics ({@link SprintfBuiltin}), {@code time.now_ns} from the
+ * the rest must be supplied by the host. We supply opa-java-wasm's {@code json.is_valid}, {@code sprintf} with Go's fmt semantics ({@link SprintfBuiltin}), {@code time.now_ns} from the
  * engine's clock, {@code uuid.rfc4122} over the instance's per-evaluation {@link BuiltinCache}, and the families
  * of host builtins ported from OPA's {@code topdown} ({@code TimeBuiltins}, {@code CryptoBuiltins}, ...,
  * {@code JwtBuiltins}, whose {@code io.jwt.decode_verify} reads that same clock), which are undefined where OPA's
- * builtin errors, as in OPA's wasm runtime. A module that needs,
- * engine's clock, and the families of host builtins ported from OPA's {@code topdown} ({@code TimeBuiltins},
- * {@code CryptoBuiltins}, {@code RegexBuiltins}, ...), which are undefined where OPA's builtin errors, as in OPA's wasm runtime. A module that needs
- * anything else (for example {@code http.send}) is refused at load time, naming the builtin, instead of failing
- * at decision time. Thread-safe (stateless).
+ * builtin errors, as in OPA's wasm runtime, and the replacements of divergent compiled-in builtins
+ * ({@link CompiledBuiltinOverrides}). opa-java-wasm's {@code yaml.*} are withheld ({@link #WITHHELD}). A module
+ * that needs anything else (for example {@code http.send}) is refused at load time, naming the builtin, instead
+ * of failing at decision time. Thread-safe (stateless).
  */
 final class WasmBuiltins {
 
     static final String TIME_NOW_NS = "time.now_ns";
+
+    /**
+     * opa-java-wasm's own builtins we do not supply, and why: each decides differently from OPA, so a module
+     * importing one is refused at load like one needing any builtin we do not provide.
+     */
+    static final Map<String, String> WITHHELD = Map.of(
+            "yaml.marshal", "opa-java-wasm writes YAML with Jackson (a leading ---, other indentation), not as OPA's "
+                    + "sigs.k8s.io/yaml does",
+            "yaml.unmarshal", "opa-java-wasm reads YAML 1.1 with Jackson (yes is true, 1e3 is 1000.0), not as OPA's "
+                    + "sigs.k8s.io/yaml does",
+            "yaml.is_valid", "opa-java-wasm validates with Jackson's YAML reader, not OPA's sigs.k8s.io/yaml");
 
     private static final List<OpaBuiltin.Builtin> HOST_FAMILIES = hostFamilies();
 
@@ -55,6 +64,7 @@ final class WasmBuiltins {
         OpaBuiltin.Builtin[] defaults = Arrays.stream(Provided.all())
                 .filter(builtin -> !builtin.name().equals(SprintfBuiltin.NAME))
                 .filter(builtin -> !CompiledBuiltinOverrides.BY_NAME.containsKey(builtin.name()))
+                .filter(builtin -> !WITHHELD.containsKey(builtin.name()))
                 .toArray(OpaBuiltin.Builtin[]::new);
         List<OpaBuiltin.Builtin> clocked = clockedFamilies(nowNs);
         List<OpaBuiltin.Builtin> overrides = List.copyOf(CompiledBuiltinOverrides.BY_NAME.values());
@@ -151,7 +161,7 @@ final class WasmBuiltins {
 
     private static Set<String> providedNames() {
         Set<String> names = Arrays.stream(Provided.all()).map(OpaBuiltin.Builtin::name)
-                .collect(Collectors.toCollection(TreeSet::new));
+                .filter(name -> !WITHHELD.containsKey(name)).collect(Collectors.toCollection(TreeSet::new));
         names.add(TIME_NOW_NS);
         names.add(UuidBuiltins.RFC4122);
         HOST_FAMILIES.forEach(builtin -> names.add(builtin.name()));

@@ -115,6 +115,12 @@ final class BuiltinProbes {
 
     /** Adds a probe calling {@code name} with {@code args} (Java values, JsonNodes, or {@link #set}). */
     BuiltinProbes call(String name, Object... args) {
+        inputs.add(input(name, args));
+        return this;
+    }
+
+    /** The input document of a probe calling {@code name} with {@code args}, as {@link #call} adds it. */
+    ObjectNode input(String name, Object... args) {
         if (!arities.containsKey(name)) {
             throw new IllegalArgumentException("undeclared builtin " + name);
         }
@@ -137,8 +143,7 @@ final class BuiltinProbes {
             }
             array.add(value);
         }
-        inputs.add(input);
-        return this;
+        return input;
     }
 
     /** A set operand. */

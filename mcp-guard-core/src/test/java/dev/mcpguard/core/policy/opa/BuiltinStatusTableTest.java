@@ -139,6 +139,9 @@ class BuiltinStatusTableTest {
         if (!callable(builtin)) {
             return OPERATOR;
         }
+        if (imported.contains(name) && WasmBuiltins.WITHHELD.containsKey(name)) {
+            return "**refused at load**: " + WasmBuiltins.WITHHELD.get(name);
+        }
         if (imported.contains(name)) {
             return WasmBuiltins.PROVIDED.contains(name) ? "accepted: host-provided"
                     : "**refused at load**: the module imports it and the host does not provide it";

@@ -691,9 +691,40 @@ class CompiledBuiltinsProbeTest {
                             : BuiltinProbes.set(ProbeValues.distinct(elements).toArray())});
                 }
             }
-            case "net.cidr_intersects" -> {
+            case "net.cidr_intersects", "net.cidr_contains" -> {
                 for (int i = 0; i < 200; i++) {
                     t.add(new Object[] {v.pick(CIDRS), v.pick(CIDRS)});
+                }
+            }
+            case "base64.decode", "base64.is_valid" -> {
+                for (int i = 0; i < 140; i++) {
+                    byte[] bytes = i % 3 == 0 ? randomBytes(r) : v.string().getBytes(StandardCharsets.UTF_8);
+                    String encoded = Base64.getEncoder().encodeToString(bytes);
+                    t.add(new Object[] {switch (i % 6) {
+                        case 0 -> encoded.replace("=", "");
+                        case 1 -> Base64.getUrlEncoder().encodeToString(bytes);
+                        case 2 -> " " + encoded;
+                        case 3 -> encoded + "\n";
+                        default -> encoded;
+                    }});
+                }
+            }
+            case "json.unmarshal", "json.is_valid" -> {
+                for (int i = 0; i < 140; i++) {
+                    String json = BuiltinProbes.MAPPER.valueToTree(List.of(v.string(), i, Map.of("k", v.string())))
+                            .toString();
+                    t.add(new Object[] {switch (i % 7) {
+                        case 0 -> json + " x";
+                        case 1 -> json.replace("]", ",]");
+                        case 2 -> " " + json + "\n";
+                        case 3 -> String.valueOf(i % 2 == 0 ? "0" + i : i + ".50");
+                        case 4 -> "{\"a\": " + i + ", \"a\": " + (i + 1) + "}";
+                        default -> json;
+                    }});
+                }
+                for (String e : List.of("true", "null", "1 null", "\"\\ud800\"", "1e400", "-0", "[]", "{}", "",
+                        " ", "[1,]", "{\"a\":1}garbage", "\"\\u00e9\"", "007", "[[[[[[1]]]]]]")) {
+                    t.add(new Object[] {e});
                 }
             }
             case "numbers.range" -> {

@@ -184,6 +184,13 @@ class JsonBuiltinsProbeTest {
     @Test
     void jsonPatchFailsTheEvaluationWhereOpaPanics(@TempDir Path work) throws Exception {
         BuiltinProbes probes = new BuiltinProbes().builtin("json.patch", 2);
+        // The curated cases (at the end) and the first random ones: each failed embedded evaluation discards a
+        // policy instance, and making a new one is slow. Inputs first: the module holds the number literals they use.
+        List<Object[]> panicking = new ArrayList<>(patchCases().stream().filter(JsonBuiltinsProbeTest::panicsInOpa)
+                .toList());
+        List<Object[]> chosen = new ArrayList<>(panicking.subList(0, Math.min(6, panicking.size())));
+        chosen.addAll(panicking.subList(Math.max(6, panicking.size() - 10), panicking.size()));
+        List<ObjectNode> inputs = chosen.stream().map(c -> probes.input("json.patch", c)).toList();
         Path src = Files.createDirectories(work.resolve("src"));
         Files.writeString(src.resolve("probe.rego"), probes.module());
         Path bundle = work.resolve("bundle.tar.gz");
@@ -191,16 +198,7 @@ class JsonBuiltinsProbeTest {
                 bundle.toString()));
         int checked = 0;
         try (EmbeddedEvaluator embedded = EmbeddedEvaluator.load(bundle, "probe/out", Clock.systemUTC())) {
-            List<Object[]> cases = patchCases();
-            // The curated cases (at the end) and the first random ones: each failed embedded evaluation discards
-            // a policy instance, and making a new one is slow.
-            List<Object[]> panicking = new ArrayList<>(cases.stream().filter(JsonBuiltinsProbeTest::panicsInOpa)
-                    .toList());
-            List<Object[]> chosen = new ArrayList<>(panicking.subList(0, Math.min(6, panicking.size())));
-            chosen.addAll(panicking.subList(Math.max(6, panicking.size() - 10), panicking.size()));
-            for (Object[] c : chosen) {
-                ObjectNode input = BuiltinProbes.NODES.objectNode().put("f", "json.patch");
-                input.set("args", BuiltinProbes.MAPPER.valueToTree(c));
+            for (ObjectNode input : inputs) {
                 Path file = work.resolve("input-" + checked + ".json");
                 Files.writeString(file, input.toString());
                 assertThatThrownBy(() -> OpaBinary.run(work, List.of("eval", "-d", src.toString(), "-i",

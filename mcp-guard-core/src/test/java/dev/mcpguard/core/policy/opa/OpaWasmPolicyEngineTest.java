@@ -290,6 +290,14 @@ class OpaWasmPolicyEngineTest {
     }
 
     @Test
+    void refusesAtLoadTimeABundleUsingYamlWhichWouldDecideUnlikeOpa() throws Exception {
+        engineServing(bundles.build("yaml", "yaml-1", key));
+
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
+        assertThat(engine.lastLoadError()).hasValueSatisfying(error -> assertThat(error).contains("yaml.unmarshal"));
+    }
+
+    @Test
     void refusesABundleWithoutTheConfiguredEntrypoint() throws Exception {
         engineServing(authz, OpaWasmPolicyEngine.builder().entrypoint("mcp/authz/other"));
 
