@@ -13,12 +13,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The documented divergence of {@link MatchBuiltins} on strings holding bytes that are not UTF-8 (only a string
- * the policy builds, with {@code base64.decode} for example, can): the host sees each ill-formed sequence as one
- * U+FFFD. As a string matched against, that agrees with Go when every ill-formed sequence is one byte (Go reads
- * each invalid byte as one U+FFFD) and differs when one is longer (a truncated {@code E2 82}: Go two characters,
- * the host one), and where a glob's literal U+FFFD meets an invalid byte (gobwas/glob compares literals as bytes:
- * Go no match, the host a match). As a pattern it differs: Go refuses a regexp or a glob that is not UTF-8 ({@code regex.is_valid}
- * false, {@code glob.match} undefined), the host reads U+FFFD, a valid character. Pinned against the real opa.
+ * the policy builds, with {@code base64.decode} for example, can): the engine holds each invalid byte as one
+ * U+FFFD (the host's {@code base64.decode} makes it so), where OPA keeps the byte. As a string matched against
+ * that agrees with OPA, since Go's regexp and gobwas/glob read an invalid byte as one U+FFFD, except where a
+ * glob's literal U+FFFD meets an invalid byte (gobwas/glob compares literals as bytes: OPA no match, the host a
+ * match). As a pattern it differs: Go refuses a regexp or a glob that is not UTF-8 ({@code regex.is_valid} false,
+ * {@code glob.match} undefined), the host reads U+FFFD, a valid character. Pinned against the real opa.
  */
 class MatchBuiltinsInvalidUtf8Test {
 
@@ -32,21 +32,23 @@ class MatchBuiltinsInvalidUtf8Test {
             """;
 
     @Test
-    void matchedStringsThatAreNotUtf8AgreeWithOpaExactlyWhenEveryIllFormedSequenceIsOneByte() {
-        List<String[]> oneByte = List.of(new String[] {"ff", "^.$", "?"}, new String[] {"61ff62", "a(.)b", "a?b"},
+    void matchedStringsThatAreNotUtf8AgreeWithOpaButForAGlobsLiteralReplacementCharacter() {
+        List<String[]> agree = List.of(new String[] {"ff", "^.$", "?"}, new String[] {"61ff62", "a(.)b", "a?b"},
                 new String[] {"ff6161", "\\x{fffd}a", "?a*"}, new String[] {"c0", "[^a]", "[!a]"},
-                new String[] {"61ff80fe62", "(.)(.)", "a???b"}, new String[] {"c080", "^..$", "??"});
-        // Longer ill-formed sequences; and a glob's literal U+FFFD, which Go compares as its three bytes.
-        List<String[]> longer = List.of(new String[] {"e282", "^..$", "??"}, new String[] {"f09f98", "^...$", "???"},
-                new String[] {"61e28262", "^a..b$", "a??b"}, new String[] {"ff6161", "^.a", "\ufffd*"});
+                new String[] {"61ff80fe62", "(.)(.)", "a???b"}, new String[] {"c080", "^..$", "??"},
+                new String[] {"e282", "^..$", "??"}, new String[] {"f09f98", "^...$", "???"},
+                new String[] {"61e28262", "^a..b$", "a??b"}, new String[] {"ff", "\ufffd", "[\ufffd]"});
+        // A glob's literal U+FFFD, which gobwas/glob compares as its three bytes.
+        List<String[]> differ = List.of(new String[] {"ff6161", "^.a", "\ufffd*"},
+                new String[] {"61ff", "a.", "a\ufffd"});
         List<JsonNode> inputs = new ArrayList<>();
-        oneByte.forEach(c -> inputs.add(input(c)));
-        longer.forEach(c -> inputs.add(input(c)));
+        agree.forEach(c -> inputs.add(input(c)));
+        differ.forEach(c -> inputs.add(input(c)));
         List<OpaDifferential.Pair> pairs = OpaDifferential.module(MODULE).compare(inputs);
 
-        assertThat(pairs.subList(0, oneByte.size())).allSatisfy(pair -> assertThat(pair.matches()).as(pair.toString())
+        assertThat(pairs.subList(0, agree.size())).allSatisfy(pair -> assertThat(pair.matches()).as(pair.toString())
                 .isTrue());
-        assertThat(pairs.subList(oneByte.size(), pairs.size())).allSatisfy(pair -> assertThat(pair.matches())
+        assertThat(pairs.subList(agree.size(), pairs.size())).allSatisfy(pair -> assertThat(pair.matches())
                 .as(pair.toString()).isFalse());
     }
 
