@@ -58,11 +58,12 @@ class MatchBuiltinsInvalidUtf8Test {
                 package probe
                 p := base64.decode(input.b)
                 g := x if x := glob.match(p, null, "\ufffd") else := "undefined"
-                out := {"valid": regex.is_valid(p), "glob": g}
+                m := x if x := regex.match(p, "\ufffd") else := "undefined"
+                out := {"valid": regex.is_valid(p), "glob": g, "match": m}
                 """).compare(List.of(BuiltinProbes.MAPPER.valueToTree(Map.of("b", base64("ff")))));
 
-        assertThat(pairs.get(0).opa().value()).isEqualTo(json("{\"glob\": \"undefined\", \"valid\": false}"));
-        assertThat(pairs.get(0).embedded().value()).isEqualTo(json("{\"glob\": true, \"valid\": true}"));
+        assertThat(pairs.get(0).opa().value()).isEqualTo(json("{\"glob\": \"undefined\", \"match\": \"undefined\", \"valid\": false}"));
+        assertThat(pairs.get(0).embedded().value()).isEqualTo(json("{\"glob\": true, \"match\": true, \"valid\": true}"));
     }
 
     private static JsonNode json(String text) {
