@@ -62,8 +62,10 @@ class MatchBuiltinsInvalidUtf8Test {
                 out := {"valid": regex.is_valid(p), "glob": g, "match": m}
                 """).compare(List.of(BuiltinProbes.MAPPER.valueToTree(Map.of("b", base64("ff")))));
 
-        assertThat(pairs.get(0).opa().value()).isEqualTo(json("{\"glob\": \"undefined\", \"match\": \"undefined\", \"valid\": false}"));
-        assertThat(pairs.get(0).embedded().value()).isEqualTo(json("{\"glob\": true, \"match\": true, \"valid\": true}"));
+        assertThat(pairs.get(0).opa().value())
+                .isEqualTo(json("{\"glob\": \"undefined\", \"match\": \"undefined\", \"valid\": false}"));
+        assertThat(pairs.get(0).embedded().value())
+                .isEqualTo(json("{\"glob\": true, \"match\": true, \"valid\": true}"));
     }
 
     private static JsonNode json(String text) {

@@ -59,7 +59,8 @@ class MatchBuiltinsProbeTest {
             "{ab,a}{bc,c}", "**{a,b}**", "*{.,/}*", "{*.,*/}x", "{a,b}*{c,d}", "x{,y}z", "{?,??}",
             "{[a-c],[!a-c]}", "a}", "}", ",", "a,b", "a,{b,c}", ")", "(", "(a|b)", "|", "^a$", "$", "+", "a+",
             "\\*", "\\?", "\\\\", "\\a", "\\{a\\}", "\\[a]", "*\\*", "é*", "*😀", "?😀", "😀?", "e\u0301",
-            "e?", "\u0000", "a\u0000b", "*\u0000", "\ufffd", "?\ufffd", "api.*.example.com", "https://issuer.*.example.com",
+            "e?", "\u0000", "a\u0000b", "*\u0000", "\ufffd", "?\ufffd", "api.*.example.com",
+            "https://issuer.*.example.com",
             "https://*.example.com/**", "/uploads/*/*.{png,jpg,pdf}", "**/.*", "internal-*", "*.{png,jpg}",
             "a*a*a*b", "*a*a*a*", "**a**a**a**", "{*a,*b}*c", "*{a,b}*{c,d}*", "?*{a,}", "[!.]*", "*[!/]",
             // malformed: undefined in OPA
