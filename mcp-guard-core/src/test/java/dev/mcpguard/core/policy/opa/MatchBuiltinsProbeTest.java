@@ -42,14 +42,16 @@ class MatchBuiltinsProbeTest {
             // invalid in Go
             "(", ")", "[", "[z-a]", "\\", "a**", "a*+", "*", "+a", "?", "\\8", "\\p{Nope}", "\\pé", "(?P<>a)",
             "(?P<a-b>x)", "(?<", "(?i", "(?z)", "\\Z", "\\e", "(?P=n)", "\\x{110000}", "[[:foo:]]", "x{2}{3}{4}",
-            "a{2}*", "(?<1>x)", "\ufffd", "\u0000", "[\\d-z]");
+            "a{2}*", "(?<1>x)", "\ufffd", "\u0000", "[\\d-z]",
+            // astral planes beyond the emoji: U+20000 and up
+            "𠀀", "[𠀀-𪛟]+", "\\x{20000}", "^.$", "\\p{Han}");
 
     private static final List<String> TEXTS = List.of("", "a", "b", "ab", "aab", "abcd", "aaa", "banana", "é",
             "e\u0301", "É", "straße STRASSE", "KkK \u212a", "ſ s S", "σς Σ", "😀", "😀😃 🙏", "a😀b", "日本語", "\u0000",
             "\ufffd", "line1\nline2\n", "x\ty", "2026-03-02", "john smith", "ops-4711", "OPS-4711",
             "alice.smith@acme.example.com", "<script>alert(1)</script>", "4111 1111 1111 1111",
             "0f8e4a52-3c1d-4b7a-9e2f-5d6c7b8a0000", "αβγ ΑΒΓ 123 ١٢٣", "x".repeat(200), "a.b*c{d}", "\\C",
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab");
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "𠀀", "a𪚥b", "\udbff\udfff");
 
     private static final List<String> GLOBS = List.of("", "*", "**", "?", "??", "***", "a", "ab", "a*", "*a",
             "a*b", "*a*", "**a**", "a?c", "a**", "**a", "a*b*c", "*a*b*", "*?*", "?*?", "*.*", "*.com", "a.b",
@@ -61,7 +63,7 @@ class MatchBuiltinsProbeTest {
             "\\*", "\\?", "\\\\", "\\a", "\\{a\\}", "\\[a]", "*\\*", "é*", "*😀", "?😀", "😀?", "e\u0301",
             "e?", "\u0000", "a\u0000b", "*\u0000", "\ufffd", "?\ufffd", "api.*.example.com",
             "https://issuer.*.example.com",
-            "https://*.example.com/**", "/uploads/*/*.{png,jpg,pdf}", "**/.*", "internal-*", "*.{png,jpg}",
+            "https://*.example.com/**", "/uploads/*/*.{png,jpg,pdf}", "**/.*", "internal-*", "*.{png,jpg}", "𠀀", "?𪚥?", "[𠀀-𪛟]*", "*\udbff\udfff",
             "a*a*a*b", "*a*a*a*", "**a**a**a**", "{*a,*b}*c", "*{a,b}*{c,d}*", "?*{a,}", "[!.]*", "*[!/]",
             // malformed: undefined in OPA
             "{a", "{a,b", "{{a}", "a\\", "\\", "*\\", "[", "[a", "[a-", "[a-z", "[z-a]", "[]", "[!]", "[ab-c]",
@@ -77,7 +79,7 @@ class MatchBuiltinsProbeTest {
             "https://evil.com/x.example.com", "/uploads/acme-eu/gateway-latency.png", "/uploads/a/b/c.png",
             "/uploads/a/.png", ".hidden", "x/.hidden", "internal-tools", "internal", "é", "e\u0301", "😀", "😀😀",
             "a😀", "😀a", "\u0000", "a\u0000b", "\ufffd", "{a", "a}", "a\\", "*", "?", ",", ")", "(a|b)", "[a]",
-            "y", "cy", "aby", "ay", "abc.", "a".repeat(300), "x" + "é".repeat(50), "0", "-", "ab,c");
+            "y", "cy", "aby", "ay", "abc.", "a".repeat(300), "x" + "é".repeat(50), "0", "-", "ab,c", "𠀀", "a𪚥b", "\udbff\udfff");
 
     private static final JsonNode NULL = NullNode.getInstance();
 
