@@ -19,8 +19,8 @@ import java.util.List;
  * part is {@code ""}. {@code glob.match} is gobwas/glob v1.0.0 ({@link MatchGlob}, the version OPA 1.22.2 links)
  * with OPA's delimiters: {@code null} for none, {@code []} for {@code ["."]}, otherwise an array of one-character
  * strings. A wrong operand type, an invalid pattern or a malformed delimiter is undefined, as in OPA's wasm
- * runtime; a glob match OPA would backtrack through for seconds or more fails the evaluation. Thread-safe
- * (stateless but for the thread-safe pattern caches).
+ * runtime; a glob match OPA would backtrack through for about a tenth of a second or more fails the evaluation
+ * ({@link MatchGlob}). Thread-safe (stateless but for the thread-safe pattern caches).
  */
 final class MatchBuiltins {
 

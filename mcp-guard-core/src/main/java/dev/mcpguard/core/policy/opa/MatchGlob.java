@@ -22,9 +22,11 @@ import java.util.List;
  *
  * <p>Bounded where v1.0.0 is not: its walk can take time polynomial in the input with the number of stars as the
  * exponent when the stars have separators ({@code *a*a*a*a*a*a*a*b*c} with {@code ["/"]} over 40 {@code a}s
- * takes OPA 3 s); more than {@value #MAX_WORK} steps (matcher calls plus bytes scanned) fail the evaluation
- * ({@link HostBuiltin.Halt}), and so does a pattern nesting {@code {}} more than {@value #MAX_NESTING} deep (the
- * tree is walked recursively). Compiled patterns are cached as OPA caches them, bounded: at most
+ * takes OPA 3 s; on some nested patterns it allocates until the process dies): more than {@value #MAX_WORK}
+ * steps (a matcher call is one, {@value #BYTES_PER_STEP} bytes scanned another; about 0.1 s of OPA's walk) or more
+ * than {@value #MAX_CHECKPOINTS} pending checkpoints fail the evaluation ({@link HostBuiltin.Halt}), and so does a
+ * pattern nesting {@code {}} more than {@value #MAX_NESTING} deep (the tree is walked recursively). OPA's cache
+ * keys ({@code pattern + "-" + delimiters}) can collide; these are kept apart. Compiled patterns are cached as OPA caches them, bounded: at most
  * {@value #CACHE_MAX_WEIGHT} weight units, one per {@value #WEIGHT_UNIT} characters of pattern (at most 100
  * ordinary patterns, as in OPA), a heavier pattern compiled per call and not kept. Immutable and thread-safe (a
  * match keeps its backtracking state on its own); the cache is thread-safe.
@@ -37,7 +39,7 @@ final class MatchGlob {
     static final int MAX_CHECKPOINTS = 1 << 18;
     /** Deepest nesting of {@code {}} groups compiled; deeper fails the evaluation. */
     static final int MAX_NESTING = 100;
-    private static final int BYTES_PER_STEP = 16;
+    static final int BYTES_PER_STEP = 16;
     static final long CACHE_MAX_WEIGHT = 100;
     static final int WEIGHT_UNIT = 1024;
 
