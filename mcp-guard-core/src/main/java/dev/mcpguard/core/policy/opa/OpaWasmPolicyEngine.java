@@ -1,7 +1,6 @@
 package dev.mcpguard.core.policy.opa;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -132,7 +131,11 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private final Duration smokeTestDeadline;
     private final EvaluationDeadline watchdog = new EvaluationDeadline();
     private final ObjectMapper mapper = new ObjectMapper();
-    private final ObjectWriter asciiWriter = mapper.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
+    /**
+     * Input and data go to the module as UTF-8, not {@code \\u}-escaped: the module's JSON parser decodes an escaped
+     * surrogate pair wrongly (U+20000 becomes U+10000). Lone surrogates are U+FFFD by then, as OPA reads them.
+     */
+    private final ObjectWriter utf8Writer = mapper.writer();
     private final PolicyInputDocument inputDocument;
     private final PolicyResultReader resultReader = new PolicyResultReader(mapper);
     private final AtomicReference<Loaded> current = new AtomicReference<>();
@@ -180,9 +183,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             String input;
             ObjectNode document = inputDocument.build(request);
             try {
-                // ESCAPE_NON_ASCII: the bytes are ASCII, so the limit bounds the string handed to the module.
-                input = new String(BoundedJsonEncoder.encode(asciiWriter, document, maxInputBytes),
-                        StandardCharsets.US_ASCII);
+                // The limit bounds the UTF-8 bytes handed to the module.
+                input = new String(BoundedJsonEncoder.encode(utf8Writer, document, maxInputBytes),
+                        StandardCharsets.UTF_8);
             } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
                 log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without evaluating",
                         decisionId, request.tool().name(), maxInputBytes);
@@ -244,7 +247,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         try {
             JsonNode decoded = input.deepCopy();
             LoneSurrogates.replaceIn(decoded);
-            String result = evaluate(loaded.pool(), asciiWriter.writeValueAsString(decoded), evaluationDeadline);
+            String result = evaluate(loaded.pool(), utf8Writer.writeValueAsString(decoded), evaluationDeadline);
             if (result == null) {
                 throw new IllegalStateException("no policy instance free within " + borrowTimeout);
             }
@@ -457,7 +460,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         byte[] wasm = WasmHostRewrite.rewrite(original, mapping, DivergentBuiltins.REPLACED).wasm();
         String data;
         try {
-            data = asciiWriter.writeValueAsString(bundle.data());
+            JsonNode bundleData = bundle.data().deepCopy();
+            LoneSurrogates.replaceIn(bundleData);
+            data = utf8Writer.writeValueAsString(bundleData);
         } catch (JsonProcessingException e) {
             throw new BundleException("bundle data cannot be serialised", e);
         }
@@ -486,7 +491,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                 CallerIdentity.builder("mcp-guard", "bundle-smoke-test").build(), "mcp-guard",
                 ToolDescriptor.named("bundle_smoke_test"), Map.of(), Optional.empty(), clock.instant());
         try {
-            String input = asciiWriter.writeValueAsString(inputDocument.build(probe));
+            String input = utf8Writer.writeValueAsString(inputDocument.build(probe));
             for (int i = 0; i < poolSize; i++) {
                 String result = evaluate(pool, input, smokeTestDeadline);
                 if (result == null) {
