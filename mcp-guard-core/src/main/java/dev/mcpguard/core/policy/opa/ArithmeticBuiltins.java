@@ -29,8 +29,7 @@ import java.util.regex.Pattern;
  * 2^100000; only chains of products get there), where {@code numbers.range} would build more than
  * {@link NumbersBuiltins#MAX_NUMBERS} numbers, and where {@code to_number} would give a number written with a
  * plus sign, underscores or in hex ({@code "+1"}, {@code "1_000"}, {@code "0x1p4"}), which the module cannot
- * read. Thread-safe
- * (stateless).
+ * read. Thread-safe (stateless).
  */
 final class ArithmeticBuiltins {
 
