@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.styra.opa.wasm.OpaBuiltin;
+import com.styra.opa.wasm.OpaWasm;
 import java.util.List;
 
 /**
@@ -37,7 +38,7 @@ final class MatchBuiltins {
                     String s = text(value);
                     return BooleanNode.valueOf(GoRegexp.cached(expr).matches(s));
                 }),
-                HostBuiltin.of1("regex.is_valid", pattern -> BooleanNode.valueOf(isValid(pattern))),
+                new IsValid(),
                 HostBuiltin.of3("regex.find_all_string_submatch_n", MatchBuiltins::findAllStringSubmatch),
                 HostBuiltin.of3("glob.match", MatchBuiltins::globMatch));
     }
@@ -50,12 +51,27 @@ final class MatchBuiltins {
         return LoneSurrogates.replace(HostBuiltin.text(value));
     }
 
-    private static boolean isValid(JsonNode pattern) {
-        if (!pattern.isTextual()) {
-            return false;
+    /**
+     * {@code regex.is_valid}: false, never undefined, for any operand that is not a valid pattern, so the operand is
+     * read as a {@link RegoValue}, which holds what a {@code JsonNode} cannot (an object with a {@code null} key).
+     */
+    private static final class IsValid implements OpaBuiltin.Builtin {
+        @Override
+        public String name() {
+            return "regex.is_valid";
         }
+
+        @Override
+        public int asBuiltin1(OpaWasm instance, int operand) {
+            RegoValue pattern = WasmValues.read(instance, operand);
+            boolean valid = pattern instanceof RegoValue.Str text && isValid(text.value());
+            return WasmValues.writeJson(instance, valid ? "true" : "false");
+        }
+    }
+
+    private static boolean isValid(String pattern) {
         try {
-            GoRegexpSyntax.parse(LoneSurrogates.replace(pattern.textValue()));
+            GoRegexpSyntax.parse(LoneSurrogates.replace(pattern));
             return true;
         } catch (GoRegexpSyntax.SyntaxError e) {
             return false;
