@@ -45,7 +45,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
@@ -108,15 +107,6 @@ public final class OrdersServer implements AutoCloseable {
     public static final String POLICY_BUNDLE_RESOURCE = "policy/orders-bundle.tar.gz";
     /** The DEMO public key the bundle in this jar is verified with (a copy of {@code policies/demo-signing/public.pem}). */
     public static final String POLICY_PUBLIC_KEY_RESOURCE = "policy/demo-signing-public.pem";
-    /**
-     * The builtins the reference policy calls that OPA's wasm runtime computes differently from {@code opa eval} on
-     * some inputs (the embedded engine refuses them unless accepted): accepted, because the reference policy calls
-     * them on bounded integers and constant patterns, away from those inputs, and {@code OpaDifferentialTest}
-     * compares its decisions with {@code opa}'s. A bundle file of your own using any other divergent builtin is
-     * refused (docs/policy.md, "Builtins in the embedded engine").
-     */
-    static final Set<String> REFERENCE_POLICY_DIVERGENT_BUILTINS = Set.of("ceil", "concat", "div", "floor",
-            "indexof", "minus", "mul", "numbers.range", "plus", "regex.match", "rem", "substring", "sum");
     /** How often a bundle file configured in the settings is re-read (the bundle in the jar cannot change). */
     public static final Duration POLICY_POLL_INTERVAL = Duration.ofSeconds(30);
     /** A session unused this long is refused; the client then re-initializes. */
@@ -296,7 +286,6 @@ public final class OrdersServer implements AutoCloseable {
                 .bundleSource(source)
                 .verification(BundleVerification.publicKey(publicKey))
                 .environment(Map.of("name", settings.environment()))
-                .acceptDivergentBuiltins(REFERENCE_POLICY_DIVERGENT_BUILTINS)
                 .build();
         // Cached decisions never outlive the bundle that made them.
         resilientPolicy = ResilientPolicyEngine.ofDefaults(engine);

@@ -696,6 +696,11 @@ class CompiledBuiltinsProbeTest {
                     t.add(new Object[] {v.pick(CIDRS), v.pick(CIDRS)});
                 }
             }
+            case "format_int" -> {
+                for (int i = 0; i < 160; i++) {
+                    t.add(new Object[] {v.number(), List.of(2, 8, 10, 16).get(i % 4)});
+                }
+            }
             case "base64.decode", "base64.is_valid" -> {
                 for (int i = 0; i < 140; i++) {
                     byte[] bytes = i % 3 == 0 ? randomBytes(r) : v.string().getBytes(StandardCharsets.UTF_8);
