@@ -4,4 +4,8 @@ import rego.v1
 
 default decision := false
 
-decision if input.arguments.x % 2 == 0
+# Parity from the last digit: % (rem) is refused by the embedded engine unless accepted (DivergentBuiltins).
+decision if {
+	some digit in {"0", "2", "4", "6", "8"}
+	endswith(sprintf("%d", [input.arguments.x]), digit)
+}

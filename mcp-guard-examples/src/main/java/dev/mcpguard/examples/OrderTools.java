@@ -78,6 +78,45 @@ final class OrderTools {
         return List.copyOf(guarded);
     }
 
+    /**
+     * The tools that need no downstream credential ({@code get_order}, {@code list_orders},
+     * {@code delete_customer}) with NO guard: each handler runs with {@code caller} as if a guard had verified it.
+     * Only for {@link UnguardedOrdersServer}, the baseline that shows what the guard costs; {@code refund_order}
+     * is left out because it needs a credential only a guard can grant.
+     */
+    List<SyncToolSpecification> unguardedSpecifications(CallerIdentity caller) {
+        List<SyncToolSpecification> unguarded = new java.util.ArrayList<>();
+        for (ToolWithHandler tool : specifications()) {
+            String name = tool.tool().name();
+            GuardedSyncToolHandler<McpSyncServerExchange> handler = counted(name, tool.handler());
+            GuardContext context = new FixedCallerContext(caller, name);
+            unguarded.add(new SyncToolSpecification(tool.tool(), (exchange, request) -> {
+                try {
+                    return handler.handle(exchange, request, context);
+                } catch (CredentialUnavailableException e) {
+                    // Unreachable: these handlers ask for no credential.
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            }));
+        }
+        return List.copyOf(unguarded);
+    }
+
+    /** A context with a fixed caller and no credentials, for the unguarded baseline. */
+    private record FixedCallerContext(CallerIdentity caller, String toolName) implements GuardContext {
+        @Override
+        public String callId() {
+            return "unguarded";
+        }
+
+        @Override
+        public dev.mcpguard.api.spi.CredentialProvider.CredentialLease credential(String name)
+                throws CredentialUnavailableException {
+            throw new CredentialUnavailableException(dev.mcpguard.api.ReasonCode.CREDENTIAL_NOT_PERMITTED,
+                    "an unguarded server grants no credentials");
+        }
+    }
+
     /** A tool and its (unguarded) handler. */
     private record ToolWithHandler(McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
     }

@@ -11,6 +11,7 @@ import dev.mcpguard.core.credentials.KeysetProtection;
 import dev.mcpguard.core.credentials.StoredCredentialProvider;
 import dev.mcpguard.core.credentials.TinkCredentialStore;
 import dev.mcpguard.core.credentials.TokenEndpointSettings;
+import dev.mcpguard.core.http.HttpRequestLimits;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
 import dev.mcpguard.core.mcp.GuardedSyncToolHandler;
 import dev.mcpguard.core.policy.opa.BundleSource;
@@ -76,7 +77,9 @@ import org.slf4j.LoggerFactory;
  *       {@link #SESSION_IDLE_TIMEOUT} idle or {@link #SESSION_LIFETIME} in all, revocable through
  *       {@link #sessions()}; an ended session's streams end and the SDK's session object is freed;</li>
  *   <li>throttling: {@link OrdersServerSettings#callsPerMinute()} calls per caller and tool and minute, replaced by
- *       the policy's {@code rate_limit} obligations where it sets them (10 per minute for {@code refund_order});</li>
+ *       the policy's {@code rate_limit} obligations where it sets them (10 per minute for {@code refund_order});
+ *       before that, {@link OrdersServerSettings#requestsPerMinute()} HTTP requests per caller and minute in the
+ *       HTTP filter;</li>
  *   <li>downstream credentials: refunds are paid out through the payments API with the {@code payments-api}
  *       credential the policy grants {@code refund_order}; it is kept encrypted (Tink, keyset under a local
  *       key-encryption key) in {@link OrdersServerSettings#credentialsDir()} and renewed before it expires.</li>
@@ -365,6 +368,10 @@ public final class OrdersServer implements AutoCloseable {
                 .authorizationServer(issuer)
                 .scopesSupported("orders.read", "orders.refund", "customers.delete")
                 .resourceName("Orders (mcp-guard example)")
+                // Per caller: every HTTP request counts, before any tool call (429 past the rate).
+                .requestLimits(HttpRequestLimits.custom()
+                        .requestRate(settings.requestsPerMinute(), settings.requestsPerMinute())
+                        .build())
                 .build());
     }
 

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * How to run an {@link OrdersServer}: where it listens, which token issuer it trusts, which resource URI tokens
  * must be issued for (their audience), where the audit file goes, which deployment environment the policy is told
  * it runs in, (optionally) a policy bundle of your own instead of the one shipped in the jar, where refunds are paid
- * out and where the encrypted downstream credentials live, and how many calls a caller may make per tool and minute.
+ * out and where the encrypted downstream credentials live, how many calls a caller may make per tool and minute, and
+ * how many HTTP requests in all.
  *
  * <p>Immutable and thread-safe. Build with {@link #builder()}, or read from system properties and environment
  * variables with {@link #fromEnvironment()} (a system property wins over an environment variable):
@@ -30,6 +31,7 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code mcp.guard.demo.payments-api}</td><td>{@code MCP_GUARD_DEMO_PAYMENTS_API}</td><td>none: refunds are refused (the demo starts its own)</td></tr>
  *   <tr><td>{@code mcp.guard.demo.credentials-dir}</td><td>{@code MCP_GUARD_DEMO_CREDENTIALS_DIR}</td><td>{@value #DEFAULT_CREDENTIALS_DIR}</td></tr>
  *   <tr><td>{@code mcp.guard.demo.calls-per-minute}</td><td>{@code MCP_GUARD_DEMO_CALLS_PER_MINUTE}</td><td>{@value #DEFAULT_CALLS_PER_MINUTE}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.requests-per-minute}</td><td>{@code MCP_GUARD_DEMO_REQUESTS_PER_MINUTE}</td><td>{@value #DEFAULT_REQUESTS_PER_MINUTE}</td></tr>
  * </table>
  *
  * <pre>{@code
@@ -57,11 +59,13 @@ import java.util.regex.Pattern;
  *                  key that encrypts the keyset ({@code kek.b64}, created on first start) live
  * @param callsPerMinute how many calls one caller may make to one tool per minute (also the burst); a policy's
  *                  {@code rate_limit} obligation replaces it for the tools it names
+ * @param requestsPerMinute how many HTTP requests (every POST, GET and DELETE, tool call or not) one caller may
+ *                  send per minute (also the burst) before the HTTP filter answers 429; the filter's default
  */
 public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI> jwksUri, Optional<URI> resource,
                                    Path auditFile, String environment, Optional<Path> policyBundle,
                                    Optional<Path> policyPublicKey, Optional<URI> paymentsApi, Path credentialsDir,
-                                   int callsPerMinute) {
+                                   int callsPerMinute, int requestsPerMinute) {
 
     /** The demo's fixed port, so its resource URI is predictable. */
     public static final int DEFAULT_PORT = 8765;
@@ -73,6 +77,9 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
     public static final String DEFAULT_CREDENTIALS_DIR = "target/mcp-guard-demo-credentials";
     /** The default limit per caller and tool: small, so the demo can show a throttled call. */
     public static final int DEFAULT_CALLS_PER_MINUTE = 3;
+    /** The default HTTP requests per caller and minute: the HTTP filter's own default, for interactive agents. */
+    public static final int DEFAULT_REQUESTS_PER_MINUTE =
+            dev.mcpguard.core.http.HttpRequestLimits.DEFAULT_REQUESTS_PER_MINUTE;
 
     private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
@@ -95,6 +102,7 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         Objects.requireNonNull(paymentsApi, "paymentsApi");
         Objects.requireNonNull(credentialsDir, "credentialsDir");
         requireCallsPerMinute(callsPerMinute);
+        requireRequestsPerMinute(requestsPerMinute);
     }
 
     /**
@@ -135,6 +143,8 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         lookup.apply("payments-api").ifPresent(value -> builder.paymentsApi(URI.create(value)));
         lookup.apply("credentials-dir").ifPresent(value -> builder.credentialsDir(Path.of(value)));
         lookup.apply("calls-per-minute").ifPresent(value -> builder.callsPerMinute(parseNumber("calls-per-minute", value)));
+        lookup.apply("requests-per-minute").ifPresent(
+                value -> builder.requestsPerMinute(parseNumber("requests-per-minute", value)));
         return builder.build();
     }
 
@@ -152,6 +162,7 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         builder.paymentsApi = paymentsApi.orElse(null);
         builder.credentialsDir = credentialsDir;
         builder.callsPerMinute = callsPerMinute;
+        builder.requestsPerMinute = requestsPerMinute;
         return builder;
     }
 
@@ -188,6 +199,14 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         return callsPerMinute;
     }
 
+    private static int requireRequestsPerMinute(int requestsPerMinute) {
+        if (requestsPerMinute < 1 || requestsPerMinute > 1_000_000) {
+            throw new IllegalArgumentException("requestsPerMinute must be between 1 and 1000000, got "
+                    + requestsPerMinute);
+        }
+        return requestsPerMinute;
+    }
+
     /** Builds {@link OrdersServerSettings}; setters reject bad values. Not thread-safe. */
     public static final class Builder {
         private int port = DEFAULT_PORT;
@@ -201,6 +220,7 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         private URI paymentsApi;
         private Path credentialsDir = Path.of(DEFAULT_CREDENTIALS_DIR);
         private int callsPerMinute = DEFAULT_CALLS_PER_MINUTE;
+        private int requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
 
         private Builder() {
         }
@@ -278,11 +298,20 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
             return this;
         }
 
+        /**
+         * HTTP requests one caller may send per minute, also the burst; 1 to 1,000,000. More is refused by the
+         * HTTP filter with 429 before any tool call; raise it for load tests, not for agents.
+         */
+        public Builder requestsPerMinute(int requestsPerMinute) {
+            this.requestsPerMinute = requireRequestsPerMinute(requestsPerMinute);
+            return this;
+        }
+
         public OrdersServerSettings build() {
             return new OrdersServerSettings(port, Optional.ofNullable(issuer), Optional.ofNullable(jwksUri),
                     Optional.ofNullable(resource), auditFile, environment, Optional.ofNullable(policyBundle),
                     Optional.ofNullable(policyPublicKey), Optional.ofNullable(paymentsApi), credentialsDir,
-                    callsPerMinute);
+                    callsPerMinute, requestsPerMinute);
         }
 
         private static URI requireHttp(URI uri, String name) {

@@ -21,6 +21,18 @@ class OrdersServerSettingsTest {
         assertThat(settings.environment()).isEqualTo("prod");
         assertThat(settings.policyBundle()).isEmpty();
         assertThat(settings.policyPublicKey()).isEmpty();
+        assertThat(settings.requestsPerMinute()).isEqualTo(600);
+    }
+
+    @Test
+    void requestRateComesFromTheEnvironmentAndRejectsNonsense() {
+        OrdersServerSettings settings = OrdersServerSettings.fromEnvironment(name -> null,
+                Map.of("MCP_GUARD_DEMO_REQUESTS_PER_MINUTE", "120000"));
+
+        assertThat(settings.requestsPerMinute()).isEqualTo(120_000);
+        assertThat(settings.toBuilder().build()).isEqualTo(settings);
+        assertThatThrownBy(() -> OrdersServerSettings.builder().requestsPerMinute(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
     }
 
     @Test

@@ -90,4 +90,35 @@ class ThrottlingEndToEndTest {
         assertThat(((Map<?, ?>) aliceAgain.structuredContent()).get("reason")).isEqualTo("rate_limited");
         assertThat(bobFirst.isError()).isNotEqualTo(Boolean.TRUE);
     }
+
+    @Test
+    void aCallerOverTheHttpRequestRateIsRefused429BeforeAnyToolCallRuns() {
+        int requestsPerMinute = 5;
+        try (OrdersServer limited = fixture.startServer(settings -> settings.requestsPerMinute(requestsPerMinute),
+                new dev.mcpguard.core.testing.RecordingAuditSink())) {
+            McpSyncClient alice = fixture.connectedClientFor(limited, DemoUser.ALICE);
+            RuntimeException refused = null;
+            int calls = 0;
+            try {
+                // initialize and notifications/initialized used two of the five; the event stream may use one.
+                for (; calls < 2 * requestsPerMinute && refused == null; calls++) {
+                    try {
+                        alice.callTool(new CallToolRequest("get_order", Map.of("order_id", "acme-1001")));
+                    } catch (RuntimeException e) {
+                        refused = e;
+                    }
+                }
+            } finally {
+                try {
+                    alice.close();
+                } catch (RuntimeException ignored) {
+                    // Its DELETE is over the rate too.
+                }
+            }
+
+            assertThat(refused).as("a call over the HTTP request rate").isNotNull();
+            assertThat(refused).hasStackTraceContaining("429");
+            assertThat(limited.executions("get_order")).isLessThan(requestsPerMinute);
+        }
+    }
 }

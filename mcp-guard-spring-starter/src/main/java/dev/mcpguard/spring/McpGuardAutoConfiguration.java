@@ -151,8 +151,21 @@ public class McpGuardAutoConfiguration {
         } else {
             source = HttpsBundleSource.builder(URI.create(bundle)).build();
         }
-        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().bundleSource(source)
-                .verification(BundleVerification.publicKey(publicKey)).build();
+        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().bundleSource(source)
+                .verification(BundleVerification.publicKey(publicKey));
+        try {
+            builder.acceptDivergentBuiltins(policy.acceptDivergentBuiltins());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException("mcp.guard.policy.accept-divergent-builtins",
+                    policy.acceptDivergentBuiltins(), e.getMessage());
+        }
+        try {
+            builder.evaluationDeadline(policy.evaluationDeadline());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException("mcp.guard.policy.evaluation-deadline",
+                    policy.evaluationDeadline(), e.getMessage());
+        }
+        OpaWasmPolicyEngine engine = builder.build();
         ResilientPolicyEngine resilient = ResilientPolicyEngine.ofDefaults(engine);
         engine.onBundleChange(resilient::onBundleChange);
         OpaWasmPolicyEngine.LoadOutcome outcome = poll ? engine.startPolling(policy.pollInterval()) : engine.pollNow();

@@ -69,14 +69,22 @@ public record McpGuardProperties(
      *                      {@code file:}); required with {@code bundle}
      * @param pollInterval  how often a file or HTTPS bundle is polled for a new revision (default 30 s)
      * @param remote        the remote OPA switch
+     * @param acceptDivergentBuiltins  builtins the embedded engine would refuse because OPA's wasm runtime computes
+     *                      them differently from {@code opa eval} on some inputs (the table in docs/policy.md),
+     *                      accepted knowingly for this bundle, e.g. {@code ceil,regex.match} (default none)
+     * @param evaluationDeadline  how long the embedded engine lets one evaluation run before it interrupts it and
+     *                      denies the call with {@code policy_error} (default 1 s; 1 ms to 10 min)
      */
     public record Policy(Optional<String> bundle, Optional<String> publicKey,
-                         @DefaultValue("30s") Duration pollInterval, @DefaultValue Remote remote) {
+                         @DefaultValue("30s") Duration pollInterval, @DefaultValue Remote remote,
+                         Set<String> acceptDivergentBuiltins, @DefaultValue("1s") Duration evaluationDeadline) {
         public Policy {
             bundle = Objects.requireNonNullElse(bundle, Optional.empty());
             publicKey = Objects.requireNonNullElse(publicKey, Optional.empty());
+            acceptDivergentBuiltins = Set.copyOf(Objects.requireNonNullElse(acceptDivergentBuiltins, Set.of()));
             require(pollInterval != null && !pollInterval.isNegative() && !pollInterval.isZero(),
                     "policy.poll-interval", "must be positive, got " + pollInterval);
+            evaluationDeadline = Objects.requireNonNullElse(evaluationDeadline, Duration.ofSeconds(1));
             bundle.ifPresent(b -> require(b.startsWith("classpath:") || b.startsWith("file:")
                     || b.startsWith("https://"), "policy.bundle",
                     "must start with classpath:, file: or https://, got '" + b + "'"));

@@ -130,6 +130,44 @@ class McpGuardAutoConfigurationTest {
     }
 
     @Test
+    void theReferenceBundleServesWithoutAcceptingAnyDivergentBuiltinAndAnUnknownNameFailsStartUp() {
+        java.nio.file.Path example = java.nio.file.Path.of("..", "mcp-guard-examples", "src", "main", "resources",
+                "policy").toAbsolutePath();
+        String bundle = "mcp.guard.policy.bundle=file:" + example.resolve("orders-bundle.tar.gz");
+        String key = "mcp.guard.policy.public-key=file:" + example.resolve("demo-signing-public.pem");
+        // Every divergent compiled-in builtin the reference policy calls is supplied by the host (docs/policy.md).
+        runner.withPropertyValues(bundle, key).run(context -> assertThat(context).hasNotFailed());
+        runner.withPropertyValues(bundle, key, "mcp.guard.policy.accept-divergent-builtins=ceil,sprintf")
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("mcp.guard.policy.accept-divergent-builtins").hasMessageContaining("sprintf"));
+    }
+
+    @Test
+    void anEvaluationDeadlineOutsideItsRangeFailsStartUpNamingThePropertyAndAValidOneServes() {
+        java.nio.file.Path example = java.nio.file.Path.of("..", "mcp-guard-examples", "src", "main", "resources",
+                "policy").toAbsolutePath();
+        String bundle = "mcp.guard.policy.bundle=file:" + example.resolve("orders-bundle.tar.gz");
+        String key = "mcp.guard.policy.public-key=file:" + example.resolve("demo-signing-public.pem");
+        String accepted = "mcp.guard.policy.accept-divergent-builtins=ceil,concat,div,floor,indexof,minus,mul,"
+                + "numbers.range,plus,regex.match,rem,round,substring,sum";
+        for (String bad : new String[] {"0s", "500us", "11m"}) {
+            runner.withPropertyValues(bundle, key, accepted, "mcp.guard.policy.evaluation-deadline=" + bad)
+                    .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                            .hasMessageContaining("mcp.guard.policy.evaluation-deadline")
+                            .hasMessageContaining("between 1 ms and 10 minutes"));
+        }
+        runner.withPropertyValues(bundle, key, accepted, "mcp.guard.policy.evaluation-deadline=250ms")
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(McpGuardPolicy.class);
+                    assertThat(context.getBean(McpGuardProperties.class).policy().evaluationDeadline())
+                            .isEqualTo(java.time.Duration.ofMillis(250));
+                    assertThat(context.getBean(McpGuardPolicy.class).embedded()).isPresent();
+                });
+        runner.withPropertyValues(bundle, key, accepted).run(context -> assertThat(context
+                .getBean(McpGuardProperties.class).policy().evaluationDeadline()).isEqualTo(java.time.Duration.ofSeconds(1)));
+    }
+
+    @Test
     void noWayToAuthenticateFailsStartUpNamingTheProperty() {
         new WebApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(McpServerJsonMapperAutoConfiguration.class,

@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,17 +23,23 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An append-only audit file with one JSON record per line ({@link AuditRecordJson}), in one of two modes:
  *
  * <ul>
- *   <li>{@link Mode#DURABLE} (the default): {@link #write} appends the line and forces it to the storage device
- *       before returning, one writer at a time, so a record the guard saw written survives a crash and lines never
- *       interleave. If an append fails, the partial line is cut off again and that write throws; the sink keeps
- *       working. If the file cannot be restored (or reopened, after a thread interrupt closed the channel), the
- *       sink is failed: every later write throws.</li>
+ *   <li>{@link Mode#DURABLE} (the default): {@link #write} returns only once its line is appended and forced to
+ *       the storage device, so a record the guard saw written survives a crash; lines never interleave. Concurrent
+ *       writers share forces (<em>group commit</em>): the first writer to find no force under way becomes the
+ *       leader, appends every line waiting at that moment in one write, forces once and then releases all their
+ *       callers; lines that arrive meanwhile wait and are appended and forced together by the next leader, one of
+ *       their own callers. So N concurrent calls cost about one or two forces, not N, and a lone writer writes and
+ *       forces on its own thread with no hand-off. If an append or force fails, the batch's lines are cut off
+ *       again and every write of that batch throws; the sink keeps working. A thread interrupt during the I/O
+ *       (a cancelled request) does not fail the batch: the file is reopened and the batch written again. If the
+ *       file cannot be restored or reopened, the sink is failed: every waiting and later write throws.</li>
  *   <li>{@link Mode#ASYNC}: {@link #write} puts the line on a bounded queue that one daemon thread
  *       ({@value #WRITER_THREAD_NAME}) appends in batches, forcing after each batch. A full queue makes
  *       {@code write} wait up to {@link Builder#maxEnqueueWait(Duration)}, then throw: records are never dropped
@@ -62,6 +69,8 @@ public final class JsonlFileAuditSink implements AuditSink {
 
     private static final Logger log = LoggerFactory.getLogger(JsonlFileAuditSink.class);
     private static final Entry STOP = new Entry("stop", new byte[0]);
+    /** How often a durable batch is written again when interrupts keep closing the channel under it. */
+    private static final int MAX_INTERRUPTED_ATTEMPTS = 3;
 
     /** How {@link #write} takes responsibility for a record. */
     public enum Mode {
@@ -78,6 +87,13 @@ public final class JsonlFileAuditSink implements AuditSink {
     private final int maxBatchSize;
     private final WriterHook writerHook;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled (under {@link #lock}) each time a leader has finished a batch, in {@link Mode#DURABLE}. */
+    private final Condition batchDone = lock.newCondition();
+    /** Durable lines waiting for the next leader; guarded by {@link #lock}. */
+    private List<Pending> pending = new ArrayList<>();
+    /** Whether a durable batch is being appended and forced; guarded by {@link #lock}. */
+    private boolean leading;
+    private final AtomicLong forces = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final BlockingQueue<Entry> queue;
@@ -150,7 +166,14 @@ public final class JsonlFileAuditSink implements AuditSink {
                 if (closed) {
                     return;
                 }
-                closed = true;
+                closed = true; // no line joins `pending` from now on; those already there are written first
+                while (leading || !pending.isEmpty()) {
+                    if (leading) {
+                        batchDone.awaitUninterruptibly();
+                    } else {
+                        lead();
+                    }
+                }
                 forceAndClose();
             } finally {
                 lock.unlock();
@@ -221,31 +244,131 @@ public final class JsonlFileAuditSink implements AuditSink {
     // ---- durable mode -------------------------------------------------------------------------------------------
 
     private void writeDurably(String eventId, byte[] line) throws AuditWriteException {
+        Pending mine = new Pending(eventId, line);
         lock.lock();
         try {
             checkUsable(eventId);
-            // An interrupt during channel I/O closes the channel for everyone; a request thread cancelled by its
-            // server must not break the audit file, so the flag is held back until the write is done.
-            boolean interrupted = Thread.interrupted();
-            long sizeBefore = -1;
-            try {
-                FileChannel ch = channel;
-                sizeBefore = ch.size();
-                appendAll(ch, ByteBuffer.wrap(line));
-                ch.force(false);
-                written.incrementAndGet();
-            } catch (IOException e) {
-                failed.incrementAndGet();
-                restoreAfterFailedAppend(sizeBefore, e);
-                throw new AuditWriteException("could not write audit event " + eventId + " to " + file, e);
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
+            pending.add(mine);
+            while (!mine.done) {
+                if (leading) {
+                    // Not interruptible: the line may already be on its way to disk, and the caller must learn
+                    // whether it got there. The interrupt status is kept.
+                    batchDone.awaitUninterruptibly();
+                } else {
+                    lead();
                 }
             }
         } finally {
             lock.unlock();
         }
+        if (mine.failure != null) {
+            throw new AuditWriteException("could not write audit event " + eventId + " to " + file, mine.failure);
+        }
+    }
+
+    /**
+     * Appends and forces every pending line as one batch, then releases their callers. Called with {@link #lock}
+     * held and no leader; releases the lock during the I/O so further lines can queue for the next batch.
+     */
+    private void lead() {
+        leading = true;
+        List<Pending> batch = pending;
+        pending = new ArrayList<>();
+        Throwable outcome;
+        lock.unlock();
+        try {
+            outcome = appendAndForce(batch);
+        } catch (RuntimeException | Error e) {
+            outcome = e;
+        } finally {
+            lock.lock();
+        }
+        IOException failedWith = null;
+        if (outcome instanceof IOException io) {
+            failedWith = io;
+        } else if (outcome != null) {
+            failedWith = new IOException("audit batch failed: " + outcome.getClass().getName(), outcome);
+        }
+        for (Pending line : batch) {
+            line.failure = failedWith;
+            line.done = true;
+        }
+        if (failedWith == null) {
+            written.addAndGet(batch.size());
+        } else {
+            failed.addAndGet(batch.size());
+        }
+        leading = false;
+        batchDone.signalAll();
+        if (outcome instanceof Error error) {
+            throw error;
+        }
+    }
+
+    /**
+     * Appends {@code batch} and forces it; null on success, otherwise the failure, with the batch cut off the file
+     * again. Never throws for I/O. Called by the leader only, without {@link #lock}.
+     */
+    private IOException appendAndForce(List<Pending> batch) {
+        Throwable sinkFailure = failure;
+        if (sinkFailure != null) {
+            return sinkFailure instanceof IOException io ? io : new IOException("audit sink failed", sinkFailure);
+        }
+        ByteBuffer buffer = concatenate(batch);
+        // An interrupt during channel I/O closes the channel for everyone; a request thread cancelled by its
+        // server must not break the audit file, so the flag is held back until the batch is done.
+        boolean interrupted = Thread.interrupted();
+        try {
+            for (int attempt = 1; ; attempt++) {
+                long sizeBefore = -1;
+                try {
+                    writerHook.beforeBatch(batch.size());
+                    FileChannel ch = channel;
+                    sizeBefore = ch.size();
+                    appendAll(ch, buffer);
+                    writerHook.beforeForce(batch.size());
+                    ch.force(false);
+                    forces.incrementAndGet();
+                    writerHook.afterForce(batch.stream().map(line -> line.eventId).toList());
+                    return null;
+                } catch (ClosedByInterruptException e) {
+                    // Interrupted again during the I/O: not a disk failure. Reopen, cut off, write the batch again.
+                    interrupted |= Thread.interrupted();
+                    restoreAfterFailedAppend(sizeBefore, e);
+                    if (failure != null || attempt >= MAX_INTERRUPTED_ATTEMPTS) {
+                        return e;
+                    }
+                    buffer.rewind();
+                } catch (IOException e) {
+                    interrupted |= Thread.interrupted();
+                    restoreAfterFailedAppend(sizeBefore, e);
+                    return e;
+                } catch (InterruptedException e) {
+                    interrupted = true; // from the test hook
+                    restoreAfterFailedAppend(sizeBefore, new InterruptedIOException("audit batch interrupted"));
+                    return new InterruptedIOException("audit batch interrupted");
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static ByteBuffer concatenate(List<Pending> batch) {
+        if (batch.size() == 1) {
+            return ByteBuffer.wrap(batch.get(0).line);
+        }
+        int size = 0;
+        for (Pending line : batch) {
+            size += line.line.length;
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(size);
+        for (Pending line : batch) {
+            buffer.put(line.line);
+        }
+        return buffer.flip();
     }
 
     /** Cuts a partial line off again so the next record starts on its own line; fails the sink if it cannot. */
@@ -425,6 +548,26 @@ public final class JsonlFileAuditSink implements AuditSink {
         return channel;
     }
 
+    /** How many times the file was forced after a batch ({@link Mode#DURABLE}); close and recovery not counted. */
+    long forceCount() {
+        return forces.get();
+    }
+
+    /** Durable lines waiting for the next batch (not the one being forced). */
+    int waitingLines() {
+        lock.lock();
+        try {
+            return pending.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@link #close()} has begun. */
+    boolean closing() {
+        return closed;
+    }
+
     /** Waits for the async writer thread to end; true if it has. */
     boolean awaitWriterStopped(Duration timeout) throws InterruptedException {
         if (writer == null) {
@@ -434,12 +577,36 @@ public final class JsonlFileAuditSink implements AuditSink {
         return !writer.isAlive();
     }
 
-    /** Called by the async writer before it appends each batch; tests use it to hold the writer. */
+    /**
+     * Called by the async writer, and by the durable leader, before it appends each batch; tests use it to hold
+     * the writer, fail the force and see which records a force covered.
+     */
     @FunctionalInterface
     interface WriterHook {
         WriterHook NONE = size -> { };
 
         void beforeBatch(int size) throws InterruptedException;
+
+        /** Durable mode: after the batch was appended, before the force; throwing stands for a failed force. */
+        default void beforeForce(int size) throws IOException {
+        }
+
+        /** Durable mode: after the force returned, before the batch's callers are released. */
+        default void afterForce(List<String> eventIds) {
+        }
+    }
+
+    /** A durable line and, once its batch is done, how it went; fields guarded by {@link #lock}. */
+    private static final class Pending {
+        final String eventId;
+        final byte[] line;
+        boolean done;
+        IOException failure;
+
+        Pending(String eventId, byte[] line) {
+            this.eventId = eventId;
+            this.line = line;
+        }
     }
 
     /** A queued line. Exactly one of the writer (take) and the producer (withdraw) decides its fate. */

@@ -4,6 +4,7 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
@@ -24,10 +25,12 @@ import dev.mcpguard.api.spi.IdentityResolver;
 import dev.mcpguard.core.internal.ClientText;
 import java.net.MalformedURLException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -70,6 +73,16 @@ import org.slf4j.LoggerFactory;
  * interval plus one fetch later. {@link #flushKeyCache()} drops cached keys. Fetches have bounded connect and read
  * timeouts; an unreachable or expired key set rejects the token: the resolver fails closed.
  *
+ * <p><b>Verified tokens are remembered</b> ({@link Builder#verifiedTokenCacheSize}, default
+ * {@value #DEFAULT_VERIFIED_TOKEN_CACHE_SIZE}), so a client presenting the same token on every request pays one
+ * full verification, then a SHA-256 digest of the token per request. The cache is keyed by that digest, never the
+ * token; it holds a token only after every check above passed, never serves it at or past its {@code exp} (nor
+ * before its {@code nbf}, on the injected clock), and serves it only while the key set in use, refreshed as above,
+ * still publishes the key that verified it: a rotation that withdraws a key, or {@link #flushKeyCache()}, ends
+ * its tokens' entries. Each principal holds at most {@link Builder#verifiedTokensPerPrincipal} entries, so one
+ * caller cannot evict the others'. Revocation is checked by the transport and the chain on every request, cached
+ * or not.
+ *
  * <p>Thread-safe; build once and share. Arguments are never null.
  * <pre>{@code
  * IdentityResolver jwt = JwtIdentityResolver.builder()
@@ -92,6 +105,12 @@ public final class JwtIdentityResolver implements IdentityResolver {
     public static final Duration DEFAULT_JWKS_REFETCH_MIN_INTERVAL = Duration.ofSeconds(1);
     /** How long a key id still unknown after a refetch is answered without refetching, when none is configured. */
     public static final Duration DEFAULT_JWKS_UNKNOWN_KEY_ID_MEMORY = Duration.ofSeconds(5);
+    /** How many verified tokens are remembered when not configured ({@link Builder#verifiedTokenCacheSize}). */
+    public static final int DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+    /** How many of them one principal may hold when not configured ({@link Builder#verifiedTokensPerPrincipal}). */
+    public static final int DEFAULT_VERIFIED_TOKENS_PER_PRINCIPAL = 4;
+    /** The largest {@link Builder#verifiedTokenCacheSize} the builder accepts. */
+    public static final int MAX_VERIFIED_TOKEN_CACHE_SIZE = 1_000_000;
 
     static final String TOKEN_TYPE_REFUSED = "token type not accepted";
     /** Claims only an OIDC ID token carries (OpenID Connect Core 1.0, sections 2 and 3.3.2.11). */
@@ -109,9 +128,13 @@ public final class JwtIdentityResolver implements IdentityResolver {
     private final boolean requireTypedAccessTokens;
     private final RefreshingJwkSetSource fetchedKeys;
     private final DefaultJWTProcessor<SecurityContext> processor;
+    /** Null when turned off ({@link Builder#verifiedTokenCacheSize} 0). */
+    private final VerifiedTokenCache verifiedTokens;
 
     private JwtIdentityResolver(Builder b, JWKSource<SecurityContext> keySource) {
         this.issuer = b.issuer;
+        this.verifiedTokens = b.verifiedTokenCacheSize == 0 ? null
+                : new VerifiedTokenCache(b.clock, b.clockSkew, b.verifiedTokenCacheSize, b.verifiedTokensPerPrincipal);
         this.requireTypedAccessTokens = b.requireTypedAccessTokens;
         this.fetchedKeys = keySource instanceof RefreshingJwkSetSource refreshing ? refreshing : null;
         this.audiences = Set.copyOf(b.audiences);
@@ -121,7 +144,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
         Set<JWSAlgorithm> algorithms = new LinkedHashSet<>();
         b.algorithms.forEach(name -> algorithms.add(JWSAlgorithm.parse(name)));
         DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
-        p.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keySource));
+        p.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, recordingOfferedKeys(keySource)));
         // The token type is checked after the signature, by tokenType(), with its own client-safe description.
         p.setJWSTypeVerifier((type, context) -> { });
         // Claims are checked below against the injected clock, with our own client-safe descriptions.
@@ -140,16 +163,32 @@ public final class JwtIdentityResolver implements IdentityResolver {
         if (!(credential instanceof PresentedCredential.BearerToken)) {
             return new IdentityResult.NotApplicable();
         }
+        byte[] raw = credential.value().revealBytes();
+        String token;
+        VerifiedTokenCache.TokenDigest digest = null;
+        try {
+            if (verifiedTokens != null) {
+                digest = VerifiedTokenCache.digest(raw);
+                IdentityResult cached = fromCache(digest);
+                if (cached != null) {
+                    return cached;
+                }
+            }
+            token = new String(raw, StandardCharsets.UTF_8);
+        } finally {
+            Arrays.fill(raw, (byte) 0);
+        }
         JWTClaimsSet claims;
         SignedJWT jwt;
+        VerificationContext verification = new VerificationContext();
         try {
-            JWT parsed = JWTParser.parse(credential.value().revealUtf8());
+            JWT parsed = JWTParser.parse(token);
             if (!(parsed instanceof SignedJWT signed)) {
                 // Unsecured (alg=none) or encrypted: never a bearer access token here.
                 return reject("token signature invalid", "not a JWS");
             }
             jwt = signed;
-            claims = processor.process(jwt, null);
+            claims = processor.process(jwt, verification);
         } catch (ParseException e) {
             return reject("token malformed", "unparseable token");
         } catch (BadJWSException e) {
@@ -164,11 +203,46 @@ public final class JwtIdentityResolver implements IdentityResolver {
         } catch (JOSEException | RuntimeException e) {
             return reject("token could not be verified", e.getClass().getSimpleName());
         }
+        CallerIdentity identity;
         try {
-            return new IdentityResult.Authenticated(verifyAndMap(jwt.getHeader().getType(), claims));
+            identity = verifyAndMap(jwt.getHeader().getType(), claims);
         } catch (InvalidTokenException e) {
             return reject(e.getMessage(), e.getMessage());
         }
+        IdentityResult.Authenticated authenticated = new IdentityResult.Authenticated(identity);
+        if (digest != null && !verification.keys().isEmpty() && verification.keySet() != null) {
+            Date nbf = claims.getNotBeforeTime();
+            verifiedTokens.put(digest, new VerifiedTokenCache.Entry(authenticated, claims.getExpirationTime()
+                    .toInstant(), nbf == null ? null : nbf.toInstant(), verification.keys(), verification.keySet()));
+        }
+        return authenticated;
+    }
+
+    /**
+     * The remembered identity of an already verified token, if its time rules hold now and the key set in use
+     * still publishes the keys that verified it; otherwise null, and the token is verified from scratch.
+     */
+    private IdentityResult fromCache(VerifiedTokenCache.TokenDigest digest) {
+        VerifiedTokenCache.Entry entry = verifiedTokens.get(digest);
+        if (entry == null) {
+            return null;
+        }
+        if (fetchedKeys != null) {
+            Object keySet;
+            try {
+                keySet = fetchedKeys.currentKeySetHolding(entry.keySet, entry.keys, clock.instant());
+            } catch (KeySourceException | RuntimeException e) {
+                return null; // verified from scratch, which rejects the token and says why
+            }
+            if (keySet == null) {
+                // A key that verified it is withdrawn: drop it, and let the full check reject it.
+                verifiedTokens.remove(digest, entry);
+                return null;
+            }
+            entry.keySet = keySet;
+        }
+        verifiedTokens.recordHit();
+        return entry.result;
     }
 
     /**
@@ -202,14 +276,35 @@ public final class JwtIdentityResolver implements IdentityResolver {
     }
 
     /**
-     * Drops the cached JWKS (and remembered unknown key ids), so the next token fetches the issuer's current key
-     * set: for operators after a signing key was withdrawn at the issuer, which otherwise stays trusted until the
-     * cache expires. No effect with a fixed {@link JWKSet}. Thread-safe; tokens keep being verified meanwhile.
+     * Drops the cached JWKS (and remembered unknown key ids) and every remembered verified token, so the next
+     * token fetches the issuer's current key set and is verified against it: for operators after a signing key was
+     * withdrawn at the issuer, which otherwise stays trusted until the cache expires. With a fixed {@link JWKSet}
+     * only the verified tokens are dropped. Thread-safe; tokens keep being verified meanwhile.
      */
     public void flushKeyCache() {
         if (fetchedKeys != null) {
             fetchedKeys.flush();
         }
+        if (verifiedTokens != null) {
+            verifiedTokens.clear();
+        }
+    }
+
+    /** The cache of verified tokens, or null when turned off; for tests. */
+    VerifiedTokenCache verifiedTokenCache() {
+        return verifiedTokens;
+    }
+
+    /** Offers the key source's answer to the {@link VerificationContext}, so the cache knows the keys used. */
+    private static JWKSource<SecurityContext> recordingOfferedKeys(JWKSource<SecurityContext> keySource) {
+        Object fixed = keySource instanceof RefreshingJwkSetSource ? null : VerificationContext.FIXED_KEY_SET;
+        return (selector, context) -> {
+            List<JWK> keys = keySource.get(selector, context);
+            if (context instanceof VerificationContext verification) {
+                verification.offered(keys, fixed);
+            }
+            return keys;
+        };
     }
 
     /**
@@ -410,6 +505,8 @@ public final class JwtIdentityResolver implements IdentityResolver {
         private boolean requireTypedAccessTokens;
         private Duration jwksConnectTimeout = Duration.ofSeconds(2);
         private Duration jwksReadTimeout = Duration.ofSeconds(2);
+        private int verifiedTokenCacheSize = DEFAULT_VERIFIED_TOKEN_CACHE_SIZE;
+        private int verifiedTokensPerPrincipal = DEFAULT_VERIFIED_TOKENS_PER_PRINCIPAL;
 
         private Builder() {
         }
@@ -545,6 +642,39 @@ public final class JwtIdentityResolver implements IdentityResolver {
         /** Read timeout for the JWKS endpoint; default 2 s, between 100 ms and 30 s. */
         public Builder jwksReadTimeout(Duration timeout) {
             this.jwksReadTimeout = within(timeout, "jwksReadTimeout", Duration.ofMillis(100), Duration.ofSeconds(30));
+            return this;
+        }
+
+        /**
+         * How many verified tokens the resolver remembers, so that a token presented again costs a SHA-256 digest
+         * instead of a parse and a signature check; default {@value #DEFAULT_VERIFIED_TOKEN_CACHE_SIZE}, between
+         * 0 (off: every presentation is verified in full) and {@value #MAX_VERIFIED_TOKEN_CACHE_SIZE}. A token is
+         * remembered by its digest, only once it passed every check, and never past its {@code exp}; an identity
+         * is served only while the key set in use still publishes the key that verified it. Revocation is not
+         * affected: the transport and the chain check it on every request.
+         */
+        public Builder verifiedTokenCacheSize(int maximumTokens) {
+            if (maximumTokens < 0 || maximumTokens > MAX_VERIFIED_TOKEN_CACHE_SIZE) {
+                throw new IllegalArgumentException("verifiedTokenCacheSize must be between 0 and "
+                        + MAX_VERIFIED_TOKEN_CACHE_SIZE + ", got " + maximumTokens);
+            }
+            this.verifiedTokenCacheSize = maximumTokens;
+            return this;
+        }
+
+        /**
+         * How many remembered tokens one principal (issuer and subject) may hold; default
+         * {@value #DEFAULT_VERIFIED_TOKENS_PER_PRINCIPAL}, between 1 and 64. A principal's further token displaces
+         * its own oldest one, so a caller that presents fresh tokens in a loop cannot push other callers' tokens
+         * out of the cache. Raise it for principals that legitimately use many tokens at once (one service
+         * account behind many replicas, each with its own token).
+         */
+        public Builder verifiedTokensPerPrincipal(int maximumTokens) {
+            if (maximumTokens < 1 || maximumTokens > 64) {
+                throw new IllegalArgumentException("verifiedTokensPerPrincipal must be between 1 and 64, got "
+                        + maximumTokens);
+            }
+            this.verifiedTokensPerPrincipal = maximumTokens;
             return this;
         }
 

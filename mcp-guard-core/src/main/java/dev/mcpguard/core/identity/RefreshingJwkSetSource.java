@@ -113,7 +113,7 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
         Snapshot current = usableSnapshot(seen);
         List<JWK> matches = selector.select(current.keys());
         if (!matches.isEmpty()) {
-            return matches;
+            return answeredFrom(current, matches, context);
         }
         String keyId = keyIdOf(selector);
         if (isRememberedAsUnknown(keyId, seen)) {
@@ -124,7 +124,7 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
             // No budget for a fetch of our own; another caller's fetch may have landed since we looked.
             Snapshot latest = snapshot;
             if (latest != null && latest != current) {
-                return selector.select(latest.keys());
+                return answeredFrom(latest, selector.select(latest.keys()), context);
             }
             log.debug("Unknown JWT key id {}: refetch budget spent, rejecting", ClientText.forLog(keyId, 80));
             return List.of();
@@ -132,6 +132,35 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
         matches = selector.select(fresh.keys());
         if (matches.isEmpty() && !fresh.fetchStartedAt().isBefore(seen)) {
             remember(keyId, fresh.fetchStartedAt());
+        }
+        return answeredFrom(fresh, matches, context);
+    }
+
+    /**
+     * The key set in use now, as a lookup would find it (refreshed ahead, fetched when expired), if it still
+     * holds every one of {@code keys}; null if one of them is no longer published. {@code verifiedAgainst} is the
+     * set the keys were taken from ({@link VerificationContext#keySet()}): while it is still the set in use, the
+     * answer costs no key comparison.
+     *
+     * @throws KeySourceException when no usable key set can be had (expired and not refetched): fail closed
+     */
+    Object currentKeySetHolding(Object verifiedAgainst, List<JWK> keys, Instant now) throws KeySourceException {
+        Snapshot current = usableSnapshot(now);
+        if (current == verifiedAgainst) {
+            return current;
+        }
+        List<JWK> published = current.keys().getKeys();
+        for (JWK key : keys) {
+            if (!published.contains(key)) {
+                return null;
+            }
+        }
+        return current;
+    }
+
+    private static List<JWK> answeredFrom(Snapshot from, List<JWK> matches, SecurityContext context) {
+        if (context instanceof VerificationContext verification) {
+            verification.keySet(from);
         }
         return matches;
     }

@@ -21,6 +21,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 /**
@@ -38,8 +45,10 @@ import java.util.stream.Collectors;
  * }</pre>
  *
  * <p>Outcomes are a value, undefined, or an error; two values are equal as JSON with numbers compared by value
- * ({@code 1} equals {@code 1.0}); two errors are equal whatever their messages. Immutable; {@link #compare} starts
- * and stops its own processes, so a harness may be shared between threads.
+ * ({@code 1} equals {@code 1.0}); two errors are equal whatever their messages. An embedded evaluation still
+ * running after {@link #EMBEDDED_LIMIT} (OPA's wasm runtime looping) is interrupted and is {@code UNFINISHED},
+ * which equals nothing: a hang is reported as a mismatch instead of stalling the suite. Immutable;
+ * {@link #compare} starts and stops its own processes, so a harness may be shared between threads.
  */
 public final class OpaDifferential {
 
@@ -56,6 +65,12 @@ public final class OpaDifferential {
      * double, {@code -0.0} and {@code 1.23456789E8} written back as such), as the MCP SDK hands arguments over.
      */
     private static final ObjectMapper INPUT_MAPPER = new ObjectMapper();
+
+    /**
+     * How long one embedded evaluation may run before it is interrupted and reported {@code UNFINISHED}. Far above
+     * any real evaluation (milliseconds), so it only separates a hang from an answer; not an assertion on speed.
+     */
+    static final Duration EMBEDDED_LIMIT = Duration.ofSeconds(30);
 
     private final String module;
     private final JsonNode data;
@@ -92,8 +107,8 @@ public final class OpaDifferential {
     /** What one engine made of one input. */
     public record Outcome(Kind kind, JsonNode value, String error) {
 
-        /** The three outcomes of an evaluation. */
-        public enum Kind { VALUE, UNDEFINED, ERROR }
+        /** The outcomes of an evaluation; {@code UNFINISHED}: interrupted after {@link #EMBEDDED_LIMIT}. */
+        public enum Kind { VALUE, UNDEFINED, ERROR, UNFINISHED }
 
         static Outcome of(JsonNode value) {
             return new Outcome(Kind.VALUE, value, "");
@@ -107,9 +122,16 @@ public final class OpaDifferential {
             return new Outcome(Kind.ERROR, NullNode.getInstance(), error);
         }
 
-        /** Same kind and, for values, the same JSON with numbers compared by value; error messages are ignored. */
+        static Outcome unfinished() {
+            return new Outcome(Kind.UNFINISHED, NullNode.getInstance(), "still running after " + EMBEDDED_LIMIT);
+        }
+
+        /**
+         * Same kind and, for values, the same JSON with numbers compared by value; error messages are ignored;
+         * an unfinished evaluation is the same as nothing.
+         */
         public boolean sameAs(Outcome other) {
-            return kind == other.kind && (kind != Kind.VALUE || sameJson(value, other.value));
+            return kind == other.kind && kind != Kind.UNFINISHED && (kind != Kind.VALUE || sameJson(value, other.value));
         }
 
         @Override
@@ -118,6 +140,7 @@ public final class OpaDifferential {
                 case VALUE -> value.toString();
                 case UNDEFINED -> "undefined";
                 case ERROR -> "error(" + error + ")";
+                case UNFINISHED -> "unfinished(" + error + ")";
             };
         }
     }
@@ -173,10 +196,25 @@ public final class OpaDifferential {
                 }
             }
             List<Pair> pairs = new ArrayList<>();
-            try (EmbeddedEvaluator embedded = EmbeddedEvaluator.load(bundle, rule, clock)) {
+            ExecutorService worker = Executors.newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(task, "opa-differential-embedded");
+                thread.setDaemon(true);
+                return thread;
+            });
+            EmbeddedEvaluator embedded = EmbeddedEvaluator.load(bundle, rule, clock);
+            try {
                 for (int i = 0; i < inputs.size(); i++) {
-                    pairs.add(new Pair(i, inputs.get(i), expected.get(i), askEmbedded(embedded, inputs.get(i))));
+                    Outcome outcome = askEmbedded(worker, embedded, inputs.get(i));
+                    pairs.add(new Pair(i, inputs.get(i), expected.get(i), outcome));
+                    if (outcome.kind() == Outcome.Kind.UNFINISHED) {
+                        // A fresh engine for the next input: the interrupted one's instance is still being replaced.
+                        embedded.close();
+                        embedded = EmbeddedEvaluator.load(bundle, rule, clock);
+                    }
                 }
+            } finally {
+                embedded.close();
+                worker.shutdownNow();
             }
             deleteTree(work);
             return pairs;
@@ -199,6 +237,38 @@ public final class OpaDifferential {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted asking opa", e);
+        }
+    }
+
+    /** Asks on {@code worker}, interrupting an evaluation that runs past {@link #EMBEDDED_LIMIT}. */
+    private static Outcome askEmbedded(ExecutorService worker, EmbeddedEvaluator embedded, String input) {
+        CountDownLatch done = new CountDownLatch(1);
+        Future<Outcome> answer = worker.submit(() -> {
+            try {
+                return askEmbedded(embedded, input);
+            } finally {
+                done.countDown();
+            }
+        });
+        try {
+            return answer.get(EMBEDDED_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException hung) {
+            answer.cancel(true);
+            try {
+                // Chicory checks the interrupt flag in loops; a worker that never stops would stall every later input.
+                if (!done.await(EMBEDDED_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new IllegalStateException("the embedded engine ignored an interrupt evaluating " + input);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for the embedded engine", e);
+            }
+            return Outcome.unfinished();
+        } catch (ExecutionException e) {
+            return Outcome.failed(e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted asking the embedded engine", e);
         }
     }
 

@@ -1,11 +1,9 @@
 package dev.mcpguard.core.policy.opa;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -13,36 +11,22 @@ import java.util.Optional;
 final class FileBundleSource implements BundleSource {
 
     private final Path path;
-    private final long maxBytes;
-    private byte[] lastDigest;
+    private final BundleChangeDetector changes;
 
     FileBundleSource(Path path, long maxBytes) {
         this.path = Objects.requireNonNull(path, "path").toAbsolutePath();
-        if (maxBytes <= 0) {
-            throw new IllegalArgumentException("maxBytes must be positive, got " + maxBytes);
-        }
-        this.maxBytes = maxBytes;
+        this.changes = new BundleChangeDetector(maxBytes);
     }
 
     @Override
     public synchronized Optional<byte[]> fetchIfChanged() throws BundleException {
-        byte[] content;
-        try (InputStream in = Files.newInputStream(path)) {
-            content = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
+        try {
+            return changes.readIfChanged(() -> Files.newInputStream(path), "bundle file " + path);
         } catch (NoSuchFileException e) {
             throw new BundleException("bundle file " + path + " does not exist");
         } catch (IOException e) {
             throw new BundleException("bundle file " + path + " cannot be read: " + e.getClass().getSimpleName(), e);
         }
-        if (content.length > maxBytes) {
-            throw new BundleException("bundle file " + path + " is over the limit of " + maxBytes + " bytes");
-        }
-        byte[] digest = BundleFileDigest.newDigest("SHA-256").digest(content);
-        if (lastDigest != null && MessageDigest.isEqual(lastDigest, digest)) {
-            return Optional.empty();
-        }
-        lastDigest = digest;
-        return Optional.of(content);
     }
 
     @Override

@@ -1,54 +1,46 @@
 package dev.mcpguard.core.policy.opa;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * The parts of Go's {@code net/url} that OPA's builtins call, ported to work as Go does on the UTF-8 bytes of a
- * string, as linked into OPA 1.22.2 (Go 1.26): {@code QueryEscape}, {@code QueryUnescape} and {@code unescape} in
- * its other modes, {@code ParseQuery} (a {@code ;} in a pair is an error since Go 1.17; more than 10,000
- * parameters is an error since Go 1.24.12 / 1.25.6) and {@code Parse} (bracketed hosts must be IPv6 addresses
- * since Go 1.25.2; an http(s) host's port starts at its first colon since Go 1.26). Errors are
- * {@link HostBuiltin.Undefined}, since OPA turns each into a builtin error. Thread-safe (stateless).
+ * Go's {@code net/url} as linked into OPA 1.22.2 (Go 1.26): the one port behind OPA's {@code urlquery.*} and
+ * {@code uri.*} builtins and the {@code $ref} resolution and formats of its vendored gojsonschema. It has
+ * {@code Parse} ({@link #parse}: bracketed hosts must be IPv6 addresses since Go 1.25.2, checked with
+ * {@link GoNetip}; an http(s) host's port starts at its first colon since Go 1.26), {@code URL.String},
+ * {@code ResolveReference}, {@code Hostname} and {@code Port} ({@link Url}), the escaping modes
+ * ({@link #shouldEscape}, {@link #escape}, {@link #unescape}), {@code QueryEscape}, {@code QueryUnescape} and
+ * {@code ParseQuery} ({@link #parseQuery}: a {@code ;} in a pair is an error since Go 1.17, more than 10,000
+ * parameters since Go 1.24.12 / 1.25.6).
+ *
+ * <p>Strings are Go strings, handled byte by byte as Go handles them: each holds one char per UTF-8 byte
+ * ({@link GoTime#bytes}), so indexes are Go's. Errors are {@link HostBuiltin.Undefined} with Go's text: OPA's
+ * builtins turn each into a builtin error, gojsonschema reports the text. No argument may be {@code null}. For
+ * example {@code GoUrl.parse(GoTime.bytes("http://[::1]:80/a%2Fb")).hostname()} is {@code "::1"}. Thread-safe:
+ * stateless, and a parsed {@link Url} is an immutable record.
  */
 final class GoUrl {
 
-    /** Go's {@code encoding} modes of {@code shouldEscape} / {@code unescape}. */
+    /** Go's {@code encoding} modes of {@code shouldEscape} / {@code escape} / {@code unescape}. */
     enum Mode { PATH, PATH_SEGMENT, HOST, ZONE, USER_PASSWORD, QUERY_COMPONENT, FRAGMENT }
 
     /** Go's default {@code urlmaxqueryparams}. */
     static final int MAX_QUERY_PARAMS = 10_000;
 
-    private static final byte[] UPPER_HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+    private static final String UPPER_HEX = "0123456789ABCDEF";
 
     private GoUrl() {
     }
 
-    static boolean isHex(int c) {
-        return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
-    }
-
-    static int unhex(int c) {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return 0;
-    }
+    // ------------------------------------------------------------------ escaping
 
     /** Go's {@code shouldEscape}: whether byte {@code c} must be %-escaped in {@code mode}. */
-    static boolean shouldEscape(int c, Mode mode) {
-        if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+    static boolean shouldEscape(char c, Mode mode) {
+        if ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
             return false;
         }
         if (mode == Mode.HOST || mode == Mode.ZONE) {
@@ -92,106 +84,139 @@ final class GoUrl {
         return true;
     }
 
+    private static boolean isHex(char c) {
+        return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F';
+    }
+
+    private static int unhex(char c) {
+        return Character.digit(c, 16);
+    }
+
     /** Go's {@code QueryEscape}. */
-    static byte[] queryEscape(byte[] s) {
+    static String queryEscape(String s) {
         return escape(s, Mode.QUERY_COMPONENT);
     }
 
-    /** Go's {@code escape}: %XX (upper case) for each byte to escape, a space as {@code +} in a query component. */
-    static byte[] escape(byte[] s, Mode mode) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length + 16);
-        for (byte b : s) {
-            int c = b & 0xFF;
-            if (c == ' ' && mode == Mode.QUERY_COMPONENT) {
-                out.write('+');
-            } else if (shouldEscape(c, mode)) {
-                out.write('%');
-                out.write(UPPER_HEX[c >> 4]);
-                out.write(UPPER_HEX[c & 15]);
-            } else {
-                out.write(c);
-            }
-        }
-        return out.toByteArray();
-    }
-
     /** Go's {@code QueryUnescape}. */
-    static byte[] queryUnescape(byte[] s) throws HostBuiltin.Undefined {
+    static String queryUnescape(String s) throws HostBuiltin.Undefined {
         return unescape(s, Mode.QUERY_COMPONENT);
     }
 
     /** Go's {@code unescape}: every {@code %} needs two hex digits; hosts and zones have their own rules. */
-    static byte[] unescape(byte[] s, Mode mode) throws HostBuiltin.Undefined {
-        for (int i = 0; i < s.length; ) {
-            int c = s[i] & 0xFF;
+    static String unescape(String s, Mode mode) throws HostBuiltin.Undefined {
+        int n = 0;
+        boolean hasPlus = false;
+        for (int i = 0; i < s.length(); ) {
+            char c = s.charAt(i);
             if (c == '%') {
-                if (i + 2 >= s.length || !isHex(s[i + 1]) || !isHex(s[i + 2])) {
-                    throw new HostBuiltin.Undefined("invalid URL escape");
+                n++;
+                if (i + 2 >= s.length() || !isHex(s.charAt(i + 1)) || !isHex(s.charAt(i + 2))) {
+                    String bad = s.substring(i);
+                    if (bad.length() > 3) {
+                        bad = bad.substring(0, 3);
+                    }
+                    throw new HostBuiltin.Undefined("invalid URL escape " + GoFormat.quote(utf8(bad), false));
                 }
-                boolean pct25 = s[i + 1] == '2' && s[i + 2] == '5';
-                if (mode == Mode.HOST && unhex(s[i + 1]) < 8 && !pct25) {
-                    throw new HostBuiltin.Undefined("invalid URL escape in host");
+                if (mode == Mode.HOST && unhex(s.charAt(i + 1)) < 8 && !s.startsWith("%25", i)) {
+                    throw new HostBuiltin.Undefined("invalid URL escape "
+                            + GoFormat.quote(utf8(s.substring(i, i + 3)), false));
                 }
                 if (mode == Mode.ZONE) {
-                    int v = unhex(s[i + 1]) << 4 | unhex(s[i + 2]);
-                    if (!pct25 && v != ' ' && shouldEscape(v, Mode.HOST)) {
-                        throw new HostBuiltin.Undefined("invalid URL escape in zone");
+                    char v = (char) (unhex(s.charAt(i + 1)) << 4 | unhex(s.charAt(i + 2)));
+                    if (!s.startsWith("%25", i) && v != ' ' && shouldEscape(v, Mode.HOST)) {
+                        throw new HostBuiltin.Undefined("invalid URL escape "
+                                + GoFormat.quote(utf8(s.substring(i, i + 3)), false));
                     }
                 }
                 i += 3;
+            } else if (c == '+') {
+                hasPlus = mode == Mode.QUERY_COMPONENT;
+                i++;
             } else {
                 if ((mode == Mode.HOST || mode == Mode.ZONE) && c < 0x80 && shouldEscape(c, mode)) {
-                    throw new HostBuiltin.Undefined("invalid character in host name");
+                    throw new HostBuiltin.Undefined("invalid character " + GoFormat.quote(String.valueOf(c), false)
+                            + " in host name");
                 }
                 i++;
             }
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length);
-        for (int i = 0; i < s.length; i++) {
-            int c = s[i] & 0xFF;
+        if (n == 0 && !hasPlus) {
+            return s;
+        }
+        StringBuilder t = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
             if (c == '%') {
-                out.write(unhex(s[i + 1]) << 4 | unhex(s[i + 2]));
+                t.append((char) (unhex(s.charAt(i + 1)) << 4 | unhex(s.charAt(i + 2))));
                 i += 2;
-            } else if (c == '+' && mode == Mode.QUERY_COMPONENT) {
-                out.write(' ');
+            } else if (c == '+') {
+                t.append(mode == Mode.QUERY_COMPONENT ? ' ' : '+');
             } else {
-                out.write(c);
+                t.append(c);
             }
         }
-        return out.toByteArray();
+        return t.toString();
     }
+
+    /** Go's {@code escape}: %XX (upper case) for each byte to escape, a space as {@code +} in a query component. */
+    static String escape(String s, Mode mode) {
+        StringBuilder t = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == ' ' && mode == Mode.QUERY_COMPONENT) {
+                t.append('+');
+            } else if (shouldEscape(c, mode)) {
+                t.append('%').append(UPPER_HEX.charAt(c >> 4 & 0xF)).append(UPPER_HEX.charAt(c & 15));
+            } else {
+                t.append(c);
+            }
+        }
+        return t.toString();
+    }
+
+    /** A Go string back to Java text as Java decodes UTF-8 (gojsonschema's texts): invalid bytes as U+FFFD. */
+    static String utf8(String bytes) {
+        return new String(bytes.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+    }
+
+    /** A Go string back to Java text as Go's {@code range} reads it (OPA's builtins): each invalid byte a U+FFFD. */
+    static String goString(String bytes) {
+        return HexBuiltins.goString(bytes.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    // ------------------------------------------------------------------ query
 
     /**
      * Go's {@code ParseQuery}: {@code &}-separated pairs, each {@code key[=value]} query-unescaped, values in
      * order per key (keys in first-seen order). Any bad pair (a {@code ;}, a bad escape) makes the whole call an
      * error, as OPA reports Go's error even though Go returns the other pairs too.
      */
-    static Map<Bytes, List<byte[]>> parseQuery(byte[] query) throws HostBuiltin.Undefined {
-        if (count(query, '&') + 1 > MAX_QUERY_PARAMS) {
+    static Map<String, List<String>> parseQuery(String query) throws HostBuiltin.Undefined {
+        if (query.chars().filter(c -> c == '&').count() + 1 > MAX_QUERY_PARAMS) {
             throw new HostBuiltin.Undefined("number of URL query parameters exceeded limit");
         }
-        Map<Bytes, List<byte[]>> values = new LinkedHashMap<>();
+        Map<String, List<String>> values = new LinkedHashMap<>();
         boolean failed = false;
         int start = 0;
-        while (start < query.length) {
-            int amp = indexOf(query, '&', start);
-            int end = amp < 0 ? query.length : amp;
-            byte[] pair = Arrays.copyOfRange(query, start, end);
-            start = amp < 0 ? query.length : amp + 1;
-            if (indexOf(pair, ';', 0) >= 0) {
+        while (start < query.length()) {
+            int amp = query.indexOf('&', start);
+            int end = amp < 0 ? query.length() : amp;
+            String pair = query.substring(start, end);
+            start = end + 1;
+            if (pair.indexOf(';') >= 0) {
                 failed = true;
                 continue;
             }
-            if (pair.length == 0) {
+            if (pair.isEmpty()) {
                 continue;
             }
-            int eq = indexOf(pair, '=', 0);
-            byte[] key = eq < 0 ? pair : Arrays.copyOfRange(pair, 0, eq);
-            byte[] value = eq < 0 ? new byte[0] : Arrays.copyOfRange(pair, eq + 1, pair.length);
+            int eq = pair.indexOf('=');
+            String key = eq < 0 ? pair : pair.substring(0, eq);
+            String value = eq < 0 ? "" : pair.substring(eq + 1);
             try {
-                byte[] k = queryUnescape(key);
-                byte[] v = queryUnescape(value);
-                values.computeIfAbsent(new Bytes(k), x -> new ArrayList<>()).add(v);
+                String k = queryUnescape(key);
+                String v = queryUnescape(value);
+                values.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
             } catch (HostBuiltin.Undefined e) {
                 failed = true;
             }
@@ -202,55 +227,56 @@ final class GoUrl {
         return values;
     }
 
-    /**
-     * What Go's {@code url.Parse} gives, the parts OPA's {@code uri.parse} reads: {@code host} is the host field
-     * ({@code host[:port]}, an IPv6 literal in brackets), {@code path} and {@code fragment} are decoded,
-     * {@code rawPath} is Go's {@code RawPath} (empty when the default encoding of {@code path} is the original).
-     */
-    record Url(byte[] scheme, byte[] host, byte[] path, byte[] rawPath, byte[] rawQuery, byte[] fragment) {
-
-        /** Go's {@code Hostname()}: the host without a valid port, brackets removed. */
-        byte[] hostname() {
-            return splitHostPort(host)[0];
-        }
-
-        /** Go's {@code Port()}: the digits after the last colon when they make a valid port, else empty. */
-        byte[] port() {
-            return splitHostPort(host)[1];
-        }
-    }
+    // ------------------------------------------------------------------ parse
 
     /**
-     * Go 1.26's {@code url.Parse}: the fragment after the first {@code #} (decoded, not checked for control
+     * Go 1.26's {@code url.Parse(rawURL)}: the fragment after the first {@code #} (decoded, not checked for control
      * bytes), then no ASCII control byte, an optional scheme ({@code [A-Za-z][A-Za-z0-9+.-]*:}, lower-cased), the
      * query after the first {@code ?}, an opaque part when a scheme is not followed by {@code /}, a relative path
      * whose first segment has no {@code :}, an authority after {@code //} (userinfo of RFC 3986 characters up to
-     * the last {@code @}; a host whose port is digits, see {@link #parseHost}; or an IPv6 literal
-     * {@code [addr%25zone]:port} that must open the host and hold an IPv6 address, IPv4-mapped ones included), and
-     * a path whose escapes are well formed.
+     * the last {@code @}; a host whose port is digits; or an IPv6 literal {@code [addr%25zone]:port} that must open
+     * the host and hold an IPv6 address, IPv4-mapped ones included), and a path whose escapes are well formed.
      */
-    static Url parse(byte[] raw) throws HostBuiltin.Undefined {
-        int hash = indexOf(raw, '#', 0);
-        byte[] u = hash < 0 ? raw : Arrays.copyOfRange(raw, 0, hash);
-        byte[] fragment = hash < 0 ? new byte[0] : Arrays.copyOfRange(raw, hash + 1, raw.length);
-        for (byte b : u) {
-            if ((b & 0xFF) < 0x20 || b == 0x7f) {
+    static Url parse(String rawUrl) throws HostBuiltin.Undefined {
+        int hash = rawUrl.indexOf('#');
+        String u = hash < 0 ? rawUrl : rawUrl.substring(0, hash);
+        String frag = hash < 0 ? "" : rawUrl.substring(hash + 1);
+        Url url;
+        try {
+            url = parseWithoutFragment(u);
+        } catch (HostBuiltin.Undefined e) {
+            throw new HostBuiltin.Undefined("parse " + GoFormat.quote(utf8(u), false) + ": " + e.getMessage());
+        }
+        if (frag.isEmpty()) {
+            return url;
+        }
+        try {
+            String fragment = unescape(frag, Mode.FRAGMENT);
+            return new Url(url.scheme, url.opaque, url.user, url.host, url.path, url.rawPath, url.omitHost,
+                    url.forceQuery, url.rawQuery, fragment, rawForm(frag, fragment, Mode.FRAGMENT));
+        } catch (HostBuiltin.Undefined e) {
+            throw new HostBuiltin.Undefined("parse " + GoFormat.quote(utf8(rawUrl), false) + ": " + e.getMessage());
+        }
+    }
+
+    private static Url parseWithoutFragment(String rawUrl) throws HostBuiltin.Undefined {
+        for (int i = 0; i < rawUrl.length(); i++) {
+            char b = rawUrl.charAt(i);
+            if (b < ' ' || b == 0x7f) {
                 throw new HostBuiltin.Undefined("net/url: invalid control character in URL");
             }
         }
-        byte[] empty = new byte[0];
-        byte[] decodedFragment = fragment.length == 0 ? empty : unescape(fragment, Mode.FRAGMENT);
-        if (Arrays.equals(u, new byte[] {'*'})) {
-            return new Url(empty, empty, u, empty, empty, decodedFragment);
+        if (rawUrl.equals("*")) {
+            return new Url("", "", null, "", "*", "", false, false, "", "", "");
         }
-        byte[] scheme = empty;
-        byte[] rest = u;
-        for (int i = 0; i < u.length; i++) {
-            int c = u[i] & 0xFF;
-            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+        String scheme = "";
+        String rest = rawUrl;
+        for (int i = 0; i < rawUrl.length(); i++) {
+            char c = rawUrl.charAt(i);
+            if ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
                 continue;
             }
-            if (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+            if ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
                 if (i == 0) {
                     break;
                 }
@@ -260,222 +286,363 @@ final class GoUrl {
                 if (i == 0) {
                     throw new HostBuiltin.Undefined("missing protocol scheme");
                 }
-                scheme = ascii(Arrays.copyOfRange(u, 0, i)).toLowerCase(java.util.Locale.ROOT)
-                        .getBytes(StandardCharsets.US_ASCII);
-                rest = Arrays.copyOfRange(u, i + 1, u.length);
+                scheme = rawUrl.substring(0, i).toLowerCase(Locale.ROOT);
+                rest = rawUrl.substring(i + 1);
             }
             break;
         }
-        byte[] rawQuery = empty;
-        if (rest.length > 0 && rest[rest.length - 1] == '?' && count(rest, '?') == 1) {
-            rest = Arrays.copyOf(rest, rest.length - 1); // ForceQuery; RawQuery stays empty
+        boolean forceQuery = false;
+        String rawQuery = "";
+        if (rest.endsWith("?") && rest.indexOf('?') == rest.length() - 1) {
+            forceQuery = true;
+            rest = rest.substring(0, rest.length() - 1);
         } else {
-            int q = indexOf(rest, '?', 0);
+            int q = rest.indexOf('?');
             if (q >= 0) {
-                rawQuery = Arrays.copyOfRange(rest, q + 1, rest.length);
-                rest = Arrays.copyOf(rest, q);
+                rawQuery = rest.substring(q + 1);
+                rest = rest.substring(0, q);
             }
         }
-        boolean slash = rest.length > 0 && rest[0] == '/';
-        if (!slash) {
-            if (scheme.length > 0) {
-                return new Url(scheme, empty, empty, empty, rawQuery, decodedFragment); // opaque
+        if (!rest.startsWith("/")) {
+            if (!scheme.isEmpty()) {
+                return new Url(scheme, rest, null, "", "", "", false, forceQuery, rawQuery, "", "");
             }
-            int firstSlash = indexOf(rest, '/', 0);
-            int segmentEnd = firstSlash < 0 ? rest.length : firstSlash;
-            int colon = indexOf(rest, ':', 0);
-            if (colon >= 0 && colon < segmentEnd) {
+            int slash = rest.indexOf('/');
+            String segment = slash < 0 ? rest : rest.substring(0, slash);
+            if (segment.contains(":")) {
                 throw new HostBuiltin.Undefined("first path segment in URL cannot contain colon");
             }
         }
-        byte[] host = empty;
-        boolean tripleSlash = rest.length >= 3 && rest[0] == '/' && rest[1] == '/' && rest[2] == '/';
-        if ((scheme.length > 0 || !tripleSlash) && rest.length >= 2 && rest[0] == '/' && rest[1] == '/') {
-            byte[] authority = Arrays.copyOfRange(rest, 2, rest.length);
-            rest = empty;
-            int pathStart = indexOf(authority, '/', 0);
-            if (pathStart >= 0) {
-                rest = Arrays.copyOfRange(authority, pathStart, authority.length);
-                authority = Arrays.copyOf(authority, pathStart);
+        Userinfo user = null;
+        String host = "";
+        boolean omitHost = false;
+        if ((!scheme.isEmpty() || !rest.startsWith("///")) && rest.startsWith("//")) {
+            String authority = rest.substring(2);
+            rest = "";
+            int slash = authority.indexOf('/');
+            if (slash >= 0) {
+                rest = authority.substring(slash);
+                authority = authority.substring(0, slash);
             }
-            String lower = ascii(scheme);
-            host = parseAuthority(authority, lower.equals("http") || lower.equals("https"));
+            // Go's parseAuthority: the host after the last '@' first, then the userinfo before it.
+            int at = authority.lastIndexOf('@');
+            host = parseHost(scheme, at < 0 ? authority : authority.substring(at + 1));
+            user = at < 0 ? null : parseUserinfo(authority.substring(0, at));
+        } else if (!scheme.isEmpty() && rest.startsWith("/")) {
+            omitHost = true;
         }
-        byte[] path = unescape(rest, Mode.PATH);
-        byte[] rawPath = Arrays.equals(escape(path, Mode.PATH), rest) ? empty : rest;
-        return new Url(scheme, host, path, rawPath, rawQuery, decodedFragment);
+        String path = unescape(rest, Mode.PATH);
+        return new Url(scheme, "", user, host, path, rawForm(rest, path, Mode.PATH), omitHost, forceQuery, rawQuery,
+                "", "");
     }
 
-    /** Go's {@code parseAuthority}, returning the host; the userinfo is only validated (OPA does not return it). */
-    private static byte[] parseAuthority(byte[] authority, boolean strictColons) throws HostBuiltin.Undefined {
-        int at = lastIndexOf(authority, '@');
-        byte[] host = parseHost(at < 0 ? authority : Arrays.copyOfRange(authority, at + 1, authority.length),
-                strictColons);
-        if (at < 0) {
-            return host;
-        }
-        byte[] userinfo = Arrays.copyOf(authority, at);
-        for (byte b : userinfo) {
-            int c = b & 0xFF;
-            boolean ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
-                    || "-._:~!$&'()*+,;=%@".indexOf(c) >= 0;
+    private static Userinfo parseUserinfo(String userinfo) throws HostBuiltin.Undefined {
+        for (int i = 0; i < userinfo.length(); i++) {
+            char r = userinfo.charAt(i);
+            boolean ok = 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9'
+                    || "-._:~!$&'()*+,;=%@".indexOf(r) >= 0;
             if (!ok) {
                 throw new HostBuiltin.Undefined("net/url: invalid userinfo");
             }
         }
-        int colon = indexOf(userinfo, ':', 0);
+        int colon = userinfo.indexOf(':');
         if (colon < 0) {
-            unescape(userinfo, Mode.USER_PASSWORD);
-        } else {
-            unescape(Arrays.copyOf(userinfo, colon), Mode.USER_PASSWORD);
-            unescape(Arrays.copyOfRange(userinfo, colon + 1, userinfo.length), Mode.USER_PASSWORD);
+            return new Userinfo(unescape(userinfo, Mode.USER_PASSWORD), null);
         }
-        return host;
+        return new Userinfo(unescape(userinfo.substring(0, colon), Mode.USER_PASSWORD),
+                unescape(userinfo.substring(colon + 1), Mode.USER_PASSWORD));
     }
 
     /**
      * Go 1.26's {@code parseHost}: {@code host[:port]} or {@code [ipv6]:port}, unescaped. For {@code http} and
-     * {@code https} ({@code strictColons}) the port starts at the first colon, so a host with two colons is an
-     * error; for other schemes at the last one, as before Go 1.26.
+     * {@code https} the port starts at the first colon, so a host with two colons is an error; for other schemes at
+     * the last one, as before Go 1.26.
      */
-    private static byte[] parseHost(byte[] host, boolean strictColons) throws HostBuiltin.Undefined {
-        int open = lastIndexOf(host, '[');
-        if (open >= 0) {
-            if (open != 0) {
-                throw new HostBuiltin.Undefined("unexpected '[' in host");
-            }
-            int close = lastIndexOf(host, ']');
+    private static String parseHost(String scheme, String host) throws HostBuiltin.Undefined {
+        int open = host.lastIndexOf('[');
+        if (open > 0) {
+            throw new HostBuiltin.Undefined("invalid IP-literal");
+        } else if (open == 0) {
+            int close = host.lastIndexOf(']');
             if (close < 0) {
                 throw new HostBuiltin.Undefined("missing ']' in host");
             }
-            byte[] colonPort = Arrays.copyOfRange(host, close + 1, host.length);
+            String colonPort = host.substring(close + 1);
             if (!validOptionalPort(colonPort)) {
-                throw new HostBuiltin.Undefined("invalid port after host");
+                throw new HostBuiltin.Undefined("invalid port " + GoFormat.quote(utf8(colonPort), false)
+                        + " after host");
             }
-            byte[] hostname = Arrays.copyOfRange(host, 1, close);
-            int zone = indexOf(hostname, new byte[] {'%', '2', '5'});
-            byte[] unescaped;
+            String unescapedColonPort = unescape(colonPort, Mode.HOST);
+            String hostname = host.substring(1, close);
+            String unescapedHostname;
+            int zone = hostname.indexOf("%25");
             if (zone >= 0) {
-                byte[] address = unescape(Arrays.copyOf(hostname, zone), Mode.HOST);
-                byte[] zonePart = unescape(Arrays.copyOfRange(hostname, zone, hostname.length), Mode.ZONE);
-                unescaped = concat(address, zonePart);
+                unescapedHostname = unescape(hostname.substring(0, zone), Mode.HOST)
+                        + unescape(hostname.substring(zone), Mode.ZONE);
             } else {
-                unescaped = unescape(hostname, Mode.HOST);
+                unescapedHostname = unescape(hostname, Mode.HOST);
             }
-            if (!GoNetip.isIpv6Literal(unescaped)) {
-                throw new HostBuiltin.Undefined("invalid host: not an IPv6 address");
+            byte[] addr;
+            try {
+                addr = GoNetip.parseAddr(unescapedHostname);
+            } catch (HostBuiltin.Undefined e) {
+                throw new HostBuiltin.Undefined("invalid host: " + e.getMessage());
             }
-            return concat(concat(new byte[] {'['}, unescaped), concat(new byte[] {']'}, colonPort));
-        }
-        int colon = strictColons ? indexOf(host, ':', 0) : lastIndexOf(host, ':');
-        if (colon >= 0 && !validOptionalPort(Arrays.copyOfRange(host, colon, host.length))) {
-            throw new HostBuiltin.Undefined("invalid port after host");
+            if (addr.length == 4) {
+                throw new HostBuiltin.Undefined("invalid IP-literal");
+            }
+            return "[" + unescapedHostname + "]" + unescapedColonPort;
+        } else {
+            int i = host.indexOf(':');
+            if (i >= 0) {
+                int last = host.lastIndexOf(':');
+                if (last != i && !(scheme.equals("http") || scheme.equals("https"))) {
+                    i = last;
+                }
+                String colonPort = host.substring(i);
+                if (!validOptionalPort(colonPort)) {
+                    throw new HostBuiltin.Undefined("invalid port " + GoFormat.quote(utf8(colonPort), false)
+                            + " after host");
+                }
+            }
         }
         return unescape(host, Mode.HOST);
     }
 
     /** Empty, or {@code :} and digits. */
-    private static boolean validOptionalPort(byte[] port) {
-        if (port.length == 0) {
+    private static boolean validOptionalPort(String port) {
+        if (port.isEmpty()) {
             return true;
         }
-        if (port[0] != ':') {
+        if (port.charAt(0) != ':') {
             return false;
         }
-        for (int i = 1; i < port.length; i++) {
-            if (port[i] < '0' || port[i] > '9') {
+        for (int i = 1; i < port.length(); i++) {
+            if (port.charAt(i) < '0' || port.charAt(i) > '9') {
                 return false;
             }
         }
         return true;
     }
 
-    /** Go's {@code splitHostPort}: {host, port}. */
-    private static byte[][] splitHostPort(byte[] hostPort) {
-        byte[] host = hostPort;
-        byte[] port = new byte[0];
-        int colon = lastIndexOf(host, ':');
-        if (colon >= 0 && validOptionalPort(Arrays.copyOfRange(host, colon, host.length))) {
-            port = Arrays.copyOfRange(host, colon + 1, host.length);
-            host = Arrays.copyOf(host, colon);
+    /** Go's {@code RawPath} / {@code RawFragment}: as written, or empty when the default encoding gives it back. */
+    private static String rawForm(String written, String decoded, Mode mode) {
+        return written.equals(escape(decoded, mode)) ? "" : written;
+    }
+
+    /** Go's {@code validEncoded}: whether {@code s} may stand as written, as a raw path or fragment. */
+    private static boolean validEncoded(String s, Mode mode) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ("!$&'()*+,;=:@[]%".indexOf(c) >= 0) {
+                continue;
+            }
+            if (shouldEscape(c, mode)) {
+                return false;
+            }
         }
-        if (host.length >= 2 && host[0] == '[' && host[host.length - 1] == ']') {
-            host = Arrays.copyOfRange(host, 1, host.length - 1);
+        return true;
+    }
+
+    /** Go's {@code EscapedPath} and {@code EscapedFragment}: the raw form where it is valid and means the same. */
+    private static String escaped(String raw, String decoded, Mode mode) {
+        if (!raw.isEmpty() && validEncoded(raw, mode)) {
+            try {
+                if (unescape(raw, mode).equals(decoded)) {
+                    return raw;
+                }
+            } catch (HostBuiltin.Undefined e) {
+                // fall through to escaping
+            }
         }
-        return new byte[][] {host, port};
+        if (mode == Mode.PATH && decoded.equals("*")) {
+            return "*";
+        }
+        return escape(decoded, mode);
     }
 
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
-    private static String ascii(byte[] b) {
-        return new String(b, StandardCharsets.ISO_8859_1);
-    }
-
-    static int indexOf(byte[] s, byte[] sub) {
-        outer:
-        for (int i = 0; i + sub.length <= s.length; i++) {
-            for (int k = 0; k < sub.length; k++) {
-                if (s[i + k] != sub[k]) {
-                    continue outer;
+    /** Go's {@code resolvePath}: {@code ref} against {@code base}, dot segments removed (RFC 3986 5.2). */
+    private static String resolvePath(String base, String ref) {
+        String full;
+        if (ref.isEmpty()) {
+            full = base;
+        } else if (ref.charAt(0) != '/') {
+            int i = base.lastIndexOf('/');
+            full = base.substring(0, i + 1) + ref;
+        } else {
+            full = ref;
+        }
+        if (full.isEmpty()) {
+            return "";
+        }
+        StringBuilder dst = new StringBuilder("/");
+        String elem = "";
+        String remaining = full;
+        boolean found = true;
+        boolean first = true;
+        while (found) {
+            int slash = remaining.indexOf('/');
+            found = slash >= 0;
+            elem = found ? remaining.substring(0, slash) : remaining;
+            remaining = found ? remaining.substring(slash + 1) : "";
+            switch (elem) {
+                case "." -> first = false;
+                case ".." -> {
+                    int i = dst.substring(1).lastIndexOf('/');
+                    dst.setLength(i >= 0 ? i + 1 : 1);
+                    first = dst.length() == 1;
+                }
+                default -> {
+                    if (!first) {
+                        dst.append('/');
+                    }
+                    dst.append(elem);
+                    first = false;
                 }
             }
-            return i;
         }
-        return -1;
+        if (elem.equals(".") || elem.equals("..")) {
+            dst.append('/');
+        }
+        if (dst.length() > 1 && dst.charAt(1) == '/') {
+            return dst.substring(1);
+        }
+        return dst.toString();
     }
 
-    /** A byte string usable as a map key, ordered as Go orders strings (unsigned bytes). */
-    record Bytes(byte[] value) implements Comparable<Bytes> {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Bytes other && Arrays.equals(value, other.value);
+    /** Go's {@code url.Userinfo}: a user name, and a password or {@code null} when none was given. */
+    record Userinfo(String username, String password) {
+    }
+
+    /**
+     * Go's {@code url.URL}, its fields as Go strings: {@code path} and {@code fragment} decoded, {@code rawPath} and
+     * {@code rawFragment} as written or empty when the default encoding gives them back ({@code RawPath},
+     * {@code RawFragment}), {@code host} as {@code host[:port]} with an IPv6 literal in brackets, {@code user}
+     * {@code null} when there is none (Go's {@code nil}). {@link #toString} is Go's {@code String()}.
+     */
+    record Url(String scheme, String opaque, Userinfo user, String host, String path, String rawPath,
+            boolean omitHost, boolean forceQuery, String rawQuery, String fragment, String rawFragment) {
+
+        /** {@code Hostname()}: the host without a valid port, brackets removed. */
+        String hostname() {
+            return splitHostPort(host)[0];
         }
 
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(value);
+        /** {@code Port()}: the digits after the last colon when they make a valid port, else empty. */
+        String port() {
+            return splitHostPort(host)[1];
         }
 
-        @Override
-        public int compareTo(Bytes other) {
-            return Arrays.compareUnsigned(value, other.value);
+        /** Go's {@code splitHostPort}: {host, port}. */
+        private static String[] splitHostPort(String hostPort) {
+            String h = hostPort;
+            String p = "";
+            int colon = h.lastIndexOf(':');
+            if (colon >= 0 && validOptionalPort(h.substring(colon))) {
+                p = h.substring(colon + 1);
+                h = h.substring(0, colon);
+            }
+            if (h.length() >= 2 && h.charAt(0) == '[' && h.charAt(h.length() - 1) == ']') {
+                h = h.substring(1, h.length() - 1);
+            }
+            return new String[] {h, p};
         }
 
+        /** {@code URL.String()}, as a Go string. */
         @Override
         public String toString() {
-            return new String(value, StandardCharsets.UTF_8);
+            StringBuilder buf = new StringBuilder();
+            if (!scheme.isEmpty()) {
+                buf.append(scheme).append(':');
+            }
+            if (!opaque.isEmpty()) {
+                buf.append(opaque);
+            } else {
+                if (!scheme.isEmpty() || !host.isEmpty() || user != null) {
+                    if (!(omitHost && host.isEmpty() && user == null)) {
+                        if (!host.isEmpty() || !path.isEmpty() || user != null) {
+                            buf.append("//");
+                        }
+                        if (user != null) {
+                            buf.append(escape(user.username(), Mode.USER_PASSWORD));
+                            if (user.password() != null) {
+                                buf.append(':').append(escape(user.password(), Mode.USER_PASSWORD));
+                            }
+                            buf.append('@');
+                        }
+                        if (!host.isEmpty()) {
+                            buf.append(escape(host, Mode.HOST));
+                        }
+                    }
+                }
+                String p = escaped(rawPath, path, Mode.PATH);
+                if (!p.isEmpty() && p.charAt(0) != '/' && !host.isEmpty()) {
+                    buf.append('/');
+                }
+                if (buf.length() == 0) {
+                    int slash = p.indexOf('/');
+                    if ((slash < 0 ? p : p.substring(0, slash)).contains(":")) {
+                        buf.append("./");
+                    }
+                }
+                buf.append(p);
+            }
+            if (forceQuery || !rawQuery.isEmpty()) {
+                buf.append('?').append(rawQuery);
+            }
+            if (!fragment.isEmpty()) {
+                buf.append('#').append(escaped(rawFragment, fragment, Mode.FRAGMENT));
+            }
+            return buf.toString();
         }
-    }
 
-    static int indexOf(byte[] s, int c, int from) {
-        for (int i = from; i < s.length; i++) {
-            if ((s[i] & 0xFF) == c) {
-                return i;
+        /** This URL without its fragment ({@code u.Fragment = ""}; Go keeps {@code RawFragment}, String ignores it). */
+        Url withoutFragment() {
+            return new Url(scheme, opaque, user, host, path, rawPath, omitHost, forceQuery, rawQuery, "", rawFragment);
+        }
+
+        /** {@code u.ResolveReference(ref)}: {@code ref} resolved against this URL (RFC 3986 5.2). */
+        Url resolveReference(Url ref) {
+            String s = ref.scheme.isEmpty() ? scheme : ref.scheme;
+            if (!ref.scheme.isEmpty() || !ref.host.isEmpty() || ref.user != null) {
+                return new Url(s, ref.opaque, ref.user, ref.host, ref.path, ref.rawPath, ref.omitHost, ref.forceQuery,
+                        ref.rawQuery, ref.fragment, ref.rawFragment).withPath(resolvePath(ref.escapedPath(), ""));
+            }
+            if (!ref.opaque.isEmpty()) {
+                return new Url(s, ref.opaque, null, "", "", ref.rawPath, ref.omitHost, ref.forceQuery, ref.rawQuery,
+                        ref.fragment, ref.rawFragment);
+            }
+            String query = ref.rawQuery;
+            String frag = ref.fragment;
+            String rawFrag = ref.rawFragment;
+            if (ref.path.isEmpty() && !ref.forceQuery && ref.rawQuery.isEmpty()) {
+                query = rawQuery;
+                if (ref.fragment.isEmpty()) {
+                    frag = fragment;
+                    rawFrag = rawFragment;
+                }
+            }
+            if (ref.path.isEmpty() && !opaque.isEmpty()) {
+                return new Url(s, opaque, null, "", "", ref.rawPath, ref.omitHost, ref.forceQuery, query, frag,
+                        rawFrag);
+            }
+            return new Url(s, "", user, host, ref.path, ref.rawPath, ref.omitHost, ref.forceQuery, query, frag,
+                    rawFrag).withPath(resolvePath(escapedPath(), ref.escapedPath()));
+        }
+
+        private String escapedPath() {
+            return escaped(rawPath, path, Mode.PATH);
+        }
+
+        /** Go's {@code setPath} on a copy; an error (ResolveReference ignores it) leaves the path as it was. */
+        private Url withPath(String p) {
+            try {
+                String decoded = unescape(p, Mode.PATH);
+                return new Url(scheme, opaque, user, host, decoded, rawForm(p, decoded, Mode.PATH), omitHost,
+                        forceQuery, rawQuery, fragment, rawFragment);
+            } catch (HostBuiltin.Undefined e) {
+                return this;
             }
         }
-        return -1;
-    }
-
-    static int lastIndexOf(byte[] s, int c) {
-        for (int i = s.length - 1; i >= 0; i--) {
-            if ((s[i] & 0xFF) == c) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    static int count(byte[] s, int c) {
-        int n = 0;
-        for (byte b : s) {
-            if ((b & 0xFF) == c) {
-                n++;
-            }
-        }
-        return n;
     }
 }

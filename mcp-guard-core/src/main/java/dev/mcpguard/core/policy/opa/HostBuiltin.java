@@ -1,5 +1,6 @@
 package dev.mcpguard.core.policy.opa;
 
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.styra.opa.wasm.OpaBuiltin;
 import com.styra.opa.wasm.OpaWasm;
@@ -118,8 +119,8 @@ final class HostBuiltin implements OpaBuiltin.Builtin {
                 args[i] = read(wasm, addresses[i]);
             }
             result = fn.apply(args);
-        } catch (Halt e) {
-            throw e;
+        } catch (Halt | ChicoryInterruptedException e) {
+            throw e; // an interrupt stops the evaluation (its deadline); never an undefined builtin
         } catch (Exception | StackOverflowError e) {
             return 0; // undefined, as OPA's wasm runtime does for a non-halt builtin error
         }

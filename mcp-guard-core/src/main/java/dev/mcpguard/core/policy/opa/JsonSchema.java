@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * OPA's {@code json.verify_schema} and {@code json.match_schema} (topdown/jsonschema.go): the schema compiled and
  * the document validated as OPA's vendored gojsonschema does it, drafts 4, 6 and 7 and its "hybrid" default, with
  * its keyword set, its error texts and types, its error order, its {@code $ref}/{@code $id} resolution (Go's
- * {@code net/url}, {@link GoSchemaUrl}) and its formats.
+ * {@code net/url}, {@link GoUrl}) and its formats.
  *
  * <p>Where gojsonschema iterates a Go map (properties, pattern properties, dependencies, definitions, the keys of
  * a validated object) OPA's order is random from one evaluation to the next; this port iterates in sorted key
@@ -246,22 +246,23 @@ final class JsonSchema {
 
     /** gojsonreference's {@code JsonReference}. */
     static final class Reference {
-        final GoSchemaUrl url;
+        final GoUrl.Url url;
         final List<String> pointer;
         final boolean hasFullUrl;
         final boolean hasFileScheme;
         final boolean hasFullFilePath;
         final boolean hasFragmentOnly;
 
-        private Reference(GoSchemaUrl url) {
+        private Reference(GoUrl.Url url) {
             this.url = url;
-            hasFullUrl = !url.scheme.isEmpty() && !url.host.isEmpty();
-            hasFragmentOnly = !hasFullUrl && url.path.isEmpty() && url.rawQuery.isEmpty() && !url.fragment.isEmpty();
-            hasFileScheme = url.scheme.equals("file");
-            hasFullFilePath = url.path.startsWith("/");
+            hasFullUrl = !url.scheme().isEmpty() && !url.host().isEmpty();
+            hasFragmentOnly = !hasFullUrl && url.path().isEmpty() && url.rawQuery().isEmpty()
+                    && !url.fragment().isEmpty();
+            hasFileScheme = url.scheme().equals("file");
+            hasFullFilePath = url.path().startsWith("/");
             // The pointer's error is ignored: a fragment that is not a JSON pointer points at the whole document.
-            if (url.fragment.startsWith("/")) {
-                pointer = List.of(url.fragment.substring(1).split("/", -1));
+            if (url.fragment().startsWith("/")) {
+                pointer = List.of(url.fragment().substring(1).split("/", -1));
             } else {
                 pointer = List.of();
             }
@@ -274,15 +275,15 @@ final class JsonSchema {
 
         static Reference ofBytes(String bytes) throws SchemaError {
             try {
-                return new Reference(GoSchemaUrl.parse(bytes));
-            } catch (GoSchemaUrl.UrlException e) {
+                return new Reference(GoUrl.parse(bytes));
+            } catch (HostBuiltin.Undefined e) {
                 throw new SchemaError(e.getMessage());
             }
         }
 
         /** {@code String()}, as a Java string. */
         String text() {
-            return GoSchemaUrl.utf8(url.toString());
+            return GoUrl.utf8(url.toString());
         }
 
         boolean canonical() {
@@ -301,7 +302,7 @@ final class JsonSchema {
         Object get(Object document) throws SchemaError {
             Object node = document;
             for (String rawToken : pointer) {
-                String token = GoSchemaUrl.utf8(rawToken);
+                String token = GoUrl.utf8(rawToken);
                 if (node instanceof Map<?, ?> map) {
                     String decoded = token.replace("~1", "/").replace("~0", "~");
                     if (!map.containsKey(decoded)) {
@@ -433,7 +434,7 @@ final class JsonSchema {
                 throw new JsonBuiltins.NoAnswer("json schema $ref " + reference.text()
                         + ": OPA reads it from its own file system; the embedded engine never does");
             }
-            String metaSchema = MetaSchemas.forUrl(GoSchemaUrl.utf8(reference.url.withoutFragment().toString()));
+            String metaSchema = MetaSchemas.forUrl(GoUrl.utf8(reference.url.withoutFragment().toString()));
             if (metaSchema != null) {
                 return GoJsonReader.read(metaSchema);
             }

@@ -39,16 +39,16 @@ final class JsonSchemaFormats {
                     || GoTime.parses("2006-01-02T15:04:05.999999999Z07:00", s);
             case "hostname" -> HOSTNAME.matcher(s).matches() && s.length() < 256;
             case "email", "idn-email" -> isAddress(s);
-            case "ipv4" -> GoSchemaUrl.isIp(GoTime.bytes(s)) && s.contains(".");
-            case "ipv6" -> GoSchemaUrl.isIp(GoTime.bytes(s)) && s.contains(":");
+            case "ipv4" -> GoNetip.isIp(GoTime.bytes(s)) && s.contains(".");
+            case "ipv6" -> GoNetip.isIp(GoTime.bytes(s)) && s.contains(":");
             case "uri", "iri" -> {
-                GoSchemaUrl u = url(s);
-                yield u != null && !u.scheme.isEmpty() && !s.contains("\\");
+                GoUrl.Url u = url(s);
+                yield u != null && !u.scheme().isEmpty() && !s.contains("\\");
             }
             case "uri-reference", "iri-reference" -> url(s) != null && !s.contains("\\");
             case "uri-template" -> {
-                GoSchemaUrl u = url(s);
-                yield u != null && !s.contains("\\") && template(GoSchemaUrl.utf8(u.path));
+                GoUrl.Url u = url(s);
+                yield u != null && !s.contains("\\") && template(GoUrl.utf8(u.path()));
             }
             case "uuid" -> UUID.matcher(s).matches();
             case "regex" -> s.isEmpty() || SchemaRegexp.compile(s) != null;
@@ -58,10 +58,10 @@ final class JsonSchemaFormats {
         };
     }
 
-    private static GoSchemaUrl url(String s) {
+    private static GoUrl.Url url(String s) {
         try {
-            return GoSchemaUrl.parse(GoTime.bytes(s));
-        } catch (GoSchemaUrl.UrlException e) {
+            return GoUrl.parse(GoTime.bytes(s));
+        } catch (HostBuiltin.Undefined e) {
             return null;
         }
     }
@@ -343,7 +343,7 @@ final class JsonSchemaFormats {
             if (!consume(']')) {
                 throw fail("unclosed domain-literal");
             }
-            if (!GoSchemaUrl.isIp(GoTime.bytes(dtext.toString()))) {
+            if (!GoNetip.isIp(GoTime.bytes(dtext.toString()))) {
                 throw fail("invalid IP address in domain-literal");
             }
         }

@@ -166,7 +166,13 @@ final class NetBuiltins {
         throw new HostBuiltin.Undefined("element must be string or non-empty array");
     }
 
-    /** OPA's {@code net.cidr_contains} (topdown), which the wasm runtime's own version is not. */
+    /**
+     * {@code net.cidr_contains} of OPA 1.22.2 (topdown), which the wasm runtime's own version is not: an address is
+     * compared as {@code IPNet.Contains} does; a network of plain IPv6 (neither side IPv4 or IPv4-mapped) in another
+     * by prefix, because the last address of such a network can be an IPv4-mapped one ({@code ::/80} ends in
+     * {@code ::ffff:ffff:ffff}), which {@code IPNet.Contains} would compare as IPv4; any other network by its first
+     * and last address. Shared by {@code net.cidr_contains} and {@code net.cidr_contains_matches}.
+     */
     static boolean cidrContains(JsonNode cidr, JsonNode cidrOrIp) throws HostBuiltin.Undefined {
         GoNet.IpNet a = parseCidr(HostBuiltin.text(cidr)).net();
         String b = HostBuiltin.text(cidrOrIp);
@@ -175,7 +181,17 @@ final class NetBuiltins {
             return GoNet.contains(a, ip);
         }
         GoNet.IpNet other = parseCidr(b).net();
+        if (plainIpv6(a) && plainIpv6(other)) {
+            return GoNet.size(a.mask())[0] <= GoNet.size(other.mask())[0]
+                    && GoNet.equal(a.ip(), GoNet.mask(other.ip(), a.mask()));
+        }
         return GoNet.contains(a, other.ip()) && GoNet.contains(a, lastIp(other));
+    }
+
+    /** {@code isPlainIPv6Net}: 16 bytes of address and of mask, and not IPv4-mapped. */
+    private static boolean plainIpv6(GoNet.IpNet net) {
+        return GoNet.len(net.ip()) == GoNet.IPV6_LEN && GoNet.len(net.mask()) == GoNet.IPV6_LEN
+                && GoNet.to4(net.ip()) == null;
     }
 
     /** {@code getLastIP}: the network number with every host bit set. */

@@ -1,7 +1,6 @@
 package dev.mcpguard.core.policy.opa;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -58,6 +57,13 @@ import org.slf4j.LoggerFactory;
  * dropped and replaced by a fresh one, because wasm memory never shrinks and a failed module's state is not
  * trusted.
  *
+ * <p>Bounded time: every evaluation has a deadline ({@link Builder#evaluationDeadline(Duration)}, 1 second by
+ * default). An evaluation still running at its deadline (a policy with a huge comprehension, a loop in the module's
+ * runtime) is interrupted by a watchdog thread of this engine ({@link EvaluationDeadline}) and denied with
+ * {@link ReasonCode#POLICY_ERROR}; its instance is dropped and replaced by a fresh one, so hanging calls cannot
+ * exhaust the pool. An interrupt of the calling thread is honoured: the call is denied and the thread stays
+ * interrupted.
+ *
  * <p>Compiled patterns: {@code regex.match}, {@code glob.match} and {@code regex.find_all_string_submatch_n} keep
  * their compiled patterns per policy instance from one evaluation to the next, where OPA's wasm SDKs compile every
  * pattern again in every evaluation; every evaluation starts from the same snapshot of the instance's memory, so
@@ -72,7 +78,7 @@ import org.slf4j.LoggerFactory;
  * engine.startPolling(Duration.ofSeconds(30)); // loads now, then checks for a new bundle every 30 s
  * }</pre>
  *
- * <p>Thread-safe. {@link #close()} stops polling and releases the policy instances.
+ * <p>Thread-safe. {@link #close()} stops polling, releases the policy instances and ends the watchdog thread.
  */
 public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
 
@@ -83,6 +89,11 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private static final String NOT_LOADED_MESSAGE = "No policy is loaded yet; the call is denied.";
     private static final String ERROR_MESSAGE = "The policy could not be evaluated; the call is denied.";
     private static final String BUSY_MESSAGE = "The policy engine is overloaded; the call is denied.";
+    private static final String DEADLINE_MESSAGE = "The policy took too long to evaluate; the call is denied.";
+    /** The smoke test's first evaluations run on freshly compiled instances: at least this long for each. */
+    private static final Duration SMOKE_TEST_DEADLINE = Duration.ofSeconds(10);
+    /** The default {@link Builder#evaluationDeadline(Duration)}. */
+    private static final Duration DEFAULT_EVALUATION_DEADLINE = Duration.ofSeconds(1);
     private static final int WASM_PAGE_BYTES = 64 * 1024;
 
     /** The outcome of one poll. */
@@ -99,6 +110,13 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private record Loaded(OpaBundle bundle, WasmPolicyPool pool) {
     }
 
+    /** An evaluation ran past its deadline and was interrupted; its instance was replaced. */
+    private static final class DeadlineExceededException extends Exception {
+        DeadlineExceededException(Duration deadline) {
+            super("policy evaluation exceeded its deadline of " + deadline, null, false, false);
+        }
+    }
+
     private final BundleSource source;
     private final BundleVerification verification;
     private final BundleLimits limits;
@@ -109,8 +127,15 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private final Duration borrowTimeout;
     private final int maxInputBytes;
     private final Set<String> acceptedDivergent;
+    private final Duration evaluationDeadline;
+    private final Duration smokeTestDeadline;
+    private final EvaluationDeadline watchdog = new EvaluationDeadline();
     private final ObjectMapper mapper = new ObjectMapper();
-    private final ObjectWriter asciiWriter = mapper.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
+    /**
+     * Input and data go to the module as UTF-8, not {@code \\u}-escaped: the module's JSON parser decodes an escaped
+     * surrogate pair wrongly (U+20000 becomes U+10000). Lone surrogates are U+FFFD by then, as OPA reads them.
+     */
+    private final ObjectWriter utf8Writer = mapper.writer();
     private final PolicyInputDocument inputDocument;
     private final PolicyResultReader resultReader = new PolicyResultReader(mapper);
     private final AtomicReference<Loaded> current = new AtomicReference<>();
@@ -131,6 +156,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         this.borrowTimeout = builder.borrowTimeout;
         this.maxInputBytes = builder.maxInputBytes;
         this.acceptedDivergent = builder.acceptedDivergent;
+        this.evaluationDeadline = builder.evaluationDeadline;
+        this.smokeTestDeadline = SMOKE_TEST_DEADLINE.compareTo(evaluationDeadline) > 0
+                ? SMOKE_TEST_DEADLINE : evaluationDeadline;
         this.inputDocument = new PolicyInputDocument(mapper, builder.environment);
         if (!verification.required()) {
             log.warn("OPA bundle signature verification is OFF for {}: any bundle from this source will be "
@@ -155,9 +183,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             String input;
             ObjectNode document = inputDocument.build(request);
             try {
-                // ESCAPE_NON_ASCII: the bytes are ASCII, so the limit bounds the string handed to the module.
-                input = new String(BoundedJsonEncoder.encode(asciiWriter, document, maxInputBytes),
-                        StandardCharsets.US_ASCII);
+                // The limit bounds the UTF-8 bytes handed to the module.
+                input = new String(BoundedJsonEncoder.encode(utf8Writer, document, maxInputBytes),
+                        StandardCharsets.UTF_8);
             } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
                 log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without evaluating",
                         decisionId, request.tool().name(), maxInputBytes);
@@ -174,7 +202,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             while (true) {
                 revision = Optional.of(loaded.bundle().revision());
                 try {
-                    String result = evaluate(loaded.pool(), input);
+                    String result = evaluate(loaded.pool(), input, evaluationDeadline);
                     if (result == null) {
                         log.warn("No policy instance free within {} for decision {}; denying", borrowTimeout, decisionId);
                         return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, BUSY_MESSAGE, revision);
@@ -189,6 +217,11 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                     loaded = next;
                 }
             }
+        } catch (DeadlineExceededException e) {
+            log.warn("Policy evaluation for decision {} (tool {}, bundle revision {}) was still running after its "
+                    + "deadline of {}; interrupted and denied, its policy instance replaced", decisionId,
+                    request.tool().name(), revision.orElse("?"), evaluationDeadline);
+            return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, DEADLINE_MESSAGE, revision);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, revision);
@@ -203,7 +236,8 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
      * Evaluates the entrypoint of the loaded bundle on any input document, as {@link #decide} does but without
      * the decision vocabulary: for differential tests of builtins. Empty when the entrypoint is undefined.
      *
-     * @throws IllegalStateException when no bundle is loaded, no instance is free, or evaluation fails
+     * @throws IllegalStateException when no bundle is loaded, no instance is free, or evaluation fails or runs past
+     *         its deadline
      */
     Optional<JsonNode> evaluateDocument(JsonNode input) throws IOException, InterruptedException {
         Loaded loaded = current.get();
@@ -213,7 +247,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         try {
             JsonNode decoded = input.deepCopy();
             LoneSurrogates.replaceIn(decoded);
-            String result = evaluate(loaded.pool(), asciiWriter.writeValueAsString(decoded));
+            String result = evaluate(loaded.pool(), utf8Writer.writeValueAsString(decoded), evaluationDeadline);
             if (result == null) {
                 throw new IllegalStateException("no policy instance free within " + borrowTimeout);
             }
@@ -221,12 +255,22 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             return value.isMissingNode() ? Optional.empty() : Optional.of(value);
         } catch (WasmPolicyPool.RetiredException e) {
             throw new IllegalStateException("the bundle was replaced during evaluation", e);
+        } catch (DeadlineExceededException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 
-    /** Evaluates on one instance of {@code pool}; null when none was free in time. */
-    private String evaluate(WasmPolicyPool pool, String input)
-            throws InterruptedException, WasmPolicyPool.RetiredException {
+    /**
+     * Evaluates on one instance of {@code pool}, for at most {@code deadline}; null when none was free in time.
+     * An evaluation during which the deadline passed or the calling thread was interrupted is never used, even
+     * if it returned (an interrupt may have stopped a call inside the module half-way), and its instance is
+     * replaced.
+     *
+     * @throws DeadlineExceededException when the evaluation reached its deadline
+     * @throws InterruptedException when the calling thread was interrupted
+     */
+    private String evaluate(WasmPolicyPool pool, String input, Duration deadline)
+            throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException {
         WasmPolicyPool.Instance instance = pool.borrow(borrowTimeout);
         if (instance == null) {
             return null;
@@ -237,7 +281,17 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             // OPA semantics: time.now_ns is the same for the whole evaluation, and so is uuid.rfc4122 of one key.
             instance.nowNs = Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
             instance.cache.clear();
-            String result = instance.policy.evaluate(input);
+            EvaluationDeadline.Watch watch = watchdog.start(deadline);
+            String result;
+            try {
+                result = instance.policy.evaluate(input);
+            } catch (RuntimeException | StackOverflowError failed) {
+                endWatch(watch, deadline, failed); // ChicoryInterruptedException: the module stopped at an interrupt
+                throw failed;
+            } finally {
+                watch.stop();
+            }
+            endWatch(watch, deadline, null);
             healthy = true;
             return result;
         } finally {
@@ -249,6 +303,27 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             } else {
                 pool.discard(instance);
             }
+        }
+    }
+
+    /**
+     * Ends the watch of an evaluation; from here on no interrupt of the watchdog reaches this thread.
+     *
+     * @throws InterruptedException when the calling thread was interrupted (the caller's own interrupt, honoured;
+     *         the flag is set again by whoever handles it, after the instance is replaced: a module being set up
+     *         would stop at it)
+     * @throws DeadlineExceededException when the deadline passed
+     */
+    private static void endWatch(EvaluationDeadline.Watch watch, Duration deadline, Throwable failed)
+            throws InterruptedException, DeadlineExceededException {
+        boolean expired = watch.stop();
+        if (Thread.interrupted()) {
+            InterruptedException interrupted = new InterruptedException("interrupted during policy evaluation");
+            interrupted.initCause(failed);
+            throw interrupted;
+        }
+        if (expired) {
+            throw new DeadlineExceededException(deadline);
         }
     }
 
@@ -346,16 +421,33 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         return loaded == null ? 0 : loaded.pool().replacedInstances();
     }
 
+    /** Idle policy instances of the pool now serving (all of them when no call is in flight); 0 when none is loaded. */
+    int idleInstances() {
+        Loaded loaded = current.get();
+        return loaded == null ? 0 : loaded.pool().idleInstances();
+    }
+
+    /** Deadlines of evaluations in flight (each ended evaluation's is removed at once). */
+    int pendingDeadlines() {
+        return watchdog.pending();
+    }
+
+    /** Whether the engine is closed and its watchdog thread has ended. */
+    boolean watchdogTerminated() {
+        return watchdog.terminated();
+    }
+
     /** Builds and checks a complete pool for {@code bundle}, or explains why it cannot serve. */
     private WasmPolicyPool prepare(OpaBundle bundle) throws BundleException {
-        byte[] wasm = bundle.policyWasm();
-        Set<String> missing = WasmBuiltins.missing(wasm, mapper);
+        byte[] original = bundle.policyWasm();
+        Map<String, Integer> mapping = WasmBuiltins.mapping(original, mapper);
+        Set<String> missing = WasmBuiltins.missing(mapping.keySet());
         if (!missing.isEmpty()) {
             throw new BundleException("bundle " + bundle.revision() + " needs builtin(s) " + missing
                     + " which the embedded engine does not provide (provided: " + new java.util.TreeSet<>(WasmBuiltins.PROVIDED)
                     + "); remove them from the policy or use a remote OPA");
         }
-        for (DivergentBuiltins.Divergence divergence : DivergentBuiltins.used(wasm)) {
+        for (DivergentBuiltins.Divergence divergence : DivergentBuiltins.used(original)) {
             if (!acceptedDivergent.contains(divergence.builtin())) {
                 throw new BundleException("bundle " + bundle.revision() + " uses builtin " + divergence.builtin()
                         + ", which OPA's wasm runtime computes differently from opa eval: " + divergence.difference()
@@ -364,9 +456,13 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             log.warn("Bundle {} uses builtin {}, accepted although OPA's wasm runtime differs from opa eval: {}",
                     bundle.revision(), divergence.builtin(), divergence.difference());
         }
+        // The divergent builtins the host supplies instead: their runtime functions now call the host.
+        byte[] wasm = WasmHostRewrite.rewrite(original, mapping, DivergentBuiltins.REPLACED).wasm();
         String data;
         try {
-            data = asciiWriter.writeValueAsString(bundle.data());
+            JsonNode bundleData = bundle.data().deepCopy();
+            LoneSurrogates.replaceIn(bundleData);
+            data = utf8Writer.writeValueAsString(bundleData);
         } catch (JsonProcessingException e) {
             throw new BundleException("bundle data cannot be serialised", e);
         }
@@ -395,9 +491,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                 CallerIdentity.builder("mcp-guard", "bundle-smoke-test").build(), "mcp-guard",
                 ToolDescriptor.named("bundle_smoke_test"), Map.of(), Optional.empty(), clock.instant());
         try {
-            String input = asciiWriter.writeValueAsString(inputDocument.build(probe));
+            String input = utf8Writer.writeValueAsString(inputDocument.build(probe));
             for (int i = 0; i < poolSize; i++) {
-                String result = evaluate(pool, input);
+                String result = evaluate(pool, input, smokeTestDeadline);
                 if (result == null) {
                     throw new BundleException("bundle smoke test found no free instance");
                 }
@@ -408,6 +504,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             throw new BundleException("interrupted while testing bundle " + bundle.revision());
         } catch (WasmPolicyPool.RetiredException e) {
             throw new BundleException("bundle pool was retired during its smoke test");
+        } catch (DeadlineExceededException e) {
+            throw new BundleException("bundle " + bundle.revision() + " fails to evaluate a test input: "
+                    + e.getMessage());
         } catch (RuntimeException | JsonProcessingException | StackOverflowError e) {
             throw new BundleException("bundle " + bundle.revision() + " fails to evaluate a test input: "
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
@@ -473,7 +572,10 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         return Optional.ofNullable(lastLoadError.get());
     }
 
-    /** Stops polling and drops the policy instances; afterwards every decision is a deny. */
+    /**
+     * Stops polling and drops the policy instances; afterwards every decision is a deny. An evaluation still in
+     * flight keeps its deadline.
+     */
     @Override
     public void close() {
         synchronized (loadLock) {
@@ -485,6 +587,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             if (previous != null) {
                 previous.pool().close();
             }
+            watchdog.close();
         }
     }
 
@@ -499,6 +602,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private int maxMemoryPages = 256 * (1 << 20) / WASM_PAGE_BYTES;
         private Duration borrowTimeout = Duration.ofSeconds(1);
+        private Duration evaluationDeadline = DEFAULT_EVALUATION_DEADLINE;
         private int maxInputBytes = PolicyInputDocument.DEFAULT_MAX_INPUT_BYTES;
         private Set<String> acceptedDivergent = Set.of();
 
@@ -571,6 +675,23 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                 throw new IllegalArgumentException("borrowTimeout must be positive, got " + timeout);
             }
             this.borrowTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How long one evaluation may run; default 1 second, 1 ms to 10 minutes. An evaluation still running then
+         * (a policy with a huge comprehension, a loop in the module's runtime) is interrupted and the call denied
+         * with {@link ReasonCode#POLICY_ERROR}; its policy instance is replaced by a fresh one. Policies decide in
+         * micro- to milliseconds: the deadline only separates a hang from an answer. The smoke test of a new bundle
+         * (its first evaluations, on freshly compiled instances) gets at least 10 seconds.
+         */
+        public Builder evaluationDeadline(Duration deadline) {
+            Objects.requireNonNull(deadline, "deadline");
+            if (deadline.compareTo(Duration.ofMillis(1)) < 0 || deadline.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("evaluationDeadline must be between 1 ms and 10 minutes, got "
+                        + deadline);
+            }
+            this.evaluationDeadline = deadline;
             return this;
         }
 

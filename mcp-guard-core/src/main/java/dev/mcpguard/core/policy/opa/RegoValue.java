@@ -181,6 +181,12 @@ sealed interface RegoValue {
         }
     }
 
+    /**
+     * A JSON string, ASCII but for code points beyond U+FFFF, which are written as themselves: the module's JSON
+     * parser decodes an escaped surrogate pair wrongly (U+20000 becomes U+10000, {@code opa_unicode_decode_surrogate}
+     * joins the halves with {@code |}), so a pair is never escaped; a lone surrogate is written as U+FFFD, as OPA's
+     * JSON decoding reads it.
+     */
     private static void appendAsciiString(String s, StringBuilder out) {
         out.append('"');
         for (int i = 0; i < s.length(); i++) {
@@ -189,6 +195,11 @@ sealed interface RegoValue {
                 out.append('\\').append(c);
             } else if (c >= 0x20 && c < 0x7f) {
                 out.append(c);
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(i + 1))) {
+                out.append(c).append(s.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                out.append("\\ufffd");
             } else {
                 out.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
             }

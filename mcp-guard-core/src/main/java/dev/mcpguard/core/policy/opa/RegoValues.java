@@ -167,7 +167,8 @@ final class RegoValues {
 
     private static void string(String s, StringBuilder out) {
         out.append('"');
-        JsonStringEncoder.getInstance().quoteAsString(s, out);
+        // Raw, not \\u-escaped, beyond ASCII: the module's parser decodes escaped surrogate pairs wrongly.
+        JsonStringEncoder.getInstance().quoteAsString(LoneSurrogates.replace(s), out);
         out.append('"');
     }
 

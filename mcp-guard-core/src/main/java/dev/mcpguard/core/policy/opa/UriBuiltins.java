@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.styra.opa.wasm.OpaBuiltin;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -14,7 +13,7 @@ import java.util.List;
  * (decoded) with {@code raw_path} (as written, or the path when Go keeps no raw form), {@code raw_query} and
  * {@code fragment} (decoded); userinfo and an opaque part ({@code mailto:x}) are not returned. A string Go does
  * not parse is undefined for {@code uri.parse} and false for {@code uri.is_valid}, as are the empty string and
- * a non-string. Decoded bytes that are not UTF-8 become U+FFFD per byte ({@link HexBuiltins#goString}).
+ * a non-string. Decoded bytes that are not UTF-8 become U+FFFD per byte ({@link GoUrl#goString}).
  * Thread-safe (stateless).
  */
 final class UriBuiltins {
@@ -30,7 +29,7 @@ final class UriBuiltins {
                         return BooleanNode.FALSE;
                     }
                     try {
-                        GoUrl.parse(x.textValue().getBytes(StandardCharsets.UTF_8));
+                        GoUrl.parse(GoTime.bytes(x.textValue()));
                         return BooleanNode.TRUE;
                     } catch (HostBuiltin.Undefined e) {
                         return BooleanNode.FALSE;
@@ -39,23 +38,23 @@ final class UriBuiltins {
     }
 
     private static JsonNode parse(String uri) throws HostBuiltin.Undefined {
-        GoUrl.Url url = GoUrl.parse(uri.getBytes(StandardCharsets.UTF_8));
+        GoUrl.Url url = GoUrl.parse(GoTime.bytes(uri));
         ObjectNode out = RegoValues.NODES.objectNode();
         put(out, "scheme", url.scheme());
         put(out, "hostname", url.hostname());
         put(out, "port", url.port());
-        if (url.path().length > 0) {
+        if (!url.path().isEmpty()) {
             put(out, "path", url.path());
-            put(out, "raw_path", url.rawPath().length > 0 ? url.rawPath() : url.path());
+            put(out, "raw_path", url.rawPath().isEmpty() ? url.path() : url.rawPath());
         }
         put(out, "raw_query", url.rawQuery());
         put(out, "fragment", url.fragment());
         return out;
     }
 
-    private static void put(ObjectNode out, String key, byte[] value) {
-        if (value.length > 0) {
-            out.put(key, HexBuiltins.goString(value));
+    private static void put(ObjectNode out, String key, String goBytes) {
+        if (!goBytes.isEmpty()) {
+            out.put(key, GoUrl.goString(goBytes));
         }
     }
 }

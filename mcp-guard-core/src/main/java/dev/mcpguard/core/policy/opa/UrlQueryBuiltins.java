@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.styra.opa.wasm.OpaBuiltin;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * hex digits after each {@code %}; an object is encoded with its keys sorted by bytes, a string value as one pair,
  * an array's strings in order and a set's strings sorted, an empty array as nothing; a query with a {@code ;}, a
  * bad escape or more than 10,000 parameters does not decode. Undefined where OPA errors. Decoded bytes that are
- * not UTF-8 become U+FFFD per byte, as {@link HexBuiltins#goString} does. Thread-safe (stateless).
+ * not UTF-8 become U+FFFD per byte, as {@link GoUrl#goString} does. Thread-safe (stateless).
  */
 final class UrlQueryBuiltins {
 
@@ -28,9 +28,10 @@ final class UrlQueryBuiltins {
 
     static List<OpaBuiltin.Builtin> all() {
         return List.of(
-                HostBuiltin.of1("urlquery.encode", x -> text(GoUrl.queryEscape(utf8(HostBuiltin.text(x))))),
+                HostBuiltin.of1("urlquery.encode", x -> TextNode.valueOf(
+                        GoUrl.queryEscape(GoTime.bytes(HostBuiltin.text(x))))),
                 HostBuiltin.of1("urlquery.decode", x -> TextNode.valueOf(
-                        HexBuiltins.goString(GoUrl.queryUnescape(utf8(HostBuiltin.text(x)))))),
+                        GoUrl.goString(GoUrl.queryUnescape(GoTime.bytes(HostBuiltin.text(x)))))),
                 HostBuiltin.of1("urlquery.encode_object", UrlQueryBuiltins::encodeObject),
                 HostBuiltin.of1("urlquery.decode_object", UrlQueryBuiltins::decodeObject));
     }
@@ -39,37 +40,37 @@ final class UrlQueryBuiltins {
         if (!object.isObject()) {
             throw new HostBuiltin.Undefined("operand must be an object");
         }
-        // url.Values.Encode: keys sorted as Go sorts strings (bytes), each key's values in order.
-        Map<GoUrl.Bytes, List<byte[]>> values = new TreeMap<>();
+        // url.Values.Encode: keys sorted as Go sorts strings (a Go string's chars are its bytes), values in order.
+        Map<String, List<String>> values = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
             JsonNode value = field.getValue();
-            List<byte[]> strings = new ArrayList<>();
+            List<String> strings = new ArrayList<>();
             if (value.isTextual()) {
-                strings.add(utf8(value.textValue()));
+                strings.add(GoTime.bytes(value.textValue()));
             } else if (value.isArray()) {
                 for (JsonNode element : value) {
                     if (!element.isTextual()) {
                         throw new HostBuiltin.Undefined("values must be string, array[string], or set[string]");
                     }
-                    strings.add(utf8(element.textValue()));
+                    strings.add(GoTime.bytes(element.textValue()));
                 }
                 if (HostBuiltin.isSet(value)) {
-                    strings.sort(java.util.Arrays::compareUnsigned); // a set converts to JSON in Rego order
+                    strings.sort(Comparator.naturalOrder()); // a set converts to JSON in Rego order
                 }
             } else {
                 throw new HostBuiltin.Undefined("values must be string, array[string], or set[string]");
             }
-            values.put(new GoUrl.Bytes(utf8(field.getKey())), strings);
+            values.put(GoTime.bytes(field.getKey()), strings);
         }
         StringBuilder out = new StringBuilder();
-        for (Map.Entry<GoUrl.Bytes, List<byte[]>> entry : values.entrySet()) {
-            String key = ascii(GoUrl.queryEscape(entry.getKey().value()));
-            for (byte[] value : entry.getValue()) {
+        for (Map.Entry<String, List<String>> entry : values.entrySet()) {
+            String key = GoUrl.queryEscape(entry.getKey());
+            for (String value : entry.getValue()) {
                 if (!out.isEmpty()) {
                     out.append('&');
                 }
-                out.append(key).append('=').append(ascii(GoUrl.queryEscape(value)));
+                out.append(key).append('=').append(GoUrl.queryEscape(value));
             }
         }
         return TextNode.valueOf(out.toString());
@@ -77,26 +78,14 @@ final class UrlQueryBuiltins {
 
     private static JsonNode decodeObject(JsonNode query) throws HostBuiltin.Undefined {
         ObjectNode object = RegoValues.NODES.objectNode();
-        for (Map.Entry<GoUrl.Bytes, List<byte[]>> entry : GoUrl.parseQuery(utf8(HostBuiltin.text(query))).entrySet()) {
-            String key = HexBuiltins.goString(entry.getKey().value());
+        Map<String, List<String>> values = GoUrl.parseQuery(GoTime.bytes(HostBuiltin.text(query)));
+        for (Map.Entry<String, List<String>> entry : values.entrySet()) {
+            String key = GoUrl.goString(entry.getKey());
             ArrayNode array = object.has(key) ? (ArrayNode) object.get(key) : object.putArray(key);
-            for (byte[] value : entry.getValue()) {
-                array.add(HexBuiltins.goString(value));
+            for (String value : entry.getValue()) {
+                array.add(GoUrl.goString(value));
             }
         }
         return object;
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** Escaped output is ASCII. */
-    private static String ascii(byte[] escaped) {
-        return new String(escaped, StandardCharsets.US_ASCII);
-    }
-
-    private static JsonNode text(byte[] escaped) {
-        return TextNode.valueOf(ascii(escaped));
     }
 }

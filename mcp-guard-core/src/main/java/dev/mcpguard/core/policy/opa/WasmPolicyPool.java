@@ -94,20 +94,32 @@ final class WasmPolicyPool {
     }
 
     /**
-     * Replaces an instance whose evaluation failed (a trap, an abort, an Error inside the module): its state is
-     * not trusted and its memory may have grown to the maximum, so it is dropped, never returned to the pool.
-     * The replacement is built on the calling thread, whose call has already failed.
+     * Replaces an instance whose evaluation failed (a trap, an abort, an Error inside the module) or was
+     * interrupted (its deadline, or the caller's own interrupt): its state is not trusted and its memory may have
+     * grown to the maximum, so it is dropped, never returned to the pool. The replacement is built on the calling
+     * thread, whose call has already failed; a pending interrupt of that thread is set aside meanwhile (a module
+     * being set up would stop at it) and set again afterwards.
      */
     void discard(Instance broken) {
         if (closed) {
             return;
         }
         replaced.incrementAndGet();
+        boolean interrupted = Thread.interrupted();
         try {
             idle.offer(factory.get());
         } catch (RuntimeException e) {
             log.error("Could not rebuild a policy instance; the pool has one instance fewer", e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    /** How many instances are idle, waiting to be borrowed. */
+    int idleInstances() {
+        return idle.size();
     }
 
     /** How many instances were discarded and replaced since the pool was built. */

@@ -1,7 +1,6 @@
 package dev.mcpguard.core.policy.opa;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.styra.opa.wasm.OpaWasm;
@@ -15,7 +14,11 @@ import java.nio.charset.StandardCharsets;
  */
 final class WasmValues {
 
-    private static final ObjectWriter ASCII_JSON = new ObjectMapper().writer().with(JsonWriteFeature.ESCAPE_NON_ASCII);
+    /**
+     * Non-ASCII written as UTF-8, not escaped: the module's JSON parser decodes an escaped surrogate pair wrongly
+     * (U+20000 becomes U+10000).
+     */
+    private static final ObjectWriter JSON = new ObjectMapper().writer();
 
     private WasmValues() {
     }
@@ -33,7 +36,7 @@ final class WasmValues {
     /** Writes {@code text} as a Rego string into the instance's memory; returns its value address. */
     static int writeString(OpaWasm instance, String text) {
         try {
-            return writeJson(instance, ASCII_JSON.writeValueAsString(text));
+            return writeJson(instance, JSON.writeValueAsString(LoneSurrogates.replace(text)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a string could not be encoded as JSON", e);
         }
@@ -41,7 +44,7 @@ final class WasmValues {
 
     /** Writes {@code value} (sets and non-string keys included) into the instance's memory; returns its address. */
     static int writeValue(OpaWasm instance, RegoValue value) {
-        byte[] bytes = value.valueText().getBytes(StandardCharsets.US_ASCII);
+        byte[] bytes = value.valueText().getBytes(StandardCharsets.UTF_8);
         int address = instance.exports().opaMalloc(bytes.length + 1);
         instance.memory().write(address, bytes);
         instance.memory().writeByte(address + bytes.length, (byte) 0);
@@ -53,9 +56,9 @@ final class WasmValues {
         return parsed;
     }
 
-    /** Parses ASCII {@code json} into the instance's memory; returns its value address. */
+    /** Parses {@code json} (UTF-8 beyond ASCII) into the instance's memory; returns its value address. */
     static int writeJson(OpaWasm instance, String json) {
-        byte[] bytes = json.getBytes(StandardCharsets.US_ASCII);
+        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
         int address = instance.exports().opaMalloc(bytes.length + 1);
         instance.memory().write(address, bytes);
         instance.memory().writeByte(address + bytes.length, (byte) 0);

@@ -3,6 +3,7 @@ package dev.mcpguard.core.policy.opa;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -21,7 +22,9 @@ public final class EmbeddedEvaluator implements AutoCloseable {
     /**
      * Loads the unsigned wasm bundle at {@code bundle} with {@code entrypoint} (a slash path) and {@code clock}.
      * Divergent builtins are accepted here, so that probes can measure the divergences; their refusal at load is
-     * tested by {@code DivergentBuiltinsTest}.
+     * tested by {@code DivergentBuiltinsTest}. The evaluation deadline is above {@code OpaDifferential}'s own
+     * limit for an evaluation (30 s, after which it interrupts it and reports it unfinished), so a batch of probes
+     * on a busy machine is never cut short by the engine's default of 1 s.
      */
     public static EmbeddedEvaluator load(Path bundle, String entrypoint, Clock clock) {
         OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
@@ -30,6 +33,7 @@ public final class EmbeddedEvaluator implements AutoCloseable {
                 .entrypoint(entrypoint)
                 .clock(clock)
                 .poolSize(1)
+                .evaluationDeadline(Duration.ofMinutes(2))
                 .acceptDivergentBuiltins(DivergentBuiltins.NAMES)
                 .build();
         if (engine.pollNow() != OpaWasmPolicyEngine.LoadOutcome.LOADED) {

@@ -157,7 +157,7 @@ class JsonBuiltinsProbeTest {
     void jsonPatchMatchesOpaOnEdgeCasesAndRandomPatches() {
         // A set in a result comes back from the module in its own order, so results are also compared as the text
         // sprintf prints inside the module (OPA's order); results without sets are compared as values too.
-        BuiltinProbes probes = new BuiltinProbes().nestedSets().builtin("json.patch", 2)
+        BuiltinProbes probes = new BuiltinProbes().builtin("json.patch", 2)
                 .builtinAsText("json.patch", 2);
         int panics = 0;
         for (Object[] c : patchCases()) {
@@ -183,7 +183,14 @@ class JsonBuiltinsProbeTest {
      */
     @Test
     void jsonPatchFailsTheEvaluationWhereOpaPanics(@TempDir Path work) throws Exception {
-        BuiltinProbes probes = new BuiltinProbes().nestedSets().builtin("json.patch", 2);
+        BuiltinProbes probes = new BuiltinProbes().builtin("json.patch", 2);
+        // The curated cases (at the end) and the first random ones: each failed embedded evaluation discards a
+        // policy instance, and making a new one is slow. Inputs first: the module holds the number literals they use.
+        List<Object[]> panicking = new ArrayList<>(patchCases().stream().filter(JsonBuiltinsProbeTest::panicsInOpa)
+                .toList());
+        List<Object[]> chosen = new ArrayList<>(panicking.subList(0, Math.min(6, panicking.size())));
+        chosen.addAll(panicking.subList(Math.max(6, panicking.size() - 10), panicking.size()));
+        List<ObjectNode> inputs = chosen.stream().map(c -> probes.input("json.patch", c)).toList();
         Path src = Files.createDirectories(work.resolve("src"));
         Files.writeString(src.resolve("probe.rego"), probes.module());
         Path bundle = work.resolve("bundle.tar.gz");
@@ -191,16 +198,7 @@ class JsonBuiltinsProbeTest {
                 bundle.toString()));
         int checked = 0;
         try (EmbeddedEvaluator embedded = EmbeddedEvaluator.load(bundle, "probe/out", Clock.systemUTC())) {
-            List<Object[]> cases = patchCases();
-            // The curated cases (at the end) and the first random ones: each failed embedded evaluation discards
-            // a policy instance, and making a new one is slow.
-            List<Object[]> panicking = new ArrayList<>(cases.stream().filter(JsonBuiltinsProbeTest::panicsInOpa)
-                    .toList());
-            List<Object[]> chosen = new ArrayList<>(panicking.subList(0, Math.min(6, panicking.size())));
-            chosen.addAll(panicking.subList(Math.max(6, panicking.size() - 10), panicking.size()));
-            for (Object[] c : chosen) {
-                ObjectNode input = BuiltinProbes.NODES.objectNode().put("f", "json.patch");
-                input.set("args", BuiltinProbes.MAPPER.valueToTree(c));
+            for (ObjectNode input : inputs) {
                 Path file = work.resolve("input-" + checked + ".json");
                 Files.writeString(file, input.toString());
                 assertThatThrownBy(() -> OpaBinary.run(work, List.of("eval", "-d", src.toString(), "-i",
@@ -309,10 +307,10 @@ class JsonBuiltinsProbeTest {
                 object("pretty", true, "prefix", "", "indent", ""), object("indent", "<&>"),
                 object("prefix", "é", "indent", "😀"), object("pretty", "yes"), object("indent", 1),
                 object("prefix", null), object("unknown", 1), "not an object", list(), BuiltinProbes.set());
-        BuiltinProbes probes = new BuiltinProbes().nestedSets().builtin("json.marshal_with_options", 2)
-                .expression("json.marshal_with_options#keys", 1, "json.marshal_with_options({1: \"a\", \"1\": \"b\","
+        BuiltinProbes probes = new BuiltinProbes().builtin("json.marshal_with_options", 2)
+                .template("json.marshal_with_options#keys", 1, "json.marshal_with_options({1: \"a\", \"1\": \"b\","
                         + " [1, \"<\"]: 2, null: 3, true: 4, 1.5: 5, {\"k\": \"&\", \"a\": [1]}: 6, {2, 1}: 7,"
-                        + " \"x\": {false: {3: 4}}}, $1)");
+                        + " \"x\": {false: {3: 4}}}, @0)");
         for (Object value : values) {
             for (Object option : options) {
                 probes.call("json.marshal_with_options", value, option);

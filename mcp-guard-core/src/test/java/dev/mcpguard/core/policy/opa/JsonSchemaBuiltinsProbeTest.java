@@ -77,8 +77,8 @@ class JsonSchemaBuiltinsProbeTest {
     @Test
     void matchSchemaMatchesOpaOnSchemasAndDocuments() {
         BuiltinProbes probes = new BuiltinProbes().builtin("json.match_schema", 2)
-                .expression("json.match_schema#sorted", 2,
-                        "[json.match_schema($1, $2)[0], sort(json.match_schema($1, $2)[1])]");
+                .template("json.match_schema#sorted", 2,
+                        "[json.match_schema(@0, @1)[0], sort(json.match_schema(@0, @1)[1])]");
         Random random = new Random(11_2032L);
         for (String schema : SCHEMAS) {
             for (int i = 0; i < 9; i++) {
@@ -304,8 +304,8 @@ class JsonSchemaBuiltinsProbeTest {
     @Test
     void matchSchemaMatchesOpaOnRandomSchemasAndDocuments() {
         BuiltinProbes probes = new BuiltinProbes().builtin("json.match_schema", 2)
-                .expression("json.match_schema#sorted", 2,
-                        "[json.match_schema($1, $2)[0], sort(json.match_schema($1, $2)[1])]")
+                .template("json.match_schema#sorted", 2,
+                        "[json.match_schema(@0, @1)[0], sort(json.match_schema(@0, @1)[1])]")
                 .builtin("json.verify_schema", 1);
         Random random = new Random(11_2033L);
         for (int i = 0; i < 400; i++) {

@@ -118,7 +118,10 @@ class OpaDifferentialTest {
      */
     private static OpaWasmPolicyEngine embeddedEngine(Path work) throws Exception {
         PolicySource source = policySource();
-        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().environment(ENVIRONMENT);
+        // The reference policy uses divergent builtins on bounded integers and constant patterns; accepted here, as
+        // the example server does, so that this test measures that it then decides as opa.
+        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().environment(ENVIRONMENT)
+                .acceptDivergentBuiltins(DivergentBuiltins.NAMES);
         if (!source.bundle()) {
             Path root = OpaBinary.repositoryRoot();
             builder.bundleSource(BundleSource.file(root.resolve("mcp-guard-examples/src/main/resources/policy/orders-bundle.tar.gz")))

@@ -136,8 +136,8 @@ class OpaWasmPolicyEngineTest {
     @Test
     void deniesAnOversizedInputWithoutEvaluatingItAndKeepsDecidingNormalInputs() throws Exception {
         engineServing(authz, OpaWasmPolicyEngine.builder().maxInputBytes(64 * 1024)).pollNow();
-        // 30 000 non-ASCII characters escape to 180 000 bytes: over the limit although the string is small.
-        Map<String, Object> huge = Map.of("amount", 50, "note", "\u00e9".repeat(30_000));
+        // 40 000 two-byte characters are 80 000 bytes of UTF-8: the limit counts bytes, not characters.
+        Map<String, Object> huge = Map.of("amount", 50, "note", "\u00e9".repeat(40_000));
 
         Decision decision = engine.decide(request("refund_order", huge));
 
@@ -287,6 +287,14 @@ class OpaWasmPolicyEngineTest {
         assertThat(engine.lastLoadError()).hasValueSatisfying(error -> assertThat(error).contains("http.send"));
         assertThat(engine.decide(request("any", Map.of()))).isInstanceOfSatisfying(Decision.Deny.class,
                 d -> assertThat(d.reason()).isEqualTo(ReasonCode.POLICY_NOT_LOADED));
+    }
+
+    @Test
+    void refusesAtLoadTimeABundleUsingYamlWhichWouldDecideUnlikeOpa() throws Exception {
+        engineServing(bundles.build("yaml", "yaml-1", key));
+
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
+        assertThat(engine.lastLoadError()).hasValueSatisfying(error -> assertThat(error).contains("yaml.unmarshal"));
     }
 
     @Test
