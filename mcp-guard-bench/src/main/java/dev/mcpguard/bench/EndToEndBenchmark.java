@@ -79,6 +79,7 @@ public final class EndToEndBenchmark {
     private static final Duration AUDIT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
     // Tomcat logs through java.util.logging; held strongly, since java.util.logging forgets unreferenced levels.
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EndToEndBenchmark.class);
     private static final java.util.logging.Logger TOMCAT_LOG = java.util.logging.Logger.getLogger("org.apache");
     // On stop, Tomcat warns about the MCP SDK's shared Reactor threads, which outlive the web context by design.
     private static final java.util.logging.Logger TOMCAT_LEAK_LOG =
@@ -102,14 +103,14 @@ public final class EndToEndBenchmark {
 
     public static void main(String[] args) {
         if (java.util.Arrays.asList(args).contains("--help")) {
-            System.out.print(EndToEndSettings.USAGE);
+            log.info("{}", EndToEndSettings.USAGE);
             return;
         }
         EndToEndSettings settings;
         try {
             settings = EndToEndSettings.parse(args);
         } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
+            log.error("Invalid option: {}", e.getMessage());
             System.exit(2);
             return;
         }
