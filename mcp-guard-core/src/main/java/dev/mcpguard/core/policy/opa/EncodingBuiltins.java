@@ -2,7 +2,6 @@ package dev.mcpguard.core.policy.opa;
 
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.styra.opa.wasm.OpaBuiltin;
-import com.styra.opa.wasm.OpaWasm;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -56,19 +55,19 @@ final class EncodingBuiltins {
 
     static List<OpaBuiltin.Builtin> all() {
         return List.of(
-                new ValueFn("json.marshal", args -> new RegoValue.Str(GoJsonEncoder.marshal(args[0]))),
-                new ValueFn("json.unmarshal", args -> unmarshal(args[0])),
-                new ValueFn("json.is_valid", args -> new RegoValue.Bool(args[0] instanceof RegoValue.Str s
+                valueFn("json.marshal", args -> new RegoValue.Str(GoJsonEncoder.marshal(args[0]))),
+                valueFn("json.unmarshal", args -> unmarshal(args[0])),
+                valueFn("json.is_valid", args -> new RegoValue.Bool(args[0] instanceof RegoValue.Str s
                         && isJson(utf8(s.value())))),
-                new ValueFn("base64.decode", args -> goString(GoBase64.stdDecode(utf8(text(args[0]))))),
-                new ValueFn("base64.is_valid", args -> new RegoValue.Bool(args[0] instanceof RegoValue.Str s
+                valueFn("base64.decode", args -> goString(GoBase64.stdDecode(utf8(text(args[0]))))),
+                valueFn("base64.is_valid", args -> new RegoValue.Bool(args[0] instanceof RegoValue.Str s
                         && isBase64(utf8(s.value())))),
-                new ValueFn("base64url.decode", args -> goString(GoBase64.opaUrlDecode(utf8(text(args[0]))))),
-                new ValueFn("object.union_n", args -> unionN(args[0])),
-                new ValueFn("json.filter", args -> filter(args[0], args[1])),
-                new ValueFn("json.remove", args -> remove(args[0], args[1])),
-                new ValueFn("net.cidr_contains", args -> new RegoValue.Bool(contains(text(args[0]), text(args[1])))),
-                new ValueFn("net.cidr_intersects", args -> new RegoValue.Bool(intersects(text(args[0]),
+                valueFn("base64url.decode", args -> goString(GoBase64.opaUrlDecode(utf8(text(args[0]))))),
+                valueFn("object.union_n", args -> unionN(args[0])),
+                valueFn("json.filter", args -> filter(args[0], args[1])),
+                valueFn("json.remove", args -> remove(args[0], args[1])),
+                valueFn("net.cidr_contains", args -> new RegoValue.Bool(contains(text(args[0]), text(args[1])))),
+                valueFn("net.cidr_intersects", args -> new RegoValue.Bool(intersects(text(args[0]),
                         text(args[1])))));
     }
 
@@ -373,6 +372,12 @@ final class EncodingBuiltins {
 
     // ------------------------------------------------------------------ results
 
+    /** A builtin of this family: an operand nested deeper than {@link #MAX_DEPTH} fails the evaluation. */
+    private static RegoValueBuiltin valueFn(String name, RegoValueBuiltin.Fn fn) {
+        return RegoValueBuiltin.halting(name, fn, value -> depth(value) > MAX_DEPTH,
+                "a value nested deeper than " + MAX_DEPTH + " arrays, objects and sets");
+    }
+
     private static HostBuiltin.Halt tooDeep() {
         return new HostBuiltin.Halt("a value nested deeper than " + MAX_DEPTH + " arrays, objects and sets");
     }
@@ -520,59 +525,5 @@ final class EncodingBuiltins {
             }
         }
         return max;
-    }
-
-    /**
-     * A host builtin over {@link RegoValue}s, with {@link HostBuiltin}'s rules: an error is undefined, a
-     * {@link HostBuiltin.Halt} fails the evaluation.
-     */
-    private static final class ValueFn implements OpaBuiltin.Builtin {
-
-        @FunctionalInterface
-        interface Fn {
-            RegoValue apply(RegoValue[] args) throws HostBuiltin.Undefined;
-        }
-
-        private final String name;
-        private final Fn fn;
-
-        ValueFn(String name, Fn fn) {
-            this.name = name;
-            this.fn = fn;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public int asBuiltin1(OpaWasm instance, int a) {
-            return call(instance, a);
-        }
-
-        @Override
-        public int asBuiltin2(OpaWasm instance, int a, int b) {
-            return call(instance, a, b);
-        }
-
-        private int call(OpaWasm instance, int... addresses) {
-            RegoValue result;
-            try {
-                RegoValue[] args = new RegoValue[addresses.length];
-                for (int i = 0; i < addresses.length; i++) {
-                    args[i] = WasmValues.read(instance, addresses[i]);
-                    if (depth(args[i]) > MAX_DEPTH) {
-                        throw tooDeep();
-                    }
-                }
-                result = fn.apply(args);
-            } catch (HostBuiltin.Halt e) {
-                throw e;
-            } catch (HostBuiltin.Undefined | RuntimeException | StackOverflowError e) {
-                return 0; // undefined, as OPA's wasm runtime does for a builtin error
-            }
-            return WasmValues.writeValue(instance, result);
-        }
     }
 }

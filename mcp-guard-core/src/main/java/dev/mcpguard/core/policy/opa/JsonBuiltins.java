@@ -1,7 +1,6 @@
 package dev.mcpguard.core.policy.opa;
 
 import com.styra.opa.wasm.OpaBuiltin;
-import com.styra.opa.wasm.OpaWasm;
 import java.util.List;
 
 /**
@@ -36,10 +35,10 @@ final class JsonBuiltins {
 
     static List<OpaBuiltin.Builtin> all() {
         return List.of(
-                new ValueBuiltin("json.patch", args -> JsonPatch.apply(args[0], args[1])),
-                new ValueBuiltin("json.marshal_with_options", args -> marshalWithOptions(args[0], args[1])),
-                new ValueBuiltin("json.verify_schema", args -> JsonSchema.verify(args[0])),
-                new ValueBuiltin("json.match_schema", args -> JsonSchema.match(args[0], args[1])));
+                RegoValueBuiltin.of("json.patch", args -> JsonPatch.apply(args[0], args[1])),
+                RegoValueBuiltin.of("json.marshal_with_options", args -> marshalWithOptions(args[0], args[1])),
+                RegoValueBuiltin.of("json.verify_schema", args -> JsonSchema.verify(args[0])),
+                RegoValueBuiltin.of("json.match_schema", args -> JsonSchema.match(args[0], args[1])));
     }
 
     /** {@code json.marshal_with_options(x, opts)}. */
@@ -84,56 +83,5 @@ final class JsonBuiltins {
             throw new HostBuiltin.Undefined("operand must be a string");
         }
         return s.value();
-    }
-
-    /**
-     * A host builtin over {@link RegoValue}s (sets, any object keys, exact numbers), with {@link HostBuiltin}'s
-     * error rule (undefined) except for {@link NoAnswer}, which fails the evaluation.
-     */
-    private static final class ValueBuiltin implements OpaBuiltin.Builtin {
-
-        @FunctionalInterface
-        interface Fn {
-            RegoValue apply(RegoValue[] args) throws HostBuiltin.Undefined;
-        }
-
-        private final String name;
-        private final Fn fn;
-
-        ValueBuiltin(String name, Fn fn) {
-            this.name = name;
-            this.fn = fn;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public int asBuiltin1(OpaWasm instance, int a) {
-            return call(instance, a);
-        }
-
-        @Override
-        public int asBuiltin2(OpaWasm instance, int a, int b) {
-            return call(instance, a, b);
-        }
-
-        private int call(OpaWasm instance, int... addresses) {
-            RegoValue result;
-            try {
-                RegoValue[] args = new RegoValue[addresses.length];
-                for (int i = 0; i < addresses.length; i++) {
-                    args[i] = WasmValues.read(instance, addresses[i]);
-                }
-                result = fn.apply(args);
-            } catch (NoAnswer e) {
-                throw e;
-            } catch (HostBuiltin.Undefined | RuntimeException | StackOverflowError e) {
-                return 0; // undefined, as OPA's wasm runtime does for a builtin error
-            }
-            return result == null ? 0 : WasmValues.writeValue(instance, result);
-        }
     }
 }
