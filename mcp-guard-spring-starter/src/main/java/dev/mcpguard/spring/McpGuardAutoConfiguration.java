@@ -38,6 +38,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -383,6 +384,12 @@ public class McpGuardAutoConfiguration {
         McpStreamableServerTransportProvider mcpGuardStreamableTransport(
                 WebMvcStreamableServerTransportProvider transport, McpGuard guard) {
             return guard.guardTransport(transport);
+        }
+
+        /** Ends the clients' listening streams at shutdown, so the graceful shutdown does not wait them out. */
+        @Bean
+        McpSessionsShutdown mcpGuardSessionsShutdown(McpStreamableServerTransportProvider mcpGuardStreamableTransport) {
+            return new McpSessionsShutdown(mcpGuardStreamableTransport, Duration.ofSeconds(10));
         }
     }
 
