@@ -77,7 +77,8 @@ import org.slf4j.LoggerFactory;
  *           in-flight slot of the principal and the session, the body read without blocking a worker, bounded
  *           in size and time, and the JSON-RPC message checked (malformed messages and unknown notifications
  *           are refused; concurrent {@code notifications/roots/list_changed} on one session are coalesced).
- *           The request is then dispatched again, asynchronously, with the buffered body.</li>
+ *           The request then goes on with the buffered body: on the same thread when the whole body had
+ *           already arrived, otherwise dispatched again, asynchronously.</li>
  *       <li>Error bodies the MCP server writes (status 4xx or 5xx) are replaced by a JSON-RPC error without
  *           internals: the SDK would otherwise send its serialized Java exception.</li>
  *     </ol></li>
