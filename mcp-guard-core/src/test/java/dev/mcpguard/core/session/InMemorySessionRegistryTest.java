@@ -299,4 +299,24 @@ class InMemorySessionRegistryTest {
             assertThat(owners).isEqualTo(1);
         }
     }
+
+    @Test
+    void comparesAPrincipalKeyPartByPartExactlyAsTheKeyString() {
+        java.util.List<CallerIdentity> identities = java.util.List.of(alice, aliceViaAgent, bob,
+                CallerIdentity.builder("https://issuer", "alice").build(),
+                CallerIdentity.builder("https://issuer", "alice").clientId("ap").build(),
+                CallerIdentity.builder("https://issuer", "alic").clientId("eapp").build(),
+                CallerIdentity.builder("https://issuer", "alice").clientId("app")
+                        .actor(new CallerIdentity.Actor("agent-8", java.util.Optional.empty())).build(),
+                CallerIdentity.builder("https://other", "alice").clientId("app").build());
+        for (CallerIdentity bound : identities) {
+            for (CallerIdentity caller : identities) {
+                assertThat(InMemorySessionRegistry.isKeyOf(bound.principalKey(), caller))
+                        .as("%s against %s", bound.principalKey(), caller.principalKey())
+                        .isEqualTo(bound.principalKey().equals(caller.principalKey()));
+            }
+        }
+        assertThat(InMemorySessionRegistry.isKeyOf("https://issuer\u0000alice\u0000app\u0000x", alice)).isFalse();
+        assertThat(InMemorySessionRegistry.isKeyOf("https://issuer\u0000alice\u0000app\u0000", alice)).isTrue();
+    }
 }
