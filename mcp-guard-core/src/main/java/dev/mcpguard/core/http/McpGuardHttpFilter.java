@@ -24,6 +24,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -218,8 +219,9 @@ public final class McpGuardHttpFilter implements Filter {
         request.removeAttribute(GuardRequestAttributes.CALLER);
         request.removeAttribute(GuardRequestAttributes.INBOUND_TOKEN);
 
-        List<String> origins = Collections.list(request.getHeaders("Origin"));
-        for (String origin : origins) {
+        Enumeration<String> origins = request.getHeaders("Origin");
+        while (origins != null && origins.hasMoreElements()) {
+            String origin = origins.nextElement();
             if (!allowedOrigins.contains(origin.toLowerCase(Locale.ROOT))) {
                 log.info("Refused request from origin not on the allow-list: reason={} remote={}",
                         ReasonCode.ORIGIN_NOT_ALLOWED, request.getRemoteAddr());
@@ -248,13 +250,13 @@ public final class McpGuardHttpFilter implements Filter {
             return;
         }
 
-        List<String> sessionIds = Collections.list(request.getHeaders(SESSION_HEADER));
-        if (sessionIds.size() > 1) {
+        Enumeration<String> sessionIds = request.getHeaders(SESSION_HEADER);
+        String sessionId = sessionIds != null && sessionIds.hasMoreElements() ? sessionIds.nextElement() : null;
+        if (sessionId != null && sessionIds.hasMoreElements()) {
             writeError(response, HttpServletResponse.SC_BAD_REQUEST, "invalid_request",
                     "more than one session id presented");
             return;
         }
-        String sessionId = sessionIds.isEmpty() ? null : sessionIds.get(0);
         if (sessionId != null && !sessionIsUsable(sessionId, caller, request, response)) {
             return;
         }
@@ -330,16 +332,17 @@ public final class McpGuardHttpFilter implements Filter {
 
     /** Returns the verified caller, or null after writing the error response. */
     private CallerIdentity authenticate(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        List<String> authorizations = Collections.list(request.getHeaders("Authorization"));
-        List<String> apiKeys = Collections.list(request.getHeaders(apiKeyHeader));
         List<PresentedCredential> presented = new ArrayList<>(2);
-        for (String authorization : authorizations) {
+        Enumeration<String> authorizations = request.getHeaders("Authorization");
+        while (authorizations != null && authorizations.hasMoreElements()) {
+            String authorization = authorizations.nextElement();
             if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 presented.add(new PresentedCredential.BearerToken(Secret.ofUtf8(authorization.substring(7).trim())));
             }
         }
-        for (String apiKey : apiKeys) {
-            presented.add(new PresentedCredential.ApiKey(Secret.ofUtf8(apiKey.trim())));
+        Enumeration<String> apiKeys = request.getHeaders(apiKeyHeader);
+        while (apiKeys != null && apiKeys.hasMoreElements()) {
+            presented.add(new PresentedCredential.ApiKey(Secret.ofUtf8(apiKeys.nextElement().trim())));
         }
         if (presented.isEmpty()) {
             log.debug("Refused request without credentials: reason={} remote={}", ReasonCode.UNAUTHENTICATED,
