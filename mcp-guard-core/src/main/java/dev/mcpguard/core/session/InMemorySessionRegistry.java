@@ -70,6 +70,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class InMemorySessionRegistry implements SessionRegistry, SessionAdmin, AutoCloseable {
 
+    /**
+     * A use closer than this to the recorded last use is not written again: the filter and the chain check the
+     * same session within microseconds on every call. The idle timeout can therefore end a session up to this
+     * much sooner than configured, never later.
+     */
+    static final long LAST_SEEN_GRANULARITY_NANOS = 1_000_000;
     private static final SessionCheck VALID = new SessionCheck.Valid();
     private static final SessionCheck UNKNOWN = new SessionCheck.Unknown();
 
@@ -293,7 +299,9 @@ public final class InMemorySessionRegistry implements SessionRegistry, SessionAd
         if (!isKeyOf(binding.principalKey(), principal)) {
             return new SessionCheck.PrincipalMismatch(binding.subject());
         }
-        bindings.asMap().replace(sessionId, binding, binding.seenAt(now));
+        if (toNanos(now) - toNanos(binding.lastSeen()) >= LAST_SEEN_GRANULARITY_NANOS) {
+            bindings.asMap().replace(sessionId, binding, binding.seenAt(now));
+        }
         return VALID;
     }
 

@@ -322,4 +322,26 @@ class InMemorySessionRegistryTest {
         assertThat(InMemorySessionRegistry.isKeyOf("https://issuer\u0000alice\u0000app\u0000x", alice)).isFalse();
         assertThat(InMemorySessionRegistry.isKeyOf("https://issuer\u0000alice\u0000app\u0000", alice)).isTrue();
     }
+
+    @Test
+    void recordsAUseOnlyOnceItIsAMillisecondAfterTheLastOneAndStillEndsIdleSessionsOnTime() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        InMemorySessionRegistry expiring = InMemorySessionRegistry.builder()
+                .idleTimeout(Duration.ofMinutes(30)).clock(clock).build();
+        expiring.bind("s-1", alice);
+        Instant bound = clock.instant();
+
+        clock.advance(Duration.ofNanos(999_999));
+        assertThat(expiring.check("s-1", alice)).isInstanceOf(SessionCheck.Valid.class);
+        assertThat(expiring.sessions().get(0).lastSeen()).isEqualTo(bound);
+        clock.advance(Duration.ofNanos(1));
+        assertThat(expiring.check("s-1", alice)).isInstanceOf(SessionCheck.Valid.class);
+        Instant used = clock.instant();
+        assertThat(expiring.sessions().get(0).lastSeen()).isEqualTo(used);
+
+        clock.advance(Duration.ofMinutes(30).minusNanos(1));
+        assertThat(expiring.check("s-1", alice)).isInstanceOf(SessionCheck.Valid.class);
+        clock.advance(Duration.ofMinutes(30));
+        assertThat(expiring.check("s-1", alice)).isInstanceOf(SessionCheck.Unknown.class);
+    }
 }
