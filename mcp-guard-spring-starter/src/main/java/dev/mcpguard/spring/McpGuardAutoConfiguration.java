@@ -302,6 +302,8 @@ public class McpGuardAutoConfiguration {
                 .audience(resource.toString())
                 .jwksUrl(jwks.orElseThrow())
                 .claimMapping(claimMapping(identity.claims()))
+                .verifiedTokenCacheSize(identity.jwt().verifiedTokenCacheSize())
+                .verifiedTokensPerPrincipal(identity.jwt().verifiedTokensPerPrincipal())
                 .clock(clock)
                 .build());
         jwt.ifPresent(resolvers::add);

@@ -115,9 +115,11 @@ public record McpGuardProperties(
      * @param apiKeys          API keys for service callers, stored as SHA-256 hashes only
      * @param scopesSupported  the scopes advertised in the RFC 9728 metadata
      * @param resourceName     the human-readable name advertised in the metadata
+     * @param jwt              the JWT resolver's cache of verified tokens
      */
     public record Identity(Optional<URI> issuer, Optional<URI> jwksUri, @DefaultValue Claims claims,
-                           List<ApiKey> apiKeys, List<String> scopesSupported, Optional<String> resourceName) {
+                           List<ApiKey> apiKeys, List<String> scopesSupported, Optional<String> resourceName,
+                           @DefaultValue Jwt jwt) {
         public Identity {
             issuer = Objects.requireNonNullElse(issuer, Optional.empty());
             jwksUri = Objects.requireNonNullElse(jwksUri, Optional.empty());
@@ -126,6 +128,29 @@ public record McpGuardProperties(
             resourceName = Objects.requireNonNullElse(resourceName, Optional.empty());
             issuer.ifPresent(uri -> require(uri.isAbsolute(), "identity.issuer", "must be an absolute URI, got '" + uri + "'"));
             jwksUri.ifPresent(uri -> require(uri.isAbsolute(), "identity.jwks-uri", "must be an absolute URI, got '" + uri + "'"));
+        }
+    }
+
+    /**
+     * The verified-token cache of the JWT resolver ({@code JwtIdentityResolver.Builder}): a token presented again
+     * costs a SHA-256 digest instead of a parse and a signature check. It never serves a token past its
+     * {@code exp}, nor once its signing key left the key set; revocation is checked on every request regardless.
+     *
+     * @param verifiedTokenCacheSize      how many verified tokens are remembered, 0 (off) to 1000000; default
+     *                                    {@code JwtIdentityResolver.DEFAULT_VERIFIED_TOKEN_CACHE_SIZE} (10000)
+     * @param verifiedTokensPerPrincipal  how many of them one principal may hold, 1 to 64, so one caller cannot
+     *                                    evict the others'; default
+     *                                    {@code JwtIdentityResolver.DEFAULT_VERIFIED_TOKENS_PER_PRINCIPAL} (4)
+     */
+    public record Jwt(@DefaultValue("10000") int verifiedTokenCacheSize,
+                      @DefaultValue("4") int verifiedTokensPerPrincipal) {
+        public Jwt {
+            require(verifiedTokenCacheSize >= 0 && verifiedTokenCacheSize <= 1_000_000,
+                    "identity.jwt.verified-token-cache-size",
+                    "must be between 0 (off) and 1000000, got " + verifiedTokenCacheSize);
+            require(verifiedTokensPerPrincipal >= 1 && verifiedTokensPerPrincipal <= 64,
+                    "identity.jwt.verified-tokens-per-principal",
+                    "must be between 1 and 64, got " + verifiedTokensPerPrincipal);
         }
     }
 

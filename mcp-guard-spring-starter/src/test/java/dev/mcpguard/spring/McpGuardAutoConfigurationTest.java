@@ -168,6 +168,34 @@ class McpGuardAutoConfigurationTest {
     }
 
     @Test
+    void theVerifiedTokenCacheSizesComeFromPropertiesAndAValueOutOfRangeFailsStartUpNamingIt() {
+        runner.withUserConfiguration(UserPolicy.class).run(context -> {
+            McpGuardProperties.Jwt jwt = context.getBean(McpGuardProperties.class).identity().jwt();
+            assertThat(jwt.verifiedTokenCacheSize())
+                    .isEqualTo(dev.mcpguard.core.identity.JwtIdentityResolver.DEFAULT_VERIFIED_TOKEN_CACHE_SIZE);
+            assertThat(jwt.verifiedTokensPerPrincipal())
+                    .isEqualTo(dev.mcpguard.core.identity.JwtIdentityResolver.DEFAULT_VERIFIED_TOKENS_PER_PRINCIPAL);
+        });
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues(
+                        "mcp.guard.identity.issuer=https://idp.example.com/realms/orders",
+                        "mcp.guard.identity.jwks-uri=https://idp.example.com/realms/orders/certs",
+                        "mcp.guard.identity.jwt.verified-token-cache-size=0",
+                        "mcp.guard.identity.jwt.verified-tokens-per-principal=16")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    McpGuardProperties.Jwt jwt = context.getBean(McpGuardProperties.class).identity().jwt();
+                    assertThat(jwt.verifiedTokenCacheSize()).isZero();
+                    assertThat(jwt.verifiedTokensPerPrincipal()).isEqualTo(16);
+                });
+        for (String bad : new String[] {"verified-token-cache-size=-1", "verified-token-cache-size=1000001",
+                "verified-tokens-per-principal=0", "verified-tokens-per-principal=65"}) {
+            runner.withUserConfiguration(UserPolicy.class).withPropertyValues("mcp.guard.identity.jwt." + bad)
+                    .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                            .hasMessageContaining("mcp.guard.identity.jwt." + bad.substring(0, bad.indexOf('='))));
+        }
+    }
+
+    @Test
     void noWayToAuthenticateFailsStartUpNamingTheProperty() {
         new WebApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(McpServerJsonMapperAutoConfiguration.class,

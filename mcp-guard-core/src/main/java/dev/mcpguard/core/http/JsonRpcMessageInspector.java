@@ -1,18 +1,24 @@
 package dev.mcpguard.core.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import java.io.IOException;
 import java.util.Set;
 
 /**
  * Looks at one buffered MCP POST body before the SDK does: is it a single well-formed JSON-RPC 2.0 message, and
  * if it is a notification, is it one a client may send? The SDK logs malformed bodies and unknown notifications
- * whole, so they stop here instead. Thread-safe and stateless.
+ * whole, so they stop here instead.
+ *
+ * <p>One streaming pass over the tokens, without building a tree: every value is tokenized (so malformed JSON,
+ * trailing tokens, nesting deeper than {@value #MAX_NESTING_DEPTH} and numbers longer than the parser's limit
+ * are refused as before), but only the top-level members it judges are kept; for a repeated member the last one
+ * counts, as in the tree the SDK builds. Thread-safe and stateless.
  */
 final class JsonRpcMessageInspector {
 
@@ -23,12 +29,12 @@ final class JsonRpcMessageInspector {
             "notifications/progress",
             "notifications/roots/list_changed");
     static final int MAX_METHOD_CHARS = 128;
+    static final int MAX_NESTING_DEPTH = 200;
     static final String ROOTS_LIST_CHANGED = "notifications/roots/list_changed";
 
-    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(200).build())
-            .build())
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final StreamReadConstraints CONSTRAINTS =
+            StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build();
+    private static final JsonFactory JSON = JsonFactory.builder().streamReadConstraints(CONSTRAINTS).build();
 
     /** What kind of message a body holds. */
     enum Kind { REQUEST, NOTIFICATION, RESPONSE, MALFORMED, UNKNOWN_NOTIFICATION }
@@ -44,54 +50,133 @@ final class JsonRpcMessageInspector {
     }
 
     Inspection inspect(byte[] body) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body);
+        return inspect(body, body.length);
+    }
+
+    /** Inspects the first {@code length} bytes of {@code body}. */
+    Inspection inspect(byte[] body, int length) {
+        // The top-level members judged below; for each, the token of its (last) value, null when absent.
+        JsonToken jsonrpcToken = null;
+        String jsonrpc = null;
+        JsonToken idToken = null;
+        JsonToken methodToken = null;
+        String method = null;
+        JsonToken paramsToken = null;
+        boolean hasResult = false;
+        JsonToken root;
+        try (JsonParser parser = JSON.createParser(body, 0, length)) {
+            root = parser.nextToken();
+            if (root == null) {
+                return malformed("empty body");
+            }
+            if (root == JsonToken.START_OBJECT) {
+                JsonToken field;
+                while ((field = parser.nextToken()) == JsonToken.FIELD_NAME) {
+                    String name = parser.currentName();
+                    JsonToken value = parser.nextToken();
+                    switch (name) {
+                        case "jsonrpc" -> {
+                            jsonrpcToken = value;
+                            jsonrpc = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                        }
+                        case "id" -> idToken = value;
+                        case "method" -> {
+                            methodToken = value;
+                            method = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                        }
+                        case "params" -> paramsToken = value;
+                        case "result", "error" -> hasResult = true;
+                        default -> {
+                            // not judged; tokenized below like every value
+                        }
+                    }
+                    skipValue(parser, value);
+                }
+                if (field != JsonToken.END_OBJECT) {
+                    return malformed("not valid JSON");
+                }
+            } else {
+                skipValue(parser, root);
+            }
+            if (parser.nextToken() != null) {
+                return malformed("not valid JSON");
+            }
         } catch (JsonProcessingException e) {
             return malformed("not valid JSON");
         } catch (IOException e) {
             return malformed("unreadable body");
         }
-        if (root == null || root.isMissingNode()) {
-            return malformed("empty body");
-        }
-        if (root.isArray()) {
+        if (root == JsonToken.START_ARRAY) {
             return malformed("JSON-RPC batches are not supported");
         }
-        if (!root.isObject()) {
+        if (root != JsonToken.START_OBJECT) {
             return malformed("not a JSON object");
         }
-        if (!"2.0".equals(root.path("jsonrpc").textValue())) {
+        if (jsonrpcToken != JsonToken.VALUE_STRING || !"2.0".equals(jsonrpc)) {
             return malformed("jsonrpc must be \"2.0\"");
         }
-        JsonNode id = root.get("id");
-        if (id != null && !(id.isTextual() || id.isIntegralNumber() || (id.isNull() && !root.has("method")))) {
+        if (idToken != null && idToken != JsonToken.VALUE_STRING && idToken != JsonToken.VALUE_NUMBER_INT
+                && !(idToken == JsonToken.VALUE_NULL && methodToken == null)) {
             return malformed("id must be a string or an integer");
         }
-        JsonNode method = root.get("method");
-        if (method != null) {
-            if (!method.isTextual() || method.textValue().isEmpty()) {
+        if (methodToken != null) {
+            if (methodToken != JsonToken.VALUE_STRING || method.isEmpty()) {
                 return malformed("method must be a non-empty string");
             }
-            JsonNode params = root.get("params");
-            if (params != null && !params.isObject() && !params.isNull()) {
+            if (paramsToken != null && paramsToken != JsonToken.START_OBJECT && paramsToken != JsonToken.VALUE_NULL) {
                 return malformed("params must be an object");
             }
-            String name = method.textValue();
-            if (name.length() > MAX_METHOD_CHARS) {
+            if (method.length() > MAX_METHOD_CHARS) {
                 return malformed("method name longer than " + MAX_METHOD_CHARS + " characters");
             }
-            if (id == null) {
-                return CLIENT_NOTIFICATIONS.contains(name)
-                        ? new Inspection(Kind.NOTIFICATION, name, null)
-                        : new Inspection(Kind.UNKNOWN_NOTIFICATION, name, "unknown notification method");
+            if (idToken == null) {
+                return CLIENT_NOTIFICATIONS.contains(method)
+                        ? new Inspection(Kind.NOTIFICATION, method, null)
+                        : new Inspection(Kind.UNKNOWN_NOTIFICATION, method, "unknown notification method");
             }
-            return new Inspection(Kind.REQUEST, name, null);
+            return new Inspection(Kind.REQUEST, method, null);
         }
-        if (id != null && (root.has("result") || root.has("error"))) {
+        if (idToken != null && hasResult) {
             return new Inspection(Kind.RESPONSE, null, null);
         }
         return malformed("neither a request, a notification nor a response");
+    }
+
+    /**
+     * Reads past the value that starts with {@code first}, token by token, so that all of it is checked for
+     * syntax and depth; numbers longer than the parser's limit are refused, as a tree would refuse them.
+     */
+    private static void skipValue(JsonParser parser, JsonToken first) throws IOException {
+        if (first == null) {
+            throw new JsonEOFException(parser, null, "unexpected end of input");
+        }
+        if (first.isNumeric()) {
+            checkNumber(parser);
+            return;
+        }
+        if (!first.isStructStart()) {
+            return;
+        }
+        int depth = 1;
+        while (depth > 0) {
+            JsonToken token = parser.nextToken();
+            if (token == null) {
+                throw new JsonEOFException(parser, null, "unexpected end of input");
+            }
+            if (token.isStructStart()) {
+                depth++;
+            } else if (token.isStructEnd()) {
+                depth--;
+            } else if (token.isNumeric()) {
+                checkNumber(parser);
+            }
+        }
+    }
+
+    private static void checkNumber(JsonParser parser) throws IOException {
+        if (parser.getTextLength() > CONSTRAINTS.getMaxNumberLength()) {
+            throw new JsonParseException(parser, "number too long");
+        }
     }
 
     private static Inspection malformed(String problem) {

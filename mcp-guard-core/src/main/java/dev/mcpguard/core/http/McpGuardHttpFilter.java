@@ -24,6 +24,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -77,7 +78,8 @@ import org.slf4j.LoggerFactory;
  *           in-flight slot of the principal and the session, the body read without blocking a worker, bounded
  *           in size and time, and the JSON-RPC message checked (malformed messages and unknown notifications
  *           are refused; concurrent {@code notifications/roots/list_changed} on one session are coalesced).
- *           The request is then dispatched again, asynchronously, with the buffered body.</li>
+ *           The request then goes on with the buffered body: on the same thread when the whole body had
+ *           already arrived, otherwise dispatched again, asynchronously.</li>
  *       <li>Error bodies the MCP server writes (status 4xx or 5xx) are replaced by a JSON-RPC error without
  *           internals: the SDK would otherwise send its serialized Java exception.</li>
  *     </ol></li>
@@ -217,8 +219,9 @@ public final class McpGuardHttpFilter implements Filter {
         request.removeAttribute(GuardRequestAttributes.CALLER);
         request.removeAttribute(GuardRequestAttributes.INBOUND_TOKEN);
 
-        List<String> origins = Collections.list(request.getHeaders("Origin"));
-        for (String origin : origins) {
+        Enumeration<String> origins = request.getHeaders("Origin");
+        while (origins != null && origins.hasMoreElements()) {
+            String origin = origins.nextElement();
             if (!allowedOrigins.contains(origin.toLowerCase(Locale.ROOT))) {
                 log.info("Refused request from origin not on the allow-list: reason={} remote={}",
                         ReasonCode.ORIGIN_NOT_ALLOWED, request.getRemoteAddr());
@@ -247,13 +250,13 @@ public final class McpGuardHttpFilter implements Filter {
             return;
         }
 
-        List<String> sessionIds = Collections.list(request.getHeaders(SESSION_HEADER));
-        if (sessionIds.size() > 1) {
+        Enumeration<String> sessionIds = request.getHeaders(SESSION_HEADER);
+        String sessionId = sessionIds != null && sessionIds.hasMoreElements() ? sessionIds.nextElement() : null;
+        if (sessionId != null && sessionIds.hasMoreElements()) {
             writeError(response, HttpServletResponse.SC_BAD_REQUEST, "invalid_request",
                     "more than one session id presented");
             return;
         }
-        String sessionId = sessionIds.isEmpty() ? null : sessionIds.get(0);
         if (sessionId != null && !sessionIsUsable(sessionId, caller, request, response)) {
             return;
         }
@@ -329,16 +332,17 @@ public final class McpGuardHttpFilter implements Filter {
 
     /** Returns the verified caller, or null after writing the error response. */
     private CallerIdentity authenticate(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        List<String> authorizations = Collections.list(request.getHeaders("Authorization"));
-        List<String> apiKeys = Collections.list(request.getHeaders(apiKeyHeader));
         List<PresentedCredential> presented = new ArrayList<>(2);
-        for (String authorization : authorizations) {
+        Enumeration<String> authorizations = request.getHeaders("Authorization");
+        while (authorizations != null && authorizations.hasMoreElements()) {
+            String authorization = authorizations.nextElement();
             if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 presented.add(new PresentedCredential.BearerToken(Secret.ofUtf8(authorization.substring(7).trim())));
             }
         }
-        for (String apiKey : apiKeys) {
-            presented.add(new PresentedCredential.ApiKey(Secret.ofUtf8(apiKey.trim())));
+        Enumeration<String> apiKeys = request.getHeaders(apiKeyHeader);
+        while (apiKeys != null && apiKeys.hasMoreElements()) {
+            presented.add(new PresentedCredential.ApiKey(Secret.ofUtf8(apiKeys.nextElement().trim())));
         }
         if (presented.isEmpty()) {
             log.debug("Refused request without credentials: reason={} remote={}", ReasonCode.UNAUTHENTICATED,

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -27,15 +28,17 @@ import org.slf4j.LoggerFactory;
  *   <li>A declared {@code Content-Length} above the limit is 413 at once; the body is never read.</li>
  *   <li>An in-flight slot of the principal and of the session is reserved (429 when either is full) and held
  *       until the response completes, so one principal cannot occupy more than its share of workers.</li>
- *   <li>The body is read with servlet non-blocking I/O into memory: while a client trickles it, no worker thread
- *       waits for it. Over the size limit is 413, slower than the read timeout is 408; both close the
- *       connection.</li>
+ *   <li>The body is read into memory. When all of a small declared body has already arrived (the usual POST),
+ *       it is read at once on the request thread, each read preceded by {@code available() > 0} so none blocks;
+ *       otherwise with servlet non-blocking I/O: while a client trickles it, no worker thread waits for it. Over
+ *       the size limit is 413, slower than the read timeout is 408; both close the connection.</li>
  *   <li>The buffered message is inspected ({@link JsonRpcMessageInspector}): malformed bodies and notifications
  *       a client may not send are 400 with a bounded, escaped DEBUG line, and never reach the SDK (which logs
  *       them whole). A {@code notifications/roots/list_changed} while another one is still being handled on the
  *       same session is coalesced into it (answered 202, not handed on): the SDK blocks a worker on each one
  *       until the client answers its {@code roots/list} request or the request times out.</li>
- *   <li>The request is dispatched again, asynchronously, with the buffered body, to the same filter chain.</li>
+ *   <li>The request goes on with the buffered body: on the same thread when it had already arrived, otherwise
+ *       dispatched again, asynchronously, to the same filter chain.</li>
  * </ol>
  *
  * <p>Without async support (a container or mapping that does not allow it) the body is read with blocking I/O,
@@ -48,6 +51,8 @@ final class McpPostGate {
 
     private static final Logger log = LoggerFactory.getLogger(McpPostGate.class);
     private static final int READ_CHUNK = 8192;
+    /** The largest declared body {@link Exchange#readArrivedBody} reads on the request thread. */
+    static final int ARRIVED_BODY_MAX_BYTES = 64 * 1024;
 
     private final HttpRequestLimits limits;
     private final PrincipalRequestLimiter limiter;
@@ -87,7 +92,9 @@ final class McpPostGate {
         Exchange exchange = new Exchange(request, response, downstream, chain, subject, sessionId, permit);
         try {
             if (request.isAsyncSupported()) {
-                exchange.readAsynchronously();
+                if (!exchange.readArrivedBody()) {
+                    exchange.readAsynchronously();
+                }
             } else {
                 exchange.readBlocking();
             }
@@ -152,7 +159,47 @@ final class McpPostGate {
                 }
             }
             settled.set(true);
-            byte[] message = body.toByteArray();
+            handOnHere(body.toByteArray());
+        }
+
+        /**
+         * Reads the body on this thread when all of it has already arrived, the common case of a small POST: no
+         * read blocks (each read is preceded by {@code available() > 0}), and the request goes on without an
+         * async cycle and a second dispatch. Only for a declared length up to {@value McpPostGate#ARRIVED_BODY_MAX_BYTES}
+         * bytes (a larger one is not allocated up front). Returns false when the rest of the body has not
+         * arrived yet; what was read is then kept and the read continues asynchronously.
+         */
+        boolean readArrivedBody() throws IOException, ServletException {
+            long declared = request.getContentLengthLong();
+            if (declared < 0 || declared > ARRIVED_BODY_MAX_BYTES) {
+                return false;
+            }
+            InputStream in = request.getInputStream();
+            if (declared > 0 && in.available() <= 0) {
+                return false;
+            }
+            byte[] message = new byte[(int) declared];
+            int read = 0;
+            while (read < message.length) {
+                if (in.available() <= 0) {
+                    body.write(message, 0, read);
+                    return false;
+                }
+                int n = in.read(message, read, message.length - read);
+                if (n < 0) {
+                    // Fewer bytes than declared: the inspector judges what came, as after a non-blocking read.
+                    message = Arrays.copyOf(message, read);
+                    break;
+                }
+                read += n;
+            }
+            settled.set(true);
+            handOnHere(message);
+            return true;
+        }
+
+        /** Inspects {@code message} and, when admitted, runs the rest of the chain with it on this thread. */
+        private void handOnHere(byte[] message) throws IOException, ServletException {
             if (!admitted(message)) {
                 finish();
                 return;

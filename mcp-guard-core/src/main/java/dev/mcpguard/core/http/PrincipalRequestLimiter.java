@@ -53,7 +53,7 @@ final class PrincipalRequestLimiter {
         if (!increment(inFlightByPrincipal, principal, limits.maxInFlightPerPrincipal())) {
             return null;
         }
-        if (sessionId != null && !increment(inFlightBySession, "s\u0000" + sessionId,
+        if (sessionId != null && !increment(inFlightBySession, sessionId,
                 limits.maxInFlightPerSession())) {
             decrement(inFlightByPrincipal, principal);
             return null;
@@ -80,7 +80,7 @@ final class PrincipalRequestLimiter {
     private void release(String principal, String sessionId) {
         decrement(inFlightByPrincipal, principal);
         if (sessionId != null) {
-            decrement(inFlightBySession, "s\u0000" + sessionId);
+            decrement(inFlightBySession, sessionId);
         }
     }
 

@@ -175,6 +175,34 @@ class McpGuardHttpFilterLimitsTest {
     }
 
     @Test
+    void handsOnABodyThatHadAlreadyArrivedOnTheRequestThreadWithoutASecondDispatch() throws Exception {
+        clock.advance(Duration.ofMinutes(1));
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"echo\",\"params\":{\"n\":\"" + "x".repeat(300) + "\"}}";
+        try (Socket socket = rawPost(DAVE_KEY, body.length(), body)) {
+            String response = RawHttp.readHead(socket.getInputStream());
+
+            assertThat(response).startsWith("HTTP/1.1 200");
+            assertThat(readBody(socket, ("REQUEST " + body).length())).isEqualTo("REQUEST " + body);
+        }
+    }
+
+    @Test
+    void handsOnTheWholeBodyWhenItsRestArrivesAfterTheFirstRead() throws Exception {
+        clock.advance(Duration.ofMinutes(1));
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":22,\"method\":\"echo\",\"params\":{}}";
+        int split = 12;
+        try (Socket socket = rawPost(DAVE_KEY, body.length(), body.substring(0, split))) {
+            socket.getOutputStream().write(body.substring(split).getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String response = RawHttp.readHead(socket.getInputStream());
+
+            assertThat(response).startsWith("HTTP/1.1 200");
+            String echoed = readBody(socket, "REQUEST ".length() + body.length());
+            assertThat(echoed).endsWith(" " + body);
+        }
+    }
+
+    @Test
     void refusesMalformedMessagesAndUnknownNotificationsBeforeTheServerSeesThem() throws Exception {
         int before = reachedServer.get();
         HttpResponse<String> notJson = send(post(DAVE_KEY, null, "{\"jsonrpc\":\"2.0\",\"method\":"));
@@ -237,6 +265,11 @@ class McpGuardHttpFilterLimitsTest {
             if (body.contains("\"initialize\"")) {
                 resp.setHeader(McpGuardHttpFilter.SESSION_HEADER, UUID.randomUUID().toString());
             }
+            if (body.contains("\"echo\"")) {
+                resp.setContentType("text/plain");
+                resp.getWriter().write(req.getDispatcherType() + " " + body);
+                return;
+            }
             if (body.contains("\"fail\"")) {
                 resp.setContentType("application/json");
                 resp.setStatus(400);
@@ -296,6 +329,20 @@ class McpGuardHttpFilterLimitsTest {
                 .getBytes(StandardCharsets.US_ASCII));
         socket.getOutputStream().flush();
         return socket;
+    }
+
+    /** Reads up to {@code max} bytes of a response body after its head, until the server stops sending. */
+    private static String readBody(Socket socket, int max) throws IOException {
+        byte[] bytes = new byte[max];
+        int read = 0;
+        while (read < max) {
+            int n = socket.getInputStream().read(bytes, read, max - read);
+            if (n < 0) {
+                break;
+            }
+            read += n;
+        }
+        return new String(bytes, 0, read, StandardCharsets.UTF_8);
     }
 
     /** True when the server closes the connection, although the client never sent the rest of the body. */

@@ -184,6 +184,42 @@ class SessionEndOverHttpTest {
                         && !sdkHolds(sessionId));
     }
 
+    @Test
+    void sdkClientsOpeningSessionsInALoopKeepTheSdkMapBoundedAndAnotherPrincipalsSessionWorking() {
+        McpSyncClient bob = tomcat.client(BOB_KEY).clientInfo(new McpSchema.Implementation("bob-client", "1")).build();
+        bob.initialize();
+        List<McpSyncClient> alices = new ArrayList<>();
+        List<String> aliceSessions = new ArrayList<>();
+        try {
+            for (int i = 0; i < CAP + 4; i++) {
+                Set<String> before = sessionIdsOf("alice");
+                McpSyncClient alice = tomcat.client(ALICE_KEY)
+                        .clientInfo(new McpSchema.Implementation("alice-client-" + i, "1")).build();
+                alices.add(alice);
+                alice.initialize();
+                Set<String> after = sessionIdsOf("alice");
+                after.removeAll(before);
+                aliceSessions.addAll(after);
+                clock.advance(Duration.ofSeconds(1));
+            }
+
+            assertThat(aliceSessions).hasSize(CAP + 4);
+            Eventually.within(Duration.ofSeconds(10), "the SDK holds no more of alice's sessions than her cap",
+                    () -> aliceSessions.stream().filter(SessionEndOverHttpTest::sdkHolds).count() <= CAP);
+            assertThat(aliceSessions.subList(aliceSessions.size() - CAP, aliceSessions.size()))
+                    .as("her newest sessions are the ones kept").allMatch(SessionEndOverHttpTest::sdkHolds);
+            assertThat(bob.ping()).as("bob's SDK session survives alice's loop").isNotNull();
+        } finally {
+            alices.forEach(McpSyncClient::close);
+            bob.closeGracefully();
+        }
+    }
+
+    static Set<String> sessionIdsOf(String subject) {
+        return sessions.sessions().stream().filter(s -> s.subject().equals(subject))
+                .map(s -> s.sessionId()).collect(java.util.stream.Collectors.toCollection(java.util.HashSet::new));
+    }
+
     static String openSession(String apiKey) {
         return tomcat.openSession(apiKey);
     }

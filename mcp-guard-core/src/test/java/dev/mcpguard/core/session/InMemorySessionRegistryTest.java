@@ -192,7 +192,10 @@ class InMemorySessionRegistryTest {
         Set<Thread> before = sweeperThreads();
         InMemorySessionRegistry swept = InMemorySessionRegistry.builder().sweepInterval(Duration.ofMillis(100))
                 .build();
-        assertThat(sweeperThreads()).as("no listener, no thread").isEqualTo(before);
+        // Only new threads count: other tests' sweepers may end meanwhile.
+        Set<Thread> startedWithoutListener = sweeperThreads();
+        startedWithoutListener.removeAll(before);
+        assertThat(startedWithoutListener).as("no listener, no thread").isEmpty();
 
         swept.addEndListener((id, reason) -> { });
         Set<Thread> started = sweeperThreads();
@@ -298,5 +301,47 @@ class InMemorySessionRegistryTest {
                     .count();
             assertThat(owners).isEqualTo(1);
         }
+    }
+
+    @Test
+    void comparesAPrincipalKeyPartByPartExactlyAsTheKeyString() {
+        java.util.List<CallerIdentity> identities = java.util.List.of(alice, aliceViaAgent, bob,
+                CallerIdentity.builder("https://issuer", "alice").build(),
+                CallerIdentity.builder("https://issuer", "alice").clientId("ap").build(),
+                CallerIdentity.builder("https://issuer", "alic").clientId("eapp").build(),
+                CallerIdentity.builder("https://issuer", "alice").clientId("app")
+                        .actor(new CallerIdentity.Actor("agent-8", java.util.Optional.empty())).build(),
+                CallerIdentity.builder("https://other", "alice").clientId("app").build());
+        for (CallerIdentity bound : identities) {
+            for (CallerIdentity caller : identities) {
+                assertThat(InMemorySessionRegistry.isKeyOf(bound.principalKey(), caller))
+                        .as("%s against %s", bound.principalKey(), caller.principalKey())
+                        .isEqualTo(bound.principalKey().equals(caller.principalKey()));
+            }
+        }
+        assertThat(InMemorySessionRegistry.isKeyOf("https://issuer\u0000alice\u0000app\u0000x", alice)).isFalse();
+        assertThat(InMemorySessionRegistry.isKeyOf("https://issuer\u0000alice\u0000app\u0000", alice)).isTrue();
+    }
+
+    @Test
+    void recordsAUseOnlyOnceItIsAMillisecondAfterTheLastOneAndStillEndsIdleSessionsOnTime() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+        InMemorySessionRegistry expiring = InMemorySessionRegistry.builder()
+                .idleTimeout(Duration.ofMinutes(30)).clock(clock).build();
+        expiring.bind("s-1", alice);
+        Instant bound = clock.instant();
+
+        clock.advance(Duration.ofNanos(999_999));
+        assertThat(expiring.check("s-1", alice)).isInstanceOf(SessionCheck.Valid.class);
+        assertThat(expiring.sessions().get(0).lastSeen()).isEqualTo(bound);
+        clock.advance(Duration.ofNanos(1));
+        assertThat(expiring.check("s-1", alice)).isInstanceOf(SessionCheck.Valid.class);
+        Instant used = clock.instant();
+        assertThat(expiring.sessions().get(0).lastSeen()).isEqualTo(used);
+
+        clock.advance(Duration.ofMinutes(30).minusNanos(1));
+        assertThat(expiring.check("s-1", alice)).isInstanceOf(SessionCheck.Valid.class);
+        clock.advance(Duration.ofMinutes(30));
+        assertThat(expiring.check("s-1", alice)).isInstanceOf(SessionCheck.Unknown.class);
     }
 }
