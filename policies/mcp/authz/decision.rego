@@ -22,6 +22,21 @@ decision := {"allow": false, "reason": first_denial[1], "message": first_denial[
 	count(denials) > 0
 }
 
+# Entry point (wasm: mcp/authz/visible_tools) for tools/list in one evaluation: the names of the tools in
+# input.tools (each shaped like input.tool) that the caller may see. A tool is in the set exactly when
+# decision, asked about that tool alone (input.tool set to it, operation "list"), allows: one rule serves
+# both questions, so the set always equals the per-tool answers. Always defined (empty when nothing is
+# visible or the input is not a list); the guard ignores names it did not offer.
+default visible_tools := set()
+
+visible_tools := {tool.name |
+	input.operation == "list"
+	is_array(input.tools)
+	some tool in input.tools
+	is_object(tool)
+	decision.allow == true with input as object.union(input, {"tool": tool})
+}
+
 default allow := false
 
 allow if {
