@@ -6,6 +6,11 @@ import data.mcp.authz
 # Every tool of the fixture, plus one no server declares and one whose description differs from its pin.
 candidate_tools := [list_of(name).tool | some name in sort(object.keys(hints) | {"no_such_tool"})]
 
+# The same tools with the server's hints flipped: annotation mismatches, and destructive by hint.
+flipped_tools := [object.union(tool, {"read_only": tool.read_only == false, "destructive": tool.destructive == false}) |
+	some tool in candidate_tools
+]
+
 list_input(request, tools) := object.union(object.remove(request, ["tool"]), {"tool": null, "tools": tools})
 
 visible_for(request, tools) := names if {
@@ -36,6 +41,7 @@ test_visible_tools_equal_the_per_tool_list_decisions_for_every_caller_and_enviro
 		every environment in environments {
 			request := in_environment(as_caller(list_of("get_order"), fields), environment)
 			visible_for(request, candidate_tools) == per_tool_visible(request, candidate_tools)
+			visible_for(request, flipped_tools) == per_tool_visible(request, flipped_tools)
 		}
 	}
 }
