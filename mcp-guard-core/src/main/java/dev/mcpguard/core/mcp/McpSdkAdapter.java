@@ -196,8 +196,16 @@ public final class McpSdkAdapter {
         return (context, tool) -> visibleTools.isVisible(context, describe(tool));
     }
 
+    /**
+     * The same filter for async servers: policy is asked off the event loop (bounded-elastic), and only when it must
+     * be; the other tools of the request are answered at once from its list answer, without a thread hop each.
+     */
     public McpAsyncListFilter<McpSchema.Tool> asyncToolFilter() {
-        return McpAsyncListFilter.fromSync(toolFilter(), false);
+        McpAsyncListFilter<McpSchema.Tool> offLoop = McpAsyncListFilter.fromSync(toolFilter(), false);
+        return (context, tool) -> {
+            Optional<Boolean> known = visibleTools.knownVisibility(context, describe(tool));
+            return known.isPresent() ? Mono.just(known.get()) : offLoop.isVisible(context, tool);
+        };
     }
 
     public McpStreamableServerTransportProvider guardTransport(McpStreamableServerTransportProvider transport) {

@@ -91,6 +91,25 @@ final class VisibleToolsFilter {
         return listed.visible().contains(tool.name());
     }
 
+    /**
+     * Whether the caller of {@code context} may see {@code tool}, when that is known without asking policy (no
+     * verified caller, or this request's list answer is kept); empty when {@link #isVisible} would ask policy.
+     */
+    Optional<Boolean> knownVisibility(McpTransportContext context, ToolDescriptor tool) {
+        Optional<CallerIdentity> caller = TransportKeys.caller(context);
+        if (caller.isEmpty()) {
+            return Optional.of(false);
+        }
+        if (!tool.equals(offered.byName().get(tool.name()))) {
+            return Optional.empty();
+        }
+        Listed listed = requests.getIfPresent(context);
+        if (listed == null || !listed.caller().equals(caller.get()) || !tool.equals(listed.asked().get(tool.name()))) {
+            return Optional.empty();
+        }
+        return Optional.of(listed.visible().contains(tool.name()));
+    }
+
     /** Requests whose answer is kept now (approximate), for tests. */
     long keptRequests() {
         requests.cleanUp();

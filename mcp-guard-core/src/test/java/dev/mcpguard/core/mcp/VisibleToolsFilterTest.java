@@ -138,4 +138,20 @@ class VisibleToolsFilterTest {
         assertThat(filter.isVisible(request(alice), changed)).isTrue();
         assertThat(listSizes).containsExactly(2);
     }
+
+    @Test
+    void theListAnswerIsKnownWithoutAskingOnlyAfterItWasAskedForThisRequestAndCaller() {
+        McpTransportContext list = request(alice);
+        assertThat(filter.knownVisibility(list, getOrder)).isEmpty();
+        assertThat(filter.knownVisibility(McpTransportContext.EMPTY, getOrder)).contains(false);
+
+        filter.isVisible(list, getOrder);
+
+        assertThat(filter.knownVisibility(list, getOrder)).contains(true);
+        assertThat(filter.knownVisibility(list, refund)).contains(false);
+        assertThat(filter.knownVisibility(request(alice), getOrder)).as("another request").isEmpty();
+        assertThat(filter.knownVisibility(list, ToolDescriptor.named("ghost"))).as("not wrapped").isEmpty();
+        clock.advance(VisibleToolsFilter.REQUEST_LIFETIME.plus(Duration.ofMillis(1)));
+        assertThat(filter.knownVisibility(list, getOrder)).as("past the request lifetime").isEmpty();
+    }
 }
