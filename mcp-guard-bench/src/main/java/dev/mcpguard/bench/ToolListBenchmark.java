@@ -49,7 +49,8 @@ import reactor.core.publisher.Mono;
  * tools; about half are visible to the caller): in list mode (the bundle has {@code mcp/authz/visible_tools}, one
  * evaluation per list) or per-tool mode (a bundle without it, one evaluation per tool), each with the default
  * decision cache of {@link ResilientPolicyEngine} or without a cache. Every invocation is a new request (a new
- * transport context), as each HTTP request is.
+ * transport context), as each HTTP request is. On a sync server (the {@code server} parameter) the SDK itself hops
+ * to bounded-elastic for every tool's filter call, about 10 µs each, which no filter can avoid.
  *
  * <p>Run from the repository root (the policy sources are read from {@code policies/}):
  * {@code mvn -q -o -pl mcp-guard-bench -am package -DskipTests && java -jar mcp-guard-bench/target/benchmarks.jar ToolList}
@@ -68,10 +69,17 @@ public class ToolListBenchmark {
     @Param({"unguarded", "list-cached", "list-uncached", "perTool-cached", "perTool-uncached"})
     public String variant;
 
+    /**
+     * sync: the SDK runs a sync server's list filter on bounded-elastic once per tool (a thread hop each, whatever
+     * the filter does); async: mcp-guard's async filter, which hops only when policy must be asked.
+     */
+    @Param({"async", "sync"})
+    public String server;
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private final JacksonMcpJsonMapper json = new JacksonMcpJsonMapper(MAPPER);
     private OpaWasmPolicyEngine engine;
-    private McpStatelessSyncServer server;
+    private AutoCloseable running;
     private McpStatelessServerHandler handler;
     private CallerIdentity alice;
     private long ids;
@@ -82,16 +90,26 @@ public class ToolListBenchmark {
         alice = CallerIdentity.builder("https://login.example.com", "alice").tenant("acme").clientId("agent")
                 .scopes(Set.of("orders.read")).roles(Set.of("support")).build();
         List<McpStatelessServerFeatures.SyncToolSpecification> specs = new ArrayList<>();
+        List<McpStatelessServerFeatures.AsyncToolSpecification> asyncSpecs = new ArrayList<>();
+        McpSchema.CallToolResult ok = McpSchema.CallToolResult.builder().addTextContent("ok").build();
         for (int i = 0; i < TOOLS; i++) {
             specs.add(McpStatelessServerFeatures.SyncToolSpecification.builder().tool(tool(i))
-                    .callHandler((context, request) -> McpSchema.CallToolResult.builder().addTextContent("ok").build())
-                    .build());
+                    .callHandler((context, request) -> ok).build());
+            asyncSpecs.add(McpStatelessServerFeatures.AsyncToolSpecification.builder().tool(tool(i))
+                    .callHandler((context, request) -> Mono.just(ok)).build());
         }
         CapturingTransport transport = new CapturingTransport();
-        McpServer.StatelessSyncSpecification spec = McpServer.sync(transport).jsonMapper(json)
+        boolean sync = server.equals("sync");
+        McpServer.StatelessSyncSpecification syncSpec = sync ? McpServer.sync(transport).jsonMapper(json)
+                .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build()) : null;
+        McpServer.StatelessAsyncSpecification asyncSpec = sync ? null : McpServer.async(transport).jsonMapper(json)
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build());
         if (variant.equals("unguarded")) {
-            spec.tools(specs);
+            if (sync) {
+                syncSpec.tools(specs);
+            } else {
+                asyncSpec.tools(asyncSpecs);
+            }
             expectedVisible = TOOLS;
         } else {
             boolean listMode = variant.startsWith("list");
@@ -107,10 +125,20 @@ public class ToolListBenchmark {
             engine.onBundleChange(policy::onBundleChange);
             McpGuard guard = McpGuard.builder().serverName("orders").policyEngine(policy)
                     .auditSink(record -> { }).build();
-            spec.tools(guard.guardStatelessSyncTools(specs)).addToolFilter(guard.toolFilter());
+            if (sync) {
+                syncSpec.tools(guard.guardStatelessSyncTools(specs)).addToolFilter(guard.toolFilter());
+            } else {
+                asyncSpec.tools(asyncSpecs.stream().map(guard::guard).toList()).addToolFilter(guard.asyncToolFilter());
+            }
             expectedVisible = TOOLS / 2;
         }
-        server = spec.build();
+        if (sync) {
+            McpStatelessSyncServer built = syncSpec.build();
+            running = built::close;
+        } else {
+            var built = asyncSpec.build();
+            running = built::close;
+        }
         handler = transport.handler;
         int shown = MAPPER.readTree(list()).path("result").path("tools").size();
         if (shown != expectedVisible) {
@@ -120,7 +148,11 @@ public class ToolListBenchmark {
 
     @TearDown
     public void tearDown() {
-        server.close();
+        try {
+            running.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
         if (engine != null) {
             engine.close();
         }
