@@ -6,7 +6,8 @@
 # Default output: mcp-guard-examples/src/main/resources/policy/orders-bundle.tar.gz (committed, so the demo
 # runs without OPA; scripts/check-policy-bundle.sh fails CI when it no longer matches policies/).
 #
-# The bundle holds /policy.wasm (entrypoint mcp/authz/decision), /data.json, the policy's .rego sources,
+# The bundle holds /policy.wasm (entrypoints mcp/authz/decision, for each call, and mcp/authz/visible_tools, for
+# tools/list in one evaluation), /data.json, the policy's .rego sources,
 # /.manifest (revision "orders-<first 12 hex of a sha256 over the bundled files>") and /.signatures.json
 # (RS256, signed with POLICY_SIGNING_KEY, default the DEMO key in policies/demo-signing/; see its README).
 # Tests (*_test.rego) are not bundled. The same inputs always give the same bundle contents.
@@ -16,7 +17,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-$repo/mcp-guard-examples/src/main/resources/policy/orders-bundle.tar.gz}"
 signing_key="${POLICY_SIGNING_KEY:-$repo/policies/demo-signing/private.pem}"
 verification_key="${POLICY_VERIFICATION_KEY:-$repo/policies/demo-signing/public.pem}"
-entrypoint="mcp/authz/decision"
+entrypoints=(mcp/authz/decision mcp/authz/visible_tools)
 
 opa="$("$repo/scripts/ensure-opa.sh" | tail -n 1)"
 
@@ -46,7 +47,7 @@ out="$(cd "$(dirname "$out")" && pwd)/$(basename "$out")"
 (
     cd "$stage/bundle"
     "$opa" build --bundle . \
-        --target wasm --entrypoint "$entrypoint" \
+        --target wasm "${entrypoints[@]/#/--entrypoint=}" \
         --revision "$revision" \
         --signing-key "$signing_key" --signing-alg RS256 \
         --output "$out"

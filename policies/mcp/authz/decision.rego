@@ -22,6 +22,23 @@ decision := {"allow": false, "reason": first_denial[1], "message": first_denial[
 	count(denials) > 0
 }
 
+# Entry point (wasm: mcp/authz/visible_tools) for tools/list in one evaluation: the names of the tools in
+# input.tools (each shaped like input.tool) that the caller may see. A tool is in the set exactly when decision,
+# asked about that tool alone (input.tool set to it, operation "list"), allows; visible_tools_test.rego and the
+# guard's equivalence test hold the two equal. Always defined (empty when nothing is visible or the input is not
+# a list); the guard ignores names it did not offer. The checks are the ones below, as functions of the listed
+# tool (see "Visibility of a listed tool"): re-evaluating decision per tool with `with input` would cost as much
+# as asking per tool.
+default visible_tools := set()
+
+visible_tools := {tool.name |
+	listing
+	config_well_formed
+	list_input_well_formed
+	some tool in input.tools
+	listable(tool, settings.servers[input.server].tools[tool.name])
+}
+
 default allow := false
 
 allow if {
@@ -394,3 +411,85 @@ break_glass_obligation := {"break_glass": {"ticket": grant.ticket, "expires": gr
 	production
 	grant := sort(break_glass_grants)[0]
 } else := {}
+
+# ---------------------------------------------------------------------------------------------------------
+# Visibility of a listed tool: allow for operation "list", with the tool and its configuration as arguments.
+# Mirrors input_well_formed, tool_known, description_matches, annotations_match, tenant_present, scopes_granted,
+# role_granted, destructive_permitted and the obligations an allow carries; arguments_valid, tenants_match and
+# approvals_present hold for every "list". Change both together.
+
+list_input_well_formed if {
+	input.version == 1
+	is_string(input.server)
+	is_number(input.time_ns)
+	is_object(input.caller)
+	is_string(input.caller.subject)
+	is_array(input.caller.scopes)
+	is_array(input.caller.roles)
+	is_object(input.arguments)
+	is_array(input.tools)
+}
+
+listable(tool, config) if {
+	is_object(tool)
+	is_string(tool.name)
+	is_boolean(tool.read_only)
+	is_boolean(tool.destructive)
+	is_object(config)
+	listed_description_matches(tool, config)
+	object.get(config, "read_only", false) == tool.read_only
+	listed_tenant_present(config)
+	every scope in object.get(config, "required_scopes", []) {
+		scope in input.caller.scopes
+	}
+	listed_role_granted(tool, config)
+	listed_destructive_permitted(tool, config)
+	every _, _ in object.get(config, "arguments", {}) {
+		true
+	}
+	is_object(object.get(config, "obligations", {}))
+}
+
+listed_description_matches(_, config) if not "description_sha256" in object.keys(config)
+
+listed_description_matches(tool, config) if config.description_sha256 == tool.description_sha256
+
+listed_read_only(tool, config) if {
+	config.read_only == true
+	tool.read_only == true
+}
+
+listed_destructive(tool, config) if {
+	not listed_read_only(tool, config)
+	config.destructive == true
+}
+
+listed_destructive(tool, config) if {
+	not listed_read_only(tool, config)
+	tool.destructive == true
+}
+
+listed_tenant_present(config) if not config.tenant_scoped == true
+
+listed_tenant_present(_) if {
+	is_string(input.caller.tenant)
+	input.caller.tenant != ""
+}
+
+listed_role_granted(tool, config) if {
+	listed_read_only(tool, config)
+	not "allowed_roles" in object.keys(config)
+}
+
+listed_role_granted(_, config) if {
+	some role in config.allowed_roles
+	role in input.caller.roles
+}
+
+listed_destructive_permitted(tool, config) if not listed_destructive(tool, config)
+
+listed_destructive_permitted(_, _) if not production
+
+listed_destructive_permitted(tool, _) if {
+	count(break_glass_grants) > 0 with input.tool as tool
+}

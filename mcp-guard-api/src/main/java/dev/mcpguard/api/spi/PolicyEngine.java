@@ -4,16 +4,22 @@ import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ToolDescriptor;
 import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Decides whether a caller may call (or see) a tool with given arguments.
  *
  * <p>The same engine answers both questions, told apart by {@link Operation}: {@code tools/list} asks
- * {@link Operation#LIST} for each tool (arguments empty), {@code tools/call} asks {@link Operation#CALL}. One rule
- * can therefore serve both.
+ * {@link Operation#LIST} about each tool (arguments empty), {@code tools/call} asks {@link Operation#CALL}. One rule
+ * can therefore serve both. {@code tools/list} asks {@link #visibleTools} once for the whole list; its default
+ * asks {@link #decide} once per tool, so an engine that implements only {@link #decide} keeps working, and an
+ * engine that can answer the list in one evaluation (the OPA engines, with an entrypoint such as
+ * {@code mcp/authz/visible_tools}) overrides it.
  *
  * <p>Implementations must be thread-safe and fail closed: any error is a {@link Decision.Deny} with a reason
  * (for example {@code policy_error}), never an exception and never null. The chain also guards against engines
@@ -24,6 +30,31 @@ public interface PolicyEngine {
 
     /** Decides about {@code request}; never returns null. */
     Decision decide(PolicyRequest request);
+
+    /**
+     * The names of the tools of {@code request} the caller may see in {@code tools/list}: a tool is visible exactly
+     * when {@link #decide} would allow it with {@link Operation#LIST}. The default asks {@link #decide} once per
+     * tool (each with the list's decision id) and treats an exception or null as hidden. An override must fail
+     * closed too: on any error it returns the empty set (shows nothing), never throws; the guard shows only the
+     * tools it offered, whatever names come back.
+     *
+     * @return the visible names; never null, possibly empty
+     */
+    default Set<String> visibleTools(ToolListRequest request) {
+        Set<String> visible = new HashSet<>();
+        for (ToolDescriptor tool : request.tools()) {
+            Decision decision;
+            try {
+                decision = decide(request.about(tool));
+            } catch (RuntimeException e) {
+                decision = null;
+            }
+            if (decision != null && decision.allowed()) {
+                visible.add(tool.name());
+            }
+        }
+        return visible;
+    }
 
     /** Which question is asked. */
     enum Operation {
@@ -73,6 +104,47 @@ public interface PolicyEngine {
                     + caller.subject() + ", server=" + server + ", tool=" + tool.name() + ", argumentNames="
                     + new java.util.TreeSet<>(arguments.keySet()) + ", sessionId=" + sessionId.orElse("-")
                     + ", time=" + time + "]";
+        }
+    }
+
+    /**
+     * The facts a {@code tools/list} is decided on: those of a {@link PolicyRequest} with {@link Operation#LIST},
+     * for a list of tools instead of one.
+     *
+     * @param decisionId the id of this list's decision
+     * @param caller     the verified caller
+     * @param server     the MCP server name
+     * @param tools      the tools offered, in the server's order (copied; names are expected to be distinct)
+     * @param sessionId  the MCP session, when there is one
+     * @param time       the request time, from the guard's clock
+     */
+    record ToolListRequest(
+            String decisionId,
+            CallerIdentity caller,
+            String server,
+            List<ToolDescriptor> tools,
+            Optional<String> sessionId,
+            Instant time) {
+
+        public ToolListRequest {
+            Objects.requireNonNull(decisionId, "decisionId");
+            Objects.requireNonNull(caller, "caller");
+            Objects.requireNonNull(server, "server");
+            tools = List.copyOf(tools);
+            Objects.requireNonNull(sessionId, "sessionId");
+            Objects.requireNonNull(time, "time");
+        }
+
+        /** The per-tool question about {@code tool}, as {@code tools/list} asked it before this request type. */
+        public PolicyRequest about(ToolDescriptor tool) {
+            return new PolicyRequest(Operation.LIST, decisionId, caller, server, tool, Map.of(), sessionId, time);
+        }
+
+        /** Names the request by its tools' names only. */
+        @Override
+        public String toString() {
+            return "ToolListRequest[decisionId=" + decisionId + ", caller=" + caller.subject() + ", server=" + server
+                    + ", tools=" + tools.size() + ", sessionId=" + sessionId.orElse("-") + ", time=" + time + "]";
         }
     }
 }

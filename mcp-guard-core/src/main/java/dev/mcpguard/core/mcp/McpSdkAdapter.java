@@ -66,6 +66,7 @@ public final class McpSdkAdapter {
 
     private final GuardChain chain;
     private final ToolVisibility visibility;
+    private final VisibleToolsFilter visibleTools;
     private final String serverName;
     private final Clock clock;
     private final ArgumentSchemaValidator argumentValidator;
@@ -76,6 +77,7 @@ public final class McpSdkAdapter {
                           Clock clock, JsonSchemaValidator argumentValidator, UnknownToolAudit.Limits limits) {
         this.chain = Objects.requireNonNull(chain, "chain");
         this.visibility = Objects.requireNonNull(visibility, "visibility");
+        this.visibleTools = new VisibleToolsFilter(visibility, clock);
         this.serverName = Objects.requireNonNull(serverName, "serverName");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.argumentValidator = argumentValidator == null ? null : new SdkArgumentSchemaValidator(argumentValidator);
@@ -136,7 +138,7 @@ public final class McpSdkAdapter {
 
     public McpServerFeatures.SyncToolSpecification guardWithContext(
             McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
-        GuardedTool descriptor = GuardedTool.of(tool);
+        GuardedTool descriptor = offer(tool);
         Objects.requireNonNull(handler, "handler");
         return McpServerFeatures.SyncToolSpecification.builder()
                 .tool(tool)
@@ -149,7 +151,7 @@ public final class McpSdkAdapter {
 
     public McpServerFeatures.AsyncToolSpecification guardAsyncWithContext(
             McpSchema.Tool tool, GuardedAsyncToolHandler<McpAsyncServerExchange> handler) {
-        GuardedTool descriptor = GuardedTool.of(tool);
+        GuardedTool descriptor = offer(tool);
         Objects.requireNonNull(handler, "handler");
         return McpServerFeatures.AsyncToolSpecification.builder()
                 .tool(tool)
@@ -162,7 +164,7 @@ public final class McpSdkAdapter {
 
     public McpStatelessServerFeatures.SyncToolSpecification guardStatelessWithContext(
             McpSchema.Tool tool, GuardedSyncToolHandler<McpTransportContext> handler) {
-        GuardedTool descriptor = GuardedTool.of(tool);
+        GuardedTool descriptor = offer(tool);
         Objects.requireNonNull(handler, "handler");
         return McpStatelessServerFeatures.SyncToolSpecification.builder()
                 .tool(tool)
@@ -174,7 +176,7 @@ public final class McpSdkAdapter {
 
     public McpStatelessServerFeatures.AsyncToolSpecification guardStatelessAsyncWithContext(
             McpSchema.Tool tool, GuardedAsyncToolHandler<McpTransportContext> handler) {
-        GuardedTool descriptor = GuardedTool.of(tool);
+        GuardedTool descriptor = offer(tool);
         Objects.requireNonNull(handler, "handler");
         return McpStatelessServerFeatures.AsyncToolSpecification.builder()
                 .tool(tool)
@@ -186,12 +188,24 @@ public final class McpSdkAdapter {
 
     // ---------------------------------------------------------------- tools/list, transports, extractor
 
+    /**
+     * The {@code tools/list} filter: the caller sees the tools policy lets them see, asked once per list about
+     * every tool this adapter wraps ({@link VisibleToolsFilter}), and alone about any other tool.
+     */
     public McpSyncListFilter<McpSchema.Tool> toolFilter() {
-        return (context, tool) -> visibility.visibleTo(TransportKeys.caller(context), describe(tool));
+        return (context, tool) -> visibleTools.isVisible(context, describe(tool));
     }
 
+    /**
+     * The same filter for async servers: policy is asked off the event loop (bounded-elastic), and only when it must
+     * be; the other tools of the request are answered at once from its list answer, without a thread hop each.
+     */
     public McpAsyncListFilter<McpSchema.Tool> asyncToolFilter() {
-        return McpAsyncListFilter.fromSync(toolFilter(), false);
+        McpAsyncListFilter<McpSchema.Tool> offLoop = McpAsyncListFilter.fromSync(toolFilter(), false);
+        return (context, tool) -> {
+            Optional<Boolean> known = visibleTools.knownVisibility(context, describe(tool));
+            return known.isPresent() ? Mono.just(known.get()) : offLoop.isVisible(context, tool);
+        };
     }
 
     public McpStreamableServerTransportProvider guardTransport(McpStreamableServerTransportProvider transport) {
@@ -306,6 +320,13 @@ public final class McpSdkAdapter {
             throw new IllegalArgumentException("tool '" + tool.name() + "' is already guarded; wrap it once");
         }
         return tool;
+    }
+
+    /** A tool being wrapped: offered to the {@code tools/list} filter, described for the chain. */
+    private GuardedTool offer(McpSchema.Tool tool) {
+        GuardedTool guarded = GuardedTool.of(tool);
+        visibleTools.offer(guarded.descriptor());
+        return guarded;
     }
 
     /** A wrapped tool as the chain needs it: its descriptor for policy, its input schema for validation. */

@@ -12,6 +12,7 @@ import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -33,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * different keys; {@code NaN} is written bare so it cannot meet the string {@code "NaN"}. A request Jackson cannot
  * write (an argument that is no JSON value) is decided but not cached.
  *
+ * <p>It also keeps the answers of {@code tools/list} asked in one evaluation ({@link ToolListEvaluation}), in a cache
+ * of their own bounded by the same size and time to live, keyed the same way over every fact of the
+ * {@link ToolListRequest} (every offered tool included, in order); a flush or a revision change empties both.
+ *
  * <p>Flushing bumps an epoch; a decision computed before a flush is not stored after it, so a bundle change cannot be
  * undone by a call that was in flight. Thread-safe.
  */
@@ -51,6 +56,7 @@ final class DecisionCache {
     }
 
     private final Cache<Key, Decision> cache;
+    private final Cache<Key, ToolListEvaluation.Answer> lists;
     private final long bucketMillis;
     private long epoch;
     private String lastRevision;
@@ -62,23 +68,53 @@ final class DecisionCache {
                 .ticker(nanoTime::getAsLong)
                 .executor(Runnable::run) // maintenance on the calling thread: deterministic in tests, no pool
                 .build();
+        this.lists = Caffeine.newBuilder()
+                .maximumSize(config.maximumSize())
+                .expireAfterWrite(config.timeToLive())
+                .ticker(nanoTime::getAsLong)
+                .executor(Runnable::run)
+                .build();
         this.bucketMillis = Math.max(1, config.timeToLive().toMillis());
     }
 
     /** The key for {@code request}; empty when the request cannot be written (then the call is not cached). */
     Optional<Key> keyOf(PolicyRequest request) {
         try {
-            String facts = CANONICAL.writeValueAsString(KeyFacts.of(request, bucketMillis));
-            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            ByteBuffer units = ByteBuffer.allocate(facts.length() * Character.BYTES);
-            units.asCharBuffer().put(facts);
-            sha256.update(units);
-            ByteBuffer digest = ByteBuffer.wrap(sha256.digest());
-            return Optional.of(new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong()));
+            return Optional.of(digest(CANONICAL.writeValueAsString(KeyFacts.of(request, bucketMillis))));
         } catch (java.io.IOException | RuntimeException | NoSuchAlgorithmException e) {
             log.debug("Policy input for tool {} could not be encoded for the cache ({}); not cached",
                     request.tool().name(), e.getClass().getName());
             return Optional.empty();
+        }
+    }
+
+    /** The key for a whole {@code tools/list}; empty when it cannot be written (then it is not cached). */
+    Optional<Key> keyOf(ToolListRequest request) {
+        try {
+            return Optional.of(digest(CANONICAL.writeValueAsString(ListKeyFacts.of(request, bucketMillis))));
+        } catch (java.io.IOException | RuntimeException | NoSuchAlgorithmException e) {
+            log.debug("tools/list input could not be encoded for the cache ({}); not cached", e.getClass().getName());
+            return Optional.empty();
+        }
+    }
+
+    private static Key digest(String facts) throws NoSuchAlgorithmException {
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        ByteBuffer units = ByteBuffer.allocate(facts.length() * Character.BYTES);
+        units.asCharBuffer().put(facts);
+        sha256.update(units);
+        ByteBuffer digest = ByteBuffer.wrap(sha256.digest());
+        return new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong());
+    }
+
+    /** The facts of a {@code tools/list} its answer may depend on: those of a list request, for every tool. */
+    record ListKeyFacts(String operation, long timeBucket, String server, CallerFacts caller, List<ToolDescriptor> tools,
+                        String sessionId) {
+
+        static ListKeyFacts of(ToolListRequest request, long bucketMillis) {
+            return new ListKeyFacts("LIST_ALL", Math.floorDiv(request.time().toEpochMilli(), bucketMillis),
+                    request.server(), CallerFacts.of(request.caller()), request.tools(),
+                    request.sessionId().orElse(null));
         }
     }
 
@@ -114,6 +150,34 @@ final class DecisionCache {
         return cache.getIfPresent(key);
     }
 
+    ToolListEvaluation.Answer getList(Key key) {
+        return lists.getIfPresent(key);
+    }
+
+    /** As {@link #put} for a {@code tools/list} answer (never a failed one). */
+    synchronized void putList(Key key, ToolListEvaluation.Answer answer, long epochAtStart) {
+        if (answer.failed() || revisionChangedBy(answer.policyRevision())) {
+            return;
+        }
+        if (epoch == epochAtStart) {
+            lists.put(key, answer);
+        }
+    }
+
+    /** Records {@code revision}; true (and the caches flushed) when it differs from a previously seen one. */
+    private boolean revisionChangedBy(Optional<String> revision) {
+        if (revision.isPresent() && !revision.get().equals(lastRevision)) {
+            String previous = lastRevision;
+            lastRevision = revision.get();
+            if (previous != null) {
+                log.info("Policy revision changed from {} to {}; decision cache flushed", previous, revision.get());
+                flush();
+                return true;
+            }
+        }
+        return false;
+    }
+
     synchronized long epoch() {
         return epoch;
     }
@@ -123,15 +187,8 @@ final class DecisionCache {
      * seen flushes the cache first (the policy changed) and is itself not stored.
      */
     synchronized void put(Key key, Decision decision, long epochAtStart) {
-        Optional<String> revision = decision.policyRevision();
-        if (revision.isPresent() && !revision.get().equals(lastRevision)) {
-            String previous = lastRevision;
-            lastRevision = revision.get();
-            if (previous != null) {
-                log.info("Policy revision changed from {} to {}; decision cache flushed", previous, revision.get());
-                flush();
-                return;
-            }
+        if (revisionChangedBy(decision.policyRevision())) {
+            return;
         }
         if (epoch == epochAtStart) {
             cache.put(key, decision);
@@ -141,6 +198,7 @@ final class DecisionCache {
     synchronized void flush() {
         epoch++;
         cache.invalidateAll();
+        lists.invalidateAll();
     }
 
     synchronized void revisionChanged(String revision) {
@@ -151,5 +209,11 @@ final class DecisionCache {
     long size() {
         cache.cleanUp();
         return cache.estimatedSize();
+    }
+
+    /** {@code tools/list} answers currently cached (approximate). */
+    long listSize() {
+        lists.cleanUp();
+        return lists.estimatedSize();
     }
 }

@@ -6,12 +6,14 @@ import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
 import dev.mcpguard.core.internal.ClientText;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +42,14 @@ import org.slf4j.LoggerFactory;
  *       denial (for example {@code policy_denied}, {@code policy_undefined}) is a success for the breaker.</li>
  * </ol>
  * Every returned decision is counted in {@link #metrics()}.
+ *
+ * <p>{@code tools/list} ({@link #visibleTools}): an engine that answers a whole list in one evaluation
+ * ({@link ToolListEvaluation}, the OPA engines with a list entrypoint) is asked once, through the same cache (its
+ * own entries, keyed on every fact of the list request, every offered tool included) and the shared breaker (a
+ * failed evaluation counts against it; while it is open nothing is shown); the callers' own breakers and the
+ * decision counters are not involved. When the policy has no list entrypoint, and for an engine that only
+ * decides, each tool is asked through {@link #decide} (cached, breaker, counted) as before; an engine of your
+ * own that overrides {@code visibleTools} is asked that way, uncached.
  *
  * <p>The cache is flushed by {@link #flush()}, by {@link #onBundleChange(String)} (wire it to the embedded
  * engine's bundle listener), and automatically when a fresh decision carries a policy revision different from
@@ -82,6 +92,8 @@ public final class ResilientPolicyEngine implements PolicyEngine {
     private final LongSupplier nanoTime;
     /** One breaker per caller that has failed recently; bounded, least recently used forgotten first. */
     private final Cache<String, CallerBreaker> callerBreakers;
+    /** Whether {@link #engine} overrides {@link PolicyEngine#visibleTools} (and is no {@link ToolListEvaluation}). */
+    private final boolean engineListsItself;
 
     private ResilientPolicyEngine(Builder builder) {
         this.engine = builder.engine;
@@ -99,6 +111,16 @@ public final class ResilientPolicyEngine implements PolicyEngine {
                 .build();
         this.cache = builder.cacheConfig.enabled() ? new DecisionCache(builder.cacheConfig, nanoTime) : null;
         this.metrics = builder.metrics;
+        this.engineListsItself = !(engine instanceof ToolListEvaluation) && overridesVisibleTools(engine);
+    }
+
+    private static boolean overridesVisibleTools(PolicyEngine engine) {
+        try {
+            return engine.getClass().getMethod("visibleTools", ToolListRequest.class).getDeclaringClass()
+                    != PolicyEngine.class;
+        } catch (NoSuchMethodException | SecurityException e) {
+            return false;
+        }
     }
 
     /** Starts decorating {@code engine}; defaults: {@link CircuitBreakerConfig#DEFAULTS}, {@link DecisionCacheConfig#DEFAULTS}. */
@@ -178,6 +200,77 @@ public final class ResilientPolicyEngine implements PolicyEngine {
         return counted(decision);
     }
 
+    /**
+     * The visible tools of {@code request}: in one evaluation when the engine can ({@link ToolListEvaluation}),
+     * else per tool through {@link #decide}. Never throws; nothing is visible on a failure or while the breaker is
+     * open.
+     */
+    @Override
+    public Set<String> visibleTools(ToolListRequest request) {
+        if (engine instanceof ToolListEvaluation lists) {
+            Optional<Set<String>> atOnce = visibleAtOnce(lists, request);
+            if (atOnce.isPresent()) {
+                return atOnce.get();
+            }
+        } else if (engineListsItself) {
+            try {
+                Set<String> visible = engine.visibleTools(request);
+                return visible == null ? Set.of() : visible;
+            } catch (RuntimeException e) {
+                log.error("Policy engine {} failed for tools/list (decision {}); showing no tool", engine,
+                        request.decisionId(), e);
+                return Set.of();
+            }
+        }
+        return PolicyEngine.super.visibleTools(request);
+    }
+
+    /** One evaluation of the list, cached and behind the shared breaker; empty when the policy has no list rule. */
+    private Optional<Set<String>> visibleAtOnce(ToolListEvaluation lists, ToolListRequest request) {
+        Optional<DecisionCache.Key> key = cache == null ? Optional.empty() : cache.keyOf(request);
+        if (key.isPresent()) {
+            ToolListEvaluation.Answer cached = cache.getList(key.get());
+            if (cached != null) {
+                return Optional.of(cached.visible());
+            }
+        }
+        long epoch = cache == null ? 0 : cache.epoch();
+        CircuitBreaker.Permit permit = breaker.tryAcquire();
+        if (!permit.permitted()) {
+            metrics.recordShortCircuited();
+            return Optional.of(Set.of());
+        }
+        Optional<ToolListEvaluation.Answer> answer = null;
+        try {
+            answer = lists.evaluateToolList(request);
+        } catch (RuntimeException e) {
+            log.error("Policy engine {} failed for tools/list (decision {}); showing no tool", engine,
+                    request.decisionId(), e);
+            answer = Optional.of(ToolListEvaluation.Answer.failure());
+        } finally {
+            if (answer == null) {
+                breaker.onResult(permit, false, callerKey(request.caller())); // an Error escaped the engine
+            }
+        }
+        if (answer == null || answer.isEmpty()) {
+            breaker.abandon(permit); // asked per tool instead, each through the breaker
+            return Optional.empty();
+        }
+        ToolListEvaluation.Answer result = answer.get();
+        CircuitBreaker.Transition transition = breaker.onResult(permit, !result.failed(), callerKey(request.caller()));
+        if (transition == CircuitBreaker.Transition.OPENED) {
+            metrics.recordBreakerOpened();
+            log.warn("Policy engine {} is failing (last: a tools/list evaluation); circuit breaker open for {}: calls "
+                    + "are denied with policy_unavailable until a probe succeeds", engine, breakerConfig.openDuration());
+        } else if (transition == CircuitBreaker.Transition.CLOSED) {
+            log.info("Policy engine {} answered the probe; circuit breaker closed", engine);
+        }
+        if (key.isPresent()) {
+            cache.putList(key.get(), result, epoch);
+        }
+        return Optional.of(result.visible());
+    }
+
     /** Drops every cached decision. Safe to call at any time. */
     public void flush() {
         if (cache != null) {
@@ -232,6 +325,11 @@ public final class ResilientPolicyEngine implements PolicyEngine {
     /** Decisions currently cached (approximate); 0 when the cache is disabled. */
     long cachedDecisions() {
         return cache == null ? 0 : cache.size();
+    }
+
+    /** {@code tools/list} answers currently cached (approximate); 0 when the cache is disabled. */
+    long cachedLists() {
+        return cache == null ? 0 : cache.listSize();
     }
 
     @Override

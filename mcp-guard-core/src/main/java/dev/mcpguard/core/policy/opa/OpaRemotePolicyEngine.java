@@ -7,6 +7,7 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.core.policy.ToolListEvaluation;
 import dev.mcpguard.core.internal.BoundedBodySubscriber;
 import dev.mcpguard.core.internal.BoundedHttpExchange;
 import dev.mcpguard.core.internal.ClientText;
@@ -22,6 +23,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
@@ -70,12 +73,20 @@ import org.slf4j.LoggerFactory;
  *         .build();
  * }</pre>
  *
+ * <p>{@code tools/list} ({@link #visibleTools}): one {@code POST {base}/v1/data/{visibleToolsPath}} (default
+ * {@code mcp/authz/visible_tools}) with the list input document, read as the visible names (docs/policy.md, "One
+ * evaluation per list"); failures show nothing. When OPA answers that document undefined (no {@code result}: the
+ * policy has no such rule; the reference rule is always defined) the tools are asked per tool instead, and that is
+ * logged once at INFO.
+ *
  * <p>Thread-safe: one shared {@link HttpClient} (HTTP/1.1 keep-alive connection pool) serves all calls.
  */
-public final class OpaRemotePolicyEngine implements PolicyEngine {
+public final class OpaRemotePolicyEngine implements PolicyEngine, ToolListEvaluation {
 
     /** Default decision path: the rule {@code data.mcp.authz.decision}. */
     public static final String DEFAULT_DECISION_PATH = "mcp/authz/decision";
+    /** Default list path: the rule {@code data.mcp.authz.visible_tools}. */
+    public static final String DEFAULT_VISIBLE_TOOLS_PATH = "mcp/authz/visible_tools";
     /** Default connect timeout: a sidecar answers in well under a millisecond; a central OPA within a LAN hop. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofMillis(250);
     /** Default bound on one whole request, connect included. */
@@ -93,6 +104,8 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
     private static final int MAX_REVISION_LENGTH = 200;
 
     private final URI decisionUri;
+    private final URI visibleToolsUri;
+    private final AtomicBoolean perToolLogged = new AtomicBoolean();
     private final Duration requestTimeout;
     private final int maxResponseBytes;
     private final int maxInputBytes;
@@ -106,6 +119,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
     private OpaRemotePolicyEngine(Builder builder) {
         String base = builder.baseUri.toString().replaceAll("/+$", "");
         this.decisionUri = URI.create(base + "/v1/data/" + builder.decisionPath + "?provenance=true");
+        this.visibleToolsUri = URI.create(base + "/v1/data/" + builder.visibleToolsPath + "?provenance=true");
         this.requestTimeout = builder.requestTimeout;
         this.maxResponseBytes = builder.maxResponseBytes;
         this.maxInputBytes = builder.maxInputBytes;
@@ -214,8 +228,78 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
         return decision;
     }
 
+    /** The visible tools in one request when the policy has the list rule, else asked per tool. Never throws. */
+    @Override
+    public Set<String> visibleTools(ToolListRequest request) {
+        return evaluateToolList(request).map(Answer::visible).orElseGet(() -> PolicyEngine.super.visibleTools(request));
+    }
+
+    /** {@inheritDoc} Empty when OPA answers the list document undefined (the policy has no list rule). */
+    @Override
+    public Optional<Answer> evaluateToolList(ToolListRequest request) {
+        String decisionId = request.decisionId();
+        byte[] body;
+        try {
+            ObjectNode document = inputDocument.buildList(request);
+            if (UnrepresentableInput.find(document).isPresent()) {
+                return Optional.of(Answer.nothing(Optional.empty()));
+            }
+            ObjectNode envelope = mapper.createObjectNode();
+            envelope.set("input", document);
+            body = BoundedJsonEncoder.encode(mapper.writer(), envelope, maxInputBytes);
+        } catch (BoundedJsonEncoder.TooLargeException e) {
+            log.warn("tools/list input for decision {} ({} tools) is over {} bytes; showing no tool", decisionId,
+                    request.tools().size(), maxInputBytes);
+            return Optional.of(Answer.nothing(Optional.empty()));
+        } catch (IOException | RuntimeException e) {
+            log.warn("Could not encode the tools/list input for decision {}: {}; showing no tool", decisionId,
+                    e.getClass().getName());
+            return Optional.of(Answer.failure());
+        }
+        JsonNode answer;
+        try {
+            HttpResponse<byte[]> response = send(visibleToolsUri, body);
+            if (response.statusCode() != 200) {
+                log.warn("OPA at {} answered tools/list decision {} with HTTP {}; showing no tool", visibleToolsUri,
+                        decisionId, response.statusCode());
+                return Optional.of(Answer.failure());
+            }
+            answer = mapper.readTree(response.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of(Answer.failure());
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            log.warn("OPA at {} did not answer tools/list decision {} ({}); showing no tool", visibleToolsUri,
+                    decisionId, e.getClass().getName());
+            return Optional.of(Answer.failure());
+        }
+        if (answer == null || !answer.isObject()) {
+            log.warn("OPA at {} answered tools/list decision {} with JSON that is not an object; showing no tool",
+                    visibleToolsUri, decisionId);
+            return Optional.of(Answer.failure());
+        }
+        if (!answer.has("result")) {
+            if (perToolLogged.compareAndSet(false, true)) {
+                log.info("tools/list: OPA at {} has no document there; asking {} once per tool", visibleToolsUri,
+                        decisionUri);
+            }
+            return Optional.empty();
+        }
+        Answer visible = VisibleToolsResultReader.read(answer.get("result"), request.tools(),
+                revisionOf(answer.path("provenance")));
+        if (visible.failed()) {
+            log.warn("OPA at {} returned a value that is not an array of tool names for decision {}; showing no tool",
+                    visibleToolsUri, decisionId);
+        }
+        return Optional.of(visible);
+    }
+
     private HttpResponse<byte[]> send(byte[] body) throws IOException, InterruptedException, TimeoutException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(decisionUri)
+        return send(decisionUri, body);
+    }
+
+    private HttpResponse<byte[]> send(URI uri, byte[] body) throws IOException, InterruptedException, TimeoutException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 .timeout(requestTimeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", "application/json")
@@ -299,6 +383,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
     public static final class Builder {
         private final URI baseUri;
         private String decisionPath = DEFAULT_DECISION_PATH;
+        private String visibleToolsPath = DEFAULT_VISIBLE_TOOLS_PATH;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private int maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
@@ -327,6 +412,21 @@ public final class OpaRemotePolicyEngine implements PolicyEngine {
                 throw new IllegalArgumentException("baseUri scheme must be https (or http on loopback), got " + baseUri);
             }
             this.baseUri = baseUri;
+        }
+
+        /**
+         * The document that answers {@code tools/list} in one request ({@code mcp/authz/visible_tools}, the default);
+         * undefined there means ask per tool.
+         */
+        public Builder visibleToolsPath(String visibleToolsPath) {
+            Objects.requireNonNull(visibleToolsPath, "visibleToolsPath");
+            if (!DECISION_PATH.matcher(visibleToolsPath).matches()) {
+                throw new IllegalArgumentException(
+                        "visibleToolsPath must be slash-separated Rego identifiers like mcp/authz/visible_tools, got '"
+                                + visibleToolsPath + "'");
+            }
+            this.visibleToolsPath = visibleToolsPath;
+            return this;
         }
 
         /** The rule to query, as a slash path under {@code data} (default {@value #DEFAULT_DECISION_PATH}). */

@@ -11,6 +11,7 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.core.policy.ToolListEvaluation;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -37,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * <p>The engine evaluates the current bundle's entrypoint (default {@code mcp/authz/decision}) with the input
  * document (version 1 of the contract in {@code docs/policy.md}) and reads the result as the remote engine does;
  * every decision carries the bundle revision, which the audit record stores as {@code policy_revision}.
+ *
+ * <p>{@code tools/list}: when the bundle also has the list entrypoint ({@link Builder#visibleToolsEntrypoint},
+ * default {@code mcp/authz/visible_tools}; {@code opa build -e mcp/authz/decision -e mcp/authz/visible_tools}),
+ * {@link #visibleTools} evaluates it once for the whole list; a bundle without it (a policy written before) is
+ * asked once per tool, as before. Which mode a bundle is served in is logged at INFO when it loads.
  *
  * <p>Loading: {@link #pollNow()} (or {@link #startPolling(Duration)}) fetches the bundle from its
  * {@link BundleSource}, reads and verifies it ({@link OpaBundle}), refuses a module that needs a builtin the
@@ -80,10 +86,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. {@link #close()} stops polling, releases the policy instances and ends the watchdog thread.
  */
-public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
+public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluation, AutoCloseable {
 
     /** The default entrypoint: the rule {@code decision} in package {@code mcp.authz}. */
     public static final String DEFAULT_ENTRYPOINT = "mcp/authz/decision";
+    /** The default list entrypoint: the rule {@code visible_tools} in package {@code mcp.authz}. */
+    public static final String DEFAULT_VISIBLE_TOOLS_ENTRYPOINT = "mcp/authz/visible_tools";
 
     private static final Logger log = LoggerFactory.getLogger(OpaWasmPolicyEngine.class);
     private static final String NOT_LOADED_MESSAGE = "No policy is loaded yet; the call is denied.";
@@ -107,7 +115,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     }
 
     /** A bundle and its ready pool, published together so a decision never mixes two bundles. */
-    private record Loaded(OpaBundle bundle, WasmPolicyPool pool) {
+    private record Loaded(OpaBundle bundle, WasmPolicyPool pool, boolean listsAtOnce) {
     }
 
     /** An evaluation ran past its deadline and was interrupted; its instance was replaced. */
@@ -121,6 +129,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private final BundleVerification verification;
     private final BundleLimits limits;
     private final String entrypoint;
+    private final String visibleToolsEntrypoint;
     private final int poolSize;
     private final Clock clock;
     private final int maxMemoryPages;
@@ -150,6 +159,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         this.verification = builder.verification;
         this.limits = builder.limits;
         this.entrypoint = builder.entrypoint;
+        this.visibleToolsEntrypoint = builder.visibleToolsEntrypoint;
         this.poolSize = builder.poolSize;
         this.clock = builder.clock;
         this.maxMemoryPages = builder.maxMemoryPages;
@@ -233,6 +243,90 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     }
 
     /**
+     * The visible tools in one evaluation of the list entrypoint when the loaded bundle has it, else asked per tool
+     * ({@link PolicyEngine#visibleTools}'s default). Never throws; nothing is visible while no bundle is loaded or
+     * on any error.
+     */
+    @Override
+    public Set<String> visibleTools(ToolListRequest request) {
+        if (current.get() == null) {
+            return Set.of();
+        }
+        return evaluateToolList(request).map(Answer::visible)
+                .orElseGet(() -> PolicyEngine.super.visibleTools(request));
+    }
+
+    /** {@inheritDoc} Empty while the bundle now loaded has no list entrypoint (or none is loaded). */
+    @Override
+    public Optional<Answer> evaluateToolList(ToolListRequest request) {
+        String decisionId = request.decisionId();
+        Loaded loaded = current.get();
+        if (loaded == null) {
+            return Optional.of(Answer.nothing(Optional.empty()));
+        }
+        if (!loaded.listsAtOnce()) {
+            return Optional.empty();
+        }
+        String revision = loaded.bundle().revision();
+        try {
+            ObjectNode document = inputDocument.buildList(request);
+            String input;
+            try {
+                input = new String(BoundedJsonEncoder.encode(utf8Writer, document, maxInputBytes),
+                        StandardCharsets.UTF_8);
+            } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
+                log.warn("tools/list input for decision {} ({} tools) is over {} bytes; showing no tool",
+                        decisionId, request.tools().size(), maxInputBytes);
+                return Optional.of(Answer.nothing(Optional.of(revision)));
+            }
+            if (UnrepresentableInput.find(document).isPresent()) {
+                log.debug("tools/list input for decision {} holds a value no engine can take; showing no tool",
+                        decisionId);
+                return Optional.of(Answer.nothing(Optional.of(revision)));
+            }
+            while (true) {
+                revision = loaded.bundle().revision();
+                try {
+                    String result = evaluateList(loaded.pool(), input, evaluationDeadline);
+                    if (result == null) {
+                        log.warn("No policy instance free within {} for tools/list decision {}; showing no tool",
+                                borrowTimeout, decisionId);
+                        return Optional.of(Answer.failure());
+                    }
+                    Answer answer = VisibleToolsResultReader.read(resultValue(result), request.tools(),
+                            Optional.of(revision));
+                    if (answer.failed()) {
+                        log.warn("Entrypoint {} of bundle revision {} returned a value that is not an array of tool "
+                                + "names for decision {}; showing no tool", visibleToolsEntrypoint, revision, decisionId);
+                    }
+                    return Optional.of(answer);
+                } catch (WasmPolicyPool.RetiredException swapped) {
+                    Loaded next = current.get();
+                    if (next == null || next == loaded) {
+                        return Optional.of(Answer.nothing(Optional.empty()));
+                    }
+                    loaded = next;
+                    if (!loaded.listsAtOnce()) {
+                        return Optional.empty();
+                    }
+                }
+            }
+        } catch (DeadlineExceededException e) {
+            log.warn("tools/list evaluation for decision {} (bundle revision {}) was still running after its deadline "
+                    + "of {}; interrupted, showing no tool, its policy instance replaced", decisionId, revision,
+                    evaluationDeadline);
+            return Optional.of(Answer.failure());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of(Answer.failure());
+        } catch (RuntimeException | IOException | StackOverflowError e) {
+            log.error("tools/list evaluation failed for decision {} (bundle revision {}); showing no tool",
+                    decisionId, revision, e);
+            return Optional.of(Answer.failure());
+        }
+    }
+
+    /**
      * Evaluates the entrypoint of the loaded bundle on any input document, as {@link #decide} does but without
      * the decision vocabulary: for differential tests of builtins. Empty when the entrypoint is undefined.
      *
@@ -271,6 +365,17 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
      */
     private String evaluate(WasmPolicyPool pool, String input, Duration deadline)
             throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException {
+        return evaluate(pool, input, deadline, false);
+    }
+
+    /** As {@link #evaluate(WasmPolicyPool, String, Duration)}, on the list entrypoint. */
+    private String evaluateList(WasmPolicyPool pool, String input, Duration deadline)
+            throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException {
+        return evaluate(pool, input, deadline, true);
+    }
+
+    private String evaluate(WasmPolicyPool pool, String input, Duration deadline, boolean list)
+            throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException {
         WasmPolicyPool.Instance instance = pool.borrow(borrowTimeout);
         if (instance == null) {
             return null;
@@ -284,7 +389,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
             EvaluationDeadline.Watch watch = watchdog.start(deadline);
             String result;
             try {
-                result = instance.policy.evaluate(input);
+                result = list ? instance.policy.evaluateList(input) : instance.policy.evaluate(input);
             } catch (RuntimeException | StackOverflowError failed) {
                 endWatch(watch, deadline, failed); // ChicoryInterruptedException: the module stopped at an interrupt
                 throw failed;
@@ -394,13 +499,21 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                             + " was read without signature verification, which this engine requires");
                 }
                 WasmPolicyPool pool = prepare(bundle);
-                Loaded previous = current.getAndSet(new Loaded(bundle, pool));
+                boolean listsAtOnce = pool.listsAtOnce();
+                Loaded previous = current.getAndSet(new Loaded(bundle, pool, listsAtOnce));
                 if (previous != null) {
                     previous.pool().close();
                 }
                 lastLoadError.set(null);
                 log.info("Loaded OPA bundle revision {} from {} (signed: {}, {} policy instances)",
                         bundle.revision(), source.describe(), bundle.signed(), poolSize);
+                if (listsAtOnce) {
+                    log.info("tools/list: one evaluation of entrypoint {} per list (bundle revision {})",
+                            visibleToolsEntrypoint, bundle.revision());
+                } else {
+                    log.info("tools/list: one evaluation of {} per tool; bundle revision {} has no entrypoint {}",
+                            entrypoint, bundle.revision(), visibleToolsEntrypoint);
+                }
             } catch (BundleException e) {
                 rejected(e.getMessage(), e);
                 throw e;
@@ -482,7 +595,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
     private WasmPolicyPool.Instance newInstance(byte[] wasm, String data) {
         BuiltinCache cache = new BuiltinCache();
         return new WasmPolicyPool.Instance(nowNs -> new WasmPolicyInstance(wasm, mapper, maxMemoryPages,
-                WasmBuiltins.forInstance(nowNs, cache), entrypoint, data, true), cache);
+                WasmBuiltins.forInstance(nowNs, cache), entrypoint, visibleToolsEntrypoint, data, true), cache);
     }
 
     /** Evaluates a synthetic call on every instance, so a module that cannot evaluate never gets published. */
@@ -492,12 +605,27 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                 ToolDescriptor.named("bundle_smoke_test"), Map.of(), Optional.empty(), clock.instant());
         try {
             String input = utf8Writer.writeValueAsString(inputDocument.build(probe));
+            boolean lists = pool.listsAtOnce();
+            String listInput = lists ? utf8Writer.writeValueAsString(inputDocument.buildList(
+                    new ToolListRequest(probe.decisionId(), probe.caller(), probe.server(), List.of(probe.tool()),
+                            Optional.empty(), probe.time()))) : null;
             for (int i = 0; i < poolSize; i++) {
                 String result = evaluate(pool, input, smokeTestDeadline);
                 if (result == null) {
                     throw new BundleException("bundle smoke test found no free instance");
                 }
                 resultValue(result);
+                if (lists) {
+                    String listed = evaluateList(pool, listInput, smokeTestDeadline);
+                    if (listed == null) {
+                        throw new BundleException("bundle smoke test found no free instance");
+                    }
+                    if (VisibleToolsResultReader.read(resultValue(listed), List.of(probe.tool()), Optional.empty())
+                            .failed()) {
+                        throw new BundleException("bundle " + bundle.revision() + " entrypoint " + visibleToolsEntrypoint
+                                + " does not answer an array of tool names");
+                    }
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -597,6 +725,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
         private BundleVerification verification;
         private BundleLimits limits = BundleLimits.DEFAULTS;
         private String entrypoint = DEFAULT_ENTRYPOINT;
+        private String visibleToolsEntrypoint = DEFAULT_VISIBLE_TOOLS_ENTRYPOINT;
         private int poolSize = Runtime.getRuntime().availableProcessors();
         private Map<String, Object> environment = Map.of();
         private Clock clock = Clock.systemUTC();
@@ -635,6 +764,21 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, AutoCloseable {
                         + "mcp/authz/decision, got '" + entrypoint + "'");
             }
             this.entrypoint = entrypoint;
+            return this;
+        }
+
+        /**
+         * The rule that answers {@code tools/list} in one evaluation ({@code mcp/authz/visible_tools}, the
+         * default): the names of the visible tools among {@code input.tools} (docs/policy.md, "Operation list").
+         * A bundle without it is asked once per tool with {@link #entrypoint}.
+         */
+        public Builder visibleToolsEntrypoint(String entrypoint) {
+            Objects.requireNonNull(entrypoint, "entrypoint");
+            if (!entrypoint.matches("[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*")) {
+                throw new IllegalArgumentException("visibleToolsEntrypoint must be a slash-separated rule path like "
+                        + "mcp/authz/visible_tools, got '" + entrypoint + "'");
+            }
+            this.visibleToolsEntrypoint = entrypoint;
             return this;
         }
 

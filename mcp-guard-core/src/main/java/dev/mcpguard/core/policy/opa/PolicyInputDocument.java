@@ -8,6 +8,7 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
+import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
 import dev.mcpguard.core.internal.ClientText;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -62,6 +63,9 @@ final class PolicyInputDocument {
     static final String INPUT_TOO_LARGE_MESSAGE = "The call's arguments are too large to be checked by the policy; "
             + "the call is denied.";
 
+    /** Stands in for {@code tool} while the list document is built; replaced by null. */
+    private static final ToolDescriptor LIST_PLACEHOLDER = ToolDescriptor.named("tools_list");
+
     private final ObjectMapper mapper;
     private final Map<String, Object> environment;
 
@@ -96,6 +100,22 @@ final class PolicyInputDocument {
         }
         // OPA decodes a lone UTF-16 surrogate as U+FFFD; so do we, for both engines alike.
         LoneSurrogates.replaceIn(input);
+        return input;
+    }
+
+    /**
+     * The input document of a {@code tools/list} asked in one evaluation: the per-tool document of a list
+     * ({@code operation "list"}, {@code arguments {}}) with {@code tool} null and the offered tools, each shaped
+     * like {@code tool}, in {@code tools}.
+     */
+    ObjectNode buildList(ToolListRequest request) {
+        ObjectNode input = build(request.about(LIST_PLACEHOLDER));
+        input.putNull("tool");
+        ArrayNode tools = input.putArray("tools");
+        for (ToolDescriptor tool : request.tools()) {
+            tools.add(tool(tool));
+        }
+        LoneSurrogates.replaceIn(tools);
         return input;
     }
 

@@ -25,7 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One instance of a bundle's policy module, evaluating one entrypoint on input documents over OPA's wasm ABI
+ * One instance of a bundle's policy module, evaluating one entrypoint (and optionally a second, the list one) on
+ * input documents over OPA's wasm ABI
  * (1.3, through opa-java-wasm's {@link OpaWasm} bindings, compiled to JVM bytecode by Chicory's compiler), with
  * OPA's compiled-pattern caches kept from one evaluation to the next.
  *
@@ -72,6 +73,8 @@ final class WasmPolicyInstance {
     private final int dataAddr;
     private final int dataHeapPtr;
     private final int entrypoint;
+    /** The id of the optional second entrypoint ({@code tools/list} in one evaluation); -1 when absent. */
+    private final int listEntrypoint;
     private final int cacheGetter;
     private boolean keepCaches;
     private Snapshot snapshot;
@@ -95,12 +98,19 @@ final class WasmPolicyInstance {
     /**
      * Instantiates {@code module}, loads {@code dataJson} as the data document and selects {@code entrypoint}.
      *
+     * @param listEntrypoint an optional second entrypoint ({@link #evaluateList}); null or absent from the module:
+     *                       none ({@link #hasListEntrypoint()} false)
      * @param keepCaches false to evaluate exactly as OPA's SDKs do (every cache emptied before each evaluation)
      * @throws IllegalArgumentException when the module has no such entrypoint
      * @throws IllegalStateException when the module is not an OPA module of ABI 1.3 or cannot load the data
      */
     WasmPolicyInstance(byte[] module, ObjectMapper mapper, int maxMemoryPages, OpaBuiltin.Builtin[] builtins,
                        String entrypoint, String dataJson, boolean keepCaches) {
+        this(module, mapper, maxMemoryPages, builtins, entrypoint, null, dataJson, keepCaches);
+    }
+
+    WasmPolicyInstance(byte[] module, ObjectMapper mapper, int maxMemoryPages, OpaBuiltin.Builtin[] builtins,
+                       String entrypoint, String listEntrypoint, String dataJson, boolean keepCaches) {
         this.memory = new ByteArrayMemory(new MemoryLimits(Math.min(INITIAL_PAGES, maxMemoryPages), maxMemoryPages));
         this.wasm = OpaWasm.builder()
                 .withInputStream(new ByteArrayInputStream(module))
@@ -122,6 +132,8 @@ final class WasmPolicyInstance {
             throw new IllegalArgumentException("no entrypoint " + entrypoint + " in " + entrypoints.keySet());
         }
         this.entrypoint = id;
+        Integer listId = listEntrypoint == null ? null : entrypoints.get(listEntrypoint);
+        this.listEntrypoint = listId == null ? -1 : listId;
         // As OPA's SDKs lay memory out: statics below the heap base, then the data document, then each evaluation.
         this.staticsEnd = exports.opaHeapPtrGet();
         exports.opaHeapPtrSet(staticsEnd);
@@ -140,6 +152,27 @@ final class WasmPolicyInstance {
      * @throws RuntimeException when evaluation fails (a trap, an abort): the instance must not be used again
      */
     String evaluate(String inputJson) {
+        return evaluate(entrypoint, inputJson);
+    }
+
+    /** Whether the module has the list entrypoint given at construction. */
+    boolean hasListEntrypoint() {
+        return listEntrypoint >= 0;
+    }
+
+    /**
+     * As {@link #evaluate} for the list entrypoint.
+     *
+     * @throws IllegalStateException when the module has none ({@link #hasListEntrypoint()})
+     */
+    String evaluateList(String inputJson) {
+        if (listEntrypoint < 0) {
+            throw new IllegalStateException("the module has no list entrypoint");
+        }
+        return evaluate(listEntrypoint, inputJson);
+    }
+
+    private String evaluate(int entrypointId, String inputJson) {
         if (snapshot != null) {
             memory.write(0, snapshot.statics);
             memory.write(dataHeapPtr, snapshot.heap);
@@ -153,7 +186,7 @@ final class WasmPolicyInstance {
         int context = exports.opaEvalCtxNew();
         exports.opaEvalCtxSetData(context, dataAddr);
         exports.opaEvalCtxSetInput(context, inputAddr);
-        exports.opaEvalCtxSetEntrypoint(context, entrypoint);
+        exports.opaEvalCtxSetEntrypoint(context, entrypointId);
         int code = exports.eval(context);
         if (code != 0) {
             throw new IllegalStateException("policy evaluation failed with OPA error code " + code);

@@ -51,6 +51,7 @@ final class WasmPolicyPool {
     private final BlockingQueue<Instance> idle;
     private final Supplier<Instance> factory;
     private final AtomicLong replaced = new AtomicLong();
+    private final boolean listsAtOnce;
     private volatile boolean closed;
 
     /** Builds {@code size} instances now; any failure propagates and nothing is kept. */
@@ -60,6 +61,13 @@ final class WasmPolicyPool {
         for (int i = 0; i < size; i++) {
             idle.add(factory.get());
         }
+        Instance first = idle.peek();
+        this.listsAtOnce = first != null && first.policy != null && first.policy.hasListEntrypoint();
+    }
+
+    /** Whether the module has the list entrypoint (every instance is of the same module). */
+    boolean listsAtOnce() {
+        return listsAtOnce;
     }
 
     /**
