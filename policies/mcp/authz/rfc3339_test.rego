@@ -31,3 +31,10 @@ test_parser_rejects_impossible_dates_and_times if {
 		not authz.rfc3339_utc_ns(timestamp)
 	}
 }
+
+test_parser_leaves_timestamps_past_the_int64_range_undefined if {
+	authz.rfc3339_utc_ns("2262-04-11T23:47:16Z") == 9223372036000000000
+	every timestamp in ["2262-04-11T23:47:17Z", "2263-01-01T00:00:00Z", "9999-12-31T23:59:59Z"] {
+		not authz.rfc3339_utc_ns(timestamp)
+	}
+}

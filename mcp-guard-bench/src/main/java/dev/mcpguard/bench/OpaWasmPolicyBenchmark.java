@@ -36,6 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * is {@code opa/bench-bundle.tar.gz} (the authz test policy, signed; its public key sits beside it), loaded and
  * verified once at setup. Pool size 2, so the two-thread run measures contention on this 2-core reference box.
  *
+ * <p>The {@code reference*} variants evaluate the reference policy instead ({@code policies/}, as the example ships
+ * it: {@code mcp-guard-examples}' {@code policy/orders-bundle.tar.gz}, signed with the demo key) on the example's
+ * calls: {@code get_order} (a tenant-scoped read with redaction obligations, the example's most common call),
+ * {@code refund_order} (argument checks, approval and a budget obligation) and {@code delete_customer} by the
+ * on-call subject the example's break-glass exception names (its window is parsed, and is in the past: denied).
+ *
  * <p>Run: {@code mvn -q -pl mcp-guard-bench -am package -DskipTests && java -jar mcp-guard-bench/target/benchmarks.jar OpaWasmPolicy}
  */
 @State(Scope.Benchmark)
@@ -49,6 +55,10 @@ public class OpaWasmPolicyBenchmark {
     private OpaWasmPolicyEngine engine;
     private PolicyRequest booleanAllow;
     private PolicyRequest objectAllow;
+    private OpaWasmPolicyEngine reference;
+    private PolicyRequest referenceGetOrder;
+    private PolicyRequest referenceRefund;
+    private PolicyRequest referenceBreakGlass;
 
     @Setup
     public void setUp() throws IOException {
@@ -72,11 +82,64 @@ public class OpaWasmPolicyBenchmark {
                 Map.of("order_id", "A-1"), Optional.empty(), Instant.parse("2026-01-01T00:00:00Z"));
         requireAllowed(engine.decide(booleanAllow));
         requireAllowed(engine.decide(objectAllow));
+        setUpReference();
+    }
+
+    private void setUpReference() throws IOException {
+        Path bundle = Files.createTempFile("mcp-guard-bench-reference", ".tar.gz");
+        bundle.toFile().deleteOnExit();
+        Files.write(bundle, resource("/policy/orders-bundle.tar.gz"));
+        String publicKey = new String(resource("/policy/demo-signing-public.pem"), StandardCharsets.US_ASCII);
+        reference = OpaWasmPolicyEngine.builder()
+                .bundleSource(BundleSource.file(bundle))
+                .verification(BundleVerification.publicKey(publicKey))
+                .poolSize(2)
+                .build();
+        if (reference.pollNow() != OpaWasmPolicyEngine.LoadOutcome.LOADED) {
+            throw new IllegalStateException("reference bundle did not load: " + reference.lastLoadError().orElse("?"));
+        }
+        CallerIdentity alice = CallerIdentity.builder("https://login.example.com", "alice").tenant("acme")
+                .clientId("orders-agent").scopes(Set.of("orders.read", "orders.refund")).roles(Set.of("support"))
+                .build();
+        CallerIdentity oncall = CallerIdentity.builder("https://login.example.com", "oncall-example").tenant("acme")
+                .clientId("orders-agent").scopes(Set.of("customers.delete")).roles(Set.of("admin")).build();
+        Instant now = Instant.parse("2026-11-22T10:00:00Z");
+        referenceGetOrder = new PolicyRequest(Operation.CALL, "ref-1", alice, "orders",
+                new ToolDescriptor("get_order", "Looks up one order.", true, false, true, false),
+                Map.of("order_id", "acme-1001"), Optional.empty(), now);
+        referenceRefund = new PolicyRequest(Operation.CALL, "ref-2", alice, "orders",
+                new ToolDescriptor("refund_order", "Refunds an order.", false, false, false, false),
+                Map.of("order_id", "acme-1001", "amount", 120), Optional.empty(), now);
+        referenceBreakGlass = new PolicyRequest(Operation.CALL, "ref-3", oncall, "orders",
+                new ToolDescriptor("delete_customer", "Deletes a customer.", false, true, false, false),
+                Map.of("customer_id", "acme-77"), Optional.empty(), now);
+        requireAllowed(reference.decide(referenceGetOrder));
+        requireAllowed(reference.decide(referenceRefund));
+        Decision breakGlass = reference.decide(referenceBreakGlass);
+        if (breakGlass.allowed()) {
+            throw new IllegalStateException("the example's break-glass window is in the past; got " + breakGlass);
+        }
     }
 
     @TearDown
     public void tearDown() {
         engine.close();
+        reference.close();
+    }
+
+    @Benchmark
+    public Decision referenceGetOrderOneThread() {
+        return reference.decide(referenceGetOrder);
+    }
+
+    @Benchmark
+    public Decision referenceRefundOneThread() {
+        return reference.decide(referenceRefund);
+    }
+
+    @Benchmark
+    public Decision referenceBreakGlassOneThread() {
+        return reference.decide(referenceBreakGlass);
     }
 
     @Benchmark
