@@ -102,7 +102,7 @@ public class ReferenceChainBenchmark {
         public void setUp() throws IOException {
             fixture = new Fixture(engine, cache.equals("cached"), sink, 1024 * 1024, audited);
             request = new CallToolRequest("get_order", Map.of("order_id", "acme-1001"));
-            fixture.warm(request);
+            fixture.warm(request, ENGINE_WARMUP_DECISIONS);
         }
 
         @TearDown(Level.Trial)
@@ -137,7 +137,7 @@ public class ReferenceChainBenchmark {
                 arguments.put("filter", nested(kb * 1024));
             }
             request = new CallToolRequest("get_order", arguments);
-            fixture.warm(request);
+            fixture.warm(request, Math.max(10, ENGINE_WARMUP_DECISIONS / kb));
         }
 
         @TearDown(Level.Trial)
@@ -228,13 +228,13 @@ public class ReferenceChainBenchmark {
             exchange = new McpSyncServerExchange(new McpAsyncServerExchange(SESSION_ID, null, null, null, context));
         }
 
-        /** Checks the call is allowed and its result redacted, then warms the engine's JIT. */
-        void warm(CallToolRequest request) {
+        /** Checks the call is allowed and its result redacted, then warms the engine's JIT with {@code calls} calls. */
+        void warm(CallToolRequest request, int calls) {
             CallToolResult result = call(request);
             if (Boolean.TRUE.equals(result.isError()) || String.valueOf(result.structuredContent()).contains("ada@")) {
                 throw new IllegalStateException("the benchmark call should be allowed and redacted, got " + result);
             }
-            for (int i = 0; i < ENGINE_WARMUP_DECISIONS; i++) {
+            for (int i = 0; i < calls; i++) {
                 call(request);
             }
         }
