@@ -25,7 +25,9 @@ final class ChainDecisionKeyDigest {
 
     /** Deeper than any real argument; bounds recursion on hostile or cyclic input. */
     static final int MAX_DEPTH = 512;
-    private static final int CHUNK = 2048;
+    // Small: the buffers are allocated per key, and most keys are a few hundred bytes.
+    static final int CHUNK = 256;
+    private static final MessageDigest PROTOTYPE = newSha256();
 
     private static final byte NULL = 'Z';
     private static final byte TRUE = 'T';
@@ -50,8 +52,18 @@ final class ChainDecisionKeyDigest {
     private int used;
 
     ChainDecisionKeyDigest() {
+        MessageDigest fresh;
         try {
-            sha256 = MessageDigest.getInstance("SHA-256");
+            fresh = (MessageDigest) PROTOTYPE.clone(); // cheaper than a provider lookup per key
+        } catch (CloneNotSupportedException e) {
+            fresh = newSha256();
+        }
+        sha256 = fresh;
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required by the Java platform", e);
         }

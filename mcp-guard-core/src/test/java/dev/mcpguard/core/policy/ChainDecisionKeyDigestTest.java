@@ -33,7 +33,7 @@ class ChainDecisionKeyDigestTest {
 
     @Test
     void valuesThatDifferInTypeLoneSurrogatesOrNaNAllGetDistinctDigests() throws Exception {
-        String chunk = "x".repeat(2048);
+        String chunk = "x".repeat(ChainDecisionKeyDigest.CHUNK);
         Map<String, Object> nullValue = new HashMap<>();
         nullValue.put("a", null);
         List<Object> values = List.of(
