@@ -1,5 +1,7 @@
 package dev.mcpguard.core.obligations;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.GuardKeys;
 import dev.mcpguard.api.ReasonCode;
@@ -63,6 +65,10 @@ public final class ObligationsGuard implements ToolGuard {
     static final String WITHHELD_MESSAGE = "The result could not be redacted as the policy requires; it is withheld.";
 
     private static final Logger log = LoggerFactory.getLogger(ObligationsGuard.class);
+    private static final Cache<List<String>, List<RedactionPath>> PARSED_PATHS = Caffeine.newBuilder()
+            .maximumSize(1_024)
+            .executor(Runnable::run)
+            .build();
     private static final Pattern KEY_FORMAT = Pattern.compile("[a-z][a-z0-9_]{0,63}");
 
     private final Set<String> enforced;
@@ -164,11 +170,21 @@ public final class ObligationsGuard implements ToolGuard {
             throw new IllegalArgumentException("redact_fields may list at most " + MAX_PATHS + " paths, got "
                     + list.size());
         }
-        List<RedactionPath> paths = new ArrayList<>(list.size());
+        List<String> texts = new ArrayList<>(list.size());
         for (Object item : list) {
             if (!(item instanceof String text)) {
                 throw new IllegalArgumentException("redact_fields items must be strings");
             }
+            texts.add(text);
+        }
+        // Parsing is a pure function of the texts: a policy's few distinct lists are parsed once, not per call.
+        // A list that does not parse throws out of the cache and is not stored.
+        return PARSED_PATHS.get(List.copyOf(texts), ObligationsGuard::parse);
+    }
+
+    private static List<RedactionPath> parse(List<String> texts) {
+        List<RedactionPath> paths = new ArrayList<>(texts.size());
+        for (String text : texts) {
             paths.add(RedactionPath.parse(text));
         }
         return List.copyOf(paths);

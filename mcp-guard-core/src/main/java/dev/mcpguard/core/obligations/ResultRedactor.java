@@ -278,9 +278,16 @@ final class ResultRedactor {
         private void index() {
             Map<Long, java.util.TreeSet<Integer>> lengths = new HashMap<>();
             foldedValues = new java.util.HashSet<>();
-            firstChars = new java.util.BitSet(Character.MAX_VALUE + 1);
+            List<String> foldedAll = new ArrayList<>(removedValues.size());
+            int highest = 0;
             for (String value : removedValues) {
                 String folded = fold(value);
+                foldedAll.add(folded);
+                highest = Math.max(highest, folded.charAt(0));
+            }
+            // Sized to the highest first character, not to all of UTF-16 (8 KB a call); get() past it is false.
+            firstChars = new java.util.BitSet(highest + 1);
+            for (String folded : foldedAll) {
                 foldedValues.add(folded);
                 firstChars.set(folded.charAt(0));
                 lengths.computeIfAbsent(prefix(folded, 0), p -> new java.util.TreeSet<>(Comparator.reverseOrder()))

@@ -1,11 +1,5 @@
 package dev.mcpguard.core.policy;
 
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
-import com.fasterxml.jackson.databind.MapperFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.mcpguard.api.CallerIdentity;
@@ -14,11 +8,7 @@ import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -29,10 +19,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The key covers every fact of the {@link PolicyRequest} an engine can see (any engine: the cache wraps lambdas
  * as well as OPA), except the {@code decisionId} (unique per call), with the time truncated to the time-to-live.
- * Those facts are written by Jackson with properties and map entries sorted (so argument order does not matter)
- * and hashed as UTF-16 code units, so two requests that differ in any fact, even only in a lone surrogate, get
- * different keys; {@code NaN} is written bare so it cannot meet the string {@code "NaN"}. A request Jackson cannot
- * write (an argument that is no JSON value) is decided but not cached.
+ * Those facts are streamed into the digest in a typed, length-prefixed canonical encoding
+ * ({@link ChainDecisionKeyDigest}: map entries sorted, so argument order does not matter; strings as UTF-16 code
+ * units; numbers tagged apart from strings), with no JSON text built on the way, so two requests that differ in any
+ * fact, even only in a lone surrogate, get different keys, and {@code NaN} cannot meet the string {@code "NaN"}. A
+ * request with an argument that is no JSON value is decided but not cached.
  *
  * <p>It also keeps the answers of {@code tools/list} asked in one evaluation ({@link ToolListEvaluation}), in a cache
  * of their own bounded by the same size and time to live, keyed the same way over every fact of the
@@ -44,12 +35,10 @@ import org.slf4j.LoggerFactory;
 final class DecisionCache {
 
     private static final Logger log = LoggerFactory.getLogger(DecisionCache.class);
-    private static final ObjectMapper CANONICAL = JsonMapper.builder()
-            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .enable(JsonNodeFeature.WRITE_PROPERTIES_SORTED)
-            .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-            .build();
+    /** Names the layout of the key's facts; change it with the layout. */
+    private static final String KEY_LAYOUT = "mcp-guard.decision-cache.v2";
+    /** Names the layout of a {@code tools/list} key's facts; never equal to {@link #KEY_LAYOUT}. */
+    private static final String LIST_KEY_LAYOUT = "mcp-guard.decision-cache.list.v2";
 
     /** A 256-bit digest as four longs: cheap equals and hash, no array identity pitfalls. */
     record Key(long a, long b, long c, long d) {
@@ -77,72 +66,93 @@ final class DecisionCache {
         this.bucketMillis = Math.max(1, config.timeToLive().toMillis());
     }
 
-    /** The key for {@code request}; empty when the request cannot be written (then the call is not cached). */
+    /** The key for {@code request}; empty when the request cannot be encoded (then the call is not cached). */
     Optional<Key> keyOf(PolicyRequest request) {
         try {
-            return Optional.of(digest(CANONICAL.writeValueAsString(KeyFacts.of(request, bucketMillis))));
-        } catch (java.io.IOException | RuntimeException | NoSuchAlgorithmException e) {
+            ChainDecisionKeyDigest facts = new ChainDecisionKeyDigest();
+            // The order below is the key's layout; every fact is tagged, so no two layouts meet.
+            facts.writeString(KEY_LAYOUT);
+            facts.writeString(request.operation().name());
+            facts.writeLong(Math.floorDiv(request.time().toEpochMilli(), bucketMillis));
+            facts.writeString(request.server());
+            writeCaller(facts, request.caller());
+            writeTool(facts, request.tool());
+            facts.writeValue(request.arguments());
+            facts.writeString(request.sessionId().orElse(null));
+            ByteBuffer digest = ByteBuffer.wrap(facts.digest());
+            return Optional.of(new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong()));
+        } catch (ChainDecisionKeyDigest.Unencodable | RuntimeException e) {
             log.debug("Policy input for tool {} could not be encoded for the cache ({}); not cached",
                     request.tool().name(), e.getClass().getName());
             return Optional.empty();
         }
     }
 
-    /** The key for a whole {@code tools/list}; empty when it cannot be written (then it is not cached). */
+    /** The key for a whole {@code tools/list}; empty when it cannot be encoded (then it is not cached). */
     Optional<Key> keyOf(ToolListRequest request) {
         try {
-            return Optional.of(digest(CANONICAL.writeValueAsString(ListKeyFacts.of(request, bucketMillis))));
-        } catch (java.io.IOException | RuntimeException | NoSuchAlgorithmException e) {
+            ChainDecisionKeyDigest facts = new ChainDecisionKeyDigest();
+            facts.writeString(LIST_KEY_LAYOUT);
+            facts.writeLong(Math.floorDiv(request.time().toEpochMilli(), bucketMillis));
+            facts.writeString(request.server());
+            writeCaller(facts, request.caller());
+            facts.writeLong(request.tools().size());
+            for (ToolDescriptor tool : request.tools()) {
+                writeTool(facts, tool);
+            }
+            facts.writeString(request.sessionId().orElse(null));
+            ByteBuffer digest = ByteBuffer.wrap(facts.digest());
+            return Optional.of(new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong()));
+        } catch (RuntimeException e) {
             log.debug("tools/list input could not be encoded for the cache ({}); not cached", e.getClass().getName());
             return Optional.empty();
         }
     }
 
-    private static Key digest(String facts) throws NoSuchAlgorithmException {
-        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-        ByteBuffer units = ByteBuffer.allocate(facts.length() * Character.BYTES);
-        units.asCharBuffer().put(facts);
-        sha256.update(units);
-        ByteBuffer digest = ByteBuffer.wrap(sha256.digest());
-        return new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong());
+    /** Every fact of {@link ToolDescriptor}. */
+    private static void writeTool(ChainDecisionKeyDigest facts, ToolDescriptor tool) {
+        facts.writeString(tool.name());
+        facts.writeString(tool.description());
+        facts.writeBoolean(tool.readOnlyHint());
+        facts.writeBoolean(tool.destructiveHint());
+        facts.writeBoolean(tool.idempotentHint());
+        facts.writeBoolean(tool.openWorldHint());
     }
 
-    /** The facts of a {@code tools/list} its answer may depend on: those of a list request, for every tool. */
-    record ListKeyFacts(String operation, long timeBucket, String server, CallerFacts caller, List<ToolDescriptor> tools,
-                        String sessionId) {
-
-        static ListKeyFacts of(ToolListRequest request, long bucketMillis) {
-            return new ListKeyFacts("LIST_ALL", Math.floorDiv(request.time().toEpochMilli(), bucketMillis),
-                    request.server(), CallerFacts.of(request.caller()), request.tools(),
-                    request.sessionId().orElse(null));
+    /** Every fact of {@link CallerIdentity}; sets sorted, absent optionals as null markers. */
+    private static void writeCaller(ChainDecisionKeyDigest facts, CallerIdentity caller) {
+        facts.writeString(caller.issuer());
+        facts.writeString(caller.subject());
+        facts.writeString(caller.tenant().orElse(null));
+        facts.writeString(caller.clientId().orElse(null));
+        writeSorted(facts, caller.scopes());
+        writeSorted(facts, caller.roles());
+        if (caller.actor().isPresent()) {
+            facts.writeBoolean(true);
+            facts.writeString(caller.actor().get().subject());
+            facts.writeString(caller.actor().get().clientId().orElse(null));
+        } else {
+            facts.writeBoolean(false);
         }
-    }
-
-    /** The facts of a request that a decision may depend on, in a shape Jackson writes without extra modules. */
-    record KeyFacts(String operation, long timeBucket, String server, CallerFacts caller, ToolDescriptor tool,
-                    Map<String, Object> arguments, String sessionId) {
-
-        static KeyFacts of(PolicyRequest request, long bucketMillis) {
-            return new KeyFacts(request.operation().name(),
-                    Math.floorDiv(request.time().toEpochMilli(), bucketMillis), request.server(),
-                    CallerFacts.of(request.caller()), request.tool(), request.arguments(),
-                    request.sessionId().orElse(null));
+        facts.writeString(caller.method().name());
+        facts.writeString(caller.tokenId().orElse(null));
+        if (caller.expiresAt().isPresent()) {
+            Instant expiresAt = caller.expiresAt().get();
+            facts.writeBoolean(true);
+            facts.writeLong(expiresAt.getEpochSecond());
+            facts.writeLong(expiresAt.getNano());
+        } else {
+            facts.writeBoolean(false);
         }
+        facts.writeString(caller.tokenType().orElse(null));
     }
 
-    /** {@link CallerIdentity} without {@code Optional}s; sets sorted. */
-    record CallerFacts(String issuer, String subject, String tenant, String clientId, List<String> scopes,
-                       List<String> roles, String actorSubject, String actorClientId, String method, String tokenId,
-                       String expiresAt, String tokenType) {
-
-        static CallerFacts of(CallerIdentity caller) {
-            return new CallerFacts(caller.issuer(), caller.subject(), caller.tenant().orElse(null),
-                    caller.clientId().orElse(null), caller.scopes().stream().sorted().toList(),
-                    caller.roles().stream().sorted().toList(),
-                    caller.actor().map(CallerIdentity.Actor::subject).orElse(null),
-                    caller.actor().flatMap(CallerIdentity.Actor::clientId).orElse(null), caller.method().name(),
-                    caller.tokenId().orElse(null), caller.expiresAt().map(Instant::toString).orElse(null),
-                    caller.tokenType().orElse(null));
+    private static void writeSorted(ChainDecisionKeyDigest facts, java.util.Set<String> values) {
+        String[] sorted = values.toArray(new String[0]);
+        java.util.Arrays.sort(sorted);
+        facts.writeLong(sorted.length);
+        for (String value : sorted) {
+            facts.writeString(value);
         }
     }
 

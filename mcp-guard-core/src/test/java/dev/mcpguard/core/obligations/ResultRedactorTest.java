@@ -57,6 +57,19 @@ class ResultRedactorTest {
     }
 
     @Test
+    void removedValuesStartingWithAnyCharacterAreScrubbedFromText() throws Exception {
+        // The index of first characters is sized to the highest one present: values above and below it still match.
+        Map<String, Object> order = order("\uFFEEjane@acme.example", "Ωmega-4242");
+        CallToolResult result = CallToolResult.builder().structuredContent(order)
+                .addTextContent("card Ωmega-4242 for \uFFEEjane@acme.example, not \uFFEDjane@acme.example").build();
+
+        CallToolResult redacted = redacted(result, paths("customer.email", "payment.card_last4"));
+
+        assertThat(((McpSchema.TextContent) redacted.content().get(0)).text())
+                .isEqualTo("card [redacted] for [redacted], not \uFFEDjane@acme.example");
+    }
+
+    @Test
     void arraysAreTraversedByNamesAndWildcardsReachEveryMember() throws Exception {
         Map<String, Object> list = Map.of("orders", List.of(order("a@x.example", "1111"), order("b@x.example", "2222")),
                 "contacts", Map.of("primary", Map.of("phone", "555-0100"), "backup", Map.of("phone", "555-0101")));

@@ -247,6 +247,49 @@ class ResilientPolicyEngineCacheTest {
     }
 
     @Test
+    void argumentsThatDifferOnlyAtTheEndOfALargeValueDoNotShareADecision() {
+        String big = "z".repeat(256 * 1024);
+
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("note", big + "1"), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("note", big + "2"), clock.instant()));
+        policy.decide(PolicyRequests.call(alice, "get_order", Map.of("note", big + "1"), clock.instant()));
+
+        assertThat(engine.calls()).isEqualTo(2);
+    }
+
+    @Test
+    void aChangedToolDescriptionOrHintDoesNotShareADecision() {
+        PolicyRequest call = getOrder("A-1");
+        dev.mcpguard.api.ToolDescriptor tool = call.tool();
+        dev.mcpguard.api.ToolDescriptor redescribed = new dev.mcpguard.api.ToolDescriptor(tool.name(),
+                tool.description() + " Also deletes it.", tool.readOnlyHint(), tool.destructiveHint(),
+                tool.idempotentHint(), tool.openWorldHint());
+        dev.mcpguard.api.ToolDescriptor destructive = new dev.mcpguard.api.ToolDescriptor(tool.name(),
+                tool.description(), tool.readOnlyHint(), !tool.destructiveHint(), tool.idempotentHint(),
+                tool.openWorldHint());
+
+        policy.decide(call);
+        policy.decide(new PolicyRequest(call.operation(), "d-2", call.caller(), call.server(), redescribed,
+                call.arguments(), call.sessionId(), call.time()));
+        policy.decide(new PolicyRequest(call.operation(), "d-3", call.caller(), call.server(), destructive,
+                call.arguments(), call.sessionId(), call.time()));
+
+        assertThat(engine.calls()).isEqualTo(3);
+    }
+
+    @Test
+    void argumentsNestedTooDeeplyOrCyclicAreDecidedButNotCached() {
+        Map<String, Object> cyclic = new java.util.HashMap<>();
+        cyclic.put("self", cyclic);
+        PolicyRequest odd = PolicyRequests.call(alice, "get_order", cyclic, clock.instant());
+
+        policy.decide(odd);
+        policy.decide(odd);
+
+        assertThat(engine.calls()).isEqualTo(2);
+    }
+
+    @Test
     void aDisabledCacheAsksTheEngineEveryTime() {
         ResilientPolicyEngine uncached = ResilientPolicyEngine.decorate(engine)
                 .decisionCache(DecisionCacheConfig.DISABLED).clock(clock).build();
