@@ -71,9 +71,10 @@ public class ToolListBenchmark {
 
     /**
      * sync: the SDK runs a sync server's list filter on bounded-elastic once per tool (a thread hop each, whatever
-     * the filter does); async: mcp-guard's async filter, which hops only when policy must be asked.
+     * the filter does); sync-immediate: the same with the SDK's {@code immediateExecution(true)}, filters and tools on
+     * the calling thread; async: mcp-guard's async filter, which hops only when policy must be asked.
      */
-    @Param({"async", "sync"})
+    @Param({"async", "sync", "sync-immediate"})
     public String server;
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -99,8 +100,9 @@ public class ToolListBenchmark {
                     .callHandler((context, request) -> Mono.just(ok)).build());
         }
         CapturingTransport transport = new CapturingTransport();
-        boolean sync = server.equals("sync");
+        boolean sync = server.startsWith("sync");
         McpServer.StatelessSyncSpecification syncSpec = sync ? McpServer.sync(transport).jsonMapper(json)
+                .immediateExecution(server.equals("sync-immediate"))
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build()) : null;
         McpServer.StatelessAsyncSpecification asyncSpec = sync ? null : McpServer.async(transport).jsonMapper(json)
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build());

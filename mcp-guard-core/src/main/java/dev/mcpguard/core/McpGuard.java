@@ -222,9 +222,15 @@ public final class McpGuard implements AutoCloseable {
      * {@code McpServer.sync} over the guarded {@code transport}, with the {@code tools/list} filter and, when
      * the chain validates arguments, the SDK's own (unaudited) check off; the SDK's state for a session is
      * freed when the registry ends the session. Register {@code transport} itself as the servlet.
+     *
+     * <p>It also sets the SDK's {@code immediateExecution(true)}, as Spring AI does for servlet servers: tool
+     * handlers and the {@code tools/list} filter run on the servlet request thread, where otherwise the SDK hops to
+     * its bounded-elastic pool for every call and, when filtering {@code tools/list}, for every listed tool (about
+     * 10 µs each: 28 ms instead of 1.3 ms for 1,000 tools in {@code ToolListBenchmark}). Call
+     * {@code immediateExecution(false)} on the returned builder to keep the SDK's default.
      */
     public McpServer.SyncSpecification<?> syncServer(HttpServletStreamableServerTransportProvider transport) {
-        return configure(McpServer.sync(guardTransport(transport)));
+        return configure(McpServer.sync(guardTransport(transport))).immediateExecution(true);
     }
 
     /** As {@link #syncServer} for an async server. */

@@ -99,6 +99,8 @@ class GuardingYourServerTest {
         McpSchema.CallToolResult allowed = client.callTool(new McpSchema.CallToolRequest("get_order", Map.of()));
         assertThat(allowed.isError()).isFalse();
         assertThat(((McpSchema.TextContent) allowed.content().get(0)).text()).isEqualTo("ran get_order");
+        // guard.syncServer sets immediateExecution(true): the handler ran on the servlet thread, no hop per call.
+        assertThat(HANDLER_THREAD.get()).doesNotStartWith("boundedElastic");
         McpSchema.CallToolResult denied = client.callTool(new McpSchema.CallToolRequest("delete_order", Map.of()));
         assertThat(denied.isError()).isTrue();
         assertThat(((Map<?, ?>) denied.structuredContent()).get("reason")).isEqualTo("policy_denied");
@@ -137,6 +139,10 @@ class GuardingYourServerTest {
         return sdkClient;
     }
 
+    /** The thread the last tool handler ran on. */
+    private static final java.util.concurrent.atomic.AtomicReference<String> HANDLER_THREAD =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     static IdentityResolver apiKeys() {
         return ApiKeyIdentityResolver.builder()
                 .addKey(ApiKeyIdentityResolver.KeyEntry.of("alice-key",
@@ -149,8 +155,10 @@ class GuardingYourServerTest {
                 .tool(McpSchema.Tool.builder().name(name).inputSchema(new McpSchema.JsonSchema(
                                 "object", Map.of(), List.of(), null, null, null))
                         .annotations(McpSchema.ToolAnnotations.builder().readOnlyHint(readOnly).build()).build())
-                .callHandler((exchange, request) -> McpSchema.CallToolResult.builder()
-                        .addTextContent("ran " + name).build())
+                .callHandler((exchange, request) -> {
+                    HANDLER_THREAD.set(Thread.currentThread().getName());
+                    return McpSchema.CallToolResult.builder().addTextContent("ran " + name).build();
+                })
                 .build();
     }
 

@@ -86,6 +86,9 @@ public final class UnguardedOrdersServer implements AutoCloseable {
                     .sessionSweepInterval(null)
                     .build();
             mcpServer = McpServer.sync(transport)
+                    // As guard.syncServer sets it for B (and Spring AI for servlet servers): handlers on the servlet
+                    // thread, no hop to bounded-elastic per call.
+                    .immediateExecution(true)
                     .serverInfo(OrdersServer.SERVER_NAME, "1.0")
                     .jsonMapper(jsonMapper)
                     .capabilities(ServerCapabilities.builder().tools(true).build())
