@@ -22,6 +22,7 @@ module dev.mcpguard.core {
     requires static transitive jakarta.servlet;
 
     requires io.modelcontextprotocol.sdk.mcp.json.jackson2;
+    requires com.networknt.schema;
     requires com.fasterxml.jackson.core;
     requires com.github.benmanes.caffeine;
     requires transitive com.nimbusds.jose.jwt;

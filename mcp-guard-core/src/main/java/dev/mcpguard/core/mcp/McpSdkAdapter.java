@@ -17,7 +17,9 @@ import dev.mcpguard.core.guardrails.ArgumentsGuard;
 import dev.mcpguard.core.obligations.ToolResultAccess;
 import dev.mcpguard.core.policy.ToolVisibility;
 import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import io.modelcontextprotocol.json.schema.jackson2.DefaultJsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpServerFeatures;
@@ -80,7 +82,7 @@ public final class McpSdkAdapter {
         this.visibleTools = new VisibleToolsFilter(visibility, clock);
         this.serverName = Objects.requireNonNull(serverName, "serverName");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.argumentValidator = argumentValidator == null ? null : new SdkArgumentSchemaValidator(argumentValidator);
+        this.argumentValidator = argumentValidator == null ? null : argumentValidator(argumentValidator);
         this.unknownTools = new UnknownToolAudit(sink, serverName, clock, limits);
     }
 
@@ -97,6 +99,18 @@ public final class McpSdkAdapter {
                 : new UnknownToolAudit.Limits(unknownToolsPerCaller, unknownToolsPerWindow,
                         UnknownToolAudit.Limits.DEFAULTS.trackedCallers(), unknownToolWindow);
         return new McpSdkAdapter(chain, visibility, sink, serverName, clock, argumentValidator, limits);
+    }
+
+    /**
+     * The SDK's default validator is replaced by {@link SchemaCompilingValidator}, which gives the same verdicts
+     * and messages but compiles each schema once; any other validator (including a DefaultJsonSchemaValidator
+     * with its own ObjectMapper, or a subclass) is used as given.
+     */
+    static ArgumentSchemaValidator argumentValidator(JsonSchemaValidator validator) {
+        if (validator.getClass() == DefaultJsonSchemaValidator.class && validator == McpJsonDefaults.getSchemaValidator()) {
+            return new SchemaCompilingValidator();
+        }
+        return new SdkArgumentSchemaValidator(validator);
     }
 
     /** Rejects limits {@link #create} would reject, with a message showing the bad value. */
