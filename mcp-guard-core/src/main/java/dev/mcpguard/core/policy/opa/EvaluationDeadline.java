@@ -3,6 +3,7 @@ package dev.mcpguard.core.policy.opa;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -44,6 +45,7 @@ final class EvaluationDeadline implements AutoCloseable {
     private volatile long plannedWake = IDLE;
     private volatile boolean closed;
     private volatile boolean terminated;
+    private final AtomicLong wakeUps = new AtomicLong();
     private final Object startLock = new Object();
     private Thread watchdog;
 
@@ -63,6 +65,7 @@ final class EvaluationDeadline implements AutoCloseable {
         // Read after the add: either the watchdog's next scan sees this watch, or this sees its planned wake-up.
         long planned = plannedWake;
         if (planned == IDLE || watch.deadlineNanos - planned < 0) {
+            wakeUps.incrementAndGet();
             LockSupport.unpark(thread);
         }
         return watch;
@@ -134,6 +137,16 @@ final class EvaluationDeadline implements AutoCloseable {
     /** Whether {@link #close()} was called and the watchdog thread has ended. */
     boolean terminated() {
         return terminated;
+    }
+
+    /** How many starts woke the watchdog thread; for tests. */
+    long wakeUps() {
+        return wakeUps.get();
+    }
+
+    /** Whether the watchdog sleeps until a known deadline (not idle, not awake); for tests. */
+    boolean sleepsUntilADeadline() {
+        return plannedWake != IDLE;
     }
 
     /** Deadlines waiting to fire (stopped ones are removed at once); for tests. */

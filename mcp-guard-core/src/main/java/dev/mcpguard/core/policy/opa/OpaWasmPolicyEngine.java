@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * <p>Loading: {@link #pollNow()} (or {@link #startPolling(Duration)}) fetches the bundle from its
  * {@link BundleSource}, reads and verifies it ({@link OpaBundle}), refuses a module that needs a builtin the
  * engine does not provide (naming it), builds a complete pool of policy instances and evaluates a smoke input,
- * and only then publishes the new pool atomically. Calls in flight finish on the old pool. A bad new bundle
+ * warms the pool up ({@link Builder#warmUp(Duration)}: decisions of synthetic and typical calls, so the JIT has
+ * compiled the module before real calls come), and only then publishes the new pool atomically. Calls in flight finish on the old pool. A bad new bundle
  * leaves the last good one in place; the reason is logged (WARN) and kept in {@link #lastLoadError()}.
  *
  * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link ReasonCode#POLICY_NOT_LOADED}; an
