@@ -166,6 +166,12 @@ public class McpGuardAutoConfiguration {
             throw new InvalidConfigurationPropertyValueException("mcp.guard.policy.evaluation-deadline",
                     policy.evaluationDeadline(), e.getMessage());
         }
+        try {
+            builder.warmUp(policy.warmUp());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationPropertyValueException("mcp.guard.policy.warm-up", policy.warmUp(),
+                    e.getMessage());
+        }
         OpaWasmPolicyEngine engine = builder.build();
         ResilientPolicyEngine resilient = ResilientPolicyEngine.ofDefaults(engine);
         engine.onBundleChange(resilient::onBundleChange);

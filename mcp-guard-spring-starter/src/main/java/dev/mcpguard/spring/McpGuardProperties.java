@@ -74,10 +74,14 @@ public record McpGuardProperties(
      *                      accepted knowingly for this bundle, e.g. {@code ceil,regex.match} (default none)
      * @param evaluationDeadline  how long the embedded engine lets one evaluation run before it interrupts it and
      *                      denies the call with {@code policy_error} (default 1 s; 1 ms to 10 min)
+     * @param warmUp        how long the embedded engine may warm each new bundle up before it serves calls, so the
+     *                      first calls of a fresh JVM are not many times slower (default 2 s; 0 to 1 min, 0
+     *                      disables; docs/policy.md, "Warm-up")
      */
     public record Policy(Optional<String> bundle, Optional<String> publicKey,
                          @DefaultValue("30s") Duration pollInterval, @DefaultValue Remote remote,
-                         Set<String> acceptDivergentBuiltins, @DefaultValue("1s") Duration evaluationDeadline) {
+                         Set<String> acceptDivergentBuiltins, @DefaultValue("1s") Duration evaluationDeadline,
+                         @DefaultValue("2s") Duration warmUp) {
         public Policy {
             bundle = Objects.requireNonNullElse(bundle, Optional.empty());
             publicKey = Objects.requireNonNullElse(publicKey, Optional.empty());
@@ -85,6 +89,7 @@ public record McpGuardProperties(
             require(pollInterval != null && !pollInterval.isNegative() && !pollInterval.isZero(),
                     "policy.poll-interval", "must be positive, got " + pollInterval);
             evaluationDeadline = Objects.requireNonNullElse(evaluationDeadline, Duration.ofSeconds(1));
+            warmUp = Objects.requireNonNullElse(warmUp, Duration.ofSeconds(2));
             bundle.ifPresent(b -> require(b.startsWith("classpath:") || b.startsWith("file:")
                     || b.startsWith("https://"), "policy.bundle",
                     "must start with classpath:, file: or https://, got '" + b + "'"));

@@ -168,6 +168,30 @@ class McpGuardAutoConfigurationTest {
     }
 
     @Test
+    void aWarmUpOutsideItsRangeFailsStartUpNamingThePropertyAndZeroServesWithoutWarmUp() {
+        java.nio.file.Path example = java.nio.file.Path.of("..", "mcp-guard-examples", "src", "main", "resources",
+                "policy").toAbsolutePath();
+        String bundle = "mcp.guard.policy.bundle=file:" + example.resolve("orders-bundle.tar.gz");
+        String key = "mcp.guard.policy.public-key=file:" + example.resolve("demo-signing-public.pem");
+        String accepted = "mcp.guard.policy.accept-divergent-builtins=ceil,concat,div,floor,indexof,minus,mul,"
+                + "numbers.range,plus,regex.match,rem,round,substring,sum";
+        for (String bad : new String[] {"-1s", "2m"}) {
+            runner.withPropertyValues(bundle, key, accepted, "mcp.guard.policy.warm-up=" + bad)
+                    .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                            .hasMessageContaining("mcp.guard.policy.warm-up")
+                            .hasMessageContaining("between 0 and 1 minute"));
+        }
+        runner.withPropertyValues(bundle, key, accepted, "mcp.guard.policy.warm-up=0s")
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(McpGuardPolicy.class);
+                    assertThat(context.getBean(McpGuardProperties.class).policy().warmUp())
+                            .isEqualTo(java.time.Duration.ZERO);
+                });
+        runner.withPropertyValues(bundle, key, accepted).run(context -> assertThat(context
+                .getBean(McpGuardProperties.class).policy().warmUp()).isEqualTo(java.time.Duration.ofSeconds(2)));
+    }
+
+    @Test
     void theVerifiedTokenCacheSizesComeFromPropertiesAndAValueOutOfRangeFailsStartUpNamingIt() {
         runner.withUserConfiguration(UserPolicy.class).run(context -> {
             McpGuardProperties.Jwt jwt = context.getBean(McpGuardProperties.class).identity().jwt();

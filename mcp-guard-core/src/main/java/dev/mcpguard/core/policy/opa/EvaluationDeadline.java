@@ -1,10 +1,10 @@
 package dev.mcpguard.core.policy.opa;
 
 import java.time.Duration;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The deadline of each evaluation of the embedded engine: a watchdog that interrupts the thread evaluating a policy
@@ -26,23 +26,30 @@ import java.util.concurrent.TimeUnit;
  * watch's lock, whether it did. After {@code stop()} the watchdog never interrupts the thread, and an interrupt it
  * made is cleared; an interrupt that was already set when the deadline came (the caller's own) is left alone.
  *
- * <p>Thread-safe. One daemon scheduler thread per engine, started with the first evaluation; {@link #close()} lets
+ * <p>Cheap per evaluation: starting a watch adds it to the set of running watches and stopping it removes it; the
+ * watchdog thread sleeps until the earliest deadline it knows of and is woken only when a new watch is due before
+ * that (in steady traffic about once per deadline, not once per evaluation: a wake-up per evaluation cost a
+ * thread hand-off on every decision). When it wakes it expires the watches that are due and sleeps again.
+ *
+ * <p>Thread-safe. One daemon watchdog thread per engine, started with the first evaluation; {@link #close()} lets
  * the deadlines already running fire (an evaluation still in flight on a closed engine stays bounded) and then
  * ends the thread.
  */
 final class EvaluationDeadline implements AutoCloseable {
 
-    private final ScheduledThreadPoolExecutor scheduler;
+    /** {@link #plannedWake} while the watchdog sleeps with no deadline to wait for, or is awake. */
+    private static final long IDLE = Long.MAX_VALUE;
+
+    private final Set<Watch> running = ConcurrentHashMap.newKeySet();
+    /** The {@link System#nanoTime()} the watchdog sleeps until, or {@link #IDLE}; written by the watchdog only. */
+    private volatile long plannedWake = IDLE;
+    private volatile boolean closed;
+    private volatile boolean terminated;
+    private final AtomicLong wakeUps = new AtomicLong();
+    private final Object startLock = new Object();
+    private Thread watchdog;
 
     EvaluationDeadline() {
-        this.scheduler = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "mcp-guard-opa-deadline");
-            thread.setDaemon(true);
-            return thread;
-        });
-        // A deadline is cancelled by nearly every evaluation: drop it from the queue at once, not when it is due.
-        scheduler.setRemoveOnCancelPolicy(true);
-        scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(true);
     }
 
     /**
@@ -52,43 +59,115 @@ final class EvaluationDeadline implements AutoCloseable {
      * @throws IllegalStateException when the engine is closed
      */
     Watch start(Duration deadline) {
-        Watch watch = new Watch(Thread.currentThread());
-        try {
-            watch.task = scheduler.schedule(watch::expire, deadline.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException closed) {
-            throw new IllegalStateException("the policy engine is closed", closed);
+        Thread thread = watchdogThread();
+        Watch watch = new Watch(this, Thread.currentThread(), System.nanoTime() + deadline.toNanos());
+        running.add(watch);
+        // Read after the add: either the watchdog's next scan sees this watch, or this sees its planned wake-up.
+        long planned = plannedWake;
+        if (planned == IDLE || watch.deadlineNanos - planned < 0) {
+            wakeUps.incrementAndGet();
+            LockSupport.unpark(thread);
         }
         return watch;
     }
 
-    /** Stops accepting deadlines; those running still fire, then the scheduler thread ends. */
+    private Thread watchdogThread() {
+        synchronized (startLock) {
+            if (closed) {
+                throw new IllegalStateException("the policy engine is closed");
+            }
+            if (watchdog == null) {
+                watchdog = new Thread(this::watch, "mcp-guard-opa-deadline");
+                watchdog.setDaemon(true);
+                watchdog.start();
+            }
+            return watchdog;
+        }
+    }
+
+    /** The watchdog thread: expires due watches, then sleeps until the next deadline or a wake-up. */
+    private void watch() {
+        try {
+            while (true) {
+                long now = System.nanoTime();
+                long next = IDLE;
+                for (Watch watch : running) {
+                    if (watch.deadlineNanos - now <= 0) {
+                        watch.expire();
+                        running.remove(watch);
+                    } else if (next == IDLE || watch.deadlineNanos - next < 0) {
+                        next = watch.deadlineNanos;
+                    }
+                }
+                if (closed && running.isEmpty()) {
+                    return;
+                }
+                plannedWake = next;
+                // A watch started since the scan and due earlier unparks this thread (the permit is kept).
+                if (next == IDLE) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, next - System.nanoTime());
+                }
+                // Awake: every watch started from here until the next plannedWake unparks this thread, so a watch
+                // the coming scan misses makes the park after it return at once.
+                plannedWake = IDLE;
+            }
+        } finally {
+            terminated = true;
+        }
+    }
+
+    /** Stops accepting deadlines; those running still fire, then the watchdog thread ends. */
     @Override
     public void close() {
-        scheduler.shutdown();
+        Thread thread;
+        synchronized (startLock) {
+            closed = true;
+            thread = watchdog;
+            if (thread == null) {
+                terminated = true;
+            }
+        }
+        if (thread != null) {
+            LockSupport.unpark(thread);
+        }
     }
 
-    /** Whether {@link #close()} was called and the scheduler thread has ended. */
+    /** Whether {@link #close()} was called and the watchdog thread has ended. */
     boolean terminated() {
-        return scheduler.isTerminated();
+        return terminated;
     }
 
-    /** Deadlines waiting to fire (cancelled ones are removed at once); for tests. */
+    /** How many starts woke the watchdog thread; for tests. */
+    long wakeUps() {
+        return wakeUps.get();
+    }
+
+    /** Whether the watchdog sleeps until a known deadline (not idle, not awake); for tests. */
+    boolean sleepsUntilADeadline() {
+        return plannedWake != IDLE;
+    }
+
+    /** Deadlines waiting to fire (stopped ones are removed at once); for tests. */
     int pending() {
-        return scheduler.getQueue().size();
+        return running.size();
     }
 
     /** The deadline of one evaluation. Used by the evaluating thread and the scheduler thread only. */
     static final class Watch {
+        private final EvaluationDeadline owner;
         private final Thread thread;
-        /** Written and read by the evaluating thread only. */
-        private Future<?> task;
+        private final long deadlineNanos;
         /** This and the two below: guarded by this watch's lock. */
         private boolean stopped;
         private boolean fired;
         private boolean interruptedBefore;
 
-        private Watch(Thread thread) {
+        private Watch(EvaluationDeadline owner, Thread thread, long deadlineNanos) {
+            this.owner = owner;
             this.thread = thread;
+            this.deadlineNanos = deadlineNanos;
         }
 
         /** On the scheduler thread: the deadline passed; interrupts the evaluation unless it has ended. */
@@ -128,9 +207,7 @@ final class EvaluationDeadline implements AutoCloseable {
                     Thread.interrupted();
                 }
             }
-            if (!expired) {
-                task.cancel(false);
-            }
+            owner.running.remove(this);
             return expired;
         }
     }

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * <p>Loading: {@link #pollNow()} (or {@link #startPolling(Duration)}) fetches the bundle from its
  * {@link BundleSource}, reads and verifies it ({@link OpaBundle}), refuses a module that needs a builtin the
  * engine does not provide (naming it), builds a complete pool of policy instances and evaluates a smoke input,
- * and only then publishes the new pool atomically. Calls in flight finish on the old pool. A bad new bundle
+ * warms the pool up ({@link Builder#warmUp(Duration)}: decisions of synthetic and typical calls, so the JIT has
+ * compiled the module before real calls come), and only then publishes the new pool atomically. Calls in flight finish on the old pool. A bad new bundle
  * leaves the last good one in place; the reason is logged (WARN) and kept in {@link #lastLoadError()}.
  *
  * <p>Failing closed: until a bundle has loaded every decision is a deny with {@link ReasonCode#POLICY_NOT_LOADED}; an
@@ -103,6 +104,10 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
     /** The default {@link Builder#evaluationDeadline(Duration)}. */
     private static final Duration DEFAULT_EVALUATION_DEADLINE = Duration.ofSeconds(1);
     private static final int WASM_PAGE_BYTES = 64 * 1024;
+    /** The default {@link Builder#warmUp(Duration)}. */
+    static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(2);
+    /** The default {@link Builder#warmUpEvaluations(int)}. */
+    static final int DEFAULT_WARM_UP_EVALUATIONS = 20_000;
 
     /** The outcome of one poll. */
     public enum LoadOutcome {
@@ -138,6 +143,11 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
     private final Set<String> acceptedDivergent;
     private final Duration evaluationDeadline;
     private final Duration smokeTestDeadline;
+    private final Duration warmUp;
+    private final int warmUpEvaluations;
+    private final List<PolicyRequest> warmUpRequests;
+    /** Evaluations the last successful load's warm-up ran (written under {@link #loadLock}). */
+    private volatile int lastWarmUpEvaluations;
     private final EvaluationDeadline watchdog = new EvaluationDeadline();
     private final ObjectMapper mapper = new ObjectMapper();
     /**
@@ -169,6 +179,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
         this.evaluationDeadline = builder.evaluationDeadline;
         this.smokeTestDeadline = SMOKE_TEST_DEADLINE.compareTo(evaluationDeadline) > 0
                 ? SMOKE_TEST_DEADLINE : evaluationDeadline;
+        this.warmUp = builder.warmUp;
+        this.warmUpEvaluations = builder.warmUpEvaluations;
+        this.warmUpRequests = builder.warmUpRequests;
         this.inputDocument = new PolicyInputDocument(mapper, builder.environment);
         if (!verification.required()) {
             log.warn("OPA bundle signature verification is OFF for {}: any bundle from this source will be "
@@ -540,6 +553,11 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
         return loaded == null ? 0 : loaded.pool().idleInstances();
     }
 
+    /** Evaluations the warm-up of the last loaded bundle ran; 0 when it was disabled. */
+    int lastWarmUpEvaluations() {
+        return lastWarmUpEvaluations;
+    }
+
     /** Deadlines of evaluations in flight (each ended evaluation's is removed at once). */
     int pendingDeadlines() {
         return watchdog.pending();
@@ -627,6 +645,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
                     }
                 }
             }
+            warmUp(bundle, pool, probe, listInput);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BundleException("interrupted while testing bundle " + bundle.revision());
@@ -635,10 +654,63 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
         } catch (DeadlineExceededException e) {
             throw new BundleException("bundle " + bundle.revision() + " fails to evaluate a test input: "
                     + e.getMessage());
-        } catch (RuntimeException | JsonProcessingException | StackOverflowError e) {
+        } catch (RuntimeException | IOException | StackOverflowError e) {
             throw new BundleException("bundle " + bundle.revision() + " fails to evaluate a test input: "
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
         }
+    }
+
+    /**
+     * Decides synthetic calls again and again on the pool's instances (in turn: the pool lends them round-robin)
+     * until {@link Builder#warmUpEvaluations(int)} evaluations or the {@link Builder#warmUp(Duration)} budget,
+     * whichever comes first, so the JIT compiles the module's generated code and the decision path around it
+     * before the bundle serves calls: a fresh instance decides many times slower than a warm one. Each round is
+     * the smoke test's {@code list} probe, the same probe as a {@code call}, the list entrypoint when the bundle
+     * has one, and each of {@link Builder#warmUpRequests(List)}, each through the path {@link #decide} takes
+     * (input document, bounded encoding, evaluation, result reading). A failure is the smoke test's failure:
+     * thrown, and the bundle is refused.
+     */
+    private void warmUp(OpaBundle bundle, WasmPolicyPool pool, PolicyRequest listProbe, String listInput)
+            throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException, IOException,
+            BundleException {
+        lastWarmUpEvaluations = 0;
+        if (warmUp.isZero() || warmUpEvaluations == 0) {
+            return;
+        }
+        PolicyRequest callProbe = new PolicyRequest(Operation.CALL, listProbe.decisionId(), listProbe.caller(),
+                listProbe.server(), listProbe.tool(), listProbe.arguments(), listProbe.sessionId(), listProbe.time());
+        List<PolicyRequest> probes = new java.util.ArrayList<>(List.of(listProbe, callProbe));
+        probes.addAll(warmUpRequests);
+        Optional<String> revision = Optional.of(bundle.revision());
+        long start = System.nanoTime();
+        long end = start + warmUp.toNanos();
+        int evaluations = 0;
+        while (evaluations < warmUpEvaluations && end - System.nanoTime() > 0) {
+            int turn = evaluations % (probes.size() + (listInput == null ? 0 : 1));
+            String result;
+            if (turn < probes.size()) {
+                PolicyRequest probe = probes.get(turn);
+                String input = new String(BoundedJsonEncoder.encode(utf8Writer, inputDocument.build(probe),
+                        maxInputBytes), StandardCharsets.UTF_8);
+                result = evaluate(pool, input, smokeTestDeadline);
+                if (result != null) {
+                    resultReader.read(resultValue(result), probe.decisionId(), revision);
+                }
+            } else {
+                result = evaluateList(pool, listInput, smokeTestDeadline);
+                if (result != null) {
+                    resultValue(result);
+                }
+            }
+            if (result == null) {
+                throw new BundleException("bundle warm-up found no free instance");
+            }
+            evaluations++;
+        }
+        lastWarmUpEvaluations = evaluations;
+        log.info("Warmed up OPA bundle revision {}: {} evaluations on {} policy instances in {} ms (at most {} "
+                + "evaluations or {} ms)", bundle.revision(), evaluations, poolSize,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), warmUpEvaluations, warmUp.toMillis());
     }
 
     private LoadOutcome rejected(String reason, Exception cause) {
@@ -734,6 +806,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
         private Duration evaluationDeadline = DEFAULT_EVALUATION_DEADLINE;
         private int maxInputBytes = PolicyInputDocument.DEFAULT_MAX_INPUT_BYTES;
         private Set<String> acceptedDivergent = Set.of();
+        private Duration warmUp = DEFAULT_WARM_UP;
+        private int warmUpEvaluations = DEFAULT_WARM_UP_EVALUATIONS;
+        private List<PolicyRequest> warmUpRequests = List.of();
 
         private Builder() {
         }
@@ -847,6 +922,54 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
          */
         public Builder maxInputBytes(int maxInputBytes) {
             this.maxInputBytes = PolicyInputDocument.checkedMaxInputBytes(maxInputBytes);
+            return this;
+        }
+
+        /**
+         * How long each new bundle may be warmed up before it serves calls; default 2 seconds, at most 1 minute,
+         * {@link Duration#ZERO} for no warm-up. After its smoke test the bundle's policy instances evaluate the
+         * smoke inputs again (at most {@link #warmUpEvaluations(int)} times, or until this budget is spent,
+         * whichever comes first), so the JIT compiles the policy module's code before the first real call: on a
+         * fresh JVM an unwarmed instance decides tens of times slower for the first seconds of traffic. Loading
+         * ({@link #pollNow()}, {@link #load}) returns only afterwards; a warm-up evaluation that fails refuses
+         * the bundle, as the smoke test does. Logged at INFO with the evaluations run and the time taken.
+         */
+        public Builder warmUp(Duration budget) {
+            Objects.requireNonNull(budget, "budget");
+            if (budget.isNegative() || budget.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException("warmUp must be between 0 and 1 minute, got " + budget);
+            }
+            this.warmUp = budget;
+            return this;
+        }
+
+        /**
+         * Most evaluations of a bundle's warm-up ({@link #warmUp(Duration)}), over all its policy instances;
+         * default {@value OpaWasmPolicyEngine#DEFAULT_WARM_UP_EVALUATIONS}, 0 (no warm-up) to 1,000,000.
+         */
+        public Builder warmUpEvaluations(int evaluations) {
+            if (evaluations < 0 || evaluations > 1_000_000) {
+                throw new IllegalArgumentException("warmUpEvaluations must be between 0 and 1000000, got "
+                        + evaluations);
+            }
+            this.warmUpEvaluations = evaluations;
+            return this;
+        }
+
+        /**
+         * Typical calls to decide during {@link #warmUp(Duration)}, besides the engine's synthetic probes (a
+         * caller without roles or scopes calling and listing a tool no policy knows); default none. The JIT
+         * compiles what the warm-up runs: a policy's rules for real calls (tenant checks, argument checks, the
+         * builtins they use) are only warm when calls like them were decided, so listing one request per common
+         * kind of call (for example a read by an ordinary user) makes the first real calls fast too. Their
+         * decisions are discarded; an evaluation failure refuses the bundle. At most 100.
+         */
+        public Builder warmUpRequests(List<PolicyRequest> requests) {
+            Objects.requireNonNull(requests, "requests");
+            if (requests.size() > 100) {
+                throw new IllegalArgumentException("warmUpRequests takes at most 100 requests, got " + requests.size());
+            }
+            this.warmUpRequests = List.copyOf(requests);
             return this;
         }
 

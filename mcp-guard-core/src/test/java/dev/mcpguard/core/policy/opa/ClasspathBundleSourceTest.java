@@ -8,6 +8,7 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -110,7 +111,7 @@ class ClasspathBundleSourceTest {
         TestBundles.SigningKey key = bundles.rsaKey("classpath");
         put("policy/bundle.tar.gz", bundles.build("authz", "authz-cp", key));
 
-        try (OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
+        try (OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO)
                 .bundleSource(BundleSource.classpath("policy/bundle.tar.gz", loader))
                 .verification(BundleVerification.publicKey(key.publicPem()))
                 .environment(Map.of("name", "test"))

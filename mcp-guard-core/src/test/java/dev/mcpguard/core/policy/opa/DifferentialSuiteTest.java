@@ -21,6 +21,7 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -94,7 +95,7 @@ class DifferentialSuiteTest {
         List<String> remoteMismatches = new ArrayList<>();
         Map<String, Integer> outcomes = new java.util.TreeMap<>();
         try (OpaServer opa = OpaServer.startWithFiles(src);
-                OpaWasmPolicyEngine embedded = OpaWasmPolicyEngine.builder()
+                OpaWasmPolicyEngine embedded = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO)
                         .bundleSource(BundleSource.file(bundle)).verification(BundleVerification.insecureUnsigned())
                         .entrypoint(rule).environment(ENVIRONMENT).poolSize(1)
                         // The suite's policies use divergent builtins (regex.match, glob.match, concat, arithmetic)

@@ -7,6 +7,7 @@ import dev.mcpguard.core.testing.OpaBinary;
 import dev.mcpguard.core.testing.OpaDifferential;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -161,20 +162,20 @@ class DivergentBuiltinsTest {
         assertThat(DivergentBuiltins.used(clean)).isEmpty();
 
         Path bundle = bundle("out := " + CALLS.get(builtin) + " if input.go\n", "engine");
-        OpaWasmPolicyEngine refusing = OpaWasmPolicyEngine.builder().bundleSource(BundleSource.file(bundle))
+        OpaWasmPolicyEngine refusing = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).bundleSource(BundleSource.file(bundle))
                 .verification(BundleVerification.insecureUnsigned()).entrypoint("probe/out").poolSize(1).build();
         try (refusing) {
             assertThat(refusing.pollNow()).isNotEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
             assertThat(refusing.lastLoadError()).hasValueSatisfying(error -> assertThat(error)
                     .contains(builtin).contains("acceptDivergentBuiltins"));
         }
-        OpaWasmPolicyEngine accepting = OpaWasmPolicyEngine.builder().bundleSource(BundleSource.file(bundle))
+        OpaWasmPolicyEngine accepting = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).bundleSource(BundleSource.file(bundle))
                 .verification(BundleVerification.insecureUnsigned()).entrypoint("probe/out").poolSize(1)
                 .acceptDivergentBuiltins(Set.of(builtin)).build();
         try (accepting) {
             assertThat(accepting.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
         }
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().acceptDivergentBuiltins(Set.of("sprintf")))
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).acceptDivergentBuiltins(Set.of("sprintf")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sprintf");
     }
 

@@ -27,7 +27,7 @@ public final class EmbeddedEvaluator implements AutoCloseable {
      * on a busy machine is never cut short by the engine's default of 1 s.
      */
     public static EmbeddedEvaluator load(Path bundle, String entrypoint, Clock clock) {
-        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
+        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO)
                 .bundleSource(BundleSource.file(bundle))
                 .verification(BundleVerification.insecureUnsigned())
                 .entrypoint(entrypoint)

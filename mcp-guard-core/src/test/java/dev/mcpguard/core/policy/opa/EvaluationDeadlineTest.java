@@ -88,6 +88,25 @@ class EvaluationDeadlineTest {
     }
 
     @Test
+    void evaluationsDueAfterTheDeadlineTheWatchdogSleepsUntilNeverWakeIt() {
+        EvaluationDeadline.Watch held = watchdog.start(Duration.ofMinutes(10));
+        Eventually.within(GENEROUS, "the watchdog sleeps until the held deadline", watchdog::sleepsUntilADeadline);
+        long before = watchdog.wakeUps();
+
+        for (int i = 0; i < 1000; i++) {
+            assertThat(watchdog.start(Duration.ofMinutes(20)).stop()).isFalse();
+        }
+
+        assertThat(watchdog.wakeUps() - before).as("wake-ups of the watchdog by 1000 later deadlines").isZero();
+        assertThat(watchdog.pending()).isEqualTo(1);
+        assertThat(held.stop()).isFalse();
+        // A deadline earlier than the one it sleeps until does wake it, and fires.
+        EvaluationDeadline.Watch early = watchdog.start(Duration.ofMillis(5));
+        untilFired(early);
+        assertThat(early.stop()).isTrue();
+    }
+
+    @Test
     void anExpiredWatchInterruptsTheWorkAndStopClearsTheInterrupt() {
         EvaluationDeadline.Watch watch = watchdog.start(Duration.ofMillis(5));
 

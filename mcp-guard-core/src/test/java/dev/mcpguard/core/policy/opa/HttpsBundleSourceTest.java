@@ -124,7 +124,7 @@ class HttpsBundleSourceTest {
                 respond(exchange, 200, served.get(), "\"v1\"");
             }
         });
-        try (OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().bundleSource(source())
+        try (OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).bundleSource(source())
                 .verification(BundleVerification.publicKey(key.publicPem())).poolSize(1).build()) {
 
             assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
@@ -238,7 +238,7 @@ class HttpsBundleSourceTest {
         TestBundles.SigningKey key = bundles.ecKey("http");
         byte[] bundle = bundles.build("parity-even", "served-1", key);
         handler.set(exchange -> respond(exchange, 200, bundle, "\"served-1\""));
-        try (OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().bundleSource(source())
+        try (OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).bundleSource(source())
                 .verification(BundleVerification.publicKey(key.publicPem())).poolSize(1).build()) {
 
             assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);

@@ -120,7 +120,7 @@ class OpaDifferentialTest {
         PolicySource source = policySource();
         // The reference policy uses divergent builtins on bounded integers and constant patterns; accepted here, as
         // the example server does, so that this test measures that it then decides as opa.
-        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().environment(ENVIRONMENT)
+        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).environment(ENVIRONMENT)
                 .acceptDivergentBuiltins(DivergentBuiltins.NAMES);
         if (!source.bundle()) {
             Path root = OpaBinary.repositoryRoot();

@@ -147,7 +147,7 @@ class OpaWasmEvaluationDeadlineTest {
     @Test
     void aPolicyThatNeverReturnsIsDeniedAtItsDeadlineAndTheEngineServesOrdinaryCallsAfterwardsWithAFullPool()
             throws Exception {
-        engineServing(hangs, OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofMillis(500)));
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofMillis(500)));
 
         Outcome hung = new Call(engine, request("spin", HANGING)).await();
 
@@ -159,7 +159,7 @@ class OpaWasmEvaluationDeadlineTest {
 
     @Test
     void aCallStoppedAtItsDeadlineNeverRunsTheToolAndItsAuditRecordSaysWhy() throws Exception {
-        engineServing(hangs, OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofMillis(500)));
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofMillis(500)));
         RecordingAuditSink audit = new RecordingAuditSink();
         AtomicInteger toolRuns = new AtomicInteger();
         McpGuard guard = McpGuard.builder().serverName("orders").auditSink(audit).policyEngine(engine).build();
@@ -197,7 +197,7 @@ class OpaWasmEvaluationDeadlineTest {
 
     @Test
     void theDefaultDeadlineStopsAnEvaluationThatNeverReturns() throws Exception {
-        engineServing(hangs, OpaWasmPolicyEngine.builder());
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO));
 
         Outcome hung = new Call(engine, request("spin", HANGING)).await();
 
@@ -209,7 +209,7 @@ class OpaWasmEvaluationDeadlineTest {
     void concurrentHangsDoNotExhaustThePool() throws Exception {
         // Three hanging calls per instance; the borrow timeout is generous so that each one is evaluated and
         // stopped by its own deadline, and an ordinary call queued behind them is still served.
-        engineServing(hangs, OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofMillis(500))
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofMillis(500))
                 .borrowTimeout(GENEROUS));
         List<Call> hanging = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
@@ -229,7 +229,7 @@ class OpaWasmEvaluationDeadlineTest {
 
     @Test
     void theCallersOwnInterruptStopsTheEvaluationIsHonouredAndReplacesTheInstance() throws Exception {
-        engineServing(hangs, OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofMinutes(10)));
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofMinutes(10)));
         Call call = new Call(engine, request("spin", HANGING));
         Eventually.within(GENEROUS, "the call evaluating", () -> engine.pendingDeadlines() == 1);
 
@@ -247,7 +247,7 @@ class OpaWasmEvaluationDeadlineTest {
 
     @Test
     void aCallerInterruptedBeforeDecidingIsDeniedWithoutEvaluatingAndStaysInterrupted() throws Exception {
-        engineServing(hangs, OpaWasmPolicyEngine.builder());
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO));
 
         Thread.currentThread().interrupt();
         Decision decision;
@@ -271,7 +271,7 @@ class OpaWasmEvaluationDeadlineTest {
         // a stopped one, so that whatever this machine's speed, calls keep ending just before, at and just after
         // their deadline. Every call must end decided one way or the other, with the calling thread not
         // interrupted, now or later (an interrupt landing late would break the wait below).
-        engineServing(hangs, OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofMillis(5)));
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofMillis(5)));
         int allowed = 0;
         int stopped = 0;
         int n = 20;
@@ -298,7 +298,7 @@ class OpaWasmEvaluationDeadlineTest {
 
     @Test
     void aBundleWhoseSmokeTestNeverReturnsIsRefusedAndTheServingBundleKeepsServing() throws Exception {
-        engineServing(hangs, OpaWasmPolicyEngine.builder());
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO));
         Files.write(serveDir.resolve("bundle.tar.gz"), bundles.build("hangs-always", "hangs-always-1", key));
 
         assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
@@ -311,7 +311,7 @@ class OpaWasmEvaluationDeadlineTest {
 
     @Test
     void closingTheEngineEndsItsWatchdog() throws Exception {
-        engineServing(hangs, OpaWasmPolicyEngine.builder());
+        engineServing(hangs, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO));
         assertThat(engine.decide(request("lookup_order", Map.of()))).isInstanceOf(Decision.Allow.class);
 
         engine.close();
@@ -323,16 +323,16 @@ class OpaWasmEvaluationDeadlineTest {
 
     @Test
     void evaluationDeadlineOutsideItsRangeIsRefusedNamingTheValue() {
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ZERO))
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT0S");
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofMillis(-5)))
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofMillis(-5)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-0.005S");
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofNanos(999_999)))
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofNanos(999_999)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT0.000999999S");
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofMinutes(10).plusNanos(1)))
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofMinutes(10).plusNanos(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT10M0.000000001S");
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().evaluationDeadline(null))
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(null))
                 .isInstanceOf(NullPointerException.class).hasMessageContaining("deadline");
-        OpaWasmPolicyEngine.builder().evaluationDeadline(Duration.ofMillis(1)).evaluationDeadline(Duration.ofMinutes(10));
+        OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).evaluationDeadline(Duration.ofMillis(1)).evaluationDeadline(Duration.ofMinutes(10));
     }
 }

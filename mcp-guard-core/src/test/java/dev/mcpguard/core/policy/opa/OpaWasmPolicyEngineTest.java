@@ -66,7 +66,7 @@ class OpaWasmPolicyEngineTest {
     }
 
     private OpaWasmPolicyEngine engineServing(byte[] bundle) throws Exception {
-        return engineServing(bundle, OpaWasmPolicyEngine.builder());
+        return engineServing(bundle, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO));
     }
 
     private OpaWasmPolicyEngine engineServing(byte[] bundle, OpaWasmPolicyEngine.Builder builder) throws Exception {
@@ -135,7 +135,7 @@ class OpaWasmPolicyEngineTest {
 
     @Test
     void deniesAnOversizedInputWithoutEvaluatingItAndKeepsDecidingNormalInputs() throws Exception {
-        engineServing(authz, OpaWasmPolicyEngine.builder().maxInputBytes(64 * 1024)).pollNow();
+        engineServing(authz, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).maxInputBytes(64 * 1024)).pollNow();
         // 40 000 two-byte characters are 80 000 bytes of UTF-8: the limit counts bytes, not characters.
         Map<String, Object> huge = Map.of("amount", 50, "note", "\u00e9".repeat(40_000));
 
@@ -153,16 +153,16 @@ class OpaWasmPolicyEngineTest {
 
     @Test
     void maxInputBytesOutsideItsRangeIsRefusedNamingTheValue() {
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().maxInputBytes(0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).maxInputBytes(0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("got 0");
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().maxInputBytes(65 * 1024 * 1024))
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).maxInputBytes(65 * 1024 * 1024))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got " + 65 * 1024 * 1024);
     }
 
     @Test
     void replacesAnInstanceThatTrappedInsteadOfReusingIt() throws Exception {
         // Input allowed through the size check but too big for the module's memory: the evaluation traps.
-        engineServing(authz, OpaWasmPolicyEngine.builder().maxWasmMemoryMiB(4).maxInputBytes(8 * 1024 * 1024)).pollNow();
+        engineServing(authz, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).maxWasmMemoryMiB(4).maxInputBytes(8 * 1024 * 1024)).pollNow();
         assertThat(engine.currentRevision()).contains("authz-1");
         List<Integer> manyNumbers = java.util.stream.IntStream.range(0, 600_000).boxed().toList();
 
@@ -243,7 +243,7 @@ class OpaWasmPolicyEngineTest {
     @Test
     void trapsCausedByOneCallersInputsOpenOnlyThatCallersBreakerAndBoundTheInstancesRebuilt() throws Exception {
         // Input that passes every pre-check but is too big for the module's memory: each evaluation traps.
-        engineServing(authz, OpaWasmPolicyEngine.builder().maxWasmMemoryMiB(4).maxInputBytes(8 * 1024 * 1024)).pollNow();
+        engineServing(authz, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).maxWasmMemoryMiB(4).maxInputBytes(8 * 1024 * 1024)).pollNow();
         ResilientPolicyEngine shared = ResilientPolicyEngine.decorate(engine).decisionCache(DecisionCacheConfig.DISABLED)
                 .clock(clock).build(); // default breaker: 5 failures in a row, from 3 distinct callers
         Map<String, Object> trapping = Map.of("amount", 50,
@@ -299,7 +299,7 @@ class OpaWasmPolicyEngineTest {
 
     @Test
     void refusesABundleWithoutTheConfiguredEntrypoint() throws Exception {
-        engineServing(authz, OpaWasmPolicyEngine.builder().entrypoint("mcp/authz/other"));
+        engineServing(authz, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).entrypoint("mcp/authz/other"));
 
         assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.REJECTED);
         assertThat(engine.lastLoadError()).hasValueSatisfying(error -> assertThat(error).contains("mcp/authz/other"));
@@ -361,17 +361,17 @@ class OpaWasmPolicyEngineTest {
 
     @Test
     void requiresAnExplicitVerificationChoice() {
-        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().bundleSource(BundleSource.file(Path.of("b.tar.gz")));
+        OpaWasmPolicyEngine.Builder builder = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).bundleSource(BundleSource.file(Path.of("b.tar.gz")));
 
         assertThatThrownBy(builder::build).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("BundleVerification.insecureUnsigned()");
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().poolSize(0)).hasMessageContaining("got 0");
-        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().entrypoint("data.mcp.authz")).hasMessageContaining("data.mcp.authz");
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).poolSize(0)).hasMessageContaining("got 0");
+        assertThatThrownBy(() -> OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).entrypoint("data.mcp.authz")).hasMessageContaining("data.mcp.authz");
     }
 
     @Test
     void hotSwapUnderConcurrentCallsNeverMixesPoliciesOrErrors() throws Exception {
-        engineServing(even, OpaWasmPolicyEngine.builder().borrowTimeout(Duration.ofSeconds(60))).pollNow();
+        engineServing(even, OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).borrowTimeout(Duration.ofSeconds(60))).pollNow();
         AtomicBoolean running = new AtomicBoolean(true);
         ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
         AtomicLong evenDecisions = new AtomicLong();

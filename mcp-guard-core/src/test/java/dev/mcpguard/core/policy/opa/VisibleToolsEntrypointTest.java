@@ -9,6 +9,7 @@ import dev.mcpguard.core.policy.ToolListEvaluation;
 import dev.mcpguard.core.testing.OpaBinary;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,7 +93,7 @@ class VisibleToolsEntrypointTest {
 
     @Test
     void showsNothingBeforeABundleHasLoaded() {
-        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
+        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO)
                 .bundleSource(BundleSource.file(work.resolve("absent.tar.gz")))
                 .verification(BundleVerification.insecureUnsigned()).build();
         engines.add(engine);
@@ -103,7 +104,7 @@ class VisibleToolsEntrypointTest {
     @Test
     void refusesABundleWhoseListEntrypointDoesNotAnswerTheSmokeTestWithNames() throws Exception {
         Path bundle = build(DECISION + "\nvisible_tools := 7\n", true);
-        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().bundleSource(BundleSource.file(bundle))
+        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).bundleSource(BundleSource.file(bundle))
                 .verification(BundleVerification.insecureUnsigned()).poolSize(1).build();
         engines.add(engine);
 
@@ -112,7 +113,7 @@ class VisibleToolsEntrypointTest {
     }
 
     private OpaWasmPolicyEngine serving(String policy, boolean withListEntrypoint) throws Exception {
-        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder()
+        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO)
                 .bundleSource(BundleSource.file(build(policy, withListEntrypoint)))
                 .verification(BundleVerification.insecureUnsigned()).poolSize(1).build();
         engines.add(engine);

@@ -13,6 +13,7 @@ import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
 import dev.mcpguard.core.testing.OpaBinary;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -62,7 +63,7 @@ class VisibleToolsEquivalenceTest {
 
     private static OpaWasmPolicyEngine engine(Map<String, Object> environment) throws Exception {
         Path root = OpaBinary.repositoryRoot();
-        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().environment(environment).poolSize(1)
+        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).environment(environment).poolSize(1)
                 .acceptDivergentBuiltins(DivergentBuiltins.NAMES)
                 .bundleSource(BundleSource.file(
                         root.resolve("mcp-guard-examples/src/main/resources/policy/orders-bundle.tar.gz")))
