@@ -21,7 +21,8 @@ import java.util.Optional;
  *
  * <p>Compiled schemas are keyed by the schema {@code Map}'s identity in a bounded cache with weak keys, so a tool
  * re-registered with another schema (another {@code Map}) is compiled afresh and a removed tool's schema can be
- * collected. Like the tool list itself, a schema map must not be mutated after registration. A schema that fails
+ * collected; a map changed in place since it was compiled (its deep hash, the SDK's own cache key, differs) is
+ * compiled again, so a stale schema is never used. A schema that fails
  * to compile is not cached and yields the SDK's violation message, so the call is denied. Thread-safe.
  */
 final class SchemaCompilingValidator implements ArgumentSchemaValidator {
@@ -30,7 +31,11 @@ final class SchemaCompilingValidator implements ArgumentSchemaValidator {
 
     private final ObjectMapper mapper = new ObjectMapper();
     private final SchemaRegistry registry = SchemaRegistry.withDefaultDialect(Dialects.getDraft202012());
-    private final Cache<Map<String, Object>, Schema> compiled =
+    /** A compiled schema and the deep hash of the map it was compiled from, to notice a map changed in place. */
+    private record Compiled(int hash, Schema schema) {
+    }
+
+    private final Cache<Map<String, Object>, Compiled> compiled =
             Caffeine.newBuilder().weakKeys().maximumSize(MAX_SCHEMAS).build();
 
     @Override
@@ -55,17 +60,20 @@ final class SchemaCompilingValidator implements ArgumentSchemaValidator {
     }
 
     private Schema schema(Map<String, Object> inputSchema) throws JsonProcessingException {
-        Schema schema = compiled.getIfPresent(inputSchema);
-        if (schema != null) {
-            return schema;
+        // The deep hash is the SDK's own cache key; here it only confirms the map was not changed in place since it
+        // was compiled (a changed map is compiled again), while the identity key keeps two different maps apart.
+        int hash = inputSchema.hashCode();
+        Compiled known = compiled.getIfPresent(inputSchema);
+        if (known != null && known.hash() == hash) {
+            return known.schema();
         }
         JsonNode node = mapper.valueToTree(inputSchema);
         if (node == null) {
             throw new JsonProcessingException("Failed to convert schema to JsonNode") { };
         }
-        schema = registry.getSchema(node);
-        Schema raced = compiled.asMap().putIfAbsent(inputSchema, schema);
-        return raced != null ? raced : schema;
+        Schema schema = registry.getSchema(node);
+        compiled.put(inputSchema, new Compiled(hash, schema));
+        return schema;
     }
 
     /** Entries currently cached; for tests. */

@@ -88,6 +88,19 @@ class SchemaCompilingValidatorTest {
     }
 
     @Test
+    void validatesAgainstTheChangedSchemaWhenASchemaMapIsChangedInPlace() {
+        var compiled = new SchemaCompilingValidator();
+        Map<String, Object> property = new HashMap<>(Map.of("type", "integer"));
+        Map<String, Object> schema = new HashMap<>(Map.of("type", "object", "properties", Map.of("n", property)));
+        assertThat(compiled.violation(schema, Map.of("n", 1))).isEmpty();
+
+        property.put("type", "string");
+
+        assertThat(compiled.violation(schema, Map.of("n", 1))).isPresent();
+        assertThat(compiled.violation(schema, Map.of("n", "x"))).isEmpty();
+    }
+
+    @Test
     void comparesSchemasByIdentitySoAnEqualMapIsCompiledOnItsOwn() {
         var compiled = new SchemaCompilingValidator();
         Map<String, Object> schema = Map.of("type", "object");
