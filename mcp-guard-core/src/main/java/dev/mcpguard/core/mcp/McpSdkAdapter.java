@@ -19,7 +19,6 @@ import dev.mcpguard.core.policy.ToolVisibility;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
-import io.modelcontextprotocol.json.schema.jackson2.DefaultJsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncListFilter;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpServerFeatures;
@@ -66,6 +65,9 @@ public final class McpSdkAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(McpSdkAdapter.class);
 
+    /** The SDK's default validator of {@code mcp-json-jackson2}, which {@link SchemaCompilingValidator} stands in for. */
+    private static final String SDK_JACKSON2_VALIDATOR =
+            "io.modelcontextprotocol.json.schema.jackson2.DefaultJsonSchemaValidator";
     private final GuardChain chain;
     private final ToolVisibility visibility;
     private final VisibleToolsFilter visibleTools;
@@ -107,7 +109,9 @@ public final class McpSdkAdapter {
      * with its own ObjectMapper, or a subclass) is used as given.
      */
     static ArgumentSchemaValidator argumentValidator(JsonSchemaValidator validator) {
-        if (validator.getClass() == DefaultJsonSchemaValidator.class && validator == McpJsonDefaults.getSchemaValidator()) {
+        // By name: a Jackson 3 application (Spring Boot 4) has no mcp-json-jackson2, and so no such class.
+        if (validator.getClass().getName().equals(SDK_JACKSON2_VALIDATOR)
+                && validator == McpJsonDefaults.getSchemaValidator()) {
             return new SchemaCompilingValidator();
         }
         return new SdkArgumentSchemaValidator(validator);
