@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The first decisions of a fresh JVM, with and without the engine's warm-up: loads the reference policy (as
@@ -38,6 +40,8 @@ import java.util.Set;
  * single cold run is what it measures.
  */
 public final class EngineWarmUpReport {
+
+    private static final Logger log = LoggerFactory.getLogger(EngineWarmUpReport.class);
 
     private EngineWarmUpReport() {
     }
@@ -101,7 +105,7 @@ public final class EngineWarmUpReport {
                         percentile(window, 90), percentile(window, 99), window[window.length - 1]));
                 from = to;
             }
-            System.out.print(report);
+            log.info("Warm-up report:{}{}", System.lineSeparator(), report);
         }
     }
 
