@@ -9,7 +9,6 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -296,11 +295,28 @@ final class ResultRedactor {
         private void addScrubbed(String value) {
             if (value.length() >= MIN_SCRUBBED_LENGTH && !value.equals(MARKER)) {
                 removedValues.add(value);
+                if (!mayNeedEscaping(value)) {
+                    return;
+                }
                 String escaped = new String(JsonStringEncoder.getInstance().quoteAsString(value));
                 if (!escaped.equals(value)) {
                     removedValues.add(escaped);
                 }
             }
+        }
+
+        /**
+         * Whether JSON could write {@code value} differently: it holds a control character, a quote or a backslash
+         * (what Jackson escapes), or anything beyond ASCII (left to Jackson to decide).
+         */
+        private static boolean mayNeedEscaping(String value) {
+            for (int k = 0; k < value.length(); k++) {
+                char c = value.charAt(k);
+                if (c < 0x20 || c == '"' || c == '\\' || c >= 0x7F) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** {@code node} with every string inside it scrubbed: the same object when none changed, else a partial copy. */
@@ -396,26 +412,40 @@ final class ResultRedactor {
         }
 
         private void index() {
-            Map<Long, java.util.TreeSet<Integer>> lengths = new HashMap<>();
             foldedValues = new java.util.HashSet<>();
             List<String> foldedAll = new ArrayList<>(removedValues.size());
             int highest = 0;
             for (String value : removedValues) {
                 String folded = fold(value);
-                foldedAll.add(folded);
-                highest = Math.max(highest, folded.charAt(0));
+                if (foldedValues.add(folded)) {
+                    foldedAll.add(folded);
+                    highest = Math.max(highest, folded.charAt(0));
+                }
             }
             // Sized to the highest first character, not to all of UTF-16 (8 KB a call); get() past it is false.
             firstChars = new java.util.BitSet(highest + 1);
-            for (String folded : foldedAll) {
-                foldedValues.add(folded);
-                firstChars.set(folded.charAt(0));
-                lengths.computeIfAbsent(prefix(folded, 0), p -> new java.util.TreeSet<>(Comparator.reverseOrder()))
-                        .add(folded.length());
-            }
             lengthsByPrefix = new HashMap<>();
-            lengths.forEach((prefix, set) -> lengthsByPrefix.put(prefix,
-                    set.stream().mapToInt(Integer::intValue).toArray()));
+            for (String folded : foldedAll) {
+                firstChars.set(folded.charAt(0));
+                lengthsByPrefix.merge(prefix(folded, 0), new int[] {folded.length()}, State::withLength);
+            }
+        }
+
+        /** {@code lengths} (distinct, longest first) with the one length of {@code added}, in its place. */
+        private static int[] withLength(int[] lengths, int[] added) {
+            int length = added[0];
+            int at = 0;
+            while (at < lengths.length && lengths[at] > length) {
+                at++;
+            }
+            if (at < lengths.length && lengths[at] == length) {
+                return lengths;
+            }
+            int[] merged = new int[lengths.length + 1];
+            System.arraycopy(lengths, 0, merged, 0, at);
+            merged[at] = length;
+            System.arraycopy(lengths, at, merged, at + 1, lengths.length - at);
+            return merged;
         }
 
         /** The first three characters from {@code from} of folded text, packed in a long. */
