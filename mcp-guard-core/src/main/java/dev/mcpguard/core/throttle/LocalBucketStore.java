@@ -63,6 +63,10 @@ final class LocalBucketStore implements BucketStore {
     }
 
     private Bucket bucket(String key, RateLimit limit) {
+        Entry entry = buckets.getIfPresent(key); // the usual case, without a mapping function made per call
+        if (entry != null) {
+            return entry.bucket();
+        }
         return buckets.get(key, k -> new Entry(Bucket.builder()
                 .addLimit(b -> b.capacity(limit.capacity()).refillGreedy(limit.refillTokens(), limit.refillPeriod()))
                 .withCustomTimePrecision(timeMeter)

@@ -1,6 +1,5 @@
 package dev.mcpguard.core.throttle;
 
-import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.GuardKeys;
 import dev.mcpguard.api.ReasonCode;
@@ -8,14 +7,12 @@ import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.spi.Throttle;
 import dev.mcpguard.core.internal.ClientText;
 import io.github.bucket4j.ConsumptionProbe;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -74,6 +71,9 @@ public final class TokenBucketThrottle implements Throttle {
 
     private final List<RateLimit> limits;
     private final List<ConcurrencyLimit> concurrencyLimits;
+    // The hashed constant part of each static limit's keys (a policy's rate_limit override gets its own per call).
+    private final Map<RateLimit, BucketKeys.Prefix> ratePrefixes = new IdentityHashMap<>();
+    private final List<BucketKeys.Prefix> concurrencyPrefixes;
     private final LocalBucketStore local;
     // Budgets in a store of their own: rate-limit buckets churning cannot evict a budget and refill it.
     private final LocalBucketStore localBudgets;
@@ -86,6 +86,12 @@ public final class TokenBucketThrottle implements Throttle {
     private TokenBucketThrottle(Builder b) {
         this.limits = List.copyOf(b.limits);
         this.concurrencyLimits = List.copyOf(b.concurrencyLimits);
+        for (RateLimit limit : limits) {
+            ratePrefixes.put(limit, ratePrefix(limit));
+        }
+        this.concurrencyPrefixes = concurrencyLimits.stream()
+                .map(limit -> new BucketKeys.Prefix("c", limit.keyedBy(), String.valueOf(limit.maxInFlight())))
+                .toList();
         this.local = new LocalBucketStore(b.maximumBuckets, b.clock);
         this.localBudgets = new LocalBucketStore(b.maximumBuckets, b.clock);
         this.shared = b.shared;
@@ -104,19 +110,21 @@ public final class TokenBucketThrottle implements Throttle {
         List<RateLimit> inForce;
         Optional<BudgetObligation.Budget> budget;
         try {
-            inForce = limitsFor(call);
-            budget = call.attribute(GuardKeys.POLICY_DECISION)
-                    .map(Decision.Allow::obligations)
-                    .flatMap(BudgetObligation::read);
+            Map<String, Object> obligations = call.attribute(GuardKeys.POLICY_DECISION)
+                    .map(Decision.Allow::obligations).orElse(Map.of());
+            inForce = limitsFor(obligations);
+            budget = obligations.isEmpty() ? Optional.empty() : BudgetObligation.read(obligations);
         } catch (IllegalArgumentException e) {
             log.warn("Call {} to tool '{}': policy obligation is malformed ({}); denying", call.callId(),
                     ClientText.forLog(call.toolName()), ClientText.forLog(e.getMessage()));
             return new ThrottleResult.Rejected(ReasonCode.POLICY_ERROR, Duration.ZERO);
         }
 
+        BucketKeys.CallValues values = new BucketKeys.CallValues(call);
         List<String> taken = new ArrayList<>(concurrencyLimits.size());
-        for (ConcurrencyLimit limit : concurrencyLimits) {
-            String key = key("c", limit.keyedBy(), String.valueOf(limit.maxInFlight()), call);
+        for (int i = 0; i < concurrencyLimits.size(); i++) {
+            ConcurrencyLimit limit = concurrencyLimits.get(i);
+            String key = concurrencyPrefixes.get(i).keyFor(values);
             if (!slots.tryTake(key, limit.maxInFlight())) {
                 taken.forEach(slots::release);
                 return new ThrottleResult.Rejected(ReasonCode.RATE_LIMITED, CONCURRENCY_RETRY_AFTER);
@@ -126,7 +134,8 @@ public final class TokenBucketThrottle implements Throttle {
 
         List<Consumed> consumed = new ArrayList<>(inForce.size());
         for (RateLimit limit : inForce) {
-            String key = key("r", limit.keyedBy(), fingerprint(limit), call);
+            BucketKeys.Prefix prefix = ratePrefixes.get(limit);
+            String key = (prefix != null ? prefix : ratePrefix(limit)).keyFor(values);
             Outcome outcome = consume(key, limit, 1, local);
             if (outcome instanceof Outcome.Taken t) {
                 consumed.add(new Consumed(key, limit, t.store()));
@@ -178,10 +187,8 @@ public final class TokenBucketThrottle implements Throttle {
         return limits;
     }
 
-    private List<RateLimit> limitsFor(ToolCall call) {
-        Optional<RateLimit> override = call.attribute(GuardKeys.POLICY_DECISION)
-                .map(Decision.Allow::obligations)
-                .flatMap(RateLimitObligation::read);
+    private List<RateLimit> limitsFor(Map<String, Object> obligations) {
+        Optional<RateLimit> override = obligations.isEmpty() ? Optional.empty() : RateLimitObligation.read(obligations);
         if (override.isEmpty()) {
             return limits;
         }
@@ -218,46 +225,20 @@ public final class TokenBucketThrottle implements Throttle {
         return new Outcome.Empty(Duration.ofSeconds((nanos + 999_999_999L) / 1_000_000_000L));
     }
 
-    /** {@code kind:hash}; the hash covers the limit and the key values, so nothing personal is stored in clear. */
-    static String key(String kind, Set<LimitKey> keyedBy, String limitFingerprint, ToolCall call) {
-        StringBuilder material = new StringBuilder(kind).append('\u0001').append(limitFingerprint);
-        for (LimitKey dimension : LimitKey.values()) {
-            if (!keyedBy.contains(dimension)) {
-                continue;
-            }
-            material.append('\u0001').append(dimension.name()).append('=');
-            switch (dimension) {
-                case CALLER -> material.append(call.caller().map(TokenBucketThrottle::callerKey).orElse(""));
-                case TENANT -> material.append(call.caller().flatMap(CallerIdentity::tenant).orElse(""));
-                case TOOL -> material.append(call.toolName());
-                case SERVER -> material.append(call.server());
-            }
-        }
-        return kind + ':' + sha256Hex(material.toString());
+    /** {@code r:hash} keys for {@code limit}; see {@link BucketKeys}. */
+    private static BucketKeys.Prefix ratePrefix(RateLimit limit) {
+        return new BucketKeys.Prefix("r", limit.keyedBy(), fingerprint(limit));
     }
 
     /** {@code b:hash}; the hash covers the server, the caller, the policy's key and the budget's size and window. */
     static String budgetKey(ToolCall call, BudgetObligation.Budget budget) {
         String material = "b\u0001" + fingerprint(budget.bucket()) + "\u0001" + call.server() + "\u0001"
-                + call.caller().map(TokenBucketThrottle::callerKey).orElse("") + "\u0001" + budget.key();
-        return "b:" + sha256Hex(material);
-    }
-
-    private static String callerKey(CallerIdentity caller) {
-        return caller.issuer() + '\u0000' + caller.subject();
+                + call.caller().map(BucketKeys::callerValue).orElse("") + "\u0001" + budget.key();
+        return "b:" + BucketKeys.sha256Hex(material);
     }
 
     private static String fingerprint(RateLimit limit) {
         return limit.capacity() + "/" + limit.refillTokens() + "/" + limit.refillPeriod().toNanos();
-    }
-
-    private static String sha256Hex(String value) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by the Java platform", e);
-        }
     }
 
     private sealed interface Outcome {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.mcpguard.core.mcp.McpSdkAdapter;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -173,6 +174,177 @@ class ResultRedactorTest {
         CallToolResult result = CallToolResult.builder().addTextContent("hello").structuredContent(Map.of("a", 1)).build();
 
         assertThat(redacted(result, paths("customer.email"))).isSameAs(result);
+    }
+
+    @Test
+    void aMatchDeepInsideIsRedactedAndOnlyThePathToItIsCopied() throws Exception {
+        List<Object> items = new ArrayList<>(List.of(Map.of("sku", "sku-1", "qty", 2), Map.of("sku", "sku-2", "qty", 1)));
+        Map<String, Object> contact = new LinkedHashMap<>(Map.of("email", "jane@acme.example"));
+        Map<String, Object> structured = new LinkedHashMap<>();
+        structured.put("items", items);
+        structured.put("billing", new LinkedHashMap<>(Map.of("to", new ArrayList<>(List.of(Map.of("contact", contact))))));
+
+        Object redacted = redacted(CallToolResult.builder().structuredContent(structured).build(),
+                paths("billing.to.contact.email")).structuredContent();
+
+        assertThat(redacted).asString().doesNotContain("jane@").contains("[redacted]");
+        assertThat(((Map<?, ?>) redacted).get("items")).as("an untouched subtree is shared, not copied")
+                .isSameAs(items);
+        assertThat(contact).containsEntry("email", "jane@acme.example");
+    }
+
+    @Test
+    void aResultWithNothingToRedactIsNeitherCopiedNorChanged() throws Exception {
+        List<Object> items = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("sku", "sku-1"))));
+        Map<String, Object> structured = new LinkedHashMap<>(Map.of("items", items, "note", "no e-mail here"));
+        CallToolResult result = CallToolResult.builder().structuredContent(structured).addTextContent("hello").build();
+
+        ResultRedactor.Redaction redaction = redact(result, paths("customer.email", "items.*.price", "*.email"));
+
+        assertThat(redaction.result()).isSameAs(result);
+        assertThat(((CallToolResult) redaction.result()).structuredContent()).isSameAs(structured);
+        assertThat(redaction.matchedPaths()).isEmpty();
+        assertThat(structured).isEqualTo(Map.of("items", List.of(Map.of("sku", "sku-1")), "note", "no e-mail here"));
+    }
+
+    @Test
+    void aHandlerThatCachesItsResultObjectGetsItBackUnchangedAndEveryCallIsRedacted() throws Exception {
+        // One result object answered to every call, as a caching handler does; its maps and lists are mutable.
+        Map<String, Object> customer = new LinkedHashMap<>(Map.of("name", "Jane Roe", "email", "jane@acme.example"));
+        List<Object> orders = new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("id", "o-1", "card", "4242-1111")),
+                new LinkedHashMap<>(Map.of("id", "o-2", "card", "4242-2222"))));
+        Map<String, Object> structured = new LinkedHashMap<>();
+        structured.put("customer", customer);
+        structured.put("orders", orders);
+        structured.put("note", "Mail jane@acme.example about 4242-2222.");
+        CallToolResult cached = CallToolResult.builder().structuredContent(structured)
+                .addTextContent("{\"customer\":{\"email\":\"jane@acme.example\"}}").build();
+        String before = JSON.writeValueAsString(cached);
+        List<RedactionPath> paths = paths("customer.email", "orders.*.card", "orders.card", "customer");
+
+        CallToolResult first = redacted(cached, paths);
+        CallToolResult second = redacted(cached, paths);
+
+        assertThat(JSON.writeValueAsString(cached)).as("the cached result object is not modified").isEqualTo(before);
+        assertThat(JSON.writeValueAsString(second)).isEqualTo(JSON.writeValueAsString(first))
+                .doesNotContain("jane@", "4242-").contains("Mail [redacted] about [redacted].");
+        assertThat(first.structuredContent()).isNotSameAs(structured);
+    }
+
+    @Test
+    void structuredContentOfOtherTypesIsReadAsJsonAndRedactedAsBefore() throws Exception {
+        record Customer(String name, String email) {
+        }
+        CallToolResult result = CallToolResult.builder()
+                .structuredContent(Map.of("customer", new Customer("Jane", "jane@acme.example"), "ratio", 0.5f))
+                .build();
+
+        Object redacted = redacted(result, paths("customer.email")).structuredContent();
+
+        assertThat(redacted).isEqualTo(Map.of("customer", Map.of("name", "Jane", "email", "[redacted]"),
+                "ratio", new java.math.BigDecimal("0.5")));
+    }
+
+    @Test
+    void aRedactedDoubleIsScrubbedFromTextByTheSameDigitsAsBefore() throws Exception {
+        CallToolResult result = CallToolResult.builder().structuredContent(Map.of("total", 100.0, "id", "o-1"))
+                .addTextContent("total 100 (100.0)").build();
+
+        CallToolResult redacted = redacted(result, paths("total"));
+
+        assertThat(textOf(redacted.content().get(0))).isEqualTo("total [redacted] ([redacted])");
+    }
+
+    /**
+     * The copy-on-write redactor against the one that copied everything through JSON first, on random results:
+     * same matched paths, same count, same texts, and the same structured content once read as JSON; and the
+     * input, built of unmodifiable maps and lists that share subtrees, is never modified.
+     */
+    @Test
+    void redactsRandomResultsExactlyAsTheCopyingRedactorDid() throws Exception {
+        java.util.Random random = new java.util.Random(20261203);
+        for (int run = 0; run < 3_000; run++) {
+            List<Object> shared = new ArrayList<>();
+            Object structured = random.nextInt(10) == 0 ? null : randomMap(random, 0, shared);
+            CallToolResult.Builder builder = CallToolResult.builder();
+            if (structured != null) {
+                builder.structuredContent(structured);
+            }
+            for (int t = random.nextInt(3); t > 0; t--) {
+                builder.addTextContent(random.nextBoolean() ? JSON.writeValueAsString(randomMap(random, 0, shared))
+                        : String.join(" ", pick(random, WORDS), pick(random, WORDS), "about", pick(random, WORDS)));
+            }
+            CallToolResult result = builder.build();
+            List<RedactionPath> paths = new ArrayList<>();
+            for (int p = 1 + random.nextInt(3); p > 0; p--) {
+                List<String> segments = new ArrayList<>();
+                for (int k = 1 + random.nextInt(3); k > 0; k--) {
+                    segments.add(random.nextInt(4) == 0 ? "*" : pick(random, KEYS));
+                }
+                paths.add(RedactionPath.parse(String.join(".", segments)));
+            }
+            String before = JSON.writeValueAsString(result);
+
+            ResultRedactor.Redaction now = redact(result, paths);
+            CopyingResultRedactor.Redaction then = CopyingResultRedactor.redact(result, paths,
+                    McpSdkAdapter.toolResultAccess());
+
+            String what = "run " + run + " of " + before + " with " + paths;
+            assertThat(JSON.writeValueAsString(result)).as(what).isEqualTo(before);
+            assertThat(now.matchedPaths()).as(what).isEqualTo(then.matchedPaths());
+            assertThat(now.redactedValues()).as(what).isEqualTo(then.redactedValues());
+            assertThat(now.result() == result).as(what).isEqualTo(then.result() == result);
+            CallToolResult nowResult = (CallToolResult) now.result();
+            CallToolResult thenResult = (CallToolResult) then.result();
+            assertThat(JSON.writeValueAsString(nowResult.content())).as(what)
+                    .isEqualTo(JSON.writeValueAsString(thenResult.content()));
+            assertThat(JSON.writeValueAsString(JSON.convertValue(nowResult.structuredContent(), Object.class)))
+                    .as(what).isEqualTo(JSON.writeValueAsString(JSON.convertValue(thenResult.structuredContent(),
+                            Object.class)));
+        }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+    private static final List<String> KEYS = List.of("a", "b", "email", "id", "card");
+    private static final List<String> WORDS = List.of("alpha", "Bravo", "ALPHA", "x", "12", "jane@acme.example",
+            "say \"hi\"", "100", "12.5", "4242", "[redacted]", "red");
+
+    private static String pick(java.util.Random random, List<String> from) {
+        return from.get(random.nextInt(from.size()));
+    }
+
+    private static Map<String, Object> randomMap(java.util.Random random, int depth, List<Object> shared) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = random.nextInt(4); i > 0; i--) {
+            map.put(pick(random, KEYS), randomValue(random, depth + 1, shared));
+        }
+        Map<String, Object> frozen = java.util.Collections.unmodifiableMap(map);
+        shared.add(frozen);
+        return frozen;
+    }
+
+    private static Object randomValue(java.util.Random random, int depth, List<Object> shared) {
+        int kind = random.nextInt(depth > 3 ? 9 : 12);
+        return switch (kind) {
+            case 0 -> null;
+            case 1 -> random.nextInt(2_000);
+            case 2 -> List.of(100.0, 12.5, 1e10, 0.1, -0.0).get(random.nextInt(5));
+            case 3 -> random.nextBoolean() ? new java.math.BigDecimal("12.50") : 123456789012L;
+            case 4 -> random.nextInt(20) == 0 ? 0.5f : random.nextBoolean();
+            case 5, 6, 7, 8 -> pick(random, WORDS) + (random.nextBoolean() ? "" : " and " + pick(random, WORDS));
+            case 9 -> shared.isEmpty() ? "x" : shared.get(random.nextInt(shared.size())); // a DAG, as handlers build
+            case 10 -> randomMap(random, depth, shared);
+            default -> {
+                List<Object> list = new ArrayList<>();
+                for (int i = random.nextInt(4); i > 0; i--) {
+                    list.add(randomValue(random, depth + 1, shared));
+                }
+                List<Object> frozen = java.util.Collections.unmodifiableList(list);
+                shared.add(frozen);
+                yield frozen;
+            }
+        };
     }
 
     @Test
