@@ -1,6 +1,7 @@
 package dev.mcpguard.core.policy.opa;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -153,7 +154,12 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
      * Input and data go to the module as UTF-8, not {@code \\u}-escaped: the module's JSON parser decodes an escaped
      * surrogate pair wrongly (U+20000 becomes U+10000). Lone surrogates are U+FFFD by then, as OPA reads them.
      */
-    private final ObjectWriter utf8Writer = mapper.writer();
+    /**
+     * Writes a character beyond the BMP as its four UTF-8 bytes: by default Jackson's byte output escapes it as a
+     * surrogate pair, which the module's JSON parser decodes 0x10000 too low from U+20000 on.
+     */
+    private final ObjectWriter utf8Writer = mapper.writer()
+            .with(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8);
     private final PolicyInputDocument inputDocument;
     private final PolicyResultReader resultReader = new PolicyResultReader(mapper);
     private final AtomicReference<Loaded> current = new AtomicReference<>();
