@@ -19,6 +19,8 @@ final class BoundedJsonEncoder {
         }
     }
 
+    private static final int INITIAL_BYTES = 1024;
+
     private BoundedJsonEncoder() {
     }
 
@@ -46,10 +48,12 @@ final class BoundedJsonEncoder {
 
     private static final class LimitedOutput extends OutputStream {
         private final int limit;
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream bytes;
 
         LimitedOutput(int limit) {
             this.limit = limit;
+            // Most inputs are well under 1 KiB: one buffer, not five doublings from 32 bytes.
+            this.bytes = new ByteArrayOutputStream(Math.min(limit, INITIAL_BYTES));
         }
 
         @Override

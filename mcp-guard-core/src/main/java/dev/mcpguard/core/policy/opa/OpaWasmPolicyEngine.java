@@ -1,6 +1,7 @@
 package dev.mcpguard.core.policy.opa;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -13,7 +14,6 @@ import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.core.policy.ToolListEvaluation;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -154,7 +154,12 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
      * Input and data go to the module as UTF-8, not {@code \\u}-escaped: the module's JSON parser decodes an escaped
      * surrogate pair wrongly (U+20000 becomes U+10000). Lone surrogates are U+FFFD by then, as OPA reads them.
      */
-    private final ObjectWriter utf8Writer = mapper.writer();
+    /**
+     * Writes a character beyond the BMP as its four UTF-8 bytes: by default Jackson's byte output escapes it as a
+     * surrogate pair, which the module's JSON parser decodes 0x10000 too low from U+20000 on.
+     */
+    private final ObjectWriter utf8Writer = mapper.writer()
+            .with(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8);
     private final PolicyInputDocument inputDocument;
     private final PolicyResultReader resultReader = new PolicyResultReader(mapper);
     private final AtomicReference<Loaded> current = new AtomicReference<>();
@@ -203,12 +208,11 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
         }
         Optional<String> revision = Optional.of(loaded.bundle().revision());
         try {
-            String input;
+            byte[] input;
             ObjectNode document = inputDocument.build(request);
             try {
-                // The limit bounds the UTF-8 bytes handed to the module.
-                input = new String(BoundedJsonEncoder.encode(utf8Writer, document, maxInputBytes),
-                        StandardCharsets.UTF_8);
+                // The limit bounds the UTF-8 bytes handed to the module; they go to it as they are.
+                input = BoundedJsonEncoder.encode(utf8Writer, document, maxInputBytes);
             } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
                 log.warn("Policy input for decision {} (tool {}) is over {} bytes; denying without evaluating",
                         decisionId, request.tool().name(), maxInputBytes);
@@ -283,10 +287,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
         String revision = loaded.bundle().revision();
         try {
             ObjectNode document = inputDocument.buildList(request);
-            String input;
+            byte[] input;
             try {
-                input = new String(BoundedJsonEncoder.encode(utf8Writer, document, maxInputBytes),
-                        StandardCharsets.UTF_8);
+                input = BoundedJsonEncoder.encode(utf8Writer, document, maxInputBytes);
             } catch (BoundedJsonEncoder.TooLargeException tooLarge) {
                 log.warn("tools/list input for decision {} ({} tools) is over {} bytes; showing no tool",
                         decisionId, request.tools().size(), maxInputBytes);
@@ -354,7 +357,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
         try {
             JsonNode decoded = input.deepCopy();
             LoneSurrogates.replaceIn(decoded);
-            String result = evaluate(loaded.pool(), utf8Writer.writeValueAsString(decoded), evaluationDeadline);
+            String result = evaluate(loaded.pool(), utf8Writer.writeValueAsBytes(decoded), evaluationDeadline);
             if (result == null) {
                 throw new IllegalStateException("no policy instance free within " + borrowTimeout);
             }
@@ -376,18 +379,18 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
      * @throws DeadlineExceededException when the evaluation reached its deadline
      * @throws InterruptedException when the calling thread was interrupted
      */
-    private String evaluate(WasmPolicyPool pool, String input, Duration deadline)
+    private String evaluate(WasmPolicyPool pool, byte[] input, Duration deadline)
             throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException {
         return evaluate(pool, input, deadline, false);
     }
 
     /** As {@link #evaluate(WasmPolicyPool, String, Duration)}, on the list entrypoint. */
-    private String evaluateList(WasmPolicyPool pool, String input, Duration deadline)
+    private String evaluateList(WasmPolicyPool pool, byte[] input, Duration deadline)
             throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException {
         return evaluate(pool, input, deadline, true);
     }
 
-    private String evaluate(WasmPolicyPool pool, String input, Duration deadline, boolean list)
+    private String evaluate(WasmPolicyPool pool, byte[] input, Duration deadline, boolean list)
             throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException {
         WasmPolicyPool.Instance instance = pool.borrow(borrowTimeout);
         if (instance == null) {
@@ -622,9 +625,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
                 CallerIdentity.builder("mcp-guard", "bundle-smoke-test").build(), "mcp-guard",
                 ToolDescriptor.named("bundle_smoke_test"), Map.of(), Optional.empty(), clock.instant());
         try {
-            String input = utf8Writer.writeValueAsString(inputDocument.build(probe));
+            byte[] input = utf8Writer.writeValueAsBytes(inputDocument.build(probe));
             boolean lists = pool.listsAtOnce();
-            String listInput = lists ? utf8Writer.writeValueAsString(inputDocument.buildList(
+            byte[] listInput = lists ? utf8Writer.writeValueAsBytes(inputDocument.buildList(
                     new ToolListRequest(probe.decisionId(), probe.caller(), probe.server(), List.of(probe.tool()),
                             Optional.empty(), probe.time()))) : null;
             for (int i = 0; i < poolSize; i++) {
@@ -670,7 +673,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
      * (input document, bounded encoding, evaluation, result reading). A failure is the smoke test's failure:
      * thrown, and the bundle is refused.
      */
-    private void warmUp(OpaBundle bundle, WasmPolicyPool pool, PolicyRequest listProbe, String listInput)
+    private void warmUp(OpaBundle bundle, WasmPolicyPool pool, PolicyRequest listProbe, byte[] listInput)
             throws InterruptedException, WasmPolicyPool.RetiredException, DeadlineExceededException, IOException,
             BundleException {
         lastWarmUpEvaluations = 0;
@@ -690,8 +693,7 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
             String result;
             if (turn < probes.size()) {
                 PolicyRequest probe = probes.get(turn);
-                String input = new String(BoundedJsonEncoder.encode(utf8Writer, inputDocument.build(probe),
-                        maxInputBytes), StandardCharsets.UTF_8);
+                byte[] input = BoundedJsonEncoder.encode(utf8Writer, inputDocument.build(probe), maxInputBytes);
                 result = evaluate(pool, input, smokeTestDeadline);
                 if (result != null) {
                     resultReader.read(resultValue(result), probe.decisionId(), revision);

@@ -45,7 +45,7 @@ import org.slf4j.Logger;
  *
  * <p>Strings are decoded as OPA decodes JSON: a lone UTF-16 surrogate becomes U+FFFD ({@link LoneSurrogates}).
  * Scopes and roles are sorted, so equal requests produce equal documents (the decision cache keys on them).
- * Immutable and thread-safe.
+ * Thread-safe; immutable but for a memo of the last tool description's digest.
  */
 final class PolicyInputDocument {
 
@@ -68,6 +68,11 @@ final class PolicyInputDocument {
 
     private final ObjectMapper mapper;
     private final Map<String, Object> environment;
+    /** The last tool description digested and its digest: a server's calls mostly go to a few tools. */
+    private volatile DescriptionDigest lastDigest = new DescriptionDigest("", sha256(""));
+
+    private record DescriptionDigest(String description, String sha256) {
+    }
 
     /**
      * @param mapper      the JSON mapper
@@ -144,7 +149,7 @@ final class PolicyInputDocument {
     private ObjectNode tool(ToolDescriptor tool) {
         ObjectNode node = mapper.createObjectNode();
         node.put("name", tool.name());
-        node.put("description_sha256", sha256(tool.description()));
+        node.put("description_sha256", descriptionSha256(tool.description()));
         node.put("read_only", tool.readOnlyHint());
         node.put("destructive", tool.destructiveHint());
         node.put("idempotent", tool.idempotentHint());
@@ -188,6 +193,17 @@ final class PolicyInputDocument {
         } else {
             node.put(name, value);
         }
+    }
+
+    /** {@code sha256(description)}, memoized for the last description (a pure function of its text). */
+    private String descriptionSha256(String description) {
+        DescriptionDigest last = lastDigest;
+        if (last.description().equals(description)) {
+            return last.sha256();
+        }
+        String digest = sha256(description);
+        lastDigest = new DescriptionDigest(description, digest);
+        return digest;
     }
 
     private static String sha256(String text) {

@@ -4,6 +4,7 @@ import com.dylibso.chicory.runtime.Memory;
 import com.styra.opa.wasm.OpaWasm;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collections;
 
 /**
@@ -31,6 +32,8 @@ final class TextModuleValues {
     static final int OPA_ARRAY = 5;
 
     private static final int STRAY_BASE = 0xDC00;
+    private static final int FIRST_CHUNK_BYTES = 64;
+    private static final int MAX_CHUNK_BYTES = 4096;
 
     private TextModuleValues() {
     }
@@ -52,20 +55,32 @@ final class TextModuleValues {
         return wasm.memory().read(address) & 0xFF;
     }
 
-    private static byte[] cString(Memory memory, int address) {
+    /**
+     * The NUL-terminated bytes at {@code address}, read in chunks that start small and double: a builtin's
+     * operand is mostly a short string or number, and a fixed 4 KiB chunk copied it (and allocated) 100 times over.
+     */
+    static byte[] cString(Memory memory, int address) {
         long size = (long) memory.pages() * Memory.PAGE_SIZE;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream out = null;
+        int chunkSize = FIRST_CHUNK_BYTES;
         for (long at = Integer.toUnsignedLong(address); at < size; ) {
-            int n = (int) Math.min(4096, size - at);
+            int n = (int) Math.min(chunkSize, size - at);
             byte[] chunk = memory.readBytes((int) at, n);
             for (int i = 0; i < n; i++) {
                 if (chunk[i] == 0) {
+                    if (out == null) {
+                        return Arrays.copyOf(chunk, i);
+                    }
                     out.write(chunk, 0, i);
                     return out.toByteArray();
                 }
             }
+            if (out == null) {
+                out = new ByteArrayOutputStream(2 * n);
+            }
             out.write(chunk, 0, n);
             at += n;
+            chunkSize = Math.min(2 * chunkSize, MAX_CHUNK_BYTES);
         }
         throw new IllegalStateException("a dumped value runs past the end of the module's memory");
     }

@@ -137,7 +137,7 @@ final class WasmPolicyInstance {
         // As OPA's SDKs lay memory out: statics below the heap base, then the data document, then each evaluation.
         this.staticsEnd = exports.opaHeapPtrGet();
         exports.opaHeapPtrSet(staticsEnd);
-        this.dataAddr = loadJson(dataJson);
+        this.dataAddr = loadJson(dataJson.getBytes(StandardCharsets.UTF_8));
         if (dataAddr == 0) {
             throw new IllegalStateException("the module could not parse the data document");
         }
@@ -152,6 +152,11 @@ final class WasmPolicyInstance {
      * @throws RuntimeException when evaluation fails (a trap, an abort): the instance must not be used again
      */
     String evaluate(String inputJson) {
+        return evaluate(inputJson.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** As {@link #evaluate(String)} for the input's UTF-8 bytes, written into the module as they are. */
+    String evaluate(byte[] inputJson) {
         return evaluate(entrypoint, inputJson);
     }
 
@@ -166,13 +171,18 @@ final class WasmPolicyInstance {
      * @throws IllegalStateException when the module has none ({@link #hasListEntrypoint()})
      */
     String evaluateList(String inputJson) {
+        return evaluateList(inputJson.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** As {@link #evaluateList(String)} for the input's UTF-8 bytes. */
+    String evaluateList(byte[] inputJson) {
         if (listEntrypoint < 0) {
             throw new IllegalStateException("the module has no list entrypoint");
         }
         return evaluate(listEntrypoint, inputJson);
     }
 
-    private String evaluate(int entrypointId, String inputJson) {
+    private String evaluate(int entrypointId, byte[] inputJson) {
         if (snapshot != null) {
             memory.write(0, snapshot.statics);
             memory.write(dataHeapPtr, snapshot.heap);
@@ -308,8 +318,7 @@ final class WasmPolicyInstance {
         }
     }
 
-    private int loadJson(String json) {
-        byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    private int loadJson(byte[] bytes) {
         int text = exports.opaMalloc(bytes.length);
         memory.write(text, bytes);
         int value = exports.opaJsonParse(text, bytes.length);

@@ -42,6 +42,7 @@ class OpaWasmPolicyEngineTest {
     static byte[] authz;
     static byte[] even;
     static byte[] odd;
+    static byte[] astral;
 
     @TempDir
     Path serveDir;
@@ -56,6 +57,7 @@ class OpaWasmPolicyEngineTest {
         authz = bundles.build("authz", "authz-1", key);
         even = bundles.build("parity-even", "even", key);
         odd = bundles.build("parity-odd", "odd", key);
+        astral = bundles.build("astral", "astral-1", key);
     }
 
     @AfterEach
@@ -100,6 +102,17 @@ class OpaWasmPolicyEngineTest {
         assertThat(decision).isInstanceOfSatisfying(Decision.Deny.class,
                 d -> assertThat(d.reason()).isEqualTo(ReasonCode.POLICY_NOT_LOADED));
         assertThat(engine.currentRevision()).isEmpty();
+    }
+
+    @Test
+    void decidesOnACharacterBeyondTheBmpInTheArgumentsAsThatCharacter() throws Exception {
+        // The input reaches the module as UTF-8 bytes; written as an escaped surrogate pair, U+20000 would be
+        // parsed by the module as U+10000 (and a policy matching U+10000 would allow it).
+        engineServing(astral);
+        assertThat(engine.pollNow()).isEqualTo(OpaWasmPolicyEngine.LoadOutcome.LOADED);
+
+        assertThat(engine.decide(request("t", Map.of("s", "\uD840\uDC00")))).isInstanceOf(Decision.Allow.class);
+        assertThat(engine.decide(request("t", Map.of("s", "\uD800\uDC00")))).isInstanceOf(Decision.Deny.class);
     }
 
     @Test
