@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Decides whether a caller may call (or see) a tool with given arguments.
@@ -34,7 +36,9 @@ public interface PolicyEngine {
     /**
      * The names of the tools of {@code request} the caller may see in {@code tools/list}: a tool is visible exactly
      * when {@link #decide} would allow it with {@link Operation#LIST}. The default asks {@link #decide} once per
-     * tool (each with the list's decision id) and treats an exception or null as hidden. An override must fail
+     * tool, each with a decision id of its own (a time-ordered UUID, like every decision id, so that each tool's
+     * decision can be told apart in the engine's logs and decision logs), and treats an exception or null as
+     * hidden. An override must fail
      * closed too: on any error it returns the empty set (shows nothing), never throws; the guard shows only the
      * tools it offered, whatever names come back.
      *
@@ -45,7 +49,8 @@ public interface PolicyEngine {
         for (ToolDescriptor tool : request.tools()) {
             Decision decision;
             try {
-                decision = decide(request.about(tool));
+                decision = decide(new PolicyRequest(Operation.LIST, perToolDecisionId(request.time()),
+                        request.caller(), request.server(), tool, Map.of(), request.sessionId(), request.time()));
             } catch (RuntimeException e) {
                 decision = null;
             }
@@ -54,6 +59,14 @@ public interface PolicyEngine {
             }
         }
         return visible;
+    }
+
+    /** A UUIDv7 string at {@code time}'s millisecond: the shape of the guard's own decision ids. */
+    private static String perToolDecisionId(Instant time) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        long high = (time.toEpochMilli() << 16) | 0x7000L | (random.nextLong() & 0x0FFFL);
+        long low = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new UUID(high, low).toString();
     }
 
     /** Which question is asked. */
@@ -135,7 +148,10 @@ public interface PolicyEngine {
             Objects.requireNonNull(time, "time");
         }
 
-        /** The per-tool question about {@code tool}, as {@code tools/list} asked it before this request type. */
+        /**
+         * The per-tool question about {@code tool}, under this list's decision id (the shape of one tool's input;
+         * the default {@link PolicyEngine#visibleTools} gives each tool's decision an id of its own instead).
+         */
         public PolicyRequest about(ToolDescriptor tool) {
             return new PolicyRequest(Operation.LIST, decisionId, caller, server, tool, Map.of(), sessionId, time);
         }

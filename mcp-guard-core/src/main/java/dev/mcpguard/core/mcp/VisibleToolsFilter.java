@@ -6,10 +6,12 @@ import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.core.policy.ToolVisibility;
 import io.modelcontextprotocol.common.McpTransportContext;
+import java.lang.ref.WeakReference;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +30,10 @@ import java.util.Set;
  * guard did not wrap, or whose descriptor differs from the one asked about, is asked about alone
  * ({@link ToolVisibility#visibleTo}). A request without a verified caller sees nothing and asks nothing.
  *
+ * <p>Per tool the filter costs a map lookup and an array read: the answer is kept as one flag per offered tool, and
+ * the request last answered (held weakly, like the cache) is found without a cache lookup; its caller, tools and
+ * lifetime are checked all the same.
+ *
  * <p>Thread-safe.
  */
 final class VisibleToolsFilter {
@@ -35,23 +41,41 @@ final class VisibleToolsFilter {
     /** Longest a list answer is kept for its request; a tools/list takes micro- to milliseconds. */
     static final Duration REQUEST_LIFETIME = Duration.ofSeconds(10);
     private static final int MAX_REQUESTS = 1024;
+    private static final long REQUEST_LIFETIME_NANOS = REQUEST_LIFETIME.toNanos();
 
-    /** One request's answer: the caller and the tools it was asked about, and which of them are visible. */
-    private record Listed(CallerIdentity caller, Map<String, ToolDescriptor> asked, Set<String> visible) {
+    /** A wrapped tool and its position in {@link Offered#inOrder}. */
+    private record Slot(ToolDescriptor descriptor, int index) {
+    }
+
+    /**
+     * The wrapped tools by name (a {@link HashMap}: names that differ only in their last characters, as tool
+     * names often do, cluster in the probing tables of {@code Map.copyOf}), and the same in the order they were
+     * offered; never changed once published, replaced whole.
+     */
+    private record Offered(Map<String, Slot> byName, List<ToolDescriptor> inOrder) {
+    }
+
+    /**
+     * One request's answer: the caller and the tools it was asked about, whether each of those is visible (by
+     * {@link Slot#index}), and when the answer stops being used (in the clock's nanoseconds).
+     */
+    private record Listed(CallerIdentity caller, Offered asked, boolean[] visible, long deadline) {
+    }
+
+    /** The answer last asked for, so that the other tools of that request skip the cache lookup; weak as the cache. */
+    private record Recent(WeakReference<McpTransportContext> context, Listed listed) {
     }
 
     private final ToolVisibility visibility;
+    private final Clock clock;
     private final Object offerLock = new Object();
-    /** The wrapped tools by name, and the same in the order they were offered; replaced whole. */
-    private record Offered(Map<String, ToolDescriptor> byName, List<ToolDescriptor> inOrder) {
-    }
-
     private volatile Offered offered = new Offered(Map.of(), List.of());
+    private volatile Recent recent;
     private final Cache<McpTransportContext, Listed> requests;
 
     VisibleToolsFilter(ToolVisibility visibility, Clock clock) {
         this.visibility = Objects.requireNonNull(visibility, "visibility");
-        Objects.requireNonNull(clock, "clock");
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.requests = Caffeine.newBuilder()
                 .weakKeys() // identity, and gone with its request
                 .expireAfterWrite(REQUEST_LIFETIME)
@@ -65,10 +89,18 @@ final class VisibleToolsFilter {
     void offer(ToolDescriptor tool) {
         Objects.requireNonNull(tool, "tool");
         synchronized (offerLock) {
-            Map<String, ToolDescriptor> next = new LinkedHashMap<>(offered.byName());
+            Map<String, ToolDescriptor> next = new LinkedHashMap<>();
+            for (ToolDescriptor known : offered.inOrder()) {
+                next.put(known.name(), known);
+            }
             next.remove(tool.name());
             next.put(tool.name(), tool);
-            offered = new Offered(Map.copyOf(next), List.copyOf(new ArrayList<>(next.values())));
+            List<ToolDescriptor> inOrder = List.copyOf(next.values());
+            Map<String, Slot> byName = new HashMap<>(2 * inOrder.size());
+            for (int i = 0; i < inOrder.size(); i++) {
+                byName.put(inOrder.get(i).name(), new Slot(inOrder.get(i), i));
+            }
+            offered = new Offered(Collections.unmodifiableMap(byName), inOrder);
         }
     }
 
@@ -79,16 +111,20 @@ final class VisibleToolsFilter {
             return false;
         }
         Offered candidates = offered;
-        if (!tool.equals(candidates.byName().get(tool.name()))) {
+        Slot slot = candidates.byName().get(tool.name());
+        if (slot == null || !tool.equals(slot.descriptor())) {
             return visibility.visibleTo(caller, tool);
         }
-        Listed listed = requests.getIfPresent(context);
-        if (listed == null || !listed.caller().equals(caller.get()) || !tool.equals(listed.asked().get(tool.name()))) {
-            listed = new Listed(caller.get(), candidates.byName(),
-                    visibility.visibleAmong(caller.get(), candidates.inOrder()));
-            requests.put(context, listed);
+        long now = nanos(clock.instant());
+        Listed listed = kept(context);
+        Optional<Boolean> known = listed == null ? Optional.empty() : answer(listed, caller.get(), tool, now);
+        if (known.isPresent()) {
+            return known.get();
         }
-        return listed.visible().contains(tool.name());
+        listed = listed(caller.get(), candidates, visibility.visibleAmong(caller.get(), candidates.inOrder()), now);
+        requests.put(context, listed);
+        recent = new Recent(new WeakReference<>(context), listed);
+        return listed.visible()[slot.index()];
     }
 
     /**
@@ -100,14 +136,45 @@ final class VisibleToolsFilter {
         if (caller.isEmpty()) {
             return Optional.of(false);
         }
-        if (!tool.equals(offered.byName().get(tool.name()))) {
+        Slot slot = offered.byName().get(tool.name());
+        if (slot == null || !tool.equals(slot.descriptor())) {
             return Optional.empty();
         }
-        Listed listed = requests.getIfPresent(context);
-        if (listed == null || !listed.caller().equals(caller.get()) || !tool.equals(listed.asked().get(tool.name()))) {
+        Listed listed = kept(context);
+        return listed == null ? Optional.empty() : answer(listed, caller.get(), tool, nanos(clock.instant()));
+    }
+
+    /** The answer kept for {@code context}, or null; its caller, tools and deadline are not checked here. */
+    private Listed kept(McpTransportContext context) {
+        Recent last = recent;
+        if (last != null && last.context().get() == context) {
+            return last.listed();
+        }
+        return requests.getIfPresent(context);
+    }
+
+    /** What {@code listed} says about {@code tool}, when it was asked for {@code caller}, about this tool, and is live. */
+    private static Optional<Boolean> answer(Listed listed, CallerIdentity caller, ToolDescriptor tool, long now) {
+        if (now - listed.deadline() >= 0 || (listed.caller() != caller && !listed.caller().equals(caller))) {
             return Optional.empty();
         }
-        return Optional.of(listed.visible().contains(tool.name()));
+        Slot asked = listed.asked().byName().get(tool.name());
+        if (asked == null || !tool.equals(asked.descriptor())) {
+            return Optional.empty();
+        }
+        return Optional.of(listed.visible()[asked.index()]);
+    }
+
+    /** The answer about {@code asked}: the offered tools among {@code visible} (other names are ignored). */
+    private static Listed listed(CallerIdentity caller, Offered asked, Set<String> visible, long now) {
+        boolean[] shown = new boolean[asked.inOrder().size()];
+        for (String name : visible) {
+            Slot slot = asked.byName().get(name);
+            if (slot != null) {
+                shown[slot.index()] = true;
+            }
+        }
+        return new Listed(caller, asked, shown, now + REQUEST_LIFETIME_NANOS);
     }
 
     /** Requests whose answer is kept now (approximate), for tests. */

@@ -9,6 +9,7 @@ import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It also keeps the answers of {@code tools/list} asked in one evaluation ({@link ToolListEvaluation}), in a cache
  * of their own bounded by the same size and time to live, keyed the same way over every fact of the
- * {@link ToolListRequest} (every offered tool included, in order); a flush or a revision change empties both.
+ * {@link ToolListRequest} (every offered tool included, in order: the tools enter the key as one digest of their
+ * facts, computed once per list of tools rather than per request); a flush or a revision change empties both.
  *
  * <p>Flushing bumps an epoch; a decision computed before a flush is not stored after it, so a bundle change cannot be
  * undone by a call that was in flight. Thread-safe.
@@ -38,10 +40,16 @@ final class DecisionCache {
     /** Names the layout of the key's facts; change it with the layout. */
     private static final String KEY_LAYOUT = "mcp-guard.decision-cache.v2";
     /** Names the layout of a {@code tools/list} key's facts; never equal to {@link #KEY_LAYOUT}. */
-    private static final String LIST_KEY_LAYOUT = "mcp-guard.decision-cache.list.v2";
+    private static final String LIST_KEY_LAYOUT = "mcp-guard.decision-cache.list.v3";
+    /** Names the layout of the digest of a {@code tools/list}'s tools, written into its key. */
+    private static final String TOOLS_LAYOUT = "mcp-guard.decision-cache.list-tools.v1";
 
     /** A 256-bit digest as four longs: cheap equals and hash, no array identity pitfalls. */
     record Key(long a, long b, long c, long d) {
+    }
+
+    /** A list of tools (by identity) and the digest of its facts. */
+    private record ToolsDigest(List<ToolDescriptor> tools, Key digest) {
     }
 
     private final Cache<Key, Decision> cache;
@@ -49,6 +57,8 @@ final class DecisionCache {
     private final long bucketMillis;
     private long epoch;
     private String lastRevision;
+    /** The tools of the last list keyed; a race only computes a digest twice. */
+    private volatile ToolsDigest lastTools;
 
     DecisionCache(DecisionCacheConfig config, LongSupplier nanoTime) {
         this.cache = Caffeine.newBuilder()
@@ -97,16 +107,43 @@ final class DecisionCache {
             facts.writeString(request.server());
             writeCaller(facts, request.caller());
             facts.writeLong(request.tools().size());
-            for (ToolDescriptor tool : request.tools()) {
-                writeTool(facts, tool);
-            }
+            Key tools = toolsDigest(request.tools());
+            facts.writeLong(tools.a());
+            facts.writeLong(tools.b());
+            facts.writeLong(tools.c());
+            facts.writeLong(tools.d());
             facts.writeString(request.sessionId().orElse(null));
-            ByteBuffer digest = ByteBuffer.wrap(facts.digest());
-            return Optional.of(new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong()));
+            return Optional.of(keyFrom(facts));
         } catch (RuntimeException e) {
             log.debug("tools/list input could not be encoded for the cache ({}); not cached", e.getClass().getName());
             return Optional.empty();
         }
+    }
+
+    /**
+     * The digest of every fact of every tool of {@code tools}, in order, computed once per list: a request's list
+     * is immutable ({@code List.copyOf}) and holds immutable records, so the same list object always has the same
+     * digest, and the guard passes the same list until a tool is offered or changed (then a new list, a new digest).
+     */
+    private Key toolsDigest(List<ToolDescriptor> tools) {
+        ToolsDigest last = lastTools;
+        if (last != null && last.tools() == tools) {
+            return last.digest();
+        }
+        ChainDecisionKeyDigest facts = new ChainDecisionKeyDigest();
+        facts.writeString(TOOLS_LAYOUT);
+        facts.writeLong(tools.size());
+        for (ToolDescriptor tool : tools) {
+            writeTool(facts, tool);
+        }
+        Key digest = keyFrom(facts);
+        lastTools = new ToolsDigest(tools, digest);
+        return digest;
+    }
+
+    private static Key keyFrom(ChainDecisionKeyDigest facts) {
+        ByteBuffer digest = ByteBuffer.wrap(facts.digest());
+        return new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong());
     }
 
     /** Every fact of {@link ToolDescriptor}. */

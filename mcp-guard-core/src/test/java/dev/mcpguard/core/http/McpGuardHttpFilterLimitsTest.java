@@ -46,6 +46,7 @@ class McpGuardHttpFilterLimitsTest {
     static final String BOB_KEY = "mgk_bob_9Jd3Hs5Lq1Zx7Cv2Bn6Mk0Pw";
     static final String CAROL_KEY = "mgk_carol_2Wq8Er4Ty6Ui0Op3As5Df7G";
     static final String DAVE_KEY = "mgk_dave_7Yh2Kd9Lp4Qw1Ez6Rt3Xc8Vb";
+    static final String ERIN_KEY = "mgk_erin_5Rt8Yu2Io6Pa9Sd1Fg4Hj7Kl";
     static final ObjectMapper JSON = new ObjectMapper();
     static final MutableClock clock = MutableClock.startingAt("2026-01-01T00:00:00Z");
     static final AtomicInteger reachedServer = new AtomicInteger();
@@ -64,6 +65,7 @@ class McpGuardHttpFilterLimitsTest {
                 .addKey(McpGuardHttpFilterTest.key("bob-key", BOB_KEY, "bob", Set.of()))
                 .addKey(McpGuardHttpFilterTest.key("carol-key", CAROL_KEY, "carol", Set.of()))
                 .addKey(McpGuardHttpFilterTest.key("dave-key", DAVE_KEY, "dave", Set.of()))
+                .addKey(McpGuardHttpFilterTest.key("erin-key", ERIN_KEY, "erin", Set.of()))
                 .build();
         McpGuardHttpFilter guard = McpGuardHttpFilter.builder()
                 .identityResolver(apiKeys)
@@ -135,6 +137,25 @@ class McpGuardHttpFilterLimitsTest {
         assertThat(dave.statusCode()).isEqualTo(200);
         clock.advance(Duration.ofSeconds(2));
         assertThat(send(get(CAROL_KEY)).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aFloodOfToolsListIsRefusedByThePrincipalsRequestRateBeforeTheServerListsAnything() throws Exception {
+        int before = reachedServer.get();
+        int refused = 0;
+        for (int i = 0; i < 20; i++) {
+            HttpResponse<String> list = send(post(ERIN_KEY, null,
+                    "{\"jsonrpc\":\"2.0\",\"id\":" + i + ",\"method\":\"tools/list\",\"params\":{}}"));
+            if (list.statusCode() == 429) {
+                refused++;
+                assertThat(list.headers().firstValue("Retry-After")).isPresent();
+            } else {
+                assertThat(list.statusCode()).isEqualTo(200);
+            }
+        }
+
+        assertThat(refused).as("all but the burst of 5").isEqualTo(15);
+        assertThat(reachedServer.get() - before).as("lists the server had to answer").isEqualTo(5);
     }
 
     @Test

@@ -154,4 +154,40 @@ class VisibleToolsFilterTest {
         clock.advance(VisibleToolsFilter.REQUEST_LIFETIME.plus(Duration.ofMillis(1)));
         assertThat(filter.knownVisibility(list, getOrder)).as("past the request lifetime").isEmpty();
     }
+
+    @Test
+    void interleavedRequestsAreEachAnsweredFromTheirOwnList() {
+        McpTransportContext first = request(alice);
+        McpTransportContext second = request(bob);
+        assertThat(filter.isVisible(first, getOrder)).isTrue();
+        visible.set(Set.of("refund_order"));
+        assertThat(filter.isVisible(second, getOrder)).isFalse();
+
+        assertThat(filter.isVisible(first, refund)).as("first request, its own answer").isFalse();
+        assertThat(filter.isVisible(second, refund)).isTrue();
+        assertThat(filter.isVisible(first, getOrder)).isTrue();
+        assertThat(listSizes).containsExactly(2, 2);
+    }
+
+    @Test
+    void aThousandToolsWithSimilarNamesShowExactlyThoseThePolicyNamed() {
+        Set<String> shown = new java.util.HashSet<>();
+        List<ToolDescriptor> tools = new java.util.ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            ToolDescriptor tool = ToolDescriptor.named(String.format("tool_%04d", i));
+            tools.add(tool);
+            filter.offer(tool);
+            if (i % 3 == 0) {
+                shown.add(tool.name());
+            }
+        }
+        visible.set(Set.copyOf(shown));
+        McpTransportContext list = request(alice);
+
+        for (ToolDescriptor tool : tools) {
+            assertThat(filter.isVisible(list, tool)).as(tool.name()).isEqualTo(shown.contains(tool.name()));
+        }
+        assertThat(filter.isVisible(list, refund)).isFalse();
+        assertThat(listSizes).containsExactly(1002);
+    }
 }

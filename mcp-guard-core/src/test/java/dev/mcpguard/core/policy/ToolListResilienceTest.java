@@ -165,4 +165,38 @@ class ToolListResilienceTest {
         assertThat(asked).hasValue(1);
         assertThat(decided).hasValue(2);
     }
+
+    @Test
+    void theSameListOfToolsAskedAgainIsAnsweredFromTheCacheAndAChangedToolIsEvaluatedAgain() {
+        List<ToolDescriptor> offered = List.of(ToolDescriptor.named("a"), ToolDescriptor.named("b"));
+        List<ToolDescriptor> changed = List.of(ToolDescriptor.named("a"),
+                new ToolDescriptor("b", "", true, false, false, true)); // same names, b now read-only
+        policy.visibleTools(new ToolListRequest("l1", alice, "orders", offered, Optional.empty(), clock.instant()));
+        policy.visibleTools(new ToolListRequest("l2", alice, "orders", offered, Optional.empty(), clock.instant()));
+        assertThat(engine.lists).as("the same list object twice").hasValue(1);
+
+        policy.visibleTools(new ToolListRequest("l3", alice, "orders", changed, Optional.empty(), clock.instant()));
+        assertThat(engine.lists).as("a changed tool").hasValue(2);
+        policy.visibleTools(new ToolListRequest("l4", alice, "orders", offered, Optional.empty(), clock.instant()));
+        assertThat(engine.lists).as("back to the first list: its cached answer").hasValue(2);
+    }
+
+    @Test
+    void aListAskedPerToolGivesEachToolsDecisionAnIdOfItsOwn() {
+        List<String> ids = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PolicyEngine decider = request -> {
+            ids.add(request.decisionId());
+            return Decision.allow(request.decisionId());
+        };
+        ToolListRequest request = list(alice, "a", "b", "c");
+
+        assertThat(ResilientPolicyEngine.ofDefaults(decider).visibleTools(request)).hasSize(3);
+
+        assertThat(ids).hasSize(3).doesNotHaveDuplicates().doesNotContain(request.decisionId());
+        assertThat(ids).allSatisfy(id -> {
+            java.util.UUID uuid = java.util.UUID.fromString(id);
+            assertThat(uuid.version()).isEqualTo(7);
+            assertThat(uuid.getMostSignificantBits() >>> 16).isEqualTo(clock.instant().toEpochMilli());
+        });
+    }
 }
