@@ -2,9 +2,12 @@ package dev.mcpguard.examples;
 
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.GuardContext;
+import dev.mcpguard.api.spi.PolicyEngine.Operation;
+import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import dev.mcpguard.api.spi.CredentialProvider.CredentialUnavailableException;
 import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.mcp.GuardedSyncToolHandler;
+import dev.mcpguard.core.mcp.McpSdkAdapter;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
@@ -15,10 +18,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.net.http.HttpRequest;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
@@ -115,6 +120,39 @@ final class OrderTools {
             throw new CredentialUnavailableException(dev.mcpguard.api.ReasonCode.CREDENTIAL_NOT_PERMITTED,
                     "an unguarded server grants no credentials");
         }
+    }
+
+    /**
+     * The typical calls of this server, for the policy engine's warm-up
+     * ({@code OpaWasmPolicyEngine.Builder.warmUpRequests}): {@code get_order} and {@code list_orders} by a reader of
+     * tenant {@code acme}, and a small {@code refund_order} by a support agent there, each on the tool as this
+     * server describes it to policy, at {@code time}. Their callers are synthetic (subject {@value #WARM_UP_SUBJECT}, the given
+     * issuer), so no real caller's decision is ever made during the warm-up; the engine discards the decisions,
+     * and they never pass the guard chain (no audit record, decision cache entry or throttle token).
+     */
+    List<PolicyRequest> warmUpRequests(String server, String issuer, Instant time) {
+        Map<String, McpSchema.Tool> byName = new LinkedHashMap<>();
+        specifications().forEach(tool -> byName.put(tool.tool().name(), tool.tool()));
+        byName.put(REFUND_ORDER, refundTool());
+        CallerIdentity reader = CallerIdentity.builder(issuer, WARM_UP_SUBJECT).tenant("acme")
+                .clientId(WARM_UP_SUBJECT).scopes(Set.of("orders.read")).build();
+        CallerIdentity support = CallerIdentity.builder(issuer, WARM_UP_SUBJECT).tenant("acme")
+                .clientId(WARM_UP_SUBJECT).scopes(Set.of("orders.read", "orders.refund")).roles(Set.of("support"))
+                .build();
+        return List.of(
+                warmUp(server, reader, byName.get(GET_ORDER), Map.of("order_id", "acme-1001"), time),
+                warmUp(server, reader, byName.get(LIST_ORDERS), Map.of("status", "paid"), time),
+                warmUp(server, support, byName.get(REFUND_ORDER),
+                        Map.of("order_id", "acme-1001", "amount", 5, "reason", "damaged in transit"), time));
+    }
+
+    /** The subject (and client id) of the synthetic callers of {@link #warmUpRequests}. */
+    static final String WARM_UP_SUBJECT = "mcp-guard-warm-up";
+
+    private static PolicyRequest warmUp(String server, CallerIdentity caller, McpSchema.Tool tool,
+                                        Map<String, Object> arguments, Instant time) {
+        return new PolicyRequest(Operation.CALL, "warm-up-" + tool.name(), caller, server,
+                McpSdkAdapter.describe(tool), arguments, Optional.empty(), time);
     }
 
     /** A tool and its (unguarded) handler. */

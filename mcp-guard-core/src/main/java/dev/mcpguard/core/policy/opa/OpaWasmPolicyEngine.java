@@ -711,8 +711,9 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
         }
         lastWarmUpEvaluations = evaluations;
         log.info("Warmed up OPA bundle revision {}: {} evaluations on {} policy instances in {} ms (at most {} "
-                + "evaluations or {} ms)", bundle.revision(), evaluations, poolSize,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), warmUpEvaluations, warmUp.toMillis());
+                + "evaluations or {} ms; {} typical requests)", bundle.revision(), evaluations, poolSize,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), warmUpEvaluations, warmUp.toMillis(),
+                warmUpRequests.size());
     }
 
     private LoadOutcome rejected(String reason, Exception cause) {
