@@ -432,7 +432,7 @@ public final class OrdersServer implements AutoCloseable {
         return resource;
     }
 
-    /** The revision of the policy bundle deciding calls now, e.g. {@code orders-8c0fe5d427d3}. */
+    /** The revision of the policy bundle deciding calls now, e.g. {@code orders-25902e875ca8}. */
     public String policyRevision() {
         requireStarted();
         return policyEngine.currentRevision().orElseThrow(() -> new IllegalStateException("no policy is loaded"));
