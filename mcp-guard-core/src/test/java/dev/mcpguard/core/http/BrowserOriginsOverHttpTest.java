@@ -8,6 +8,7 @@ import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.mcp.McpSdkAdapter;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
 import dev.mcpguard.core.testing.EmbeddedTomcat;
+import dev.mcpguard.core.testing.MutableClock;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -47,6 +48,10 @@ import org.junit.jupiter.api.Test;
 class BrowserOriginsOverHttpTest {
 
     static final String ALICE_KEY = "mgk_alice_cors_5Tq9Lr2XbW4nVz1KcY8eH";
+    static final String BOB_KEY = "mgk_bob_cors_2Hs7Lq4Zx1Cv8Bn5Mk3Pw9";
+    static final String DAVE_KEY = "mgk_dave_cors_6Wq1Er8Ty3Ui5Op0As2Df";
+    /** Every principal's request burst; the clock never advances, so the bucket never refills. */
+    static final int BURST = 100;
     static final String INSPECTOR = "http://localhost:6274";
     static final String AGENT = "https://agent.example.com";
     static final String SAME_ORIGIN = "https://orders.example.com";
@@ -55,6 +60,7 @@ class BrowserOriginsOverHttpTest {
 
     static final InMemorySessionRegistry sessions = InMemorySessionRegistry.ofDefaults();
     static final AtomicInteger optionsReachingTheServer = new AtomicInteger();
+    static final MutableClock clock = MutableClock.startingAt("2026-01-01T09:00:00Z");
     static EmbeddedTomcat tomcat;
     static McpSyncServer server;
 
@@ -78,8 +84,12 @@ class BrowserOriginsOverHttpTest {
         McpGuardHttpFilter filter = McpGuardHttpFilter.builder()
                 .identityResolver(ApiKeyIdentityResolver.builder()
                         .addKey(McpGuardHttpFilterTest.key("alice-key", ALICE_KEY, "alice", Set.of()))
+                        .addKey(McpGuardHttpFilterTest.key("bob-key", BOB_KEY, "bob", Set.of()))
+                        .addKey(McpGuardHttpFilterTest.key("dave-key", DAVE_KEY, "dave", Set.of()))
                         .build())
                 .sessionRegistry(sessions)
+                .requestLimits(HttpRequestLimits.custom().requestRate(BURST, BURST).build())
+                .clock(clock)
                 .resource(URI.create(SAME_ORIGIN + "/mcp"))
                 .mcpPath("/mcp")
                 .allowedOrigin(INSPECTOR)
@@ -223,6 +233,34 @@ class BrowserOriginsOverHttpTest {
 
         assertThat(response.statusCode()).isEqualTo(404);
         assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).contains(INSPECTOR);
+    }
+
+    @Test
+    void carriesTheCorsHeadersOnA403ForAnotherPrincipalsSession() {
+        String alicesSession = tomcat.openSession(ALICE_KEY);
+
+        HttpResponse<String> response = send(post(INSPECTOR, BOB_KEY, EmbeddedTomcat.INITIALIZED)
+                .header("Mcp-Session-Id", alicesSession));
+
+        assertThat(response.statusCode()).isEqualTo(403);
+        assertThat(response.body()).contains("session_principal_mismatch");
+        assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).contains(INSPECTOR);
+        assertThat(response.headers().firstValue("Access-Control-Expose-Headers")).isPresent();
+    }
+
+    @Test
+    void carriesTheCorsHeadersOnA429SoThePageCanReadTheRetryAfter() {
+        HttpResponse<String> response = null;
+        for (int i = 0; i <= BURST && (response == null || response.statusCode() != 429); i++) {
+            response = send(post(INSPECTOR, DAVE_KEY, EmbeddedTomcat.INITIALIZED));
+        }
+
+        assertThat(response.statusCode()).isEqualTo(429);
+        assertThat(response.headers().firstValue("Retry-After")).isPresent();
+        assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).contains(INSPECTOR);
+        assertThat(response.headers().firstValue("Access-Control-Expose-Headers"))
+                .contains("Mcp-Session-Id, WWW-Authenticate, Mcp-Protocol-Version");
+        assertThat(response.headers().allValues("Vary")).containsExactly("Origin");
     }
 
     @Test
