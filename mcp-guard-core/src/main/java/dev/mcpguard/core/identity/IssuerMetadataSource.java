@@ -197,7 +197,7 @@ final class IssuerMetadataSource {
     }
 
     private Metadata read() throws IssuerMetadataException {
-        String unavailable = null;
+        StringBuilder unavailable = new StringBuilder();
         for (URI document : documents) {
             HttpResponse<byte[]> response;
             try {
@@ -207,19 +207,21 @@ final class IssuerMetadataSource {
                 throw new IssuerMetadataException(document + " answered with more than " + MAX_DOCUMENT_BYTES
                         + " bytes");
             } catch (IOException | TimeoutException e) {
-                unavailable = document + " unreachable (" + e.getClass().getSimpleName() + ")";
+                unavailable.append(unavailable.isEmpty() ? "" : "; ").append(document).append(" unreachable (")
+                        .append(e.getClass().getSimpleName()).append(')');
                 continue;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IssuerMetadataException("interrupted while reading " + document);
             }
             if (response.statusCode() != 200) {
-                unavailable = document + " answered HTTP " + response.statusCode();
+                unavailable.append(unavailable.isEmpty() ? "" : "; ").append(document).append(" answered HTTP ")
+                        .append(response.statusCode());
                 continue;
             }
             return parse(document, response.body());
         }
-        throw new IssuerMetadataException(unavailable == null ? "no metadata document" : unavailable);
+        throw new IssuerMetadataException(unavailable.toString());
     }
 
     private Metadata parse(URI document, byte[] body) throws IssuerMetadataException {

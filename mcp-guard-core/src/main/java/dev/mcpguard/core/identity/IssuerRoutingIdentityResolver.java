@@ -16,18 +16,22 @@ import org.slf4j.LoggerFactory;
 /**
  * See {@link IdentityResolvers#byIssuer(JwtIdentityResolver...)}: picks the {@link JwtIdentityResolver} of the
  * token's unverified {@code iss} by exact match, and lets it verify the token in full. The routing parse reads only
- * the payload's {@code iss}; nothing it reads is trusted beyond choosing whom to ask. Thread-safe (immutable).
+ * the payload's {@code iss}; nothing it reads is trusted beyond choosing whom to ask. A token one of the resolvers
+ * already verified (its verified-token cache, keyed by the token's SHA-256 digest) is answered from that cache
+ * without the parse. Thread-safe (immutable).
  */
 final class IssuerRoutingIdentityResolver implements IdentityResolver {
 
     private static final Logger log = LoggerFactory.getLogger(IssuerRoutingIdentityResolver.class);
 
     private final Map<String, JwtIdentityResolver> byIssuer;
+    private final List<JwtIdentityResolver> resolvers;
     /** The one resolver that introspects opaque tokens, or null when none or several do. */
     private final JwtIdentityResolver opaque;
 
     IssuerRoutingIdentityResolver(Map<String, JwtIdentityResolver> byIssuer) {
         this.byIssuer = Map.copyOf(byIssuer);
+        this.resolvers = List.copyOf(byIssuer.values());
         List<JwtIdentityResolver> introspecting = byIssuer.values().stream()
                 .filter(JwtIdentityResolver::acceptsOpaqueTokens).toList();
         this.opaque = introspecting.size() == 1 ? introspecting.get(0) : null;
@@ -42,6 +46,14 @@ final class IssuerRoutingIdentityResolver implements IdentityResolver {
         byte[] raw = credential.value().revealBytes();
         String tokenIssuer;
         try {
+            // A token one of the resolvers verified before is served from its cache, without the routing parse.
+            VerifiedTokenCache.TokenDigest digest = VerifiedTokenCache.digest(raw);
+            for (JwtIdentityResolver resolver : resolvers) {
+                IdentityResult cached = resolver.cachedIdentity(digest);
+                if (cached != null) {
+                    return cached;
+                }
+            }
             if (!(JWTParser.parse(new String(raw, StandardCharsets.UTF_8)) instanceof SignedJWT jwt)) {
                 return reject("token signature invalid", "not a JWS");
             }

@@ -393,6 +393,15 @@ public final class JwtIdentityResolver implements IdentityResolver {
         }
     }
 
+    /**
+     * The remembered identity of a token this resolver verified before, if it may be served now without any
+     * further check (no introspection of JWTs configured); otherwise null. For {@link IssuerRoutingIdentityResolver},
+     * which so avoids parsing tokens it has seen.
+     */
+    IdentityResult cachedIdentity(VerifiedTokenCache.TokenDigest digest) {
+        return verifiedTokens == null || introspectsJwts ? null : fromCache(digest);
+    }
+
     /** The exact issuer this resolver trusts. */
     String issuer() {
         return issuer;

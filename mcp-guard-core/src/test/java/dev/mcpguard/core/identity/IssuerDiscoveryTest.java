@@ -3,19 +3,28 @@ package dev.mcpguard.core.identity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
 import com.sun.net.httpserver.HttpServer;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.Secret;
 import dev.mcpguard.api.spi.IdentityResolver.IdentityResult;
 import dev.mcpguard.api.spi.IdentityResolver.PresentedCredential;
 import dev.mcpguard.core.testing.LogCapture;
+import dev.mcpguard.core.testing.MutableClock;
+import dev.mcpguard.core.testing.SignedTokens;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
@@ -31,8 +40,7 @@ class IssuerDiscoveryTest {
 
     @BeforeAll
     static void startAuthorizationServer() {
-        oauth = new MockOAuth2Server();
-        oauth.start();
+        oauth = WarmedMockOAuth2Server.start();
     }
 
     @AfterAll
@@ -107,6 +115,77 @@ class IssuerDiscoveryTest {
             assertThat(documents.get()).isEqualTo(1);
         } finally {
             http.stop(0);
+        }
+    }
+
+    @Test
+    void fallsBackToRfc8414MetadataInsertedBeforeTheIssuersPathWhenOidcDiscoveryIsNotServed() throws Exception {
+        RSAKey key = new RSAKeyGenerator(2048).keyID("as-1").generate();
+        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+        String base = "http://127.0.0.1:" + http.getAddress().getPort();
+        String issuer = base + "/tenants/acme";
+        // Only the RFC 8414 location is served: the OIDC one (<issuer>/.well-known/openid-configuration) is a 404.
+        http.createContext("/.well-known/oauth-authorization-server/tenants/acme", exchange -> send(exchange,
+                "{\"issuer\":\"" + issuer + "\",\"jwks_uri\":\"" + base + "/keys\"}"));
+        http.createContext("/keys", exchange -> send(exchange, new JWKSet(key).toPublicJWKSet().toString()));
+        http.start();
+        try {
+            JwtIdentityResolver resolver = JwtIdentityResolver.builder().issuer(issuer).audience(RESOURCE).build();
+            String token = SignedTokens.rs256(key, "as-1", new JWTClaimsSet.Builder().issuer(issuer)
+                    .subject("alice").audience(RESOURCE).expirationTime(new Date(System.currentTimeMillis() + 600_000))
+                    .build());
+
+            assertThat(resolve(resolver, token)).isInstanceOf(IdentityResult.Authenticated.class);
+        } finally {
+            http.stop(0);
+        }
+    }
+
+    @Test
+    void rejectsTokensWhileTheMetadataFailsAndAcceptsThemOnceItIsServedAgain() throws Exception {
+        RSAKey key = new RSAKeyGenerator(2048).keyID("as-1").generate();
+        AtomicBoolean down = new AtomicBoolean(true);
+        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+        String base = "http://127.0.0.1:" + http.getAddress().getPort();
+        String issuer = base + "/realms/acme";
+        http.createContext("/realms/acme/.well-known/openid-configuration", exchange -> {
+            if (down.get()) {
+                exchange.sendResponseHeaders(503, -1);
+                exchange.close();
+                return;
+            }
+            send(exchange, "{\"issuer\":\"" + issuer + "\",\"jwks_uri\":\"" + base + "/keys\"}");
+        });
+        http.createContext("/.well-known/oauth-authorization-server/realms/acme", exchange -> {
+            exchange.sendResponseHeaders(404, -1);
+            exchange.close();
+        });
+        http.createContext("/keys", exchange -> send(exchange, new JWKSet(key).toPublicJWKSet().toString()));
+        http.start();
+        try {
+            MutableClock clock = new MutableClock(Instant.now());
+            JwtIdentityResolver resolver = JwtIdentityResolver.builder().issuer(issuer).audience(RESOURCE)
+                    .clock(clock).build();
+            String token = SignedTokens.rs256(key, "as-1", new JWTClaimsSet.Builder().issuer(issuer)
+                    .subject("alice").audience(RESOURCE).expirationTime(Date.from(clock.instant().plusSeconds(600)))
+                    .build());
+
+            assertRejected(resolve(resolver, token), "token could not be verified");
+            down.set(false);
+            assertRejected(resolve(resolver, token), "token could not be verified"); // within the retry interval
+            clock.advance(JwtIdentityResolver.DEFAULT_JWKS_REFETCH_MIN_INTERVAL);
+
+            assertThat(resolve(resolver, token)).isInstanceOf(IdentityResult.Authenticated.class);
+        } finally {
+            http.stop(0);
+        }
+    }
+
+    private static void send(com.sun.net.httpserver.HttpExchange exchange, String json) throws java.io.IOException {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(200, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
         }
     }
 

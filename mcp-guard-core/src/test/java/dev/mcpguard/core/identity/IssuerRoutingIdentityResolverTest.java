@@ -35,8 +35,7 @@ class IssuerRoutingIdentityResolverTest {
 
     @BeforeAll
     static void startAuthorizationServer() {
-        oauth = new MockOAuth2Server();
-        oauth.start();
+        oauth = WarmedMockOAuth2Server.start();
     }
 
     @AfterAll
@@ -124,6 +123,22 @@ class IssuerRoutingIdentityResolverTest {
         // Signed by issuer two's key (its kid too), but claiming to be issuer one.
         assertRejected(resolve(resolver, SignedTokens.rs256(second, "second", claimsOfOne)),
                 "token signature invalid");
+    }
+
+    @Test
+    void servesARepeatedTokenFromTheCacheOfTheResolverThatVerifiedIt() {
+        JwtIdentityResolver acme = JwtIdentityResolver.builder().issuer(oauth.issuerUrl("acme").toString())
+                .audience(ORDERS).build();
+        JwtIdentityResolver partner = JwtIdentityResolver.builder().issuer(oauth.issuerUrl("partner").toString())
+                .audience(ORDERS).build();
+        IdentityResolver resolver = IdentityResolvers.byIssuer(acme, partner);
+        String token = token("partner", ORDERS, Map.of());
+
+        assertThat(resolve(resolver, token)).isInstanceOf(IdentityResult.Authenticated.class);
+        assertThat(resolve(resolver, token)).isInstanceOfSatisfying(IdentityResult.Authenticated.class, a ->
+                assertThat(a.identity().issuer()).isEqualTo(oauth.issuerUrl("partner").toString()));
+        assertThat(partner.verifiedTokenCache().hits()).isEqualTo(1);
+        assertThat(acme.verifiedTokenCache().hits()).isZero();
     }
 
     @Test

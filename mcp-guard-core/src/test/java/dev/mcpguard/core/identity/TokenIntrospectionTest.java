@@ -35,8 +35,7 @@ class TokenIntrospectionTest {
 
     @BeforeAll
     static void startAuthorizationServer() {
-        oauth = new MockOAuth2Server();
-        oauth.start();
+        oauth = WarmedMockOAuth2Server.start();
     }
 
     @AfterAll
