@@ -22,7 +22,7 @@ entrypoints=(mcp/authz/decision mcp/authz/visible_tools)
 opa="$("$repo/scripts/ensure-opa.sh" | tail -n 1)"
 
 echo "build-policy-bundle: opa test policies/" >&2
-"$opa" test "$repo/policies" >&2
+"$opa" test --timeout 120s "$repo/policies" >&2
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT

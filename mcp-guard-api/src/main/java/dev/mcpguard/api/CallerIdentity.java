@@ -108,6 +108,8 @@ public record CallerIdentity(
     public enum AuthenticationMethod {
         /** An OAuth 2.0 bearer JWT verified against the issuer's keys. */
         BEARER_JWT,
+        /** An OAuth 2.0 opaque bearer token the issuer's introspection endpoint (RFC 7662) said is active. */
+        BEARER_OPAQUE,
         /** A pre-shared API key for a service caller. */
         API_KEY,
         /** A fixed identity configured by the server owner, for transports without authentication (stdio). */

@@ -206,7 +206,10 @@ public final class McpGuard implements AutoCloseable {
                 "httpFilter() needs the server's resource URI: set McpGuard.builder().resource(URI)")));
     }
 
-    /** A JWT resolver's builder whose required audience is this server's resource URI; add issuer and JWKS. */
+    /**
+     * A JWT resolver's builder whose required audience is this server's resource URI; add the issuer (its keys are
+     * found through its metadata unless {@code jwksUrl} or {@code jwkSet} is set).
+     */
     public JwtIdentityResolver.Builder jwtIdentityResolver() {
         return JwtIdentityResolver.builder().audience(resource.orElseThrow(() -> new IllegalStateException(
                 "jwtIdentityResolver() needs the server's resource URI: set McpGuard.builder().resource(URI)"))

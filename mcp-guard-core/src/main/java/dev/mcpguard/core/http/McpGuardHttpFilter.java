@@ -50,8 +50,14 @@ import org.slf4j.LoggerFactory;
  *       without authentication.</li>
  *   <li>An MCP path or below it ({@code /mcp}, {@code /mcp/...}): protected, in this order:
  *     <ol>
- *       <li>Origin: a present {@code Origin} header not on the allow-list is 403 {@code origin_not_allowed}
- *           (DNS-rebinding defence); requests without Origin, from non-browser clients, pass.</li>
+ *       <li>Origin: a present {@code Origin} header that is neither this server's own origin (the resource
+ *           URI's) nor on the allow-list, or more than one, is 403 {@code origin_not_allowed} without CORS
+ *           headers (DNS-rebinding defence); requests without Origin, from non-browser clients, pass. From an
+ *           allowed origin, a CORS preflight ({@code OPTIONS} with {@code Access-Control-Request-Method}) is
+ *           answered here, before authentication and without reaching the MCP server: 204 with the CORS
+ *           headers, or 403 {@code cors_preflight_refused} for a method or request header not allowed; every
+ *           other answer, refusals included, carries {@code Access-Control-Allow-Origin} and
+ *           {@code Access-Control-Expose-Headers} (see {@link Builder#allowedOrigin}).</li>
  *       <li>Authentication, on every request: {@code Authorization: Bearer <token>} or the API key header is given
  *           to the {@link IdentityResolver}. No credential is 401 with
  *           {@code WWW-Authenticate: Bearer resource_metadata="..."}; a rejected one is 401 with
@@ -73,6 +79,10 @@ import org.slf4j.LoggerFactory;
  *           {@code maximumStreamsPerSession} of them, a further GET ends its oldest.</li>
  *       <li>Request rate: every request of a principal (issuer and subject), POST, GET or DELETE, takes a token
  *           from its bucket ({@link HttpRequestLimits}); an empty bucket is 429 with {@code Retry-After}.</li>
+ *       <li>Protocol version: a request whose {@code MCP-Protocol-Version} header names a version the server
+ *           does not support (default: those of the SDK's Streamable HTTP transport) is 400 with a JSON-RPC
+ *           error, except the {@code initialize} request, which negotiates the version in its body; a request
+ *           without the header passes.</li>
  *       <li>The verified caller is set as request attribute {@link GuardRequestAttributes#CALLER} (any value
  *           already there is removed first) and the chain continues. A POST first passes the body gate: an
  *           in-flight slot of the principal and the session, the body read without blocking a worker, bounded
@@ -121,13 +131,16 @@ public final class McpGuardHttpFilter implements Filter {
     private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]+");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
     private static final int MAX_DESCRIPTION_LENGTH = 200;
+    private static final int MAX_ORIGIN_LOG_CHARS = 100;
+    private static final Pattern PROTOCOL_VERSION = Pattern.compile("[A-Za-z0-9._-]{1,32}");
 
     private final IdentityResolver identityResolver;
     private final SessionRegistry sessionRegistry;
     private final List<String> mcpPaths;
     private final Set<String> metadataPaths;
     private final Set<String> requiredScopes;
-    private final Set<String> allowedOrigins;
+    private final CorsPolicy cors;
+    private final ProtocolVersionHeader protocolVersion;
     private final String apiKeyHeader;
     private final boolean exposeInboundToken;
     private final String metadataUrl;
@@ -146,7 +159,9 @@ public final class McpGuardHttpFilter implements Filter {
         }
         this.mcpPaths = List.copyOf(b.mcpPaths.isEmpty() ? Set.of("/mcp") : b.mcpPaths);
         this.requiredScopes = Collections.unmodifiableSet(new TreeSet<>(b.requiredScopes));
-        this.allowedOrigins = Set.copyOf(b.allowedOrigins);
+        this.cors = new CorsPolicy(b.allowedOrigins, b.resource, b.apiKeyHeader);
+        this.protocolVersion = new ProtocolVersionHeader(b.protocolVersions == null
+                ? ProtocolVersionHeader.ofSdkStreamableHttpTransport() : b.protocolVersions);
         this.apiKeyHeader = b.apiKeyHeader;
         this.exposeInboundToken = b.exposeInboundToken;
         String resourcePath = resourcePath(b.resource);
@@ -169,7 +184,7 @@ public final class McpGuardHttpFilter implements Filter {
         }
         this.metadataJson = json(metadata);
         this.requestLimiter = new PrincipalRequestLimiter(b.requestLimits, b.clock);
-        this.postGate = new McpPostGate(b.requestLimits, requestLimiter, b.clock);
+        this.postGate = new McpPostGate(b.requestLimits, requestLimiter, protocolVersion, b.clock);
     }
 
     /** Starts a builder. */
@@ -220,14 +235,22 @@ public final class McpGuardHttpFilter implements Filter {
         request.removeAttribute(GuardRequestAttributes.INBOUND_TOKEN);
 
         Enumeration<String> origins = request.getHeaders("Origin");
-        while (origins != null && origins.hasMoreElements()) {
+        if (origins != null && origins.hasMoreElements()) {
             String origin = origins.nextElement();
-            if (!allowedOrigins.contains(origin.toLowerCase(Locale.ROOT))) {
-                log.info("Refused request from origin not on the allow-list: reason={} remote={}",
-                        ReasonCode.ORIGIN_NOT_ALLOWED, request.getRemoteAddr());
+            if (origins.hasMoreElements() || !cors.allows(origin)) {
+                // No CORS headers: the page of a foreign origin cannot read even this refusal.
+                log.info("Refused request from origin not on the allow-list: reason={} origin={} remote={}",
+                        ReasonCode.ORIGIN_NOT_ALLOWED, ClientText.forLog(origin, MAX_ORIGIN_LOG_CHARS),
+                        request.getRemoteAddr());
                 writeError(response, HttpServletResponse.SC_FORBIDDEN, "origin_not_allowed", null);
                 return;
             }
+            if (CorsPolicy.isPreflight(request)) {
+                answerPreflight(request, response, origin);
+                return;
+            }
+            // Before any refusal below, so that the page can read a 401's challenge or a 429's reason too.
+            CorsPolicy.addActualResponseHeaders(response, origin);
         }
 
         CallerIdentity caller = authenticate(request, response);
@@ -280,11 +303,19 @@ public final class McpGuardHttpFilter implements Filter {
             return;
         }
 
+        String unsupportedVersion = protocolVersion.unsupported(request);
+        if (unsupportedVersion != null && !"POST".equals(request.getMethod())) {
+            // A POST is judged by the gate, which sees whether it is the initialize request.
+            protocolVersion.refuse(request, response, caller.subject(), unsupportedVersion);
+            return;
+        }
+
         request.setAttribute(GuardRequestAttributes.CALLER, caller);
         SessionBindingResponse bindingResponse = new SessionBindingResponse(response, caller, sessionRegistry, sessionId);
         HttpServletResponse hiding = new InternalsHidingResponse(bindingResponse);
         if ("POST".equals(request.getMethod())) {
-            postGate.handle(request, response, hiding, chain, principal, caller.subject(), sessionId);
+            postGate.handle(request, response, hiding, chain, principal, caller.subject(), sessionId,
+                    unsupportedVersion);
             return;
         }
         chain.doFilter(request, hiding);
@@ -295,6 +326,25 @@ public final class McpGuardHttpFilter implements Filter {
             sessionRegistry.end(sessionId);
             log.debug("Ended MCP session of subject {}", ClientText.forLog(caller.subject()));
         }
+    }
+
+    /**
+     * Answers a CORS preflight from an allowed origin, before authentication (a browser never sends credentials
+     * on a preflight) and without the MCP server: 204 with the CORS headers, or 403 without them when it asks
+     * for a method or request header the endpoint does not allow.
+     */
+    private void answerPreflight(HttpServletRequest request, HttpServletResponse response, String origin)
+            throws IOException {
+        CorsPolicy.Preflight preflight = cors.preflight(request);
+        if (preflight.refused()) {
+            log.debug("Refused CORS preflight: reason={} problem={} method={} origin={} remote={}",
+                    "cors_preflight_refused", preflight.problem(),
+                    ClientText.forLog(request.getHeader("Access-Control-Request-Method"), 40),
+                    ClientText.forLog(origin, MAX_ORIGIN_LOG_CHARS), request.getRemoteAddr());
+            writeError(response, HttpServletResponse.SC_FORBIDDEN, "cors_preflight_refused", preflight.problem());
+            return;
+        }
+        CorsPolicy.writePreflight(response, origin, preflight);
     }
 
     /**
@@ -517,6 +567,7 @@ public final class McpGuardHttpFilter implements Filter {
         private Set<String> scopesSupported;
         private String resourceName;
         private final Set<String> allowedOrigins = new LinkedHashSet<>();
+        private List<String> protocolVersions;
         private String apiKeyHeader = DEFAULT_API_KEY_HEADER;
         private boolean exposeInboundToken;
         private int maximumStreamsPerSession = DEFAULT_MAXIMUM_STREAMS_PER_SESSION;
@@ -617,11 +668,19 @@ public final class McpGuardHttpFilter implements Filter {
         }
 
         /**
-         * Adds a browser origin allowed to call the MCP endpoint, as {@code scheme://host[:port]}. By default no
-         * origin is allowed: browser requests (which carry {@code Origin}) are refused, other clients pass.
+         * Adds a browser origin allowed to call the MCP endpoint, as {@code scheme://host[:port]} (compared
+         * case-insensitively, default port left out). Requests from it pass the Origin check and get CORS
+         * answers: the preflight is answered, and every response carries {@code Access-Control-Allow-Origin}
+         * and exposes {@code Mcp-Session-Id}, {@code WWW-Authenticate} and {@code Mcp-Protocol-Version}. This
+         * server's own origin (the {@link #resource}'s) is always allowed; any other browser request (one that
+         * carries {@code Origin}) is refused, other clients pass. There is no wildcard: {@code *} is rejected.
          */
         public Builder allowedOrigin(String origin) {
             Objects.requireNonNull(origin, "origin");
+            if (origin.contains("*")) {
+                throw new IllegalArgumentException("allowedOrigin must be one exact origin, scheme://host[:port]; a "
+                        + "wildcard would let every web page past the DNS-rebinding defence, got '" + origin + "'");
+            }
             URI uri;
             try {
                 uri = URI.create(origin);
@@ -629,11 +688,29 @@ public final class McpGuardHttpFilter implements Filter {
                 throw new IllegalArgumentException("allowedOrigin must be scheme://host[:port], got '" + origin + "'");
             }
             requireHttpUrl(uri, "allowedOrigin", true);
-            String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-            int port = uri.getPort();
-            boolean defaultPort = port == -1 || (scheme.equals("https") && port == 443)
-                    || (scheme.equals("http") && port == 80);
-            allowedOrigins.add(scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port));
+            allowedOrigins.add(CorsPolicy.originOf(uri));
+            return this;
+        }
+
+        /**
+         * The {@code MCP-Protocol-Version} header values this server accepts; a request naming another one is 400.
+         * Default: the versions the MCP SDK's Streamable HTTP servlet transport supports (asked of the SDK). Pass
+         * {@code transport.protocolVersions()} when the server runs on another transport, for example the
+         * stateless one.
+         */
+        public Builder supportedProtocolVersions(List<String> versions) {
+            Objects.requireNonNull(versions, "versions");
+            if (versions.isEmpty()) {
+                throw new IllegalArgumentException("supportedProtocolVersions must name at least one version, got "
+                        + versions);
+            }
+            for (String version : versions) {
+                if (version == null || !PROTOCOL_VERSION.matcher(version).matches()) {
+                    throw new IllegalArgumentException("supportedProtocolVersions must be versions like 2025-06-18, "
+                            + "got '" + version + "'");
+                }
+            }
+            this.protocolVersions = List.copyOf(versions);
             return this;
         }
 

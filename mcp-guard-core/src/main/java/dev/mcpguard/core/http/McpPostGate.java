@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *       a client may not send are 400 with a bounded, escaped DEBUG line, and never reach the SDK (which logs
  *       them whole). A {@code notifications/roots/list_changed} while another one is still being handled on the
  *       same session is coalesced into it (answered 202, not handed on): the SDK blocks a worker on each one
- *       until the client answers its {@code roots/list} request or the request times out.</li>
+ *       until the client answers its {@code roots/list} request or the request times out. A message other than
+ *       {@code initialize} whose {@code MCP-Protocol-Version} header the filter found unsupported is 400.</li>
  *   <li>The request goes on with the buffered body: on the same thread when it had already arrived, otherwise
  *       dispatched again, asynchronously, to the same filter chain.</li>
  * </ol>
@@ -56,21 +57,25 @@ final class McpPostGate {
 
     private final HttpRequestLimits limits;
     private final PrincipalRequestLimiter limiter;
+    private final ProtocolVersionHeader protocolVersion;
     private final Clock clock;
     private final JsonRpcMessageInspector inspector = new JsonRpcMessageInspector();
 
-    McpPostGate(HttpRequestLimits limits, PrincipalRequestLimiter limiter, Clock clock) {
+    McpPostGate(HttpRequestLimits limits, PrincipalRequestLimiter limiter, ProtocolVersionHeader protocolVersion,
+                Clock clock) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.limiter = Objects.requireNonNull(limiter, "limiter");
+        this.protocolVersion = Objects.requireNonNull(protocolVersion, "protocolVersion");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /**
      * Reads, checks and hands on {@code request}; {@code response} is the raw response the gate writes its own
-     * refusals to, {@code downstream} the wrapped one the SDK gets.
+     * refusals to, {@code downstream} the wrapped one the SDK gets; {@code unsupportedVersion} is the request's
+     * {@code MCP-Protocol-Version} when the filter found it unsupported, else null.
      */
     void handle(HttpServletRequest request, HttpServletResponse response, HttpServletResponse downstream,
-                FilterChain chain, String principal, String subject, String sessionId)
+                FilterChain chain, String principal, String subject, String sessionId, String unsupportedVersion)
             throws IOException, ServletException {
         long declared = request.getContentLengthLong();
         if (declared > limits.maxBodyBytes()) {
@@ -89,7 +94,8 @@ final class McpPostGate {
             RefusedRequestBodies.closeWithoutDraining(request, response);
             return;
         }
-        Exchange exchange = new Exchange(request, response, downstream, chain, subject, sessionId, permit);
+        Exchange exchange = new Exchange(request, response, downstream, chain, subject, sessionId, permit,
+                unsupportedVersion);
         try {
             if (request.isAsyncSupported()) {
                 if (!exchange.readArrivedBody()) {
@@ -113,6 +119,7 @@ final class McpPostGate {
         private final String subject;
         private final String sessionId;
         private final PrincipalRequestLimiter.InFlightPermit permit;
+        private final String unsupportedVersion;
         private final BufferedBodyRequest buffered;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
         /** Set by whoever settles the read first: all data read, too large, timed out, failed. */
@@ -124,7 +131,8 @@ final class McpPostGate {
         private ServletInputStream input;
 
         Exchange(HttpServletRequest request, HttpServletResponse response, HttpServletResponse downstream,
-                 FilterChain chain, String subject, String sessionId, PrincipalRequestLimiter.InFlightPermit permit) {
+                 FilterChain chain, String subject, String sessionId, PrincipalRequestLimiter.InFlightPermit permit,
+                 String unsupportedVersion) {
             this.request = request;
             this.response = response;
             this.downstream = downstream;
@@ -132,6 +140,7 @@ final class McpPostGate {
             this.subject = subject;
             this.sessionId = sessionId;
             this.permit = permit;
+            this.unsupportedVersion = unsupportedVersion;
             this.buffered = new BufferedBodyRequest(request);
         }
 
@@ -290,6 +299,11 @@ final class McpPostGate {
                         ClientText.forLog(inspection.method(), 80), ClientText.forLog(subject),
                         request.getRemoteAddr());
                 JsonRpcErrors.refuse(response, 400, JsonRpcErrors.INVALID_REQUEST, "unknown notification method");
+                return false;
+            }
+            if (unsupportedVersion != null && !"initialize".equals(inspection.method())) {
+                // initialize negotiates the version in its body; every later message must name a supported one.
+                protocolVersion.refuse(request, response, subject, unsupportedVersion);
                 return false;
             }
             if (JsonRpcMessageInspector.ROOTS_LIST_CHANGED.equals(inspection.method()) && sessionId != null) {

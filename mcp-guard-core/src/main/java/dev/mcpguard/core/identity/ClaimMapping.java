@@ -10,7 +10,12 @@ import java.util.regex.Pattern;
  * Where a {@link JwtIdentityResolver} finds roles, tenant, client id and scopes in a token's claims, so one
  * resolver serves the common identity providers.
  *
- * <p>A claim path is a claim name, or a dotted path into nested JSON objects ({@code realm_access.roles}). Roles
+ * <p>A claim path is a claim name, a dotted path into nested JSON objects ({@code realm_access.roles}), or, when
+ * it starts with {@code /}, a JSON pointer (RFC 6901) that can name keys containing dots or slashes:
+ * {@code /resource_access/orders.api/roles} reads Keycloak's client roles of client {@code orders.api}, and
+ * {@code /https:~1~1example.com~1roles} the namespaced claim {@code https://example.com/roles} ({@code ~1} stands
+ * for {@code /}, {@code ~0} for {@code ~}). A pointer token that is a decimal index selects an array element.
+ * Invalid paths are refused when the mapping is built. Roles
  * and scopes are the union over all their paths; tenant and client id come from the first path that is present.
  * A role claim may be a JSON array of strings or a single string; a scope claim may be a space-delimited string
  * ({@code scope}) or an array ({@code scp}). The subject always comes from {@code sub}, the token id from
@@ -31,7 +36,13 @@ import java.util.regex.Pattern;
 public record ClaimMapping(List<String> rolePaths, List<String> tenantPaths, List<String> clientIdPaths,
                            List<String> scopePaths) {
 
+    /** Longest claim path accepted. */
+    public static final int MAX_PATH_LENGTH = 1024;
+
     private static final Pattern PATH = Pattern.compile("[A-Za-z0-9_:$/-]+(\\.[A-Za-z0-9_:$/-]+)*");
+    /** RFC 6901: {@code ~} only as {@code ~0} or {@code ~1}; no control characters. */
+    private static final Pattern POINTER = Pattern.compile("(/([^~/\\p{Cntrl}]|~[01])*)+");
+    private static final Pattern ARRAY_INDEX = Pattern.compile("0|[1-9][0-9]{0,8}");
 
     public ClaimMapping {
         rolePaths = validated(rolePaths, "rolePaths");
@@ -63,18 +74,39 @@ public record ClaimMapping(List<String> rolePaths, List<String> tenantPaths, Lis
         return new Builder(ofDefaults());
     }
 
-    /** Splits a validated path into its segments. */
+    /** Splits a validated path into its segments: dotted, or the decoded reference tokens of a JSON pointer. */
     static String[] segments(String path) {
-        return path.split("\\.");
+        if (!isPointer(path)) {
+            return path.split("\\.");
+        }
+        String[] tokens = path.substring(1).split("/", -1);
+        for (int i = 0; i < tokens.length; i++) {
+            // RFC 6901 section 4: ~1 first, then ~0, so "~01" decodes to "~1".
+            tokens[i] = tokens[i].replace("~1", "/").replace("~0", "~");
+        }
+        return tokens;
+    }
+
+    /** Whether {@code path} is a JSON pointer (it starts with {@code /}). */
+    static boolean isPointer(String path) {
+        return path.startsWith("/");
+    }
+
+    /** Whether a pointer token selects an array element, and which. */
+    static int arrayIndex(String token) {
+        return ARRAY_INDEX.matcher(token).matches() ? Integer.parseInt(token) : -1;
     }
 
     private static List<String> validated(List<String> paths, String name) {
         Objects.requireNonNull(paths, name);
         List<String> copy = new ArrayList<>(paths.size());
         for (String path : paths) {
-            if (path == null || !PATH.matcher(path).matches()) {
+            if (path == null || path.length() > MAX_PATH_LENGTH
+                    || !(isPointer(path) ? POINTER : PATH).matcher(path).matches()) {
                 throw new IllegalArgumentException(name + " contains an invalid claim path: '" + path
-                        + "' (expected a claim name or dotted path such as realm_access.roles)");
+                        + "' (expected a claim name, a dotted path such as realm_access.roles, or a JSON pointer "
+                        + "such as /resource_access/orders.api/roles, with ~0 for ~ and ~1 for /, at most "
+                        + MAX_PATH_LENGTH + " characters)");
             }
             copy.add(path);
         }

@@ -66,7 +66,14 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * The accepted token's type reaches the policy as {@link CallerIdentity#tokenType()}.
  *
- * <p>Keys come either from the issuer's JWKS URL or from a fixed {@link JWKSet}. A fetched set is cached
+ * <p><b>Keys</b> come from the issuer's JWKS URL or from a fixed {@link JWKSet}. Without either, the JWKS URL is
+ * the {@code jwks_uri} of the issuer's metadata: its OpenID Connect discovery document
+ * ({@code <issuer>/.well-known/openid-configuration}) or, when that is not served, its RFC 8414 metadata
+ * ({@code /.well-known/oauth-authorization-server} inserted before the issuer's path). The document must name
+ * the configured issuer exactly and a {@code jwks_uri} that is {@code https} (or {@code http} on loopback for a
+ * loopback issuer); it is read again before every key set fetch, bounded in size and time, and when it cannot
+ * be read or is refused no key set is fetched: tokens are rejected ({@code token could not be verified}, WARN
+ * logged) and the next fetch retries. A fetched set is cached
  * ({@link Builder#jwksCacheTtl}) and refreshed in the background before it expires; an unknown {@code kid}
  * triggers a refetch, at most one per {@link Builder#jwksRefetchMinInterval} over all callers, so whatever rate
  * of unknown key ids a caller sends, a key the issuer has published is accepted at the latest one refetch
@@ -83,11 +90,15 @@ import org.slf4j.LoggerFactory;
  * caller cannot evict the others'. Revocation is checked by the transport and the chain on every request, cached
  * or not.
  *
+ * <p><b>Opaque tokens and revocation</b>: with {@link Builder#introspection} a token that is not a JWT is sent to
+ * the issuer's RFC 7662 introspection endpoint, and optionally every JWT too after the checks above, so a revoked
+ * token is refused within the introspection cache TTL; see {@link TokenIntrospection}. Several issuers:
+ * {@link IdentityResolvers#byIssuer(JwtIdentityResolver...)}.
+ *
  * <p>Thread-safe; build once and share. Arguments are never null.
  * <pre>{@code
  * IdentityResolver jwt = JwtIdentityResolver.builder()
- *     .issuer("https://login.example.com/realms/acme")
- *     .jwksUrl(URI.create("https://login.example.com/realms/acme/protocol/openid-connect/certs"))
+ *     .issuer("https://login.example.com/realms/acme")   // keys from its OIDC discovery document
  *     .audience("https://orders.example.com/mcp")
  *     .claimMapping(ClaimMapping.keycloak())
  *     .build();
@@ -113,6 +124,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
     public static final int MAX_VERIFIED_TOKEN_CACHE_SIZE = 1_000_000;
 
     static final String TOKEN_TYPE_REFUSED = "token type not accepted";
+    static final String TOKEN_NOT_ACTIVE = "token not active";
     /** Claims only an OIDC ID token carries (OpenID Connect Core 1.0, sections 2 and 3.3.2.11). */
     private static final List<String> ID_TOKEN_CLAIMS = List.of("nonce", "at_hash", "c_hash");
 
@@ -130,9 +142,14 @@ public final class JwtIdentityResolver implements IdentityResolver {
     private final DefaultJWTProcessor<SecurityContext> processor;
     /** Null when turned off ({@link Builder#verifiedTokenCacheSize} 0). */
     private final VerifiedTokenCache verifiedTokens;
+    /** Null when no {@link TokenIntrospection} is configured. */
+    private final TokenIntrospector introspector;
+    private final boolean introspectsJwts;
 
-    private JwtIdentityResolver(Builder b, JWKSource<SecurityContext> keySource) {
+    private JwtIdentityResolver(Builder b, JWKSource<SecurityContext> keySource, TokenIntrospector introspector) {
         this.issuer = b.issuer;
+        this.introspector = introspector;
+        this.introspectsJwts = introspector != null && b.introspection.alsoForJwts();
         this.verifiedTokens = b.verifiedTokenCacheSize == 0 ? null
                 : new VerifiedTokenCache(b.clock, b.clockSkew, b.verifiedTokenCacheSize, b.verifiedTokensPerPrincipal);
         this.requireTypedAccessTokens = b.requireTypedAccessTokens;
@@ -166,17 +183,23 @@ public final class JwtIdentityResolver implements IdentityResolver {
         byte[] raw = credential.value().revealBytes();
         String token;
         VerifiedTokenCache.TokenDigest digest = null;
+        IdentityResult cached = null;
         try {
-            if (verifiedTokens != null) {
+            if (verifiedTokens != null || introspector != null) {
                 digest = VerifiedTokenCache.digest(raw);
-                IdentityResult cached = fromCache(digest);
-                if (cached != null) {
+            }
+            if (verifiedTokens != null) {
+                cached = fromCache(digest);
+                if (cached != null && !introspectsJwts) {
                     return cached;
                 }
             }
             token = new String(raw, StandardCharsets.UTF_8);
         } finally {
             Arrays.fill(raw, (byte) 0);
+        }
+        if (cached instanceof IdentityResult.Authenticated authenticated) {
+            return checkedByIntrospection(authenticated, digest, token);
         }
         JWTClaimsSet claims;
         SignedJWT jwt;
@@ -190,7 +213,8 @@ public final class JwtIdentityResolver implements IdentityResolver {
             jwt = signed;
             claims = processor.process(jwt, verification);
         } catch (ParseException e) {
-            return reject("token malformed", "unparseable token");
+            return introspector == null ? reject("token malformed", "unparseable token")
+                    : resolveOpaque(digest, token);
         } catch (BadJWSException e) {
             return reject("token signature invalid", "signature verification failed");
         } catch (BadJOSEException e) {
@@ -205,17 +229,96 @@ public final class JwtIdentityResolver implements IdentityResolver {
         }
         CallerIdentity identity;
         try {
-            identity = verifyAndMap(jwt.getHeader().getType(), claims);
+            identity = verifyAndMap(jwt.getHeader().getType(), claims, false);
         } catch (InvalidTokenException e) {
             return reject(e.getMessage(), e.getMessage());
         }
         IdentityResult.Authenticated authenticated = new IdentityResult.Authenticated(identity);
-        if (digest != null && !verification.keys().isEmpty() && verification.keySet() != null) {
+        if (verifiedTokens != null && !verification.keys().isEmpty() && verification.keySet() != null) {
             Date nbf = claims.getNotBeforeTime();
             verifiedTokens.put(digest, new VerifiedTokenCache.Entry(authenticated, claims.getExpirationTime()
                     .toInstant(), nbf == null ? null : nbf.toInstant(), verification.keys(), verification.keySet()));
         }
-        return authenticated;
+        return introspectsJwts ? checkedByIntrospection(authenticated, digest, token) : authenticated;
+    }
+
+    /**
+     * A locally verified JWT, accepted only if the introspection endpoint (or its remembered answer) says it is
+     * active and the answer's claims agree with it.
+     */
+    private IdentityResult checkedByIntrospection(IdentityResult.Authenticated verified,
+                                                  VerifiedTokenCache.TokenDigest digest, String token) {
+        TokenIntrospector.Outcome outcome = introspector.introspect(digest, token);
+        if (!(outcome instanceof TokenIntrospector.Active active)) {
+            return outcome instanceof TokenIntrospector.Inactive ? reject(TOKEN_NOT_ACTIVE, "introspection: inactive")
+                    : reject("token could not be verified", "introspection unavailable");
+        }
+        try {
+            checkIntrospectionAnswer(active.claims(), false);
+            String subject = active.claims().getSubject();
+            if (subject != null && !subject.equals(verified.identity().subject())) {
+                throw new InvalidTokenException(TOKEN_NOT_ACTIVE);
+            }
+        } catch (InvalidTokenException e) {
+            return reject(e.getMessage(), "introspection answer disagrees: " + e.getMessage());
+        }
+        return verified;
+    }
+
+    /** An opaque (non-JWT) token: its identity is the introspection answer's, checked like a JWT's claims. */
+    private IdentityResult resolveOpaque(VerifiedTokenCache.TokenDigest digest, String token) {
+        if (token.isEmpty() || token.length() > TokenIntrospection.MAX_OPAQUE_TOKEN_LENGTH) {
+            return reject("token malformed", "opaque token empty or over "
+                    + TokenIntrospection.MAX_OPAQUE_TOKEN_LENGTH + " characters");
+        }
+        TokenIntrospector.Outcome outcome = introspector.introspect(digest, token);
+        if (!(outcome instanceof TokenIntrospector.Active active)) {
+            return outcome instanceof TokenIntrospector.Inactive ? reject(TOKEN_NOT_ACTIVE, "introspection: inactive")
+                    : reject("token could not be verified", "introspection unavailable");
+        }
+        try {
+            checkIntrospectionAnswer(active.claims(), true);
+            JWTClaimsSet claims = active.claims();
+            if (claims.getIssuer() == null) {
+                // The issuer's own endpoint answered; RFC 7662 makes iss optional.
+                claims = new JWTClaimsSet.Builder(claims).issuer(issuer).build();
+            }
+            return new IdentityResult.Authenticated(verifyAndMap(null, claims, true));
+        } catch (InvalidTokenException e) {
+            return reject(e.getMessage(), e.getMessage());
+        }
+    }
+
+    /**
+     * The checks of an active introspection answer that hold for JWTs and opaque tokens alike: {@code iss},
+     * {@code aud}, {@code exp} and {@code nbf} agree when present ({@code aud} and {@code sub} are required for an
+     * opaque token, which nothing else binds to this server and a caller), and {@code token_type}, when present,
+     * is {@code Bearer}.
+     */
+    private void checkIntrospectionAnswer(JWTClaimsSet answer, boolean opaque) throws InvalidTokenException {
+        if (answer.getIssuer() != null && !issuer.equals(answer.getIssuer())) {
+            throw new InvalidTokenException("token issuer not accepted");
+        }
+        List<String> answerAudiences = answer.getAudience() == null ? List.of() : answer.getAudience();
+        if ((opaque || !answerAudiences.isEmpty()) && answerAudiences.stream().noneMatch(audiences::contains)) {
+            throw new InvalidTokenException("token audience does not match this server");
+        }
+        Instant now = clock.instant();
+        Date exp = answer.getExpirationTime();
+        if (exp != null && now.isAfter(exp.toInstant().plus(clockSkew))) {
+            throw new InvalidTokenException("token expired");
+        }
+        Date nbf = answer.getNotBeforeTime();
+        if (nbf != null && now.plus(clockSkew).isBefore(nbf.toInstant())) {
+            throw new InvalidTokenException("token not yet valid");
+        }
+        Object tokenType = answer.getClaim("token_type");
+        if (tokenType != null && !(tokenType instanceof String type && type.equalsIgnoreCase("Bearer"))) {
+            throw new InvalidTokenException(TOKEN_TYPE_REFUSED);
+        }
+        if (opaque && (answer.getSubject() == null || answer.getSubject().isBlank())) {
+            throw new InvalidTokenException("token has no subject");
+        }
     }
 
     /**
@@ -267,7 +370,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
         Object type = header.get("typ");
         try {
             return new IdentityResult.Authenticated(verifyAndMap(
-                    type instanceof String t ? new JOSEObjectType(t) : null, set.build()));
+                    type instanceof String t ? new JOSEObjectType(t) : null, set.build(), false));
         } catch (InvalidTokenException e) {
             return reject(e.getMessage(), e.getMessage());
         } catch (RuntimeException e) {
@@ -288,6 +391,30 @@ public final class JwtIdentityResolver implements IdentityResolver {
         if (verifiedTokens != null) {
             verifiedTokens.clear();
         }
+    }
+
+    /**
+     * The remembered identity of a token this resolver verified before, if it may be served now without any
+     * further check (no introspection of JWTs configured); otherwise null. For {@link IssuerRoutingIdentityResolver},
+     * which so avoids parsing tokens it has seen.
+     */
+    IdentityResult cachedIdentity(VerifiedTokenCache.TokenDigest digest) {
+        return verifiedTokens == null || introspectsJwts ? null : fromCache(digest);
+    }
+
+    /** The exact issuer this resolver trusts. */
+    String issuer() {
+        return issuer;
+    }
+
+    /** Whether this resolver introspects opaque (non-JWT) tokens. */
+    boolean acceptsOpaqueTokens() {
+        return introspector != null;
+    }
+
+    /** The introspection client, or null; for tests. */
+    TokenIntrospector introspector() {
+        return introspector;
     }
 
     /** The cache of verified tokens, or null when turned off; for tests. */
@@ -312,7 +439,19 @@ public final class JwtIdentityResolver implements IdentityResolver {
      * {@code typ} ({@code Bearer}, {@code ID}, {@code Refresh}, {@code Offline}, ...) while the header says
      * {@code JWT}; other issuers mark nothing, and an ID token is recognised by claims only it carries.
      */
-    private String tokenType(JOSEObjectType header, JWTClaimsSet claims) throws InvalidTokenException {
+    private String tokenType(JOSEObjectType header, JWTClaimsSet claims, boolean introspected)
+            throws InvalidTokenException {
+        if (introspected) {
+            // No JOSE header: the introspection answer's typ (Keycloak) and ID token claims still decide.
+            Object payloadType = claims.getClaim("typ");
+            if (payloadType != null && !(payloadType instanceof String type && type.equalsIgnoreCase("Bearer"))) {
+                throw new InvalidTokenException(TOKEN_TYPE_REFUSED);
+            }
+            if (payloadType == null && ID_TOKEN_CLAIMS.stream().anyMatch(claim -> claims.getClaim(claim) != null)) {
+                throw new InvalidTokenException(TOKEN_TYPE_REFUSED);
+            }
+            return null;
+        }
         String headerType = header == null ? null : header.getType().toLowerCase(Locale.ROOT);
         if (headerType != null && headerType.startsWith("application/")) {
             headerType = headerType.substring("application/".length()); // RFC 7515 4.1.9: prefix may be omitted
@@ -335,8 +474,13 @@ public final class JwtIdentityResolver implements IdentityResolver {
         return typedAccessToken ? CallerIdentity.TOKEN_TYPE_AT_JWT : CallerIdentity.TOKEN_TYPE_JWT;
     }
 
-    private CallerIdentity verifyAndMap(JOSEObjectType headerType, JWTClaimsSet claims) throws InvalidTokenException {
-        String tokenType = tokenType(headerType, claims);
+    /**
+     * The identity in verified claims, after the checks every accepted token passes. {@code introspected}: the
+     * claims are an opaque token's introspection answer, which has no JOSE header and may lack {@code exp}.
+     */
+    private CallerIdentity verifyAndMap(JOSEObjectType headerType, JWTClaimsSet claims, boolean introspected)
+            throws InvalidTokenException {
+        String tokenType = tokenType(headerType, claims, introspected);
         if (!issuer.equals(claims.getIssuer())) {
             throw new InvalidTokenException("token issuer not accepted");
         }
@@ -346,10 +490,10 @@ public final class JwtIdentityResolver implements IdentityResolver {
         }
         Instant now = clock.instant();
         Date exp = claims.getExpirationTime();
-        if (exp == null) {
+        if (exp == null && !introspected) {
             throw new InvalidTokenException("token has no expiry");
         }
-        if (now.isAfter(exp.toInstant().plus(clockSkew))) {
+        if (exp != null && now.isAfter(exp.toInstant().plus(clockSkew))) {
             throw new InvalidTokenException("token expired");
         }
         Date nbf = claims.getNotBeforeTime();
@@ -367,9 +511,10 @@ public final class JwtIdentityResolver implements IdentityResolver {
                 .scopes(scopes(all))
                 .roles(roles(all))
                 .actor(actor(all.get("act")))
-                .method(CallerIdentity.AuthenticationMethod.BEARER_JWT)
+                .method(introspected ? CallerIdentity.AuthenticationMethod.BEARER_OPAQUE
+                        : CallerIdentity.AuthenticationMethod.BEARER_JWT)
                 .tokenId(nonBlank(claims.getJWTID()))
-                .expiresAt(exp.toInstant())
+                .expiresAt(exp == null ? null : exp.toInstant())
                 .tokenType(tokenType)
                 .build();
     }
@@ -453,11 +598,16 @@ public final class JwtIdentityResolver implements IdentityResolver {
 
     private static Object at(Map<String, Object> claims, String path) {
         Object current = claims;
+        boolean pointer = ClaimMapping.isPointer(path);
         for (String segment : ClaimMapping.segments(path)) {
-            if (!(current instanceof Map<?, ?> map)) {
+            if (current instanceof Map<?, ?> map) {
+                current = map.get(segment);
+            } else if (pointer && current instanceof List<?> list) {
+                int index = ClaimMapping.arrayIndex(segment);
+                current = index >= 0 && index < list.size() ? list.get(index) : null;
+            } else {
                 return null;
             }
-            current = map.get(segment);
         }
         return current;
     }
@@ -473,7 +623,9 @@ public final class JwtIdentityResolver implements IdentityResolver {
 
     @Override
     public String toString() {
-        return "JwtIdentityResolver[issuer=" + issuer + ", audiences=" + audiences + "]";
+        String introspection = introspector == null ? ""
+                : introspectsJwts ? ", introspection of all tokens" : ", introspection of opaque tokens";
+        return "JwtIdentityResolver[issuer=" + issuer + ", audiences=" + audiences + introspection + "]";
     }
 
     /** A claim check failed; the message is a fixed, client-safe description. */
@@ -486,9 +638,9 @@ public final class JwtIdentityResolver implements IdentityResolver {
     }
 
     /**
-     * Builds a {@link JwtIdentityResolver}. Required: {@link #issuer}, at least one {@link #audience}, and exactly
-     * one of {@link #jwksUrl} or {@link #jwkSet}. Setters reject bad values with a message showing the value.
-     * Not thread-safe.
+     * Builds a {@link JwtIdentityResolver}. Required: {@link #issuer} and at least one {@link #audience}; at most
+     * one of {@link #jwksUrl} or {@link #jwkSet} (neither: the issuer's metadata names the JWKS). Setters reject
+     * bad values with a message showing the value. Not thread-safe.
      */
     public static final class Builder {
         private String issuer;
@@ -507,6 +659,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
         private Duration jwksReadTimeout = Duration.ofSeconds(2);
         private int verifiedTokenCacheSize = DEFAULT_VERIFIED_TOKEN_CACHE_SIZE;
         private int verifiedTokensPerPrincipal = DEFAULT_VERIFIED_TOKENS_PER_PRINCIPAL;
+        private TokenIntrospection introspection;
 
         private Builder() {
         }
@@ -534,7 +687,11 @@ public final class JwtIdentityResolver implements IdentityResolver {
             return this;
         }
 
-        /** Fetches verification keys from the issuer's JWKS endpoint ({@code http} or {@code https}). */
+        /**
+         * Fetches verification keys from this JWKS endpoint ({@code http} or {@code https}) instead of the
+         * {@code jwks_uri} of the issuer's metadata. Without it (and without {@link #jwkSet}) the resolver reads
+         * the issuer's OIDC discovery document or RFC 8414 metadata, see {@link JwtIdentityResolver}.
+         */
         public Builder jwksUrl(URI jwksUrl) {
             Objects.requireNonNull(jwksUrl, "jwksUrl");
             String scheme = jwksUrl.getScheme() == null ? "" : jwksUrl.getScheme().toLowerCase(Locale.ROOT);
@@ -678,7 +835,20 @@ public final class JwtIdentityResolver implements IdentityResolver {
             return this;
         }
 
-        /** Validates the configuration and builds the resolver. */
+        /**
+         * Asks the issuer's introspection endpoint (RFC 7662) about opaque tokens, and, if so configured, about
+         * JWTs too; see {@link TokenIntrospection}. Without it, a token that is not a JWT is refused
+         * ({@code token malformed}).
+         */
+        public Builder introspection(TokenIntrospection introspection) {
+            this.introspection = Objects.requireNonNull(introspection, "introspection");
+            return this;
+        }
+
+        /**
+         * Validates the configuration and builds the resolver. Makes no network call: metadata, keys and
+         * introspection answers are fetched when tokens arrive.
+         */
         public JwtIdentityResolver build() {
             if (issuer == null) {
                 throw new IllegalStateException("issuer is required");
@@ -686,26 +856,74 @@ public final class JwtIdentityResolver implements IdentityResolver {
             if (audiences.isEmpty()) {
                 throw new IllegalStateException("at least one audience (this server's resource URI) is required");
             }
-            if ((jwksUrl == null) == (jwkSet == null)) {
-                throw new IllegalStateException("exactly one of jwksUrl or jwkSet is required");
+            if (jwksUrl != null && jwkSet != null) {
+                throw new IllegalStateException("at most one of jwksUrl or jwkSet may be set (neither: discovery)");
             }
-            return new JwtIdentityResolver(this, keySource());
+            boolean discoveryNeeded = (jwksUrl == null && jwkSet == null)
+                    || (introspection != null && introspection.endpoint().isEmpty());
+            if (discoveryNeeded) {
+                IssuerMetadataSource.requireDiscoverable(issuer);
+            }
+            if (introspection != null && introspection.endpoint().isPresent()
+                    && !IssuerMetadataSource.acceptableEndpoint(introspection.endpoint().get(), issuer)) {
+                throw new IllegalArgumentException("introspection endpoint must be https (http only on loopback for "
+                        + "a loopback issuer), got '" + introspection.endpoint().get() + "'");
+            }
+            IssuerMetadataSource metadata = discoveryNeeded ? new IssuerMetadataSource(issuer, jwksConnectTimeout,
+                    jwksConnectTimeout.plus(jwksReadTimeout), clock, jwksCacheTtl, jwksRefetchMinInterval) : null;
+            TokenIntrospector introspector = introspection == null ? null
+                    : new TokenIntrospector(introspection, introspectionEndpoint(metadata), clock);
+            return new JwtIdentityResolver(this, keySource(metadata), introspector);
         }
 
-        private JWKSource<SecurityContext> keySource() {
+        private TokenIntrospector.EndpointSource introspectionEndpoint(IssuerMetadataSource metadata) {
+            if (introspection.endpoint().isPresent()) {
+                URI configured = introspection.endpoint().get();
+                return () -> configured;
+            }
+            return () -> metadata.current().introspectionEndpoint().orElseThrow(() ->
+                    new IssuerMetadataSource.IssuerMetadataException("metadata of issuer " + issuer
+                            + " has no introspection_endpoint; configure TokenIntrospection.endpoint"));
+        }
+
+        private JWKSource<SecurityContext> keySource(IssuerMetadataSource metadata) {
             if (jwkSet != null) {
                 return new ImmutableJWKSet<>(jwkSet);
             }
             DefaultResourceRetriever retriever = new DefaultResourceRetriever(
                     Math.toIntExact(jwksConnectTimeout.toMillis()), Math.toIntExact(jwksReadTimeout.toMillis()),
                     JWKSourceBuilder.DEFAULT_HTTP_SIZE_LIMIT);
+            // With discovery, up to two metadata documents and the key set are fetched within one wait.
+            Duration fetchWait = jwksConnectTimeout.plus(jwksReadTimeout).plusSeconds(1);
+            if (jwksUrl == null) {
+                return new RefreshingJwkSetSource(discoveredJwksUrl(metadata), retriever, clock, jwksCacheTtl,
+                        jwksRefetchMinInterval, jwksUnknownKeyIdMemory, fetchWait.multipliedBy(3));
+            }
             try {
                 return new RefreshingJwkSetSource(jwksUrl.toURL(), retriever, clock, jwksCacheTtl,
-                        jwksRefetchMinInterval, jwksUnknownKeyIdMemory,
-                        jwksConnectTimeout.plus(jwksReadTimeout).plusSeconds(1));
+                        jwksRefetchMinInterval, jwksUnknownKeyIdMemory, fetchWait);
             } catch (MalformedURLException e) {
                 throw new IllegalArgumentException("jwksUrl is not a valid URL: '" + jwksUrl + "'", e);
             }
+        }
+
+        /** The metadata's {@code jwks_uri}, read afresh before each key set fetch. */
+        private RefreshingJwkSetSource.JwksLocation discoveredJwksUrl(IssuerMetadataSource metadata) {
+            String forIssuer = issuer;
+            return new RefreshingJwkSetSource.JwksLocation() {
+                @Override
+                public java.net.URL jwksUrl() throws java.io.IOException {
+                    URI uri = metadata.fetch().jwksUri().orElseThrow(() ->
+                            new IssuerMetadataSource.IssuerMetadataException("metadata of issuer " + forIssuer
+                                    + " has no jwks_uri"));
+                    return uri.toURL();
+                }
+
+                @Override
+                public String toString() {
+                    return "jwks_uri of " + forIssuer;
+                }
+            };
         }
 
         private static Duration within(Duration value, String name, Duration min, Duration max) {

@@ -63,7 +63,7 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
     private static final Logger log = LoggerFactory.getLogger(RefreshingJwkSetSource.class);
     private static final String NO_KEY_ID = "\u0000no-kid";
 
-    private final URL url;
+    private final JwksLocation location;
     private final ResourceRetriever retriever;
     private final Clock clock;
     private final Duration ttl;
@@ -85,7 +85,16 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
 
     RefreshingJwkSetSource(URL url, ResourceRetriever retriever, Clock clock, Duration ttl,
                            Duration minRefetchInterval, Duration unknownKeyIdMemory, Duration fetchWaitBound) {
-        this.url = Objects.requireNonNull(url, "url");
+        this(JwksLocation.fixed(url), retriever, clock, ttl, minRefetchInterval, unknownKeyIdMemory, fetchWaitBound);
+    }
+
+    /**
+     * A source whose JWKS URL is looked up before each fetch ({@code location}), so a URL read from the issuer's
+     * metadata is refreshed with the keys; a failed lookup is a failed fetch (fail closed, retried later).
+     */
+    RefreshingJwkSetSource(JwksLocation location, ResourceRetriever retriever, Clock clock, Duration ttl,
+                           Duration minRefetchInterval, Duration unknownKeyIdMemory, Duration fetchWaitBound) {
+        this.location = Objects.requireNonNull(location, "location");
         this.retriever = Objects.requireNonNull(retriever, "retriever");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.ttl = Objects.requireNonNull(ttl, "ttl");
@@ -174,7 +183,7 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
             generation++;
         }
         unknownKeyIds.clear();
-        log.info("JWKS cache of {} flushed", url);
+        log.info("JWKS cache of {} flushed", location);
     }
 
     private Snapshot usableSnapshot(Instant now) throws KeySourceException {
@@ -259,7 +268,8 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
 
     private void download(CompletableFuture<Snapshot> future, Instant startedAt, long fetchGeneration) {
         try {
-            JWKSet keys = JWKSet.parse(retriever.retrieveResource(url).getContent()).toPublicJWKSet();
+            JWKSet keys = JWKSet.parse(retriever.retrieveResource(location.jwksUrl()).getContent())
+                    .toPublicJWKSet();
             Snapshot fetched = new Snapshot(keys, clock.instant(), startedAt);
             synchronized (lock) {
                 if (generation == fetchGeneration) {
@@ -276,8 +286,10 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
                     inFlight = null;
                 }
             }
+            // Only our own metadata exceptions carry a message (written by us, no document content).
             log.warn("Fetching the JWKS from {} failed ({}); cached keys, if any, are used until they expire",
-                    url, e.getClass().getSimpleName());
+                    location, e instanceof IssuerMetadataSource.IssuerMetadataException ? e.getMessage()
+                            : e.getClass().getSimpleName());
             future.completeExceptionally(new JWKSetUnavailableException("JWKS fetch failed: "
                     + e.getClass().getSimpleName()));
         }
@@ -315,7 +327,29 @@ final class RefreshingJwkSetSource implements JWKSource<SecurityContext> {
 
     @Override
     public String toString() {
-        return "RefreshingJwkSetSource[" + url + "]";
+        return "RefreshingJwkSetSource[" + location + "]";
+    }
+
+    /** Where the JWKS is fetched from, looked up before each fetch. */
+    interface JwksLocation {
+        /** The URL to fetch now. */
+        URL jwksUrl() throws IOException;
+
+        /** Always {@code url}. */
+        static JwksLocation fixed(URL url) {
+            Objects.requireNonNull(url, "url");
+            return new JwksLocation() {
+                @Override
+                public URL jwksUrl() {
+                    return url;
+                }
+
+                @Override
+                public String toString() {
+                    return url.toString();
+                }
+            };
+        }
     }
 
     /** A fetched set, when it arrived and when its fetch started. */

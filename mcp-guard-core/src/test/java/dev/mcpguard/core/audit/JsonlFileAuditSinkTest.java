@@ -347,6 +347,40 @@ class JsonlFileAuditSinkTest {
     }
 
     @Test
+    void asyncSinkWritesRecordsWhileTheWriterLingersAndAfterItWentIdleWithoutWaitingForClose() throws Exception {
+        Path file = dir.resolve("audit.jsonl");
+        try (JsonlFileAuditSink sink = JsonlFileAuditSink.builder(file).mode(JsonlFileAuditSink.Mode.ASYNC).build()) {
+            Thread writer = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals(JsonlFileAuditSink.WRITER_THREAD_NAME) && t.isAlive())
+                    .reduce((a, b) -> b).orElseThrow();
+
+            // While the writer polls between lingers, a record is picked up without any wake-up from write().
+            sink.write(AuditFixtures.record("evt-lingering"));
+            awaitWritten(sink, 1);
+
+            // Idle long enough, the writer waits on the queue (WAITING, not TIMED_WAITING in its 1 ms linger):
+            // the next write must wake it, or this record would sit in the queue until close.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (writer.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(writer.getState()).isEqualTo(Thread.State.WAITING);
+            sink.write(AuditFixtures.record("evt-after-idle"));
+            awaitWritten(sink, 2);
+            assertEveryLineIsAValidRecord(file, 2);
+        }
+    }
+
+    /** Waits (bounded, not a timing assertion) until the sink reports {@code count} records written. */
+    private static void awaitWritten(JsonlFileAuditSink sink, long count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (sink.writtenCount() < count && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(sink.writtenCount()).isEqualTo(count);
+    }
+
+    @Test
     void asyncSinkUsesANamedDaemonWriterThread() throws Exception {
         try (JsonlFileAuditSink sink = JsonlFileAuditSink.builder(dir.resolve("audit.jsonl"))
                 .mode(JsonlFileAuditSink.Mode.ASYNC).build()) {
