@@ -81,7 +81,7 @@ public final class JsonlFileAuditSink implements AuditSink {
      */
     private static final long WRITER_LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** After this many empty looks in a row (about 50 ms idle), the writer waits on the queue until woken. */
-    private static final int WRITER_IDLE_LINGERS = 50;
+    static final int WRITER_IDLE_LINGERS = 50;
 
     /** How {@link #write} takes responsibility for a record. */
     public enum Mode {
@@ -97,6 +97,7 @@ public final class JsonlFileAuditSink implements AuditSink {
     private final Duration closeTimeout;
     private final int maxBatchSize;
     private final WriterHook writerHook;
+    private final int writerIdleLingers;
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled (under {@link #lock}) each time a leader has finished a batch, in {@link Mode#DURABLE}. */
     private final Condition batchDone = lock.newCondition();
@@ -120,6 +121,7 @@ public final class JsonlFileAuditSink implements AuditSink {
         this.closeTimeout = builder.closeTimeout;
         this.maxBatchSize = builder.maxBatchSize;
         this.writerHook = builder.writerHook;
+        this.writerIdleLingers = builder.writerIdleLingers;
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
@@ -438,7 +440,7 @@ public final class JsonlFileAuditSink implements AuditSink {
             while (!stop) {
                 Entry first = queue.poll();
                 if (first == null) {
-                    if (idleLingers < WRITER_IDLE_LINGERS) {
+                    if (idleLingers < writerIdleLingers) {
                         // Not waiting on the queue: a producer's offer then finds no waiter to wake, so no
                         // futex call lands on the guarded request's thread while traffic flows.
                         idleLingers++;
@@ -672,6 +674,7 @@ public final class JsonlFileAuditSink implements AuditSink {
         private Duration closeTimeout = Duration.ofSeconds(30);
         private int maxBatchSize = 512;
         private WriterHook writerHook = WriterHook.NONE;
+        private int writerIdleLingers = WRITER_IDLE_LINGERS;
 
         private Builder(Path file) {
             this.file = Objects.requireNonNull(file, "file");
@@ -711,6 +714,15 @@ public final class JsonlFileAuditSink implements AuditSink {
                 throw new IllegalArgumentException("maxBatchSize must be between 1 and 65536, got " + maxBatchSize);
             }
             this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        /** Tests: how many empty 1 ms looks the async writer makes before it waits on the queue ({@code 0}: at once). */
+        Builder writerIdleLingers(int writerIdleLingers) {
+            if (writerIdleLingers < 0) {
+                throw new IllegalArgumentException("writerIdleLingers must be >= 0, got " + writerIdleLingers);
+            }
+            this.writerIdleLingers = writerIdleLingers;
             return this;
         }
 

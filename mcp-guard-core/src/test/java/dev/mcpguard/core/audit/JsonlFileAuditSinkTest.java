@@ -347,37 +347,54 @@ class JsonlFileAuditSinkTest {
     }
 
     @Test
-    void asyncSinkWritesRecordsWhileTheWriterLingersAndAfterItWentIdleWithoutWaitingForClose() throws Exception {
-        Path file = dir.resolve("audit.jsonl");
-        try (JsonlFileAuditSink sink = JsonlFileAuditSink.builder(file).mode(JsonlFileAuditSink.Mode.ASYNC).build()) {
-            Thread writer = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().equals(JsonlFileAuditSink.WRITER_THREAD_NAME) && t.isAlive())
-                    .reduce((a, b) -> b).orElseThrow();
-
-            // While the writer polls between lingers, a record is picked up without any wake-up from write().
+    void asyncSinkWritesARecordWhileTheWriterLingersWithoutBeingWoken() throws Exception {
+        BatchesSeen batches = new BatchesSeen(1);
+        try (JsonlFileAuditSink sink = JsonlFileAuditSink.builder(dir.resolve("audit.jsonl"))
+                .mode(JsonlFileAuditSink.Mode.ASYNC).writerHook(batches).build()) {
             sink.write(AuditFixtures.record("evt-lingering"));
-            awaitWritten(sink, 1);
 
-            // Idle long enough, the writer waits on the queue (WAITING, not TIMED_WAITING in its 1 ms linger):
-            // the next write must wake it, or this record would sit in the queue until close.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (writer.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertThat(writer.getState()).isEqualTo(Thread.State.WAITING);
-            sink.write(AuditFixtures.record("evt-after-idle"));
-            awaitWritten(sink, 2);
-            assertEveryLineIsAValidRecord(file, 2);
+            // The writer polls between lingers and finds the record without any wake-up from write().
+            assertThat(batches.await()).as("the writer picked the record up before close").isTrue();
         }
     }
 
-    /** Waits (bounded, not a timing assertion) until the sink reports {@code count} records written. */
-    private static void awaitWritten(JsonlFileAuditSink sink, long count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (sink.writtenCount() < count && System.nanoTime() < deadline) {
-            Thread.sleep(1);
+    @Test
+    void asyncSinkWakesAWriterThatWaitsOnTheQueueForEachNewRecord() throws Exception {
+        BatchesSeen batches = new BatchesSeen(2);
+        try (JsonlFileAuditSink sink = JsonlFileAuditSink.builder(dir.resolve("audit.jsonl"))
+                .mode(JsonlFileAuditSink.Mode.ASYNC).writerIdleLingers(0).writerHook(batches).build()) {
+            // With no lingers the writer waits on the queue whenever it is empty: each write must wake it, or
+            // the record would sit in the queue until close.
+            sink.write(AuditFixtures.record("evt-first"));
+            batches.awaitFirst();
+            sink.write(AuditFixtures.record("evt-after-idle"));
+
+            assertThat(batches.await()).as("the second record was written before close").isTrue();
         }
-        assertThat(sink.writtenCount()).isEqualTo(count);
+    }
+
+    /** Counts the async writer's batches; {@link #await} waits (bounded) for the expected number. Thread-safe. */
+    private static final class BatchesSeen implements JsonlFileAuditSink.WriterHook {
+        private final CountDownLatch first = new CountDownLatch(1);
+        private final CountDownLatch all;
+
+        BatchesSeen(int expected) {
+            this.all = new CountDownLatch(expected);
+        }
+
+        @Override
+        public void beforeBatch(int size) {
+            first.countDown();
+            all.countDown();
+        }
+
+        void awaitFirst() throws InterruptedException {
+            assertThat(first.await(30, TimeUnit.SECONDS)).as("the first batch").isTrue();
+        }
+
+        boolean await() throws InterruptedException {
+            return all.await(30, TimeUnit.SECONDS);
+        }
     }
 
     @Test
