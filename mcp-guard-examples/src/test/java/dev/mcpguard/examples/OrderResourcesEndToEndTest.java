@@ -3,6 +3,7 @@ package dev.mcpguard.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mcpguard.api.AuditRecord;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -13,8 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The example's resources, template, prompts and completions, through the real SDK client over Streamable HTTP:
- * what the server offers, and that its handlers serve only the verified caller's tenant (their own check, before
- * any policy is applied to these methods).
+ * listings filtered per caller by the reference policy, reads and prompts decided and audited before the handler
+ * runs, the policy's redaction applied to contents, and the handlers' own tenant check behind the policy.
  */
 class OrderResourcesEndToEndTest {
 
@@ -22,15 +23,58 @@ class OrderResourcesEndToEndTest {
     static final OrdersServerFixture fixture = new OrdersServerFixture();
 
     @Test
-    void listsEveryOrderAsAResourceTheTemplateAndBothPrompts() {
+    void listingsShowEachCallerOnlyTheirTenantsOrdersTheTemplateAndTheReviewedPrompt() {
         McpSyncClient alice = fixture.connectedClientFor(DemoUser.ALICE);
+        McpSyncClient grace = fixture.connectedClientFor(DemoUser.GRACE);
 
         assertThat(alice.listResources().resources()).extracting(McpSchema.Resource::uri)
-                .contains("orders://acme/1001", "orders://acme/1002", "orders://globex/2001");
+                .containsExactlyInAnyOrder("orders://acme/1001", "orders://acme/1002", "orders://acme/1003",
+                        "orders://acme/1004");
+        assertThat(grace.listResources().resources()).extracting(McpSchema.Resource::uri)
+                .isNotEmpty().allMatch(uri -> uri.startsWith("orders://globex/"));
         assertThat(alice.listResourceTemplates().resourceTemplates()).extracting(McpSchema.ResourceTemplate::uriTemplate)
                 .containsExactly(OrderResources.ORDER_TEMPLATE);
+        // export_all_customers is registered but not on the reference policy's prompt allow-list.
         assertThat(alice.listPrompts().prompts()).extracting(McpSchema.Prompt::name)
-                .containsExactlyInAnyOrder(OrderResources.SUMMARIZE_ORDER, OrderResources.EXPORT_ALL_CUSTOMERS);
+                .containsExactly(OrderResources.SUMMARIZE_ORDER);
+        assertThat(fixture.audit().records()).extracting(AuditRecord::method)
+                .containsExactlyInAnyOrder("resources/list", "resources/list", "resources/templates/list",
+                        "prompts/list");
+    }
+
+    @Test
+    void anotherTenantsOrderIsDeniedByThePolicyBeforeTheHandlerRunsAndAudited() {
+        McpSyncClient alice = fixture.connectedClientFor(DemoUser.ALICE);
+        int readsBefore = fixture.server().resourceExecutionsForTests(OrderResources.READ);
+
+        assertThatThrownBy(() -> alice.readResource(new McpSchema.ReadResourceRequest("orders://globex/2001")))
+                .isInstanceOf(McpError.class);
+
+        assertThat(fixture.server().resourceExecutionsForTests(OrderResources.READ)).isEqualTo(readsBefore);
+        assertThat(fixture.audit().records()).singleElement().satisfies(record -> {
+            assertThat(record.method()).isEqualTo("resources/read");
+            assertThat(record.target()).isEqualTo("orders://globex/2001");
+            assertThat(record.decision()).isEqualTo(AuditRecord.Verdict.DENY);
+            assertThat(record.outcome()).isEqualTo(AuditRecord.Outcome.DENIED);
+            assertThat(record.reason()).isEqualTo("cross_tenant");
+        });
+    }
+
+    @Test
+    void aPromptHiddenFromTheListingIsStillDeniedWhenFetchedByName() {
+        McpSyncClient carol = fixture.connectedClientFor(DemoUser.CAROL);
+        int runsBefore = fixture.server().resourceExecutionsForTests(OrderResources.EXPORT_ALL_CUSTOMERS);
+
+        assertThatThrownBy(() -> carol.getPrompt(new McpSchema.GetPromptRequest(
+                OrderResources.EXPORT_ALL_CUSTOMERS, Map.of()))).isInstanceOf(McpError.class);
+
+        assertThat(fixture.server().resourceExecutionsForTests(OrderResources.EXPORT_ALL_CUSTOMERS))
+                .isEqualTo(runsBefore);
+        assertThat(fixture.audit().records()).singleElement().satisfies(record -> {
+            assertThat(record.method()).isEqualTo("prompts/get");
+            assertThat(record.target()).isEqualTo(OrderResources.EXPORT_ALL_CUSTOMERS);
+            assertThat(record.decision()).isEqualTo(AuditRecord.Verdict.DENY);
+        });
     }
 
     @Test
@@ -45,11 +89,13 @@ class OrderResourcesEndToEndTest {
             assertThat(text.uri()).isEqualTo("orders://acme/1001");
             assertThat(text.mimeType()).isEqualTo("application/json");
             assertThat(text.text()).contains("\"order_id\":\"acme-1001\"");
+            // The policy's redact_fields obligation applies to resource contents as to tool results.
+            assertThat(text.text()).doesNotContain("@");
         });
     }
 
     @Test
-    void theHandlerRefusesAnotherTenantsOrderAndUrisThatAreNotExactlyTheCallersOwn() {
+    void urisThatAreNotExactlyTheCallersOwnAreRefused() {
         McpSyncClient alice = fixture.connectedClientFor(DemoUser.ALICE);
         int readsBefore = fixture.server().resourceExecutionsForTests(OrderResources.READ);
 
@@ -58,8 +104,11 @@ class OrderResourcesEndToEndTest {
             assertThatThrownBy(() -> alice.readResource(new McpSchema.ReadResourceRequest(uri)))
                     .as(uri).isInstanceOf(McpError.class);
         }
-        // Some of these reached the handler (the template matched them) and it refused them itself.
-        assertThat(fixture.server().resourceExecutionsForTests(OrderResources.READ)).isGreaterThan(readsBefore);
+        // The policy refuses all but the last (well formed, the caller's tenant, no such order): the handler
+        // refuses that one itself.
+        assertThat(fixture.server().resourceExecutionsForTests(OrderResources.READ)).isEqualTo(readsBefore + 1);
+        assertThat(fixture.audit().records()).extracting(AuditRecord::reason)
+                .containsExactly("cross_tenant", "invalid_resource_uri", "invalid_resource_uri", "cross_tenant", null);
     }
 
     @Test
