@@ -36,9 +36,9 @@ import java.util.regex.Pattern;
  * <p>Every handler serves only the tenant of the verified caller, which it reads from the transport context
  * ({@link GuardRequestAttributes#CALLER}, set by mcp-guard's HTTP filter), never from the URI or the arguments: a
  * URI of another tenant, or one not exactly {@code orders://<tenant>/<digits>}, is "not found", and a request
- * without a verified caller is refused. The policy decides the same before a handler runs once these
- * specifications pass the guard chain; this check is the handler's own, as the order book's tenant-first queries
- * are for tools.
+ * without a verified caller is refused. The guard chain's policy decides the same before a handler runs (the
+ * reference policy's {@code resources.rego}); this check is the handler's own, behind it, as the order book's
+ * tenant-first queries are for tools.
  *
  * <p>Counts how often each handler actually ran ({@link #executions}), so tests can prove a denied request never
  * reached it. Thread-safe.

@@ -274,9 +274,9 @@ public final class OrdersServer implements AutoCloseable {
     /**
      * The one place this server's resources (each order, the template {@value OrderResources#ORDER_TEMPLATE}),
      * prompts and completions are registered: plain SDK specifications, whose handlers serve only the verified
-     * caller's tenant ({@link OrderResources}). They do not pass the guard chain yet (no policy, audit or
-     * throttle; the HTTP filter still authenticates every request), so the reference policy's resource and
-     * prompt rules take effect once they are wrapped here.
+     * caller's tenant ({@link OrderResources}). Nothing wraps them: the guarded transport passes every
+     * resources, prompts and completion request through the guard chain at the JSON-RPC level (policy, throttle,
+     * audit, filtered listings, redaction of contents), before the SDK dispatches it to these handlers.
      */
     private McpServer.SyncSpecification<?> registerResourcesAndPrompts(McpServer.SyncSpecification<?> server) {
         return server
