@@ -1,6 +1,7 @@
 package dev.mcpguard.core.guardrails;
 
 import com.ibm.icu.lang.UCharacter;
+import com.ibm.icu.lang.UCharacterCategory;
 import com.ibm.icu.lang.UProperty;
 import com.ibm.icu.text.Normalizer2;
 import com.ibm.icu.text.SpoofChecker;
@@ -292,9 +293,9 @@ final class InjectionTextNormalizer {
         for (int i = 0; i < decomposed.length(); ) {
             int c = decomposed.codePointAt(i);
             i += Character.charCount(c);
-            int type = Character.getType(c);
-            if (type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK
-                    || type == Character.COMBINING_SPACING_MARK) {
+            int type = UCharacter.getType(c);
+            if (type == UCharacterCategory.NON_SPACING_MARK || type == UCharacterCategory.ENCLOSING_MARK
+                    || type == UCharacterCategory.COMBINING_SPACING_MARK) {
                 continue;
             }
             if (c < 0x80) {
