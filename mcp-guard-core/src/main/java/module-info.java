@@ -32,6 +32,7 @@ module dev.mcpguard.core {
     requires com.dylibso.chicory.wasm;
     requires org.apache.commons.compress;
     requires re2j;
+    requires com.google.i18n.phonenumbers.libphonenumber;
     requires transitive io.github.bucket4j.core;
     requires transitive java.sql;
 
