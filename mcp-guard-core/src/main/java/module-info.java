@@ -33,6 +33,7 @@ module dev.mcpguard.core {
     requires org.apache.commons.compress;
     requires re2j;
     requires com.ibm.icu;
+    requires com.google.i18n.phonenumbers.libphonenumber;
     requires transitive io.github.bucket4j.core;
     requires transitive java.sql;
 
