@@ -156,7 +156,9 @@ public final class McpGuard implements AutoCloseable {
         this.chain = new GuardChain(steps, clock);
         this.sdk = McpSdkAdapter.create(chain, new ToolVisibility(engine, serverName, clock), sink, serverName, clock,
                 builder.argumentValidator, builder.unknownToolsPerCaller, builder.unknownToolsPerWindow,
-                builder.unknownToolWindow, new ToolDefinitionGate(serverName, builder.toolPins));
+                builder.unknownToolWindow, new ToolDefinitionGate(serverName, builder.toolPins,
+                builder.toolPoisoning != null ? builder.toolPoisoning
+                        : builder.toolPins != null ? ToolPins.Mode.ENFORCE : ToolPins.Mode.WARN));
     }
 
     /** Every obligation key some control of this chain enforces; the obligations step denies any other. */
@@ -383,6 +385,7 @@ public final class McpGuard implements AutoCloseable {
         private JsonSchemaValidator argumentValidator;
         private CredentialGuard credentialGuard;
         private ToolPins toolPins;
+        private ToolPins.Mode toolPoisoning;
         private int unknownToolsPerCaller;
         private int unknownToolsPerWindow;
         private Duration unknownToolWindow;
@@ -466,6 +469,19 @@ public final class McpGuard implements AutoCloseable {
          */
         public Builder toolPins(ToolPins toolPins) {
             this.toolPins = Objects.requireNonNull(toolPins, "toolPins");
+            return this;
+        }
+
+        /**
+         * What a tool definition gets when the poisoning scan flags it (hidden instructions such as
+         * {@code <IMPORTANT>}, "do not tell the user", references to {@code ~/.ssh} or {@code mcp.json}, invisible
+         * characters; over the description, title and every string of the schemas; see
+         * {@code docs/guardrails.md}): {@link ToolPins.Mode#ENFORCE} refuses it like an unpinned tool
+         * ({@code tool_definition_poisoned}), {@link ToolPins.Mode#WARN} logs it and audits its calls. Default:
+         * ENFORCE when {@link #toolPins} are set (definitions are under review), WARN otherwise.
+         */
+        public Builder toolPoisoning(ToolPins.Mode mode) {
+            this.toolPoisoning = Objects.requireNonNull(mode, "mode");
             return this;
         }
 

@@ -17,6 +17,9 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>pins are configured ({@link ToolPins}) and it is not pinned ({@code tool_not_pinned}) or its hash differs
  *       from its pin ({@code tool_definition_changed});</li>
+ *   <li>the poisoning scan ({@link ToolPoisoningDetector}, over every string of the definition, schema
+ *       descriptions included) finds something ({@code tool_definition_poisoned}); enforced by default when pins
+ *       are configured, else it warns;</li>
  *   <li>it cannot be hashed (it holds a value JSON cannot; {@code tool_definition_changed}, fail closed).</li>
  * </ol>
  * A check configured to warn admits the tool and records the drift instead. Each refusal and each drift is logged
@@ -36,20 +39,25 @@ public final class ToolDefinitionGate {
             + "when registered.";
     static final String CHANGED_MESSAGE = "This tool's definition differs from the one reviewed and pinned; it was "
             + "refused when registered.";
+    static final String POISONED_MESSAGE = "This tool's definition holds signs of tool poisoning; it was refused "
+            + "when registered.";
     static final String UNHASHABLE_MESSAGE = "This tool's definition could not be checked; it was refused when "
             + "registered.";
 
     private final String server;
     private final ToolPins pins;
+    private final ToolPins.Mode poisoning;
 
     /**
      * A gate for {@code server}'s tools.
      *
-     * @param pins the pins to enforce or warn about; null when no pin file is configured
+     * @param pins      the pins to enforce or warn about; null when no pin file is configured
+     * @param poisoning what a definition the poisoning scan flags gets
      */
-    public ToolDefinitionGate(String server, ToolPins pins) {
+    public ToolDefinitionGate(String server, ToolPins pins, ToolPins.Mode poisoning) {
         this.server = Objects.requireNonNull(server, "server");
         this.pins = pins;
+        this.poisoning = Objects.requireNonNull(poisoning, "poisoning");
     }
 
     /**
@@ -91,6 +99,10 @@ public final class ToolDefinitionGate {
                 (pins.mode() == ToolPins.Mode.ENFORCE ? failed : drift).add(reason);
             }
         }
+        findings.addAll(ToolPoisoningDetector.scanDefinition(definition));
+        if (!findings.isEmpty()) {
+            (poisoning == ToolPins.Mode.ENFORCE ? failed : drift).add(ReasonCode.TOOL_DEFINITION_POISONED);
+        }
         if (failed.isEmpty()) {
             return new ToolAdmission(name, hash, Optional.empty(), "", drift, findings);
         }
@@ -102,11 +114,14 @@ public final class ToolDefinitionGate {
         if (reason.equals(ReasonCode.TOOL_NOT_PINNED)) {
             return NOT_PINNED_MESSAGE;
         }
+        if (reason.equals(ReasonCode.TOOL_DEFINITION_POISONED)) {
+            return POISONED_MESSAGE;
+        }
         return CHANGED_MESSAGE;
     }
 
     @Override
     public String toString() {
-        return "ToolDefinitionGate[server=" + server + ", pins=" + pins + "]";
+        return "ToolDefinitionGate[server=" + server + ", pins=" + pins + ", poisoning=" + poisoning + "]";
     }
 }
