@@ -45,6 +45,15 @@ public record AuditDetails(Map<String, String> entries) {
     public static final String RESULT_WITHHELD = "result_withheld";
     /** The ticket of a break-glass allow. */
     public static final String BREAK_GLASS_TICKET = "break_glass_ticket";
+    /** The canonical hash of the called tool's definition, when it was refused or drifted at registration. */
+    public static final String TOOL_DEFINITION_HASH = "tool_definition_hash";
+    /**
+     * The reason codes, comma separated, that would have refused the tool's definition had its checks been
+     * enforced (they are configured to warn): {@code tool_not_pinned}, {@code tool_definition_changed}, ...
+     */
+    public static final String TOOL_DEFINITION_DRIFT = "tool_definition_drift";
+    /** The rule ids, comma separated, of the findings in the called tool's definition; never the text matched. */
+    public static final String TOOL_DEFINITION_FINDINGS = "tool_definition_findings";
     /** Longest accepted value. */
     public static final int MAX_VALUE_LENGTH = 256;
     /** No details. */

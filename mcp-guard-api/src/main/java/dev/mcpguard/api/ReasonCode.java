@@ -94,6 +94,23 @@ public record ReasonCode(String value) {
     public static final ReasonCode POLICY_UNDEFINED = new ReasonCode("policy_undefined");
     /** No policy bundle has been loaded (yet): the engine denies. */
     public static final ReasonCode POLICY_NOT_LOADED = new ReasonCode("policy_not_loaded");
+    /**
+     * The tool's definition is not in the configured pin file ({@code mcp-guard-tools.lock.json}): it was refused
+     * when registered, is not listed, and every call to it is denied.
+     */
+    public static final ReasonCode TOOL_NOT_PINNED = new ReasonCode("tool_not_pinned");
+    /**
+     * The tool's definition differs from the one pinned (its canonical hash changed: description, schemas,
+     * annotations...): refused until the pin file is updated after review.
+     */
+    public static final ReasonCode TOOL_DEFINITION_CHANGED = new ReasonCode("tool_definition_changed");
+    /** The tool's definition holds signs of poisoning (hidden instructions, references to secrets, invisible text). */
+    public static final ReasonCode TOOL_DEFINITION_POISONED = new ReasonCode("tool_definition_poisoned");
+    /**
+     * The tool's name collides with another tool's of this server or of another server sharing the guard's name
+     * registry (the same name, one differing only by case or separators, a confusable one), or mixes scripts.
+     */
+    public static final ReasonCode TOOL_NAME_CONFLICT = new ReasonCode("tool_name_conflict");
     /** Recorded in audit when the handler (or a guard after the policy allowed the call) failed. */
     public static final ReasonCode HANDLER_ERROR = new ReasonCode("handler_error");
 

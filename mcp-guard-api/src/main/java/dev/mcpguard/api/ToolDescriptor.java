@@ -14,6 +14,9 @@ import java.util.Objects;
  * @param destructiveHint the tool may perform destructive updates (meaningful when not read-only)
  * @param idempotentHint  calling again with the same arguments has no additional effect
  * @param openWorldHint   the tool interacts with external entities
+ * @param definitionHash  the canonical hash of the whole definition as {@code tools/list} shows it
+ *                        ({@code sha256:<hex>}, RFC 8785 JSON; see {@code docs/guardrails.md}), or {@code ""} when
+ *                        not known (a descriptor made by hand, or the stand-in of a request that is not a tool call)
  */
 public record ToolDescriptor(
         String name,
@@ -21,7 +24,8 @@ public record ToolDescriptor(
         boolean readOnlyHint,
         boolean destructiveHint,
         boolean idempotentHint,
-        boolean openWorldHint) {
+        boolean openWorldHint,
+        String definitionHash) {
 
     public ToolDescriptor {
         Objects.requireNonNull(name, "name");
@@ -29,6 +33,13 @@ public record ToolDescriptor(
             throw new IllegalArgumentException("tool name must not be blank");
         }
         Objects.requireNonNull(description, "description");
+        Objects.requireNonNull(definitionHash, "definitionHash");
+    }
+
+    /** A descriptor whose definition hash is not known ({@code ""}). */
+    public ToolDescriptor(String name, String description, boolean readOnlyHint, boolean destructiveHint,
+                          boolean idempotentHint, boolean openWorldHint) {
+        this(name, description, readOnlyHint, destructiveHint, idempotentHint, openWorldHint, "");
     }
 
     /** A tool with no annotations, read with the MCP defaults. */

@@ -11,6 +11,9 @@ import dev.mcpguard.core.audit.Slf4jAuditSink;
 import dev.mcpguard.core.chain.GuardChain;
 import dev.mcpguard.core.credentials.CredentialGuard;
 import dev.mcpguard.core.guardrails.ArgumentsGuard;
+import dev.mcpguard.core.guardrails.ToolDefinitionGate;
+import dev.mcpguard.core.guardrails.ToolDefinitionGuard;
+import dev.mcpguard.core.guardrails.ToolPins;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.http.McpSessionCloser;
 import dev.mcpguard.core.identity.CallerRequiredGuard;
@@ -66,6 +69,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code audit}: records every call, allowed, denied or failed (outermost, so it sees everything);</li>
  *   <li>{@code identity}: a verified caller with an unexpired credential is required;</li>
  *   <li>{@code session}: the MCP session, if any, is live and bound to this caller;</li>
+ *   <li>{@code definitions}: the tool's definition was admitted when the guard wrapped it (pinned when
+ *       {@link Builder#toolPins} are set, not poisoned, no conflicting name); otherwise the reason it was refused
+ *       ({@code tool_not_pinned}, {@code tool_definition_changed}, ...);</li>
  *   <li>{@code arguments}, when enabled ({@link Builder#validateArguments()}): the arguments match the tool's
  *       input schema;</li>
  *   <li>{@code policy}: the policy engine allows this caller to call this tool with these arguments;</li>
@@ -135,6 +141,7 @@ public final class McpGuard implements AutoCloseable {
         steps.add(new GuardChain.Step("audit", new AuditGuard(sink, summarizer, clock)));
         steps.add(new GuardChain.Step("identity", new CallerRequiredGuard(clock)));
         steps.add(new GuardChain.Step("session", new SessionBindingGuard(sessionRegistry)));
+        steps.add(new GuardChain.Step("definitions", new ToolDefinitionGuard(clock)));
         if (validatesArguments) {
             steps.add(new GuardChain.Step("arguments", new ArgumentsGuard()));
         }
@@ -149,7 +156,9 @@ public final class McpGuard implements AutoCloseable {
         this.chain = new GuardChain(steps, clock);
         this.sdk = McpSdkAdapter.create(chain, new ToolVisibility(engine, serverName, clock), sink, serverName, clock,
                 builder.argumentValidator, builder.unknownToolsPerCaller, builder.unknownToolsPerWindow,
-                builder.unknownToolWindow);
+                builder.unknownToolWindow, new ToolDefinitionGate(serverName, builder.toolPins,
+                builder.toolPoisoning != null ? builder.toolPoisoning
+                        : builder.toolPins != null ? ToolPins.Mode.ENFORCE : ToolPins.Mode.WARN));
     }
 
     /** Every obligation key some control of this chain enforces; the obligations step denies any other. */
@@ -375,6 +384,8 @@ public final class McpGuard implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private JsonSchemaValidator argumentValidator;
         private CredentialGuard credentialGuard;
+        private ToolPins toolPins;
+        private ToolPins.Mode toolPoisoning;
         private int unknownToolsPerCaller;
         private int unknownToolsPerWindow;
         private Duration unknownToolWindow;
@@ -448,6 +459,32 @@ public final class McpGuard implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Admits only the tool definitions pinned for this server in a pin file ({@code mcp-guard-tools.lock.json},
+         * written and updated with {@code dev.mcpguard.core.mcp.ToolPinsCommand}): when a tool is wrapped, at
+         * start-up or added at runtime, its canonical definition hash must equal its pin. In
+         * {@link ToolPins.Mode#ENFORCE} an unpinned or changed tool is refused (not listed; its calls denied with
+         * {@code tool_not_pinned} or {@code tool_definition_changed}, audited with the hash); in
+         * {@link ToolPins.Mode#WARN} it is listed and callable, logged and audited as drift. Default: no pins.
+         */
+        public Builder toolPins(ToolPins toolPins) {
+            this.toolPins = Objects.requireNonNull(toolPins, "toolPins");
+            return this;
+        }
+
+        /**
+         * What a tool definition gets when the poisoning scan flags it (hidden instructions such as
+         * {@code <IMPORTANT>}, "do not tell the user", references to {@code ~/.ssh} or {@code mcp.json}, invisible
+         * characters; over the description, title and every string of the schemas; see
+         * {@code docs/guardrails.md}): {@link ToolPins.Mode#ENFORCE} refuses it like an unpinned tool
+         * ({@code tool_definition_poisoned}), {@link ToolPins.Mode#WARN} logs it and audits its calls. Default:
+         * ENFORCE when {@link #toolPins} are set (definitions are under review), WARN otherwise.
+         */
+        public Builder toolPoisoning(ToolPins.Mode mode) {
+            this.toolPoisoning = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
         /** The clock for timestamps, ids and expiry checks; default UTC system clock. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
@@ -470,7 +507,8 @@ public final class McpGuard implements AutoCloseable {
         public Builder addGuard(String name, ToolGuard guard) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(guard, "guard");
-            if (List.of("audit", "identity", "session", "arguments", "policy", "obligations", "throttle", "credentials").contains(name)
+            if (List.of("audit", "identity", "session", "definitions", "arguments", "policy", "obligations", "throttle",
+                    "credentials").contains(name)
                     || extraSteps.stream().anyMatch(s -> s.name().equals(name))) {
                 throw new IllegalArgumentException("a guard named '" + name + "' is already in the chain");
             }

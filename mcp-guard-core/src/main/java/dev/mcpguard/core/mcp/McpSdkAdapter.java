@@ -14,6 +14,9 @@ import dev.mcpguard.core.chain.GuardChain;
 import dev.mcpguard.core.credentials.CallCredentials;
 import dev.mcpguard.core.guardrails.ArgumentSchemaValidator;
 import dev.mcpguard.core.guardrails.ArgumentsGuard;
+import dev.mcpguard.core.guardrails.ToolAdmission;
+import dev.mcpguard.core.guardrails.ToolDefinitionGate;
+import dev.mcpguard.core.guardrails.ToolDefinitionGuard;
 import dev.mcpguard.core.obligations.ToolResultAccess;
 import dev.mcpguard.core.policy.ToolVisibility;
 import io.modelcontextprotocol.common.McpTransportContext;
@@ -77,10 +80,12 @@ public final class McpSdkAdapter {
     private final UnknownToolAudit unknownTools;
     private final GuardedRequests requests;
     private final ServerRequestAudit serverRequests;
+    private final ToolDefinitions definitions;
     private final AtomicBoolean missingExtractorLogged = new AtomicBoolean();
 
     private McpSdkAdapter(GuardChain chain, ToolVisibility visibility, AuditSink sink, String serverName,
-                          Clock clock, JsonSchemaValidator argumentValidator, UnknownToolAudit.Limits limits) {
+                          Clock clock, JsonSchemaValidator argumentValidator, UnknownToolAudit.Limits limits,
+                          ToolDefinitionGate gate) {
         this.chain = Objects.requireNonNull(chain, "chain");
         this.visibility = Objects.requireNonNull(visibility, "visibility");
         this.visibleTools = new VisibleToolsFilter(visibility, clock);
@@ -90,21 +95,24 @@ public final class McpSdkAdapter {
         this.unknownTools = new UnknownToolAudit(sink, serverName, clock, limits);
         this.requests = new GuardedRequests(chain, visibility, sink, serverName, clock, this);
         this.serverRequests = new ServerRequestAudit(sink, serverName, clock);
+        this.definitions = new ToolDefinitions(gate);
     }
 
     /**
      * An adapter over {@code chain}. {@code argumentValidator} may be null (no schema check in the chain);
      * {@code unknownToolsPerCaller}, {@code unknownToolsPerWindow} and {@code unknownToolWindow} bound the
-     * audit of calls to unknown tools (null window: the defaults, 10 and 1,000 per minute).
+     * audit of calls to unknown tools (null window: the defaults, 10 and 1,000 per minute); {@code gate} decides
+     * which tool definitions are admitted when they are wrapped (refused ones are not listed, and their calls carry
+     * the refusal to the chain's {@code definitions} step).
      */
     public static McpSdkAdapter create(GuardChain chain, ToolVisibility visibility, AuditSink sink, String serverName,
                                        Clock clock, JsonSchemaValidator argumentValidator,
                                        int unknownToolsPerCaller, int unknownToolsPerWindow,
-                                       Duration unknownToolWindow) {
+                                       Duration unknownToolWindow, ToolDefinitionGate gate) {
         UnknownToolAudit.Limits limits = unknownToolWindow == null ? UnknownToolAudit.Limits.DEFAULTS
                 : new UnknownToolAudit.Limits(unknownToolsPerCaller, unknownToolsPerWindow,
                         UnknownToolAudit.Limits.DEFAULTS.trackedCallers(), unknownToolWindow);
-        return new McpSdkAdapter(chain, visibility, sink, serverName, clock, argumentValidator, limits);
+        return new McpSdkAdapter(chain, visibility, sink, serverName, clock, argumentValidator, limits, gate);
     }
 
     /**
@@ -212,10 +220,14 @@ public final class McpSdkAdapter {
 
     /**
      * The {@code tools/list} filter: the caller sees the tools policy lets them see, asked once per list about
-     * every tool this adapter wraps ({@link VisibleToolsFilter}), and alone about any other tool.
+     * every tool this adapter wraps ({@link VisibleToolsFilter}), and alone about any other tool; a tool whose
+     * definition the gate refuses (unpinned, changed, ...) is shown to no one.
      */
     public McpSyncListFilter<McpSchema.Tool> toolFilter() {
-        return (context, tool) -> visibleTools.isVisible(context, describe(tool));
+        return (context, tool) -> {
+            ToolDefinitions.Described described = definitions.described(tool);
+            return described.admission().admitted() && visibleTools.isVisible(context, described.descriptor());
+        };
     }
 
     /**
@@ -225,7 +237,11 @@ public final class McpSdkAdapter {
     public McpAsyncListFilter<McpSchema.Tool> asyncToolFilter() {
         McpAsyncListFilter<McpSchema.Tool> offLoop = McpAsyncListFilter.fromSync(toolFilter(), false);
         return (context, tool) -> {
-            Optional<Boolean> known = visibleTools.knownVisibility(context, describe(tool));
+            ToolDefinitions.Described described = definitions.described(tool);
+            if (!described.admission().admitted()) {
+                return Mono.just(false);
+            }
+            Optional<Boolean> known = visibleTools.knownVisibility(context, described.descriptor());
             return known.isPresent() ? Mono.just(known.get()) : offLoop.isVisible(context, tool);
         };
     }
@@ -252,16 +268,20 @@ public final class McpSdkAdapter {
         return SdkResultAccess.INSTANCE;
     }
 
-    /** The tool as policy sees it; absent annotations mean the MCP defaults (destructive, open-world). */
+    /**
+     * The tool as policy sees it; absent annotations mean the MCP defaults (destructive, open-world). Its
+     * definition hash is the canonical hash of the tool as {@code tools/list} shows it.
+     */
     public static ToolDescriptor describe(McpSchema.Tool tool) {
-        McpSchema.ToolAnnotations hints = tool.annotations();
-        return new ToolDescriptor(
-                tool.name(),
-                tool.description() == null ? "" : tool.description(),
-                hints != null && Boolean.TRUE.equals(hints.readOnlyHint()),
-                hints == null || hints.destructiveHint() == null || hints.destructiveHint(),
-                hints != null && Boolean.TRUE.equals(hints.idempotentHint()),
-                hints == null || hints.openWorldHint() == null || hints.openWorldHint());
+        return ToolDefinitions.descriptor(tool, ToolDefinitions.hashOf(tool));
+    }
+
+    /**
+     * The definition of {@code tool} as {@code tools/list} shows it to a client, as maps and lists (what its
+     * canonical hash and pin are computed from); empty when the SDK cannot write it as JSON.
+     */
+    public static Optional<Map<String, Object>> definitionOf(McpSchema.Tool tool) {
+        return ToolDefinitions.definitionOf(Objects.requireNonNull(tool, "tool"));
     }
 
     // ---------------------------------------------------------------- execution
@@ -321,6 +341,9 @@ public final class McpSdkAdapter {
         if (argumentValidator != null) {
             call = ArgumentsGuard.check(argumentValidator, tool.inputSchema(), call);
         }
+        if (!tool.admission().admitted() || !tool.admission().drift().isEmpty()) {
+            call = ToolDefinitionGuard.attach(tool.admission(), call);
+        }
         return call;
     }
 
@@ -353,19 +376,25 @@ public final class McpSdkAdapter {
         return tool;
     }
 
-    /** A tool being wrapped: offered to the {@code tools/list} filter, described for the chain. */
+    /**
+     * A tool being wrapped: registered with the gate (which may refuse its definition), offered to the
+     * {@code tools/list} filter when admitted, described for the chain.
+     */
     private GuardedTool offer(McpSchema.Tool tool) {
-        GuardedTool guarded = GuardedTool.of(tool);
-        visibleTools.offer(guarded.descriptor());
-        return guarded;
+        Objects.requireNonNull(tool, "tool");
+        ToolDefinitions.Described described = definitions.register(tool);
+        if (described.admission().admitted()) {
+            visibleTools.offer(described.descriptor());
+        }
+        return new GuardedTool(described.descriptor(), tool.inputSchema() == null ? Map.of() : tool.inputSchema(),
+                described.admission());
     }
 
-    /** A wrapped tool as the chain needs it: its descriptor for policy, its input schema for validation. */
-    private record GuardedTool(ToolDescriptor descriptor, Map<String, Object> inputSchema) {
-        static GuardedTool of(McpSchema.Tool tool) {
-            Objects.requireNonNull(tool, "tool");
-            return new GuardedTool(describe(tool), tool.inputSchema() == null ? Map.of() : tool.inputSchema());
-        }
+    /**
+     * A wrapped tool as the chain needs it: its descriptor for policy, its input schema for validation, the gate's
+     * verdict on its definition.
+     */
+    private record GuardedTool(ToolDescriptor descriptor, Map<String, Object> inputSchema, ToolAdmission admission) {
     }
 
     /** Whether {@code spec}, one of the SDK's four tool specification kinds, has a handler this class produced. */

@@ -177,6 +177,7 @@ final class DecisionCache {
         facts.writeBoolean(tool.destructiveHint());
         facts.writeBoolean(tool.idempotentHint());
         facts.writeBoolean(tool.openWorldHint());
+        facts.writeString(tool.definitionHash());
     }
 
     /** Every fact of {@link CallerIdentity}; sets sorted, absent optionals as null markers. */

@@ -70,6 +70,17 @@ public final class GuardedServerOverHttp implements AutoCloseable {
         return new GuardedServerOverHttp(EmbeddedTomcat.start(transport, filter), server);
     }
 
+    /** The SDK server, for tests that add or remove tools at runtime. */
+    public McpSyncServer server() {
+        return server;
+    }
+
+    /** The MCP endpoint's URL. */
+    public URI url() {
+        String base = tomcat.base().toString();
+        return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/mcp");
+    }
+
     /** An initialized SDK client presenting {@link #API_KEY}; closed with this server. */
     public McpSyncClient client() {
         McpSyncClient client = tomcat.client(API_KEY).build();

@@ -40,7 +40,8 @@ import org.slf4j.Logger;
  *              "scopes": ["orders.read"], "roles": ["support"], "actor": {"subject": "...", "client_id": null},
  *              "auth_method": "bearer_jwt", "token_type": "at+jwt"},   // token_type null unless a JWT
  *   "tool": {"name": "refund_order", "description_sha256": "...", "read_only": false,
- *            "destructive": false, "idempotent": false, "open_world": true},   // null unless tools/*
+ *            "destructive": false, "idempotent": false, "open_world": true,
+ *            "definition_hash": "sha256:..."},   // null unless tools/*; the hash null when not known
  *   "resource": null,                          // resources/*: {"uri", "template", "name", "mime_type"}
  *   "prompt": null,                            // prompts/*: {"name"}
  *   "completion": null,                        // completion/complete: {"ref_type", "ref", "argument"}
@@ -196,6 +197,11 @@ final class PolicyInputDocument {
         node.put("destructive", tool.destructiveHint());
         node.put("idempotent", tool.idempotentHint());
         node.put("open_world", tool.openWorldHint());
+        if (tool.definitionHash().isEmpty()) {
+            node.putNull("definition_hash");
+        } else {
+            node.put("definition_hash", tool.definitionHash());
+        }
         return node;
     }
 
