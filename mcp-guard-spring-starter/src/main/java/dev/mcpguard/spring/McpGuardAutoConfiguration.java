@@ -82,10 +82,12 @@ import tools.jackson.databind.json.JsonMapper;
  *       declares one, else built from properties;</li>
  *   <li>every tool Spring AI registers is guarded and {@code tools/list} filtered by the same policy
  *       ({@code GuardingToolsPostProcessor}); Spring AI's own server customizers still run;</li>
- *   <li>the WebMVC transport gets mcp-guard's context extractor, and the server the guarded transport (audit of
- *       unknown tools, SDK log hygiene);</li>
- *   <li>mcp-guard's HTTP filter in front of the MCP endpoint (JWTs of {@code mcp.guard.identity.issuer}, API
- *       keys, 401 with RFC 9728 metadata, session binding, request limits).</li>
+ *   <li>the WebMVC transport gets mcp-guard's context extractor, and the server the guarded transport (resource,
+ *       prompt and completion requests through the chain, audit of unknown tools, SDK log hygiene);</li>
+ *   <li>mcp-guard's HTTP filter in front of the MCP endpoint (JWTs of the configured issuers, routed by exact
+ *       {@code iss}, with RFC 7662 introspection where configured; API keys; 401 with RFC 9728 metadata; session
+ *       binding; request limits; CORS for {@code mcp.guard.cors.allowed-origins}; 400 for an
+ *       {@code MCP-Protocol-Version} the WebMVC transport does not support).</li>
  * </ul>
  * Every bean backs off when the application declares one of the same type; {@code mcp.guard.enabled=false}
  * turns all of it off, and so does {@code spring.ai.mcp.server.enabled=false} (no Spring AI server to guard; an
