@@ -120,3 +120,67 @@ test_shipped_policy_keeps_delete_customer_out_of_prod if {
 	shipped_decision(admin).reason == "destructive_in_prod"
 	shipped_decision(in_environment(admin, "dev")).allow == true
 }
+
+# --- shipped resources and prompts ---------------------------------------------------------------------------
+
+test_every_shipped_resource_class_is_well_formed_and_needs_a_scope if {
+	every server in shipped.servers {
+		every class in object.get(server, "resources", {}) {
+			authz.resource_class_well_formed(class)
+			count(class.required_scopes) > 0
+			every operation in class.operations {
+				operation in {"list", "read", "subscribe", "unsubscribe"}
+			}
+		}
+	}
+}
+
+test_shipped_resource_prefixes_do_not_overlap if {
+	every server in shipped.servers {
+		classes := object.get(server, "resources", {})
+		every a, first in classes {
+			every b, second in classes {
+				_same_or_apart(a, b, first.uri_prefix, second.uri_prefix)
+			}
+		}
+	}
+}
+
+_same_or_apart(a, b, _, _) if a == b
+
+_same_or_apart(a, b, x, y) if {
+	a != b
+	not startswith(x, y)
+	not startswith(y, x)
+}
+
+test_every_shipped_prompt_requires_a_scope if {
+	every server in shipped.servers {
+		every prompt in object.get(server, "prompts", {}) {
+			count(prompt.required_scopes) > 0
+		}
+	}
+}
+
+test_shipped_policy_lets_a_reader_read_her_tenants_orders_only if {
+	read := shipped_decision(read_of("orders://acme/1001"))
+	read.allow == true
+	read.obligations == {"redact_fields": ["customer.email", "customer.phone", "payment.card_last4"]}
+	shipped_decision(read_with_template("orders://acme/1001")).allow == true
+	shipped_decision(read_of("orders://globex/2001")).reason == "cross_tenant"
+	shipped_decision(read_of("orders://acme/../globex/2001")).reason == "invalid_resource_uri"
+	shipped_decision(read_of("orders://acme%2F..%2Fglobex%2F2001")).reason == "invalid_resource_uri"
+	shipped_decision(read_of("ORDERS://acme/1001")).reason == "unknown_resource"
+	shipped_decision(as_caller(read_of("orders://acme/1001"), {"scopes": []})).reason == "insufficient_scope"
+	shipped_decision(listed_template("orders://{tenant}/{order_id}")).allow == true
+	shipped_decision(subscribe_to("orders://acme/1001")).allow == true
+}
+
+test_shipped_policy_allows_the_summary_prompt_and_no_other if {
+	shipped_decision(get_prompt("summarize_order", {"order_id": "acme-1001"})).allow == true
+	shipped_decision(get_prompt("summarize_order", {"order_id": "globex-2001"})).reason == "cross_tenant"
+	shipped_decision(get_prompt("export_all_customers", {})).reason == "unknown_prompt"
+	shipped_decision(complete("ref/prompt", "summarize_order", "order_id", "acme-10")).allow == true
+	shipped_decision(complete("ref/prompt", "summarize_order", "order_id", "globex-")).reason == "cross_tenant"
+	shipped_decision(complete("ref/resource", "orders://{tenant}/{order_id}", "order_id", "10")).allow == true
+}

@@ -1,9 +1,10 @@
 # METADATA
 # title: mcp-guard reference authorization policy
 # description: >-
-#   Decides whether a caller may call (operation "call") or see (operation "list") an MCP tool.
-#   Input and result follow contract version 1 in docs/policy.md. Everything is driven by
-#   data.mcp.authz.config (policies/mcp/authz/data.json), so security tunes the data, not the code.
+#   Decides whether a caller may call or see an MCP tool, list, read or subscribe to a resource, see or get a
+#   prompt, or complete a prompt's or resource template's argument. Input and result follow contract version 2 in
+#   docs/policy.md (version 1, tools only, is still accepted until the next minor release). Everything is driven
+#   by data.mcp.authz.config (policies/mcp/authz/data.json), so security tunes the data, not the code.
 package mcp.authz
 
 # Entry point (wasm: mcp/authz/decision). Always defined: an object {allow, reason, message, obligations}.
@@ -44,6 +45,7 @@ default allow := false
 allow if {
 	config_well_formed
 	input_well_formed
+	tool_request
 	tool_known
 	description_matches
 	annotations_match
@@ -56,16 +58,31 @@ allow if {
 	approvals_present
 }
 
+allow if {
+	config_well_formed
+	input_well_formed
+	resource_targeted
+	resource_permitted
+}
+
+allow if {
+	config_well_formed
+	input_well_formed
+	prompt_targeted
+	prompt_permitted
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # Denials: one per failed check, each with an order. The lowest order is reported, so the reason a caller
 # sees does not depend on evaluation order, and structural problems are named before permission ones.
 
 denials contains [0, "policy_misconfigured", "The policy data is incomplete; every call is denied until it is fixed."] if not config_well_formed
 
-denials contains [1, "invalid_input", "The policy input does not follow contract version 1."] if not input_well_formed
+denials contains [1, "invalid_input", "The policy input does not follow contract version 2 (or version 1, for tools)."] if not input_well_formed
 
 denials contains [2, "unknown_tool", concat("", ["Tool '", input.tool.name, "' is not registered for server '", input.server, "'."])] if {
 	input_well_formed
+	tool_request
 	not tool_known
 }
 
@@ -140,25 +157,114 @@ config_well_formed if {
 	is_array(settings.break_glass.exceptions)
 }
 
-input_well_formed if {
+# The JSON-RPC method a request decides, and the operation each method must come with (contract version 2).
+# Version 1 documents name no method: they are tools/call or tools/list by their operation, and nothing else.
+v2_operations := {
+	"tools/call": "call",
+	"tools/list": "list",
+	"resources/list": "list",
+	"resources/templates/list": "list",
+	"resources/read": "read",
+	"resources/subscribe": "subscribe",
+	"resources/unsubscribe": "unsubscribe",
+	"prompts/list": "list",
+	"prompts/get": "get",
+	"completion/complete": "complete",
+}
+
+request_method := input.method if {
+	input.version == 2
+	is_string(input.method)
+	v2_operations[input.method] == input.operation
+}
+
+request_method := "tools/call" if {
 	input.version == 1
-	input.operation in {"call", "list"}
+	input.operation == "call"
+}
+
+request_method := "tools/list" if {
+	input.version == 1
+	input.operation == "list"
+}
+
+tool_request if request_method in {"tools/call", "tools/list"}
+
+resource_request if request_method in {"resources/list", "resources/templates/list", "resources/read", "resources/subscribe", "resources/unsubscribe"}
+
+prompt_request if request_method in {"prompts/list", "prompts/get"}
+
+completion_request if request_method == "completion/complete"
+
+completing(ref_type) if {
+	completion_request
+	input.completion.ref_type == ref_type
+}
+
+common_input_well_formed if {
 	is_string(input.server)
 	is_number(input.time_ns)
 	is_object(input.caller)
 	is_string(input.caller.subject)
 	is_array(input.caller.scopes)
 	is_array(input.caller.roles)
+	is_object(input.arguments)
+}
+
+input_well_formed if {
+	tool_request
+	common_input_well_formed
 	is_object(input.tool)
 	is_string(input.tool.name)
 	is_boolean(input.tool.read_only)
 	is_boolean(input.tool.destructive)
-	is_object(input.arguments)
 }
+
+# A listed template has a template and no URI; everything else about a resource has the URI, and the server's
+# matching template or null.
+input_well_formed if {
+	request_method == "resources/templates/list"
+	common_input_well_formed
+	is_object(input.resource)
+	input.resource.uri == null
+	is_string(input.resource.template)
+}
+
+input_well_formed if {
+	resource_request
+	request_method != "resources/templates/list"
+	common_input_well_formed
+	is_object(input.resource)
+	is_string(input.resource.uri)
+	string_or_null(input.resource.template)
+}
+
+input_well_formed if {
+	prompt_request
+	common_input_well_formed
+	is_object(input.prompt)
+	is_string(input.prompt.name)
+}
+
+input_well_formed if {
+	completion_request
+	common_input_well_formed
+	is_object(input.completion)
+	input.completion.ref_type in {"ref/prompt", "ref/resource"}
+	is_string(input.completion.ref)
+	is_string(input.completion.argument)
+}
+
+string_or_null(x) if is_string(x)
+
+string_or_null(x) if x == null
 
 tool_config := settings.servers[input.server].tools[input.tool.name]
 
-tool_known if is_object(tool_config)
+tool_known if {
+	tool_request
+	is_object(tool_config)
+}
 
 # Optional pin: when security records the reviewed description's hash, a changed description (a
 # "rug pull": same name, new behaviour) denies until the pin is updated.
@@ -404,7 +510,23 @@ tenants_match if {
 # ---------------------------------------------------------------------------------------------------------
 # Obligations: instructions carried on an allow for later controls (credential, rate limit, budget, redaction).
 
-obligations := object.union(object.union(object.get(tool_config, "obligations", {}), break_glass_obligation), budget_obligation)
+obligations := tool_obligations if tool_request
+
+obligations := object.get(resource_config, "obligations", {}) if {
+	resource_request
+	is_object(object.get(resource_config, "obligations", {}))
+}
+
+obligations := object.get(prompt_config, "obligations", {}) if {
+	prompt_request
+	is_object(object.get(prompt_config, "obligations", {}))
+}
+
+# A completion answers with candidate values, not the prompt's messages or the resource's contents, so none of
+# their obligations (a redaction of contents, say) applies to it.
+obligations := {} if completion_request
+
+tool_obligations := object.union(object.union(object.get(tool_config, "obligations", {}), break_glass_obligation), budget_obligation)
 
 break_glass_obligation := {"break_glass": {"ticket": grant.ticket, "expires": grant.expires}} if {
 	destructive_tool
@@ -419,7 +541,7 @@ break_glass_obligation := {"break_glass": {"ticket": grant.ticket, "expires": gr
 # approvals_present hold for every "list". Change both together.
 
 list_input_well_formed if {
-	input.version == 1
+	list_input_version
 	is_string(input.server)
 	is_number(input.time_ns)
 	is_object(input.caller)
@@ -428,6 +550,13 @@ list_input_well_formed if {
 	is_array(input.caller.roles)
 	is_object(input.arguments)
 	is_array(input.tools)
+}
+
+list_input_version if input.version == 1
+
+list_input_version if {
+	input.version == 2
+	input.method == "tools/list"
 }
 
 listable(tool, config) if {

@@ -246,7 +246,44 @@ test_list_and_call_agree_for_a_call_with_valid_arguments if {
 # --- input contract and result shape --------------------------------------------------------------------
 
 test_unsupported_input_version_is_denied if {
-	denied_with(object.union(call_of("get_order", {}), {"version": 2}), "invalid_input")
+	denied_with(object.union(call_of("get_order", {}), {"version": 3}), "invalid_input")
+	denied_with(object.union(call_of("get_order", {}), {"version": 0}), "invalid_input")
+	denied_with(object.union(call_of("get_order", {}), {"version": "2"}), "invalid_input")
+	denied_with(json.remove(call_of("get_order", {}), ["version"]), "invalid_input")
+}
+
+test_version_2_tool_input_without_a_method_is_denied if {
+	denied_with(json.remove(call_of("get_order", {"order_id": "acme-1001"}), ["method"]), "invalid_input")
+}
+
+test_version_2_method_and_operation_must_agree if {
+	denied_with(object.union(call_of("get_order", {"order_id": "acme-1001"}), {"method": "tools/list"}), "invalid_input")
+	denied_with(object.union(call_of("get_order", {"order_id": "acme-1001"}), {"method": "tools/delete"}), "invalid_input")
+}
+
+test_version_2_tool_input_without_a_tool_is_denied if {
+	denied_with(object.union(call_of("get_order", {"order_id": "acme-1001"}), {"tool": null}), "invalid_input")
+}
+
+# Version 1 stays accepted for tools (same decisions) until the next minor release; nothing else can be asked in it.
+test_version_1_tool_inputs_are_decided_as_version_2 if {
+	every tool in sort(object.keys(hints) | {"no_such_tool"}) {
+		every fields in [{}, {"roles": []}, {"roles": ["admin"]}, {"scopes": []}, {"tenant": null}, {"subject": "oncall-bob", "roles": ["admin"]}] {
+			every environment in ["prod", "staging"] {
+				call := in_environment(as_caller(call_of(tool, {"order_id": "acme-1", "amount": 1}), fields), environment)
+				decision_for(v1_of(call)) == decision_for(call)
+				listed := in_environment(as_caller(list_of(tool), fields), environment)
+				decision_for(v1_of(listed)) == decision_for(listed)
+			}
+		}
+	}
+}
+
+test_version_1_input_is_for_tools_only if {
+	denied_with(v1_of(read_of("orders://acme/1001")), "invalid_input")
+	denied_with(object.union(v1_of(read_of("orders://acme/1001")), {"operation": "read"}), "invalid_input")
+	denied_with(v1_of(get_prompt("summarize_order", {})), "invalid_input")
+	denied_with(object.union(v1_of(call_of("get_order", {"order_id": "acme-1"})), {"operation": "get"}), "invalid_input")
 }
 
 test_unknown_operation_is_denied if {
@@ -263,7 +300,7 @@ test_input_with_string_time_is_denied if {
 
 test_empty_input_still_yields_a_denial_object if {
 	decision := authz.decision with input as {} with data.mcp.authz.config as fixture_config
-	decision == {"allow": false, "reason": "invalid_input", "message": "The policy input does not follow contract version 1."}
+	decision == {"allow": false, "reason": "invalid_input", "message": "The policy input does not follow contract version 2 (or version 1, for tools)."}
 }
 
 test_missing_tenancy_config_denies_everything if {

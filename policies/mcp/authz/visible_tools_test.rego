@@ -83,6 +83,20 @@ test_visible_tools_name_a_duplicated_tool_once if {
 }
 
 test_visible_tools_deny_everything_on_an_unknown_input_version if {
-	request := object.union(list_of("get_order"), {"version": 2})
+	request := object.union(list_of("get_order"), {"version": 3})
 	visible_for(request, candidate_tools) == set()
+}
+
+test_visible_tools_of_a_version_1_list_equal_those_of_version_2 if {
+	every fields in callers {
+		request := as_caller(list_of("get_order"), fields)
+		names := authz.visible_tools with input as v1_of(list_input(request, candidate_tools)) with data.mcp.authz.config as fixture_config
+		names == visible_for(request, candidate_tools)
+	}
+}
+
+test_visible_tools_are_for_tools_list_only if {
+	request := object.union(list_input(list_of("get_order"), candidate_tools), {"method": "resources/list"})
+	names := authz.visible_tools with input as request with data.mcp.authz.config as fixture_config
+	names == set()
 }

@@ -37,16 +37,16 @@ tenant_ok if {
 
 default decision := {"allow": false, "reason": "role_not_granted", "message": "No role of the caller grants this tool."}
 
-decision := {"allow": false, "reason": "unsupported_version", "message": "Unknown input version."} if input.version != 1
+decision := {"allow": false, "reason": "unsupported_version", "message": "Unknown input version."} if not input.version in {1, 2}
 
 decision := {"allow": false, "reason": "tenant_mismatch", "message": sprintf("Roles %v may not act on this tenant.", [sort([r | some r in effective_roles])])} if {
-	input.version == 1
+	input.version in {1, 2}
 	tool_granted
 	not tenant_ok
 }
 
 decision := {"allow": true, "obligations": obligations} if {
-	input.version == 1
+	input.version in {1, 2}
 	tool_granted
 	tenant_ok
 }

@@ -6,7 +6,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * One audit event: a tool call that was allowed, denied or failed. Field names and meanings are versioned
+ * One audit event: a tool call, or a resource, prompt or completion request, that was allowed, denied or failed. Field names and meanings are versioned
  * ({@link #SCHEMA_VERSION}) and documented in {@code docs/audit.md}; sinks must write them as named there.
  *
  * <p>An audit record never holds a secret, a token or, unless the server owner configured it for a named field,
@@ -22,7 +22,10 @@ import java.util.TreeMap;
  * @param caller        who called; nullable when unauthenticated
  * @param sessionId     the MCP session; nullable on stateless transports
  * @param server        the MCP server name
- * @param tool          the tool name
+ * @param tool          the tool name for {@code tools/*}; null for every other method (since version 2)
+ * @param method        the JSON-RPC method, for example {@code tools/call} or {@code resources/read} (version 2)
+ * @param target        the item requested (a resource URI, a prompt name, a completion reference); null for tools
+ *                      and listings (version 2)
  * @param arguments     argument name to summary ({@code hmac-sha256:<hex>} or, where configured, the raw value)
  * @param decision      whether the call was allowed or denied (written {@code allow} or {@code deny})
  * @param reason        the reason code of a denial or failure; nullable on success
@@ -41,6 +44,8 @@ public record AuditRecord(
         String sessionId,
         String server,
         String tool,
+        String method,
+        String target,
         Map<String, String> arguments,
         Verdict decision,
         String reason,
@@ -49,18 +54,33 @@ public record AuditRecord(
         String errorType,
         Map<String, String> details) {
 
-    /** The current schema version. Bumped on any incompatible change to field names or meanings. */
-    public static final int SCHEMA_VERSION = 1;
+    /**
+     * The current schema version. Bumped on any incompatible change to field names or meanings. Version 2 added
+     * {@code method} and {@code target} and made {@code tool} null for requests that are not about a tool.
+     */
+    public static final int SCHEMA_VERSION = 2;
 
     public AuditRecord {
         Objects.requireNonNull(eventId, "eventId");
         Objects.requireNonNull(time, "time");
         Objects.requireNonNull(server, "server");
-        Objects.requireNonNull(tool, "tool");
+        Objects.requireNonNull(method, "method");
+        if (tool == null && method.startsWith("tools/")) {
+            throw new IllegalArgumentException("a tools/* record names its tool");
+        }
         arguments = java.util.Collections.unmodifiableMap(new TreeMap<>(Objects.requireNonNull(arguments, "arguments")));
         Objects.requireNonNull(decision, "decision");
         Objects.requireNonNull(outcome, "outcome");
         details = java.util.Collections.unmodifiableMap(new TreeMap<>(Objects.requireNonNull(details, "details")));
+    }
+
+    /** A {@code tools/call} record (method {@code tools/call}, no target), as schema version 1 had them. */
+    public AuditRecord(int schemaVersion, String eventId, Instant time, String decisionId, Caller caller,
+                       String sessionId, String server, String tool, Map<String, String> arguments, Verdict decision,
+                       String reason, Outcome outcome, long durationMicros, String errorType,
+                       Map<String, String> details) {
+        this(schemaVersion, eventId, time, decisionId, caller, sessionId, server, Objects.requireNonNull(tool, "tool"),
+                "tools/call", null, arguments, decision, reason, outcome, durationMicros, errorType, details);
     }
 
     /**

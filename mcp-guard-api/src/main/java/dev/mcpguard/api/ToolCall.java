@@ -11,8 +11,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * One invocation of a tool, as the guard chain sees it: which server and tool, with which arguments, in which
- * session, by whom, plus the facts earlier guards attached (see {@link AttributeKey}).
+ * One request the guard chain decides, as it sees it: which server and tool, with which arguments, in which
+ * session, by whom, plus the facts earlier guards attached (see {@link AttributeKey}). Most are tool calls
+ * ({@code target} {@link McpTarget#TOOL_CALL}); resource, prompt and completion requests pass the same chain with
+ * their {@link #target()} naming the method and item, their {@code arguments} those of the prompt or completion
+ * ({@code {}} for resources), and {@code tool} a stand-in named after the method (for example
+ * {@code resources/read}, a name MCP tool names cannot have, with the cautious MCP defaults), so that guards written
+ * for tools keep working on them; a guard that cares reads {@link #target()}.
  *
  * <p>Immutable and thread-safe: guards that learn something pass a copy down the chain with
  * {@link #withAttribute(AttributeKey, Object)}; nothing is shared through thread-locals. {@code arguments} is an
@@ -26,6 +31,7 @@ import java.util.Set;
  * @param sessionId  the MCP session id, absent on stateless transports
  * @param caller     the authenticated caller, absent when the transport authenticated no one
  * @param receivedAt when the call reached the chain
+ * @param target     the method and item the request is about; {@link McpTarget#TOOL_CALL} for a tool call
  */
 public record ToolCall(
         String callId,
@@ -35,7 +41,8 @@ public record ToolCall(
         Optional<String> sessionId,
         Optional<CallerIdentity> caller,
         Instant receivedAt,
-        Attributes attributes) {
+        Attributes attributes,
+        McpTarget target) {
 
     public ToolCall {
         Objects.requireNonNull(callId, "callId");
@@ -48,6 +55,26 @@ public record ToolCall(
         Objects.requireNonNull(caller, "caller");
         Objects.requireNonNull(receivedAt, "receivedAt");
         Objects.requireNonNull(attributes, "attributes");
+        Objects.requireNonNull(target, "target");
+    }
+
+    /** A tool call ({@link McpTarget#TOOL_CALL}). */
+    public ToolCall(String callId, String server, ToolDescriptor tool, Map<String, Object> arguments,
+                    Optional<String> sessionId, Optional<CallerIdentity> caller, Instant receivedAt,
+                    Attributes attributes) {
+        this(callId, server, tool, arguments, sessionId, caller, receivedAt, attributes, McpTarget.TOOL_CALL);
+    }
+
+    /**
+     * A request about {@code target} that is not a tool call, with the stand-in tool named after its method.
+     *
+     * @param arguments a prompt's or completion's arguments; empty for resources
+     */
+    public static ToolCall of(McpTarget target, String callId, String server, Map<String, Object> arguments,
+                              Optional<String> sessionId, Optional<CallerIdentity> caller, Instant receivedAt) {
+        Objects.requireNonNull(target, "target");
+        return new ToolCall(callId, server, ToolDescriptor.named(target.method()), arguments, sessionId, caller,
+                receivedAt, Attributes.EMPTY, target);
     }
 
     /** The tool's name; shorthand for {@code tool().name()}. */
@@ -63,19 +90,20 @@ public record ToolCall(
     /** A copy of this call with {@code value} attached under {@code key} (replacing an earlier value). */
     public <T> ToolCall withAttribute(AttributeKey<T> key, T value) {
         return new ToolCall(callId, server, tool, arguments, sessionId, caller, receivedAt,
-                attributes.with(key, value));
+                attributes.with(key, value), target);
     }
 
     /** A copy of this call with a different caller (used by identity resolution for non-HTTP transports). */
     public ToolCall withCaller(CallerIdentity identity) {
         return new ToolCall(callId, server, tool, arguments, sessionId,
-                Optional.of(Objects.requireNonNull(identity, "identity")), receivedAt, attributes);
+                Optional.of(Objects.requireNonNull(identity, "identity")), receivedAt, attributes, target);
     }
 
     /** Names the call without argument values (client input can hold personal data or secrets). */
     @Override
     public String toString() {
-        return "ToolCall[callId=" + callId + ", server=" + server + ", tool=" + tool.name()
+        return "ToolCall[callId=" + callId + ", server=" + server
+                + (target == McpTarget.TOOL_CALL ? ", tool=" + tool.name() : ", method=" + target.method())
                 + ", argumentNames=" + new java.util.TreeSet<>(arguments.keySet()) + ", sessionId="
                 + sessionId.orElse("-") + ", caller=" + caller.map(CallerIdentity::subject).orElse("-")
                 + ", receivedAt=" + receivedAt + ", " + attributes + "]";

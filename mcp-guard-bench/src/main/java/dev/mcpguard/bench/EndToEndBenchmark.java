@@ -14,7 +14,6 @@ import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
-import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -30,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -43,7 +43,8 @@ import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
 /**
- * End-to-end latency of one MCP {@code tools/call} over Streamable HTTP on loopback, the guarded example server
+ * End-to-end latency of one MCP {@code tools/call} (or, with {@code --request read}, one {@code resources/read})
+ * over Streamable HTTP on loopback, the guarded example server
  * against the same server unguarded and the same server behind an nginx hop, all started by this one JVM (nginx
  * as a child process):
  * <ul>
@@ -55,10 +56,11 @@ import org.HdrHistogram.Histogram;
  *       is no nginx and it cannot be installed.</li>
  * </ul>
  * The client is the real MCP Java SDK client, one session (and connection) per client thread, calling
- * {@code get_order} for an order the caller's tenant owns. Every client sends a bearer token, also to A and C,
+ * {@code get_order} for an order the caller's tenant owns (or reading {@value #RESOURCE_URI}, the same order as a
+ * resource). Every client sends a bearer token, also to A and C,
  * which ignore it, so every variant gets the same bytes. Variants run interleaved in rounds (for each round, for
- * each client count: A, B-async, B-durable, C), warm-up rounds first; only the call is timed ({@code nanoTime}
- * around {@code callTool}, pre-built requests, one HdrHistogram per client thread merged between phases).
+ * each client count: A, B-async, B-durable, C), warm-up rounds first; only the request is timed ({@code nanoTime}
+ * around {@code callTool} or {@code readResource}, pre-built requests, one HdrHistogram per client thread merged between phases).
  *
  * <pre>
  * scripts/bench-end-to-end.sh --rounds 3 --time 2s
@@ -71,6 +73,8 @@ public final class EndToEndBenchmark {
     /** The tool every client calls, and its arguments: an order of the caller's tenant. */
     static final String TOOL = "get_order";
     static final Map<String, Object> ARGUMENTS = Map.of("order_id", "acme-1001");
+    /** The resource every client reads with {@code --request read}: the same order, by the orders template. */
+    static final String RESOURCE_URI = "orders://acme/1001";
 
     /** Latencies above this are recorded as this (the histogram's range); no call should come near. */
     private static final long MAX_RECORDED_NANOS = TimeUnit.SECONDS.toNanos(30);
@@ -132,6 +136,7 @@ public final class EndToEndBenchmark {
         TOMCAT_LEAK_LOG.setLevel(Level.SEVERE);
         String loadAtStart = loadAverage();
         Map<String, String> machine = new LinkedHashMap<>();
+        machine.put(EndToEndReport.REQUEST_FACT, settings.request().method());
         Map<String, String> skipped = new LinkedHashMap<>();
         List<Target> targets = new ArrayList<>();
         // Servers, proxies and the issuer, closed in reverse order (nginx before its upstream).
@@ -337,11 +342,11 @@ public final class EndToEndBenchmark {
             McpSyncClient client = target.clients.get(i);
             Histogram histogram = clientHistograms[i];
             histogram.reset();
-            CallToolRequest request = CallToolRequest.builder(TOOL).arguments(ARGUMENTS).build();
+            Callable<Boolean> request = request(client, settings.request());
             runs.add(clientThreads.submit(() -> {
                 ready.countDown();
                 go.await();
-                return callUntil(client, request, deadline[0], histogram);
+                return callUntil(request, deadline[0], histogram);
             }));
         }
         awaitUninterruptibly(ready);
@@ -370,27 +375,43 @@ public final class EndToEndBenchmark {
         return new Phase(merged, errors, end - start);
     }
 
-    /** Calls until the deadline. Only {@code callTool} is inside the timer; failed calls are counted, not timed. */
-    private static ClientRun callUntil(McpSyncClient client, CallToolRequest request, long deadline,
-                                       Histogram histogram) {
+    /**
+     * One pre-built request of {@code kind} on {@code client}: true when it succeeded, false for a tool error
+     * result or empty contents; throws when the client does.
+     */
+    private static Callable<Boolean> request(McpSyncClient client, EndToEndSettings.Request kind) {
+        return switch (kind) {
+            case CALL -> {
+                CallToolRequest call = CallToolRequest.builder(TOOL).arguments(ARGUMENTS).build();
+                yield () -> !Boolean.TRUE.equals(client.callTool(call).isError());
+            }
+            case READ -> {
+                McpSchema.ReadResourceRequest read = new McpSchema.ReadResourceRequest(RESOURCE_URI);
+                yield () -> !client.readResource(read).contents().isEmpty();
+            }
+        };
+    }
+
+    /** Sends until the deadline. Only the request is inside the timer; failed ones are counted, not timed. */
+    private static ClientRun callUntil(Callable<Boolean> request, long deadline, Histogram histogram) {
         long errors = 0;
         String firstError = null;
         long now = System.nanoTime();
         while (now < deadline) {
             long started = now;
-            CallToolResult result;
+            boolean succeeded;
             try {
-                result = client.callTool(request);
-            } catch (RuntimeException e) {
+                succeeded = request.call();
+            } catch (Exception e) {
                 now = System.nanoTime();
                 errors++;
                 firstError = firstError != null ? firstError : e.getClass().getSimpleName() + ": " + e.getMessage();
                 continue;
             }
             now = System.nanoTime();
-            if (Boolean.TRUE.equals(result.isError())) {
+            if (!succeeded) {
                 errors++;
-                firstError = firstError != null ? firstError : "isError result " + result.structuredContent();
+                firstError = firstError != null ? firstError : "an error result or no contents";
             } else {
                 histogram.recordValue(Math.min(now - started, MAX_RECORDED_NANOS));
             }
@@ -419,7 +440,8 @@ public final class EndToEndBenchmark {
         facts.put("schedule", settings.warmupRounds() + " warm-up round(s) of " + human(settings.warmupTime())
                 + ", then " + settings.rounds() + " round(s) of " + human(settings.roundTime())
                 + " per variant and client count, interleaved; clients " + settings.clients()
-                + ", one MCP session each; tool " + TOOL + " " + ARGUMENTS);
+                + ", one MCP session each; " + (settings.request() == EndToEndSettings.Request.CALL
+                        ? "tool " + TOOL + " " + ARGUMENTS : "resource " + RESOURCE_URI));
         return facts;
     }
 

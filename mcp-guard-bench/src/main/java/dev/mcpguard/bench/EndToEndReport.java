@@ -16,12 +16,16 @@ import org.HdrHistogram.Histogram;
  * Immutable once built; thread-safe to read.
  *
  * @param rows     one per variant and client count, in the order measured (client count, then variant)
- * @param machine  the machine facts, as {@code name -> value} lines in print order
+ * @param machine  the machine facts, as {@code name -> value} lines in print order; {@value #REQUEST_FACT} names
+ *                 the JSON-RPC method measured
  * @param variants what each variant name means, in order
  * @param skipped  variants that did not run, with the reason
  */
 public record EndToEndReport(List<Row> rows, Map<String, String> machine, Map<String, String> variants,
                              Map<String, String> skipped) {
+
+    /** The machine fact naming the request every client repeated, for example {@code resources/read}. */
+    static final String REQUEST_FACT = "request";
 
     public EndToEndReport {
         rows = List.copyOf(rows);
@@ -38,7 +42,7 @@ public record EndToEndReport(List<Row> rows, Map<String, String> machine, Map<St
      * @param calls        successful calls measured (the histogram's count)
      * @param errors       calls that threw or returned {@code isError}; not in the percentiles
      * @param elapsedNanos the measured wall time, summed over rounds
-     * @param p50Nanos     median latency of one {@code tools/call}
+     * @param p50Nanos     median latency of one request
      * @param p99Nanos     99th percentile
      * @param roundP50Nanos the median of each round, in order, to see the spread
      */
@@ -71,7 +75,8 @@ public record EndToEndReport(List<Row> rows, Map<String, String> machine, Map<St
 
     /** Prints the facts, the variants, the table and the per-round medians as Markdown. */
     public void print(PrintStream out) {
-        out.println("## End-to-end latency: one tools/call over Streamable HTTP on loopback");
+        out.println("## End-to-end latency: one " + machine.getOrDefault(REQUEST_FACT, "tools/call")
+                + " over Streamable HTTP on loopback");
         out.println();
         machine.forEach((name, value) -> out.println("- " + name + ": " + value));
         out.println();

@@ -29,10 +29,31 @@ import java.util.Optional;
  *                      deleted after the run); put it on the disk you mean to measure fsync on, not on tmpfs
  * @param nginx         the nginx binary for variant C; empty means "find or install it with
  *                      {@code scripts/ensure-nginx.sh}"
+ * @param request       what every client sends, to every variant: a {@code tools/call} or a
+ *                      {@code resources/read}
  */
 public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds, Duration warmupTime,
                                List<Integer> clients, List<Variant> variants, List<AuditMode> auditModes,
-                               Path workDir, Optional<Path> nginx) {
+                               Path workDir, Optional<Path> nginx, Request request) {
+
+    /** The one request each client repeats. */
+    public enum Request {
+        /** {@code tools/call} of {@code get_order} for an order of the caller's tenant. */
+        CALL("tools/call"),
+        /** {@code resources/read} of {@code orders://acme/1001}, an order of the caller's tenant (by the template). */
+        READ("resources/read");
+
+        private final String method;
+
+        Request(String method) {
+            this.method = method;
+        }
+
+        /** The JSON-RPC method. */
+        public String method() {
+            return method;
+        }
+    }
 
     /** The three servers the harness compares. */
     public enum Variant {
@@ -64,6 +85,7 @@ public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds,
               --audit LIST         audit sinks of B, one guarded server each: async, durable [async,durable]
               --work-dir PATH      audit files, credential stores, nginx config (fresh subdirectory) [target/end-to-end]
               --nginx PATH         nginx binary for C [found or installed by scripts/ensure-nginx.sh]
+              --request R          call (tools/call get_order) or read (resources/read orders://acme/1001) [call]
             """;
 
     public EndToEndSettings {
@@ -89,9 +111,13 @@ public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds,
         }
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(nginx, "nginx");
+        Objects.requireNonNull(request, "request");
     }
 
-    /** The defaults: 2 warm-up and 5 measured rounds of 5 s, 1 and 8 clients, A, B (async and durable), C. */
+    /**
+     * The defaults: 2 warm-up and 5 measured rounds of 5 s, 1 and 8 clients, A, B (async and durable), C, each
+     * client repeating a {@code tools/call}.
+     */
     public static EndToEndSettings ofDefaults() {
         return parse();
     }
@@ -116,6 +142,7 @@ public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds,
         List<AuditMode> auditModes = List.of(AuditMode.ASYNC, AuditMode.DURABLE);
         Path workDir = Path.of("target", "end-to-end");
         Path nginx = null;
+        Request request = Request.CALL;
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
             if (i + 1 >= args.length) {
@@ -134,11 +161,12 @@ public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds,
                         .map(v -> constant(AuditMode.class, option, v)).toList();
                 case "--work-dir" -> workDir = Path.of(value);
                 case "--nginx" -> nginx = Path.of(value);
+                case "--request" -> request = constant(Request.class, option, value);
                 default -> throw new IllegalArgumentException("unknown option " + option + "\n" + USAGE);
             }
         }
         return new EndToEndSettings(rounds, roundTime, warmupRounds, warmupTime, clients, variants, auditModes,
-                workDir, Optional.ofNullable(nginx));
+                workDir, Optional.ofNullable(nginx), request);
     }
 
     private static List<String> list(String value) {

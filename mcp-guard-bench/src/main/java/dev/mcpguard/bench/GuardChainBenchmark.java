@@ -7,10 +7,14 @@ import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
 import dev.mcpguard.core.policy.InsecureAllowAllPolicyEngine;
 import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
+import io.modelcontextprotocol.server.McpStatelessServerHandler;
+import io.modelcontextprotocol.spec.McpStatelessServerTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -26,9 +30,13 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import reactor.core.publisher.Mono;
 
 /**
- * Per-call cost of the guard chain around a trivial tool handler, compared with calling the handler directly.
+ * Per-call cost of the guard chain around a trivial tool handler, compared with calling the handler directly; and
+ * the same for a {@code resources/read} of a templated resource, which passes the chain at the JSON-RPC level in
+ * the guarded (stateless) transport, through the SDK's own dispatch in both cases ({@code readAlone},
+ * {@code readGuardedAllowed}).
  * The audit sink counts records in memory, so the figures are the chain's own cost; a file sink adds its I/O
  * (see {@code AuditSinkBenchmark}).
  *
@@ -48,6 +56,24 @@ public class GuardChainBenchmark {
     private McpStatelessServerFeatures.SyncToolSpecification denied;
     private McpTransportContext context;
     private CallToolRequest request;
+    private final HandlerHolder rawReads = new HandlerHolder();
+    private final HandlerHolder guardedReads = new HandlerHolder();
+    private McpSchema.JSONRPCRequest read;
+
+    /** The transport side of a stateless server, reduced to the handler the SDK server installs on it. */
+    static final class HandlerHolder implements McpStatelessServerTransport {
+        volatile McpStatelessServerHandler handler;
+
+        @Override
+        public void setMcpHandler(McpStatelessServerHandler handler) {
+            this.handler = handler;
+        }
+
+        @Override
+        public Mono<Void> closeGracefully() {
+            return Mono.empty();
+        }
+    }
 
     @Setup
     public void setUp() {
@@ -65,6 +91,35 @@ public class GuardChainBenchmark {
                 .clientId("agent").scopes(Set.of("orders.read")).build();
         context = McpTransportContext.create(Map.of(GuardRequestAttributes.CALLER, alice));
         request = new CallToolRequest("get_order", Map.of("order_id", "A-1", "include", "lines"));
+
+        McpGuard readGuard = McpGuard.builder().serverName("orders").policyEngine(new InsecureAllowAllPolicyEngine())
+                .auditSink(countingSink).build();
+        readServer(rawReads);
+        readServer(readGuard.guardTransport(guardedReads));
+        read = new McpSchema.JSONRPCRequest(McpSchema.JSONRPC_VERSION, McpSchema.METHOD_RESOURCES_READ, "r-1",
+                Map.of("uri", "orders://acme/1001"));
+    }
+
+    private static void readServer(McpStatelessServerTransport transport) {
+        McpSchema.ReadResourceResult order = new McpSchema.ReadResourceResult(List.of(new McpSchema.TextResourceContents(
+                "orders://acme/1001", "application/json", "{\"id\":\"1001\",\"status\":\"shipped\"}")));
+        McpServer.sync(transport).serverInfo("orders", "1").immediateExecution(true)
+                .capabilities(McpSchema.ServerCapabilities.builder().resources(false, false).build())
+                .resourceTemplates(new McpStatelessServerFeatures.SyncResourceTemplateSpecification(
+                        new McpSchema.ResourceTemplate("orders://{tenant}/{order_id}", "order", null, null,
+                                "application/json", null),
+                        (ctx, req) -> order))
+                .build();
+    }
+
+    @Benchmark
+    public McpSchema.JSONRPCResponse readAlone() {
+        return rawReads.handler.handleRequest(context, read).block();
+    }
+
+    @Benchmark
+    public McpSchema.JSONRPCResponse readGuardedAllowed() {
+        return guardedReads.handler.handleRequest(context, read).block();
     }
 
     @Benchmark

@@ -123,6 +123,14 @@ final class OrderBook {
         return result;
     }
 
+    /** Every order of every tenant, by id; for what a server lists to all its callers (resource URIs). */
+    List<Order> all() {
+        List<Order> result = new ArrayList<>();
+        orders.values().forEach(tenantOrders -> result.addAll(tenantOrders.values()));
+        result.sort(Comparator.comparing(Order::id));
+        return result;
+    }
+
     /** A refund recorded in the book: the order after it, and the payment provider's reference. */
     record Refund(Order order, String paymentReference) {
     }

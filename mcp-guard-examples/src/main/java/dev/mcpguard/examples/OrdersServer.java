@@ -24,6 +24,7 @@ import dev.mcpguard.core.throttle.RateLimit;
 import dev.mcpguard.core.throttle.TokenBucketThrottle;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
@@ -128,6 +129,7 @@ public final class OrdersServer implements AutoCloseable {
     private final AuditSink auditSink;
     private final McpJsonMapper jsonMapper = new JacksonMcpJsonMapper(new ObjectMapper());
     private final OrderTools tools;
+    private final OrderResources resources;
 
     private Tomcat tomcat;
     private Path tomcatBaseDir;
@@ -154,7 +156,9 @@ public final class OrdersServer implements AutoCloseable {
         if (settings.issuer().isEmpty()) {
             throw new IllegalArgumentException("settings.issuer is required: the server must know whom to trust");
         }
-        this.tools = new OrderTools(OrderBook.seeded(), jsonMapper, settings.paymentsApi().map(PaymentsClient::new));
+        OrderBook book = OrderBook.seeded();
+        this.tools = new OrderTools(book, jsonMapper, settings.paymentsApi().map(PaymentsClient::new));
+        this.resources = new OrderResources(book, jsonMapper);
     }
 
     /** A durable JSON Lines audit file: each record is on disk before the tool result is returned. */
@@ -235,12 +239,13 @@ public final class OrdersServer implements AutoCloseable {
                     .build();
             // The guarded transport audits calls to unknown tools and keeps client text out of the SDK's logs; the
             // guard also filters tools/list, frees ended sessions and turns off the SDK's unaudited schema check.
-            mcpServer = guard.syncServer(transport)
+            McpServer.SyncSpecification<?> server = guard.syncServer(transport)
                     .serverInfo(SERVER_NAME, "1.0")
                     .jsonMapper(jsonMapper)
-                    .capabilities(ServerCapabilities.builder().tools(true).build())
-                    .tools(tools.guardedSpecifications(guard))
-                    .build();
+                    .capabilities(ServerCapabilities.builder().tools(true).resources(false, false).prompts(false)
+                            .completions().build())
+                    .tools(tools.guardedSpecifications(guard));
+            mcpServer = registerResourcesAndPrompts(server).build();
 
             Context context = tomcat.addContext("", null);
             if (context instanceof StandardContext standard) {
@@ -264,6 +269,21 @@ public final class OrdersServer implements AutoCloseable {
             throw new IllegalStateException("cannot start the orders server on 127.0.0.1:" + settings.port() + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The one place this server's resources (each order, the template {@value OrderResources#ORDER_TEMPLATE}),
+     * prompts and completions are registered: plain SDK specifications, whose handlers serve only the verified
+     * caller's tenant ({@link OrderResources}). Nothing wraps them: the guarded transport passes every
+     * resources, prompts and completion request through the guard chain at the JSON-RPC level (policy, throttle,
+     * audit, filtered listings, redaction of contents), before the SDK dispatches it to these handlers.
+     */
+    private McpServer.SyncSpecification<?> registerResourcesAndPrompts(McpServer.SyncSpecification<?> server) {
+        return server
+                .resources(resources.resourceSpecifications())
+                .resourceTemplates(resources.templateSpecifications())
+                .prompts(resources.promptSpecifications())
+                .completions(resources.completionSpecifications());
     }
 
     /**
@@ -412,7 +432,7 @@ public final class OrdersServer implements AutoCloseable {
         return resource;
     }
 
-    /** The revision of the policy bundle deciding calls now, e.g. {@code orders-8c0fe5d427d3}. */
+    /** The revision of the policy bundle deciding calls now, e.g. {@code orders-25902e875ca8}. */
     public String policyRevision() {
         requireStarted();
         return policyEngine.currentRevision().orElseThrow(() -> new IllegalStateException("no policy is loaded"));
@@ -436,6 +456,14 @@ public final class OrdersServer implements AutoCloseable {
     /** How many times the handler of {@code tool} has actually run; denied calls do not count. */
     public int executions(String tool) {
         return tools.executions(tool);
+    }
+
+    /**
+     * How many times the resource, prompt or completion handler {@code name} has actually run:
+     * {@value OrderResources#READ}, a prompt name, or {@value OrderResources#COMPLETE}.
+     */
+    int resourceExecutionsForTests(String name) {
+        return resources.executions(name);
     }
 
     /** The live sessions and their revocation, shared by the HTTP filter and the guard chain. */

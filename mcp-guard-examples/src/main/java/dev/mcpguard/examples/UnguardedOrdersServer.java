@@ -2,6 +2,8 @@ package dev.mcpguard.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.core.http.GuardRequestAttributes;
+import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.McpServer;
@@ -14,6 +16,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.catalina.Context;
@@ -24,12 +27,13 @@ import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
 
 /**
- * The orders tools served by a bare MCP Java SDK server, with NO mcp-guard: no authentication, policy, throttle,
+ * The orders tools and resources served by a bare MCP Java SDK server, with NO mcp-guard: no authentication, policy, throttle,
  * sessions or audit. It exists as the baseline the end-to-end benchmark ({@code mcp-guard-bench}) measures the
  * guarded {@link OrdersServer} against: the same Streamable HTTP servlet transport, the same embedded Tomcat
  * settings ({@code TomcatHardening}), the same JSON mapper and the same handlers, so the difference is the guard.
- * Every call acts as {@link #CALLER} (tenant {@code acme}); {@code refund_order} is not offered, since only a guard
- * can grant its credential. Never expose it: it trusts everyone.
+ * Every call acts as {@link #CALLER} (tenant {@code acme}, put in every request's transport context, where the
+ * resource handlers read the caller as they do behind the guard's HTTP filter); {@code refund_order} is not
+ * offered, since only a guard can grant its credential. Never expose it: it trusts everyone.
  *
  * <pre>{@code
  * try (UnguardedOrdersServer server = UnguardedOrdersServer.start(0)) {
@@ -66,7 +70,9 @@ public final class UnguardedOrdersServer implements AutoCloseable {
             throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
         }
         McpJsonMapper jsonMapper = new JacksonMcpJsonMapper(new ObjectMapper());
-        OrderTools tools = new OrderTools(OrderBook.seeded(), jsonMapper, java.util.Optional.empty());
+        OrderBook book = OrderBook.seeded();
+        OrderTools tools = new OrderTools(book, jsonMapper, java.util.Optional.empty());
+        OrderResources resources = new OrderResources(book, jsonMapper);
         Path baseDir = null;
         Tomcat tomcat = null;
         McpSyncServer mcpServer = null;
@@ -84,6 +90,8 @@ public final class UnguardedOrdersServer implements AutoCloseable {
                     .jsonMapper(jsonMapper)
                     // As in OrdersServer: SDK 2.1.0's sweeper runs on a non-daemon scheduler close() never disposes.
                     .sessionSweepInterval(null)
+                    .contextExtractor(request -> McpTransportContext.create(
+                            Map.of(GuardRequestAttributes.CALLER, CALLER)))
                     .build();
             mcpServer = McpServer.sync(transport)
                     // As guard.syncServer sets it for B (and Spring AI for servlet servers): handlers on the servlet
@@ -91,8 +99,10 @@ public final class UnguardedOrdersServer implements AutoCloseable {
                     .immediateExecution(true)
                     .serverInfo(OrdersServer.SERVER_NAME, "1.0")
                     .jsonMapper(jsonMapper)
-                    .capabilities(ServerCapabilities.builder().tools(true).build())
+                    .capabilities(ServerCapabilities.builder().tools(true).resources(false, false).build())
                     .tools(tools.unguardedSpecifications(CALLER))
+                    .resources(resources.resourceSpecifications())
+                    .resourceTemplates(resources.templateSpecifications())
                     .build();
             Context context = tomcat.addContext("", null);
             if (context instanceof StandardContext standard) {

@@ -2,6 +2,7 @@ package dev.mcpguard.api.spi;
 
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ToolDescriptor;
 import java.time.Instant;
 import java.util.HashSet;
@@ -69,25 +70,41 @@ public interface PolicyEngine {
         return new UUID(high, low).toString();
     }
 
-    /** Which question is asked. */
+    /**
+     * Which question is asked. Resource, prompt and completion requests ({@link PolicyRequest#target()}) ask the
+     * operations after {@link #LIST}; an engine written before them should deny what it does not recognise.
+     */
     enum Operation {
         /** May the caller call this tool with these arguments? */
         CALL,
-        /** May the caller see this tool in {@code tools/list}? */
-        LIST
+        /** May the caller see this tool (resource, template, prompt) in its listing? */
+        LIST,
+        /** May the caller read this resource ({@code resources/read})? */
+        READ,
+        /** May the caller subscribe to this resource's updates ({@code resources/subscribe})? */
+        SUBSCRIBE,
+        /** May the caller unsubscribe from this resource ({@code resources/unsubscribe})? */
+        UNSUBSCRIBE,
+        /** May the caller get this prompt with these arguments ({@code prompts/get})? */
+        GET,
+        /** May the caller complete this argument ({@code completion/complete})? */
+        COMPLETE
     }
 
     /**
      * The facts a policy decides on.
      *
-     * @param operation  call or list
+     * @param operation  the question; always {@code target.operation()}
      * @param decisionId the id the decision must carry (so the audit record and the engine's logs agree)
      * @param caller     the verified caller
      * @param server     the MCP server name
-     * @param tool       the tool and its hints
-     * @param arguments  the call's arguments (empty for {@link Operation#LIST}); untrusted client input
+     * @param tool       the tool and its hints; for a target that is not a tool, the stand-in named after the
+     *                   method (see {@link dev.mcpguard.api.ToolCall})
+     * @param arguments  the call's, prompt's or completion's arguments (empty for {@link Operation#LIST} and
+     *                   resources); untrusted client input
      * @param sessionId  the MCP session, when there is one
      * @param time       the request time, from the guard's clock
+     * @param target     the method and the resource, prompt or completion asked about
      */
     record PolicyRequest(
             Operation operation,
@@ -97,7 +114,8 @@ public interface PolicyEngine {
             ToolDescriptor tool,
             Map<String, Object> arguments,
             Optional<String> sessionId,
-            Instant time) {
+            Instant time,
+            McpTarget target) {
 
         public PolicyRequest {
             Objects.requireNonNull(operation, "operation");
@@ -108,13 +126,27 @@ public interface PolicyEngine {
             arguments = arguments == null ? Map.of() : arguments;
             Objects.requireNonNull(sessionId, "sessionId");
             Objects.requireNonNull(time, "time");
+            Objects.requireNonNull(target, "target");
+            if (target.operation() != operation) {
+                throw new IllegalArgumentException("operation " + operation + " does not fit method "
+                        + target.method() + " (" + target.operation() + ")");
+            }
+        }
+
+        /** A tool question: {@code tools/call} for {@link Operation#CALL}, {@code tools/list} for {@link Operation#LIST}. */
+        public PolicyRequest(Operation operation, String decisionId, CallerIdentity caller, String server,
+                             ToolDescriptor tool, Map<String, Object> arguments, Optional<String> sessionId,
+                             Instant time) {
+            this(operation, decisionId, caller, server, tool, arguments, sessionId, time,
+                    operation == Operation.LIST ? McpTarget.TOOL_LIST : McpTarget.TOOL_CALL);
         }
 
         /** Names the request without argument values (client input can hold personal data or secrets). */
         @Override
         public String toString() {
             return "PolicyRequest[operation=" + operation + ", decisionId=" + decisionId + ", caller="
-                    + caller.subject() + ", server=" + server + ", tool=" + tool.name() + ", argumentNames="
+                    + caller.subject() + ", server=" + server + ", method=" + target.method() + ", tool=" + tool.name()
+                    + ", argumentNames="
                     + new java.util.TreeSet<>(arguments.keySet()) + ", sessionId=" + sessionId.orElse("-")
                     + ", time=" + time + "]";
         }

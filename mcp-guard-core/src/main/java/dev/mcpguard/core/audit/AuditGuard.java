@@ -9,6 +9,7 @@ import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.core.internal.ClientText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,8 +124,8 @@ public final class AuditGuard implements ToolGuard {
 
     private ToolOutcome unrecorded(ToolOutcome outcome, String eventId, String why, Throwable error) {
         if (outcome instanceof ToolOutcome.Completed completed) {
-            log.error("Audit record of event {} could not be written ({}); tool '{}' ran but its result is withheld"
-                    + " from the client", eventId, why, completed.call().toolName(), error);
+            log.error("Audit record of event {} could not be written ({}); '{}' ran but its result is withheld"
+                    + " from the client", eventId, why, ClientText.forLog(completed.call().toolName()), error);
             String decisionId = completed.call().attribute(GuardKeys.POLICY_DECISION)
                     .map(Decision::decisionId)
                     .orElseGet(() -> UUID.randomUUID().toString());
@@ -174,7 +175,9 @@ public final class AuditGuard implements ToolGuard {
                 call.caller().map(AuditRecord.Caller::of).orElse(null),
                 call.sessionId().orElse(null),
                 call.server(),
-                call.toolName(),
+                call.target().isTool() ? call.toolName() : null,
+                call.target().method(),
+                call.target().itemName(),
                 summarizer.summarize(call.arguments()),
                 decision,
                 reason,

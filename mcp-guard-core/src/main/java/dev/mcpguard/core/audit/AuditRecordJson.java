@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The JSON form of an {@link AuditRecord}, schema version {@value AuditRecord#SCHEMA_VERSION}, as documented in
@@ -76,6 +77,8 @@ public final class AuditRecordJson {
             json.writeStringField("session_id", record.sessionId());
             json.writeStringField("server", record.server());
             json.writeStringField("tool", record.tool());
+            json.writeStringField("method", record.method());
+            json.writeStringField("target", record.target());
             writeMap(json, "arguments", record.arguments());
             json.writeStringField("decision", record.decision().wireName());
             json.writeStringField("reason", record.reason());
@@ -125,6 +128,9 @@ public final class AuditRecordJson {
                     text(node, "session_id"),
                     text(node, "server"),
                     text(node, "tool"),
+                    // Version 1 records are all tool calls and have neither field.
+                    Optional.ofNullable(text(node, "method")).orElse("tools/call"),
+                    text(node, "target"),
                     stringMap(node, "arguments"),
                     AuditRecord.Verdict.ofWireName(Objects.requireNonNull(text(node, "decision"), "decision")),
                     text(node, "reason"),

@@ -25,6 +25,8 @@ import java.util.Optional;
  *       characters.</li>
  *   <li>The SDK's "unknown tool" answer to a {@code tools/call} is audited ({@link UnknownToolAudit}) before it is
  *       returned.</li>
+ *   <li>Resource, prompt and completion requests pass the guard chain ({@link GuardedRequests}) before the SDK
+ *       dispatches them.</li>
  * </ul>
  *
  * <p>Thread-safe as the delegate is; no state of its own.
@@ -35,10 +37,13 @@ final class GuardedStatelessTransport implements McpStatelessServerTransport {
 
     private final McpStatelessServerTransport delegate;
     private final UnknownToolAudit unknownTools;
+    private final GuardedRequests requests;
 
-    GuardedStatelessTransport(McpStatelessServerTransport delegate, UnknownToolAudit unknownTools) {
+    GuardedStatelessTransport(McpStatelessServerTransport delegate, UnknownToolAudit unknownTools,
+                              GuardedRequests requests) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.unknownTools = Objects.requireNonNull(unknownTools, "unknownTools");
+        this.requests = Objects.requireNonNull(requests, "requests");
     }
 
     @Override
@@ -87,6 +92,10 @@ final class GuardedStatelessTransport implements McpStatelessServerTransport {
                 return Mono.just(McpSchema.JSONRPCResponse.error(request.id(),
                         new McpSchema.JSONRPCResponse.JSONRPCError(McpSchema.ErrorCodes.INVALID_REQUEST,
                                 "Invalid request", null)));
+            }
+            if (GuardedRequests.guards(request.method())) {
+                return requests.handle(request, context, Optional.empty(),
+                        guarded -> handler.handleRequest(context, guarded));
             }
             return handler.handleRequest(context, request).flatMap(response -> {
                 Optional<String> tool = GuardedStreamableTransportProvider.unknownToolOf(response);

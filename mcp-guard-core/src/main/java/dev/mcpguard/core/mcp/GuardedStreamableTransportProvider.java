@@ -4,6 +4,8 @@ import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.core.internal.ClientText;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.TypeRef;
+import io.modelcontextprotocol.server.McpRequestHandler;
+import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpStreamableServerSession;
 import io.modelcontextprotocol.spec.McpStreamableServerTransport;
@@ -34,7 +36,10 @@ import java.util.Set;
  *   <li>notifications the SDK has no handler for (which it would log whole, params included) are dropped here
  *       with an escaped WARN line, as the SDK would drop them;</li>
  *   <li>a {@code tools/call} naming a tool the server does not have is audited ({@link UnknownToolAudit}) as the
- *       SDK's "unknown tool" error goes out (the SDK answers it before any guard could run).</li>
+ *       SDK's "unknown tool" error goes out (the SDK answers it before any guard could run);</li>
+ *   <li>resource, prompt and completion requests pass the guard chain ({@link GuardedRequests}) before the SDK's
+ *       session dispatches them; the SDK's response is captured on its way to the client, post-processed by the
+ *       chain (listing filter, redaction, audit) and only then sent.</li>
  * </ul>
  *
  * <p>Thread-safe as the delegate is; holds no state of its own besides the wrapped sessions the delegate keeps.
@@ -46,16 +51,23 @@ final class GuardedStreamableTransportProvider implements McpStreamableServerTra
             McpSchema.METHOD_NOTIFICATION_INITIALIZED, McpSchema.METHOD_NOTIFICATION_ROOTS_LIST_CHANGED);
 
     static final String UNKNOWN_TOOL_MESSAGE = "Unknown tool: invalid_tool_name";
+    /** The id a request carries on its way from the dispatching session to the SDK's own (never sent). */
+    private static final String INNER_REQUEST_ID = "mcp-guard-dispatch";
     private static final String UNKNOWN_TOOL_DATA_PREFIX = "Tool not found: ";
 
     private static final Logger log = LoggerFactory.getLogger(GuardedStreamableTransportProvider.class);
 
     private final McpStreamableServerTransportProvider delegate;
     private final UnknownToolAudit unknownTools;
+    private final GuardedRequests requests;
+    private final ServerRequestAudit serverRequests;
 
-    GuardedStreamableTransportProvider(McpStreamableServerTransportProvider delegate, UnknownToolAudit unknownTools) {
+    GuardedStreamableTransportProvider(McpStreamableServerTransportProvider delegate, UnknownToolAudit unknownTools,
+                                       GuardedRequests requests, ServerRequestAudit serverRequests) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.unknownTools = Objects.requireNonNull(unknownTools, "unknownTools");
+        this.requests = Objects.requireNonNull(requests, "requests");
+        this.serverRequests = Objects.requireNonNull(serverRequests, "serverRequests");
     }
 
     @Override
@@ -214,24 +226,46 @@ final class GuardedStreamableTransportProvider implements McpStreamableServerTra
         });
     }
 
-    /** A response stream's transport that audits the SDK's "unknown tool" answers on their way out. */
+    /**
+     * Audits, when the client's request was a server-to-client request's trigger ({@code trigger} not null), each
+     * request the server sends on this stream (sampling, elicitation, roots), and any request's SDK
+     * "unknown tool" answer on its way out.
+     */
+    private Mono<Void> audit(McpSchema.JSONRPCMessage message, String sessionId, McpSchema.JSONRPCRequest trigger,
+                             Optional<CallerIdentity> caller) {
+        if (trigger != null && message instanceof McpSchema.JSONRPCRequest sent) {
+            // The caller as the trigger's context had it: a sync handler's exchange sends without that context.
+            return Mono.fromRunnable(() -> serverRequests.record(sent, trigger, caller, Optional.ofNullable(sessionId)));
+        }
+        return auditIfUnknownTool(message, sessionId);
+    }
+
+    /**
+     * A response stream's transport that audits the SDK's "unknown tool" answers on their way out, and the
+     * requests the server sends the client while answering {@code trigger}.
+     */
     private final class AuditingTransport implements McpStreamableServerTransport {
         private final McpStreamableServerTransport transport;
         private final String sessionId;
+        private final McpSchema.JSONRPCRequest trigger;
+        private final Optional<CallerIdentity> caller;
 
-        AuditingTransport(McpStreamableServerTransport transport, String sessionId) {
+        AuditingTransport(McpStreamableServerTransport transport, String sessionId, McpSchema.JSONRPCRequest trigger,
+                          Optional<CallerIdentity> caller) {
             this.transport = transport;
             this.sessionId = sessionId;
+            this.trigger = trigger;
+            this.caller = caller;
         }
 
         @Override
         public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message) {
-            return auditIfUnknownTool(message, sessionId).then(Mono.defer(() -> transport.sendMessage(message)));
+            return audit(message, sessionId, trigger, caller).then(Mono.defer(() -> transport.sendMessage(message)));
         }
 
         @Override
         public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message, String messageId) {
-            return auditIfUnknownTool(message, sessionId)
+            return audit(message, sessionId, trigger, caller)
                     .then(Mono.defer(() -> transport.sendMessage(message, messageId)));
         }
 
@@ -256,6 +290,79 @@ final class GuardedStreamableTransportProvider implements McpStreamableServerTra
         }
     }
 
+    /** The SDK's (or the guard's) error answer, passed back to the stream that sends it; no stack trace. */
+    private static final class GuardedError extends McpError {
+        private static final long serialVersionUID = 1L;
+
+        GuardedError(McpSchema.JSONRPCResponse.JSONRPCError error) {
+            super(error);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
+    /**
+     * A response stream's transport that keeps the response to one request instead of sending it (the guard sends
+     * it after the chain's way out); everything else the handler sends on the stream (progress, logging,
+     * server-to-client requests such as sampling or elicitation) goes to the client as it comes. It never closes
+     * the stream: the guard does, after sending the response.
+     */
+    private static final class CapturingTransport implements McpStreamableServerTransport {
+        private final McpStreamableServerTransport transport;
+        private final Object requestId;
+        private volatile McpSchema.JSONRPCResponse response;
+
+        CapturingTransport(McpStreamableServerTransport transport, Object requestId) {
+            this.transport = transport;
+            this.requestId = requestId;
+        }
+
+        Mono<McpSchema.JSONRPCResponse> response() {
+            return Mono.justOrEmpty(response);
+        }
+
+        private boolean capture(McpSchema.JSONRPCMessage message) {
+            if (message instanceof McpSchema.JSONRPCResponse answer && Objects.equals(answer.id(), requestId)) {
+                response = answer;
+                return true;
+            }
+            return false;
+        }
+
+        @Override
+        public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message) {
+            return Mono.defer(() -> capture(message) ? Mono.empty() : transport.sendMessage(message));
+        }
+
+        @Override
+        public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message, String messageId) {
+            return Mono.defer(() -> capture(message) ? Mono.empty() : transport.sendMessage(message, messageId));
+        }
+
+        @Override
+        public <T> T unmarshalFrom(Object data, TypeRef<T> typeRef) {
+            return transport.unmarshalFrom(data, typeRef);
+        }
+
+        @Override
+        public Mono<Void> closeGracefully() {
+            return Mono.empty();
+        }
+
+        @Override
+        public void close() {
+            // The guard closes the real stream once its response is sent.
+        }
+
+        @Override
+        public List<String> protocolVersions() {
+            return transport.protocolVersions();
+        }
+    }
+
     /**
      * A session that hands every call to the SDK's own session: response streams get an {@link AuditingTransport},
      * notifications without a handler are dropped. It must override every public method of {@link McpStreamableServerSession} (a test
@@ -272,7 +379,85 @@ final class GuardedStreamableTransportProvider implements McpStreamableServerTra
         @Override
         public Mono<Void> responseStream(McpSchema.JSONRPCRequest jsonrpcRequest,
                                          McpStreamableServerTransport transport) {
-            return session.responseStream(jsonrpcRequest, new AuditingTransport(transport, session.getId()));
+            return Mono.deferContextual(ctx -> guarded(jsonrpcRequest.method(), jsonrpcRequest.params(),
+                            ctx.getOrDefault(McpTransportContext.KEY, McpTransportContext.EMPTY), transport))
+                    .map(result -> McpSchema.JSONRPCResponse.result(jsonrpcRequest.id(), result))
+                    .onErrorResume(McpError.class, e -> Mono.just(
+                            McpSchema.JSONRPCResponse.error(jsonrpcRequest.id(), e.getJsonRpcError())))
+                    .flatMap(response -> new AuditingTransport(transport, session.getId(), null, Optional.empty())
+                            .sendMessage(response))
+                    .then(Mono.defer(transport::closeGracefully));
+        }
+
+        /**
+         * The SDK servlet transport (2.1) dispatches a request on the stream this returns ({@code handle}), a final
+         * SDK class: the stream therefore belongs to a dispatching session made for this one request, whose only
+         * handler passes the request to {@link #guarded}; the SDK session's own stream then answers it there.
+         */
+        @Override
+        public McpStreamableServerSessionStream responseStream(McpStreamableServerTransport transport) {
+            McpStreamableServerSession dispatching = new McpStreamableServerSession(session.getId(), null, null,
+                    Duration.ofSeconds(1), new EveryMethod(transport), Map.of());
+            return dispatching.responseStream(new AuditingTransport(transport, session.getId(), null, Optional.empty()));
+        }
+
+        /**
+         * {@code method} with {@code params}, answered by the SDK's own session: through the guard chain first when
+         * {@link GuardedRequests} decides the method, else directly; the result, or an {@link McpError} carrying
+         * the JSON-RPC error to send.
+         */
+        private Mono<Object> guarded(String method, Object params, McpTransportContext context,
+                                     McpStreamableServerTransport transport) {
+            McpSchema.JSONRPCRequest inner = new McpSchema.JSONRPCRequest(McpSchema.JSONRPC_VERSION, method,
+                    INNER_REQUEST_ID, params);
+            AuditingTransport auditing = new AuditingTransport(transport, session.getId(), inner,
+                    TransportKeys.caller(context));
+            Mono<McpSchema.JSONRPCResponse> response = GuardedRequests.guards(method)
+                    ? requests.handle(inner, context, Optional.ofNullable(session.getId()),
+                            request -> dispatch(request, auditing))
+                    : dispatch(inner, auditing);
+            return response
+                    .switchIfEmpty(Mono.error(() -> new McpError(new McpSchema.JSONRPCResponse.JSONRPCError(
+                            McpSchema.ErrorCodes.INTERNAL_ERROR, "The server made no response.", null))))
+                    .flatMap(answer -> answer.error() != null ? Mono.error(new GuardedError(answer.error()))
+                            : Mono.just(answer.result() != null ? answer.result() : Map.of()));
+        }
+
+        /** The SDK session's own answer to {@code request}, captured instead of sent. */
+        private Mono<McpSchema.JSONRPCResponse> dispatch(McpSchema.JSONRPCRequest request,
+                                                        McpStreamableServerTransport transport) {
+            return Mono.defer(() -> {
+                CapturingTransport capturing = new CapturingTransport(transport, request.id());
+                return session.responseStream(capturing).handle(request).then(Mono.defer(capturing::response));
+            });
+        }
+
+        /** The request handlers of a dispatching session: one handler for every method, bound to one stream. */
+        private final class EveryMethod extends java.util.AbstractMap<String, McpRequestHandler<?>> {
+            private final McpStreamableServerTransport transport;
+
+            EveryMethod(McpStreamableServerTransport transport) {
+                this.transport = transport;
+            }
+
+            @Override
+            public McpRequestHandler<?> get(Object method) {
+                if (!(method instanceof String name)) {
+                    return null;
+                }
+                return (McpRequestHandler<Object>) (exchange, params) ->
+                        guarded(name, params, exchange.transportContext(), transport);
+            }
+
+            @Override
+            public boolean containsKey(Object method) {
+                return method instanceof String;
+            }
+
+            @Override
+            public java.util.Set<Map.Entry<String, McpRequestHandler<?>>> entrySet() {
+                return java.util.Set.of();
+            }
         }
 
         @Override
@@ -350,10 +535,6 @@ final class GuardedStreamableTransportProvider implements McpStreamableServerTra
             return session.replay(lastEventId);
         }
 
-        @Override
-        public McpStreamableServerSessionStream responseStream(McpStreamableServerTransport transport) {
-            return session.responseStream(new AuditingTransport(transport, session.getId()));
-        }
 
         @Override
         public Mono<Void> closeGracefully() {

@@ -75,6 +75,8 @@ public final class McpSdkAdapter {
     private final Clock clock;
     private final ArgumentSchemaValidator argumentValidator;
     private final UnknownToolAudit unknownTools;
+    private final GuardedRequests requests;
+    private final ServerRequestAudit serverRequests;
     private final AtomicBoolean missingExtractorLogged = new AtomicBoolean();
 
     private McpSdkAdapter(GuardChain chain, ToolVisibility visibility, AuditSink sink, String serverName,
@@ -86,6 +88,8 @@ public final class McpSdkAdapter {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.argumentValidator = argumentValidator == null ? null : argumentValidator(argumentValidator);
         this.unknownTools = new UnknownToolAudit(sink, serverName, clock, limits);
+        this.requests = new GuardedRequests(chain, visibility, sink, serverName, clock, this);
+        this.serverRequests = new ServerRequestAudit(sink, serverName, clock);
     }
 
     /**
@@ -227,11 +231,12 @@ public final class McpSdkAdapter {
     }
 
     public McpStreamableServerTransportProvider guardTransport(McpStreamableServerTransportProvider transport) {
-        return new GuardedStreamableTransportProvider(Objects.requireNonNull(transport, "transport"), unknownTools);
+        return new GuardedStreamableTransportProvider(Objects.requireNonNull(transport, "transport"), unknownTools,
+                requests, serverRequests);
     }
 
     public McpStatelessServerTransport guardTransport(McpStatelessServerTransport transport) {
-        return new GuardedStatelessTransport(Objects.requireNonNull(transport, "transport"), unknownTools);
+        return new GuardedStatelessTransport(Objects.requireNonNull(transport, "transport"), unknownTools, requests);
     }
 
     /** The extractor the servlet transports need so that the caller the HTTP filter verified reaches the chain. */
@@ -244,7 +249,7 @@ public final class McpSdkAdapter {
      * {@code structuredContent} and text content); stateless, one shared instance.
      */
     public static ToolResultAccess toolResultAccess() {
-        return CallToolResultAccess.INSTANCE;
+        return SdkResultAccess.INSTANCE;
     }
 
     /** The tool as policy sees it; absent annotations mean the MCP defaults (destructive, open-world). */
@@ -311,22 +316,30 @@ public final class McpSdkAdapter {
     private ToolCall newCall(GuardedTool tool, CallToolRequest request, McpTransportContext context,
                              Optional<String> sessionId) {
         Optional<CallerIdentity> caller = TransportKeys.caller(context);
-        ToolCall call = new ToolCall(Ids.newId(clock), serverName, tool.descriptor(), request.arguments(), sessionId,
-                caller, clock.instant(), ToolCall.Attributes.EMPTY);
+        ToolCall call = withTransportFacts(new ToolCall(Ids.newId(clock), serverName, tool.descriptor(),
+                request.arguments(), sessionId, caller, clock.instant(), ToolCall.Attributes.EMPTY), context);
+        if (argumentValidator != null) {
+            call = ArgumentsGuard.check(argumentValidator, tool.inputSchema(), call);
+        }
+        return call;
+    }
+
+    /**
+     * {@code call} with what the transport context adds: the inbound token when the HTTP filter exposes it, and,
+     * when the context comes from a transport without the extractor, the explanation the identity step denies with.
+     */
+    ToolCall withTransportFacts(ToolCall call, McpTransportContext context) {
         // Present only when the HTTP filter was told to expose it for RFC 8693 token exchange.
         Optional<Secret> token = TransportKeys.inboundToken(context);
         if (token.isPresent()) {
             call = call.withAttribute(GuardKeys.INBOUND_TOKEN, token.get());
         }
-        if (caller.isEmpty() && !TransportKeys.extractorInstalled(context)) {
+        if (call.caller().isEmpty() && !TransportKeys.extractorInstalled(context)) {
             call = call.withAttribute(GuardKeys.MISSING_CALLER_EXPLANATION, MISSING_EXTRACTOR_MESSAGE);
             if (missingExtractorLogged.compareAndSet(false, true)) {
                 log.error("mcp-guard for server '{}': {} Every call is denied until it is.", serverName,
                         MISSING_EXTRACTOR_MESSAGE);
             }
-        }
-        if (argumentValidator != null) {
-            call = ArgumentsGuard.check(argumentValidator, tool.inputSchema(), call);
         }
         return call;
     }

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
@@ -38,7 +39,7 @@ final class DecisionCache {
 
     private static final Logger log = LoggerFactory.getLogger(DecisionCache.class);
     /** Names the layout of the key's facts; change it with the layout. */
-    private static final String KEY_LAYOUT = "mcp-guard.decision-cache.v2";
+    private static final String KEY_LAYOUT = "mcp-guard.decision-cache.v3";
     /** Names the layout of a {@code tools/list} key's facts; never equal to {@link #KEY_LAYOUT}. */
     private static final String LIST_KEY_LAYOUT = "mcp-guard.decision-cache.list.v3";
     /** Names the layout of the digest of a {@code tools/list}'s tools, written into its key. */
@@ -89,6 +90,7 @@ final class DecisionCache {
             writeTool(facts, request.tool());
             facts.writeValue(request.arguments());
             facts.writeString(request.sessionId().orElse(null));
+            writeTarget(facts, request.target());
             ByteBuffer digest = ByteBuffer.wrap(facts.digest());
             return Optional.of(new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong()));
         } catch (ChainDecisionKeyDigest.Unencodable | RuntimeException e) {
@@ -144,6 +146,27 @@ final class DecisionCache {
     private static Key keyFrom(ChainDecisionKeyDigest facts) {
         ByteBuffer digest = ByteBuffer.wrap(facts.digest());
         return new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong());
+    }
+
+    /** Every fact of {@link McpTarget}: the method and, when present, each component of its item (null-marked). */
+    private static void writeTarget(ChainDecisionKeyDigest facts, McpTarget target) {
+        facts.writeString(target.method());
+        McpTarget.Resource resource = target.resource();
+        facts.writeBoolean(resource != null);
+        if (resource != null) {
+            facts.writeString(resource.uri());
+            facts.writeString(resource.template());
+            facts.writeString(resource.name());
+            facts.writeString(resource.mimeType());
+        }
+        facts.writeString(target.prompt() == null ? null : target.prompt().name());
+        McpTarget.Completion completion = target.completion();
+        facts.writeBoolean(completion != null);
+        if (completion != null) {
+            facts.writeString(completion.refType());
+            facts.writeString(completion.ref());
+            facts.writeString(completion.argument());
+        }
     }
 
     /** Every fact of {@link ToolDescriptor}. */

@@ -2,12 +2,12 @@ package dev.mcpguard.core.policy;
 
 import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.GuardKeys;
+import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.PolicyEngine;
-import dev.mcpguard.api.spi.PolicyEngine.Operation;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import dev.mcpguard.core.internal.Ids;
 import java.time.Clock;
@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The policy step of the chain: asks the {@link PolicyEngine} whether the caller may call this tool with these
- * arguments. An allow is attached to the call ({@link GuardKeys#POLICY_DECISION}) for the audit record and later
+ * arguments (or read the resource, get the prompt, complete the argument the request's {@link McpTarget} names,
+ * with that operation). A listing request proceeds undecided: its items are decided one by one with operation
+ * {@code list} when the listing comes back. An allow is attached to the call ({@link GuardKeys#POLICY_DECISION}) for the audit record and later
  * controls; a deny ends the call. An engine that throws or returns null is a denial with
  * {@link ReasonCode#POLICY_ERROR}: policy failures never open the gate. Thread-safe.
  */
@@ -41,9 +43,15 @@ public final class PolicyGuard implements ToolGuard {
         if (call.caller().isEmpty()) {
             return chain.deny(ReasonCode.UNAUTHENTICATED, "The caller is not authenticated.");
         }
+        McpTarget target = call.target();
+        if (target.isListing()) {
+            // A listing is decided item by item as it leaves the server (operation list); the request itself
+            // carries no item to decide, and passes the rest of the chain (throttle, your guards) as a call does.
+            return chain.proceed(call);
+        }
         String decisionId = Ids.newId(clock);
-        PolicyRequest request = new PolicyRequest(Operation.CALL, decisionId, call.caller().get(), call.server(),
-                call.tool(), call.arguments(), call.sessionId(), clock.instant());
+        PolicyRequest request = new PolicyRequest(target.operation(), decisionId, call.caller().get(), call.server(),
+                call.tool(), call.arguments(), call.sessionId(), clock.instant(), target);
         Decision decision = PolicyDecisions.decideSafely(engine, request, log);
         if (decision instanceof Decision.Allow allow) {
             return chain.proceed(call.withAttribute(GuardKeys.POLICY_DECISION, allow));

@@ -2,6 +2,7 @@ package dev.mcpguard.core.policy;
 
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.api.spi.PolicyEngine.Operation;
@@ -46,6 +47,22 @@ public final class ToolVisibility {
                 Map.of(), Optional.empty(), clock.instant());
         Decision decision = PolicyDecisions.decideSafely(engine, request, log);
         return decision.allowed();
+    }
+
+    /**
+     * True when policy lets {@code caller} see {@code item} in its listing: a resource, template or prompt as
+     * {@code resources/list}, {@code resources/templates/list} or {@code prompts/list} shows it ({@code item} is a
+     * listing target). Asked with {@link Operation#LIST}, a decision id of its own, and {@code sessionId}; an
+     * engine failure hides the item.
+     */
+    public boolean listable(CallerIdentity caller, McpTarget item, Optional<String> sessionId) {
+        Objects.requireNonNull(caller, "caller");
+        if (!item.isListing() || item.isTool()) {
+            throw new IllegalArgumentException("not a listed resource, template or prompt: " + item);
+        }
+        PolicyRequest request = new PolicyRequest(Operation.LIST, Ids.newId(clock), caller, server,
+                ToolDescriptor.named(item.method()), Map.of(), sessionId, clock.instant(), item);
+        return PolicyDecisions.decideSafely(engine, request, log).allowed();
     }
 
     /**

@@ -23,11 +23,12 @@ class AuditRecordJsonTest {
     void writesEveryDocumentedFieldInTheDocumentedOrder() throws Exception {
         String line = AuditRecordJson.toJsonLine(AuditFixtures.record("evt-1"));
 
-        assertThat(line).isEqualTo("{\"schema_version\":1,\"event_id\":\"evt-1\","
+        assertThat(line).isEqualTo("{\"schema_version\":2,\"event_id\":\"evt-1\","
                 + "\"time\":\"2026-03-01T10:15:30.123456Z\",\"decision_id\":\"dec-1\","
                 + "\"caller\":{\"issuer\":\"https://issuer.example\",\"subject\":\"alice\",\"tenant\":\"acme\","
                 + "\"client_id\":\"agent-app\",\"actor\":\"bot-7\",\"auth_method\":\"BEARER_JWT\"},"
                 + "\"session_id\":\"sess-1\",\"server\":\"orders\",\"tool\":\"refund_order\","
+                + "\"method\":\"tools/call\",\"target\":null,"
                 + "\"arguments\":{\"amount\":\"hmac-sha256:00ff\",\"order_id\":\"A-17\"},"
                 + "\"decision\":\"allow\",\"reason\":null,\"outcome\":\"success\",\"duration_us\":1234,"
                 + "\"error_type\":null,\"details\":{\"policy_revision\":\"42\"}}");
@@ -130,5 +131,31 @@ class AuditRecordJsonTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("line 2 of " + file)
                 .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
+    void aResourceReadRecordHasNoToolAndRoundTripsWithItsMethodAndTarget() {
+        AuditRecord read = new AuditRecord(AuditRecord.SCHEMA_VERSION, "evt-9", AuditFixtures.T0, "dec-9", null,
+                "sess-1", "orders", null, "resources/read", "orders://acme/1001", Map.of(),
+                AuditRecord.Verdict.DENY, "policy_denied", AuditRecord.Outcome.DENIED, 5, null, Map.of());
+
+        String line = AuditRecordJson.toJsonLine(read);
+
+        assertThat(line).contains("\"tool\":null,\"method\":\"resources/read\",\"target\":\"orders://acme/1001\"");
+        assertThat(AuditRecordJson.parse(line)).isEqualTo(read);
+    }
+
+    @Test
+    void aVersionOneLineReadsAsAToolCall() {
+        String v1 = AuditRecordJson.toJsonLine(AuditFixtures.record("evt-1"))
+                .replace("\"schema_version\":2", "\"schema_version\":1")
+                .replace("\"method\":\"tools/call\",\"target\":null,", "");
+
+        AuditRecord record = AuditRecordJson.parse(v1);
+
+        assertThat(record.schemaVersion()).isEqualTo(1);
+        assertThat(record.method()).isEqualTo("tools/call");
+        assertThat(record.target()).isNull();
+        assertThat(record.tool()).isEqualTo("refund_order");
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
@@ -21,14 +22,16 @@ import java.util.TreeSet;
 import org.slf4j.Logger;
 
 /**
- * Builds the OPA {@code input} document for a {@link PolicyRequest}: version 1 of the contract documented in
- * {@code docs/policy.md}. Embedded and remote engines use this one class, so a policy sees the same input
+ * Builds the OPA {@code input} document for a {@link PolicyRequest}: version 2 of the contract documented in
+ * {@code docs/policy.md} (version 1 with {@code method}, {@code resource}, {@code prompt} and {@code completion}
+ * added, {@code tool} null for requests that are not about a tool). Embedded and remote engines use this one class, so a policy sees the same input
  * whichever engine evaluates it.
  *
  * <pre>{@code
  * {
- *   "version": 1,
- *   "operation": "call",                       // or "list"
+ *   "version": 2,
+ *   "method": "tools/call",                    // or tools/list, resources/read, prompts/get, ...
+ *   "operation": "call",                       // or list, read, subscribe, unsubscribe, get, complete
  *   "decision_id": "019a...",
  *   "time": "2026-11-22T10:00:00Z", "time_ns": 1795...,
  *   "server": "orders",
@@ -37,7 +40,10 @@ import org.slf4j.Logger;
  *              "scopes": ["orders.read"], "roles": ["support"], "actor": {"subject": "...", "client_id": null},
  *              "auth_method": "bearer_jwt", "token_type": "at+jwt"},   // token_type null unless a JWT
  *   "tool": {"name": "refund_order", "description_sha256": "...", "read_only": false,
- *            "destructive": false, "idempotent": false, "open_world": true},
+ *            "destructive": false, "idempotent": false, "open_world": true},   // null unless tools/*
+ *   "resource": null,                          // resources/*: {"uri", "template", "name", "mime_type"}
+ *   "prompt": null,                            // prompts/*: {"name"}
+ *   "completion": null,                        // completion/complete: {"ref_type", "ref", "argument"}
  *   "arguments": {"order_id": "A-1", "amount": 120},
  *   "session": {"id": "..."}                   // id null on stateless transports
  * }
@@ -50,7 +56,7 @@ import org.slf4j.Logger;
 final class PolicyInputDocument {
 
     /** Version of the input contract; bumped on any incompatible change. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     /** Default bound on one serialised input document, in bytes: 1 MiB. */
     public static final int DEFAULT_MAX_INPUT_BYTES = 1024 * 1024;
     /** Smallest and largest accepted {@code maxInputBytes}. */
@@ -87,7 +93,9 @@ final class PolicyInputDocument {
     /** The input document for {@code request}. */
     ObjectNode build(PolicyRequest request) {
         ObjectNode input = mapper.createObjectNode();
+        McpTarget target = request.target();
         input.put("version", VERSION);
+        input.put("method", target.method());
         input.put("operation", request.operation().name().toLowerCase(java.util.Locale.ROOT));
         input.put("decision_id", request.decisionId());
         input.put("time", request.time().toString());
@@ -95,7 +103,14 @@ final class PolicyInputDocument {
         input.put("server", request.server());
         input.set("environment", mapper.valueToTree(environment));
         input.set("caller", caller(request.caller()));
-        input.set("tool", tool(request.tool()));
+        if (target.isTool()) {
+            input.set("tool", tool(request.tool()));
+        } else {
+            input.putNull("tool");
+        }
+        input.set("resource", resource(target.resource()));
+        input.set("prompt", prompt(target.prompt()));
+        input.set("completion", completion(target.completion()));
         input.set("arguments", mapper.valueToTree(request.arguments()));
         ObjectNode session = input.putObject("session");
         if (request.sessionId().isPresent()) {
@@ -146,6 +161,33 @@ final class PolicyInputDocument {
         return node;
     }
 
+    private com.fasterxml.jackson.databind.JsonNode resource(McpTarget.Resource resource) {
+        if (resource == null) {
+            return mapper.nullNode();
+        }
+        ObjectNode node = mapper.createObjectNode();
+        putOptional(node, "uri", resource.uri());
+        putOptional(node, "template", resource.template());
+        putOptional(node, "name", resource.name());
+        putOptional(node, "mime_type", resource.mimeType());
+        return node;
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode prompt(McpTarget.Prompt prompt) {
+        if (prompt == null) {
+            return mapper.nullNode();
+        }
+        return mapper.createObjectNode().put("name", prompt.name());
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode completion(McpTarget.Completion completion) {
+        if (completion == null) {
+            return mapper.nullNode();
+        }
+        return mapper.createObjectNode().put("ref_type", completion.refType()).put("ref", completion.ref())
+                .put("argument", completion.argument());
+    }
+
     private ObjectNode tool(ToolDescriptor tool) {
         ObjectNode node = mapper.createObjectNode();
         node.put("name", tool.name());
@@ -168,8 +210,8 @@ final class PolicyInputDocument {
             return Optional.empty();
         }
         UnrepresentableInput.Finding found = finding.get();
-        log.debug("Policy input for decision {} (tool {}) holds {} in {}; denying without evaluating",
-                request.decisionId(), ClientText.forLog(request.tool().name()), found.problem(),
+        log.debug("Policy input for decision {} ({} {}) holds {} in {}; denying without evaluating",
+                request.decisionId(), request.target().method(), ClientText.forLog(request.tool().name()), found.problem(),
                 ClientText.forLog(found.where(), 200));
         return Optional.of(found.inArguments()
                 ? new Decision.Deny(request.decisionId(), ReasonCode.INVALID_ARGUMENTS, INVALID_ARGUMENTS_MESSAGE,

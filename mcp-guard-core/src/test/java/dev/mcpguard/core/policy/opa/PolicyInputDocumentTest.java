@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.Operation;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
@@ -19,7 +20,7 @@ class PolicyInputDocumentTest {
     private final ObjectMapper mapper = new ObjectMapper();
 
     @Test
-    void buildsVersionOneInputWithCallerToolArgumentsSessionAndEnvironment() {
+    void buildsVersionTwoInputWithCallerToolArgumentsSessionAndEnvironment() {
         CallerIdentity caller = CallerIdentity.builder("https://idp", "alice").tenant("acme").clientId("agent")
                 .scopes(Set.of("orders.write", "orders.read")).roles(Set.of("support"))
                 .actor(new CallerIdentity.Actor("bot-1", Optional.of("bot-client")))
@@ -30,8 +31,12 @@ class PolicyInputDocumentTest {
 
         ObjectNode input = new PolicyInputDocument(mapper, Map.of("name", "prod")).build(request);
 
-        assertThat(input.get("version").intValue()).isEqualTo(1);
+        assertThat(input.get("version").intValue()).isEqualTo(2);
+        assertThat(input.get("method").textValue()).isEqualTo("tools/call");
         assertThat(input.get("operation").textValue()).isEqualTo("call");
+        assertThat(input.get("resource").isNull()).isTrue();
+        assertThat(input.get("prompt").isNull()).isTrue();
+        assertThat(input.get("completion").isNull()).isTrue();
         assertThat(input.get("time_ns").longValue()).isEqualTo(1795341600000000001L);
         assertThat(input.at("/environment/name").textValue()).isEqualTo("prod");
         assertThat(input.at("/caller/tenant").textValue()).isEqualTo("acme");
@@ -59,5 +64,57 @@ class PolicyInputDocumentTest {
         assertThat(input.at("/caller/actor").isNull()).isTrue();
         assertThat(input.at("/caller/tenant").isNull()).isTrue();
         assertThat(input.at("/caller/token_type").isNull()).isTrue();
+    }
+
+    @Test
+    void aResourceReadHasNoToolAndNamesTheUriItsTemplateNameAndMimeType() {
+        McpTarget read = McpTarget.resource("resources/read", new McpTarget.Resource("orders://acme/1001",
+                "orders://{tenant}/{order_id}", null, "application/json"));
+        PolicyRequest request = new PolicyRequest(Operation.READ, "d-3",
+                CallerIdentity.builder("https://idp", "bob").build(), "orders", ToolDescriptor.named("resources/read"),
+                Map.of(), Optional.of("s-1"), Instant.EPOCH, read);
+
+        ObjectNode input = new PolicyInputDocument(mapper, Map.of()).build(request);
+
+        assertThat(input.get("version").intValue()).isEqualTo(2);
+        assertThat(input.get("method").textValue()).isEqualTo("resources/read");
+        assertThat(input.get("operation").textValue()).isEqualTo("read");
+        assertThat(input.get("tool").isNull()).isTrue();
+        assertThat(input.get("resource").toString()).isEqualTo("{\"uri\":\"orders://acme/1001\","
+                + "\"template\":\"orders://{tenant}/{order_id}\",\"name\":null,\"mime_type\":\"application/json\"}");
+        assertThat(input.get("prompt").isNull()).isTrue();
+        assertThat(input.get("completion").isNull()).isTrue();
+        assertThat(input.get("arguments").size()).isZero();
+    }
+
+    @Test
+    void aPromptGetAndACompletionCarryTheirItemsAndArguments() {
+        CallerIdentity bob = CallerIdentity.builder("https://idp", "bob").build();
+        PolicyInputDocument documents = new PolicyInputDocument(mapper, Map.of());
+
+        ObjectNode prompt = documents.build(new PolicyRequest(Operation.GET, "d-4", bob, "orders",
+                ToolDescriptor.named("prompts/get"), Map.of("order_id", "1001"), Optional.empty(), Instant.EPOCH,
+                McpTarget.prompt("prompts/get", new McpTarget.Prompt("summarize_order"))));
+        ObjectNode completion = documents.build(new PolicyRequest(Operation.COMPLETE, "d-5", bob, "orders",
+                ToolDescriptor.named("completion/complete"), Map.of("order_id", "10"), Optional.empty(), Instant.EPOCH,
+                McpTarget.completion(new McpTarget.Completion("ref/prompt", "summarize_order", "order_id"))));
+
+        assertThat(prompt.get("operation").textValue()).isEqualTo("get");
+        assertThat(prompt.get("prompt").toString()).isEqualTo("{\"name\":\"summarize_order\"}");
+        assertThat(prompt.at("/arguments/order_id").textValue()).isEqualTo("1001");
+        assertThat(prompt.get("tool").isNull()).isTrue();
+        assertThat(completion.get("operation").textValue()).isEqualTo("complete");
+        assertThat(completion.get("completion").toString())
+                .isEqualTo("{\"ref_type\":\"ref/prompt\",\"ref\":\"summarize_order\",\"argument\":\"order_id\"}");
+        assertThat(completion.at("/arguments/order_id").textValue()).isEqualTo("10");
+    }
+
+    @Test
+    void anOperationThatDoesNotFitTheMethodIsRejectedWhenTheRequestIsMade() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PolicyRequest(Operation.CALL, "d-6",
+                        CallerIdentity.builder("https://idp", "bob").build(), "orders", ToolDescriptor.named("x"),
+                        Map.of(), Optional.empty(), Instant.EPOCH,
+                        McpTarget.prompt("prompts/get", new McpTarget.Prompt("p"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("prompts/get");
     }
 }
