@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
@@ -26,7 +27,8 @@ import java.util.stream.Collectors;
 /**
  * The demo: starts a token issuer and the guarded {@link OrdersServer} enforcing security's reference OPA policy
  * (the signed bundle in this jar), then calls it with the real MCP Java SDK client over Streamable HTTP as three
- * users of tenant {@code acme}, and prints what each could see and do, why the policy refused what it refused, and
+ * users of tenant {@code acme}, and prints what each could see and do (tools, and orders read as resources), why
+ * the policy refused what it refused, and
  * what the audit trail recorded. Then it shows three controls at work: the downstream credential refunds are paid
  * out with (stored encrypted, refreshed once when expired, never seen by the client), a throttled call, and a
  * revoked user refused on her next request while another keeps working.
@@ -123,6 +125,9 @@ public final class Demo {
             call(alice, "get_order", "order_id", "acme-1001");
             call(alice, "get_order", "order_id", "globex-2001");
             call(alice, "refund_order", "order_id", "acme-1001", "amount", 10, "reason", "late");
+            listResources(alice);
+            read(alice, "orders://acme/1001");
+            read(alice, "orders://globex/2001");
         }
         try (McpSyncClient bob = connect(DemoUser.BOB)) {
             section("bob", DemoUser.BOB);
@@ -255,6 +260,29 @@ public final class Demo {
         out.println("  tools/list   -> " + names);
     }
 
+    private void listResources(McpSyncClient client) {
+        String uris = client.listResources().resources().stream().map(McpSchema.Resource::uri)
+                .collect(Collectors.joining(", "));
+        out.println("  resources/list -> " + uris);
+    }
+
+    /** A resources/read: the contents as the policy let them through (redacted), or the denial the client got. */
+    private void read(McpSyncClient client, String uri) {
+        out.printf("  %-15s %s%n", "resources/read", uri);
+        out.print("      ");
+        try {
+            McpSchema.ReadResourceResult result = client.readResource(new McpSchema.ReadResourceRequest(uri));
+            out.println("ALLOWED     " + result.contents().stream()
+                    .map(c -> c instanceof McpSchema.TextResourceContents t ? t.text() : c.mimeType())
+                    .collect(Collectors.joining(" ")));
+        } catch (McpError e) {
+            Map<?, ?> data = e.getJsonRpcError() != null && e.getJsonRpcError().data() instanceof Map<?, ?> m ? m
+                    : Map.of();
+            out.println("DENIED      reason=" + data.get("reason") + " decision_id=" + data.get("decision_id")
+                    + " \"" + data.get("message") + "\"");
+        }
+    }
+
     private void call(McpSyncClient client, String tool, Object... keysAndValues) throws IOException {
         Map<String, Object> arguments = new LinkedHashMap<>();
         for (int i = 0; i < keysAndValues.length; i += 2) {
@@ -320,9 +348,12 @@ public final class Demo {
         if (details.hasNonNull("retry_after_seconds")) {
             extra.append(" retry_after=").append(details.path("retry_after_seconds").asText()).append('s');
         }
+        String what = record.path("tool").isTextual() ? record.path("tool").asText()
+                : record.path("method").asText() + (record.path("target").isTextual()
+                        ? " " + record.path("target").asText() : "");
         return String.format("%-6s %-15s %-5s %-10s %-22s rev=%s event=%s decision=%s%s",
                 caller.isMissingNode() || caller.isNull() ? "-" : caller.path("subject").asText(),
-                record.path("tool").asText(),
+                what,
                 record.path("decision").asText(),
                 record.path("outcome").asText(),
                 record.path("reason").isNull() ? "" : record.path("reason").asText(),

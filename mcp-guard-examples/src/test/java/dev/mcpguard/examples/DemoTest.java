@@ -17,7 +17,7 @@ class DemoTest {
     Path dir;
 
     @Test
-    void demoShowsTheRefreshTheThrottledCallAndTheRevocationAndLeaksNoToken() throws Exception {
+    void demoShowsAnAllowedAndADeniedReadTheRefreshTheThrottledCallAndTheRevocationAndLeaksNoToken() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         Path credentials = dir.resolve("credentials");
         Demo.run(OrdersServerSettings.builder().port(0).auditFile(dir.resolve("audit.jsonl"))
@@ -25,6 +25,10 @@ class DemoTest {
         String output = bytes.toString(StandardCharsets.UTF_8);
 
         assertThat(output)
+                .contains("resources/list -> orders://acme/")
+                .containsPattern("resources/read +orders://acme/1001\\R +ALLOWED +\\{")
+                .containsPattern("resources/read +orders://globex/2001\\R +DENIED +reason=cross_tenant decision_id=")
+                .contains("resources/read orders://globex/2001")
                 .contains("== downstream credential (payments-api)")
                 .contains("credential payments-api refreshed (token request #1)")
                 .doesNotContain("token request #2")

@@ -82,10 +82,12 @@ import tools.jackson.databind.json.JsonMapper;
  *       declares one, else built from properties;</li>
  *   <li>every tool Spring AI registers is guarded and {@code tools/list} filtered by the same policy
  *       ({@code GuardingToolsPostProcessor}); Spring AI's own server customizers still run;</li>
- *   <li>the WebMVC transport gets mcp-guard's context extractor, and the server the guarded transport (audit of
- *       unknown tools, SDK log hygiene);</li>
- *   <li>mcp-guard's HTTP filter in front of the MCP endpoint (JWTs of {@code mcp.guard.identity.issuer}, API
- *       keys, 401 with RFC 9728 metadata, session binding, request limits).</li>
+ *   <li>the WebMVC transport gets mcp-guard's context extractor, and the server the guarded transport (resource,
+ *       prompt and completion requests through the chain, audit of unknown tools, SDK log hygiene);</li>
+ *   <li>mcp-guard's HTTP filter in front of the MCP endpoint (JWTs of the configured issuers, routed by exact
+ *       {@code iss}, with RFC 7662 introspection where configured; API keys; 401 with RFC 9728 metadata; session
+ *       binding; request limits; CORS for {@code mcp.guard.cors.allowed-origins}; 400 for an
+ *       {@code MCP-Protocol-Version} the WebMVC transport does not support).</li>
  * </ul>
  * Every bean backs off when the application declares one of the same type; {@code mcp.guard.enabled=false}
  * turns all of it off, and so does {@code spring.ai.mcp.server.enabled=false} (no Spring AI server to guard; an
@@ -262,24 +264,29 @@ public class McpGuardAutoConfiguration {
     @ConditionalOnMissingBean(name = "mcpGuardHttpFilter")
     FilterRegistrationBean<DeferredMcpGuardHttpFilter> mcpGuardHttpFilter(
             McpGuard guard, McpGuardProperties properties, McpServerStreamableHttpProperties http,
-            ObjectProvider<IdentityResolver> identityResolver, ObjectProvider<Clock> clock) {
+            ObjectProvider<IdentityResolver> identityResolver, ObjectProvider<Clock> clock,
+            ObjectProvider<WebMvcStreamableServerTransportProvider> streamable,
+            ObjectProvider<WebMvcStatelessServerTransport> stateless) {
         McpGuardProperties.Identity identity = properties.identity();
-        Optional<URI> jwks = identity.issuer().map(issuer -> identity.jwksUri().orElseGet(() ->
-                OidcDiscovery.jwksUri(issuer)));
+        if (identityResolver.getIfAvailable() == null) {
+            checkIssuerMetadata(identity);
+        }
         DeferredMcpGuardHttpFilter filter = new DeferredMcpGuardHttpFilter(resource -> {
             IdentityResolver resolver = identityResolver.getIfAvailable(() -> identityResolver(identity, resource,
-                    jwks, clock.getIfAvailable(Clock::systemUTC)));
+                    clock.getIfAvailable(Clock::systemUTC)));
             McpGuardHttpFilter.Builder builder = McpGuardHttpFilter.builder()
                     .sessionRegistry(guard.sessionRegistry())
                     .mcpPath(http.getMcpEndpoint())
                     .resource(resource)
                     .identityResolver(resolver)
                     .clock(clock.getIfAvailable(Clock::systemUTC));
-            identity.issuer().ifPresent(builder::authorizationServer);
+            identity.allIssuers().values().forEach(issuer -> builder.authorizationServer(issuer.issuer()));
             if (!identity.scopesSupported().isEmpty()) {
                 builder.scopesSupported(identity.scopesSupported().toArray(String[]::new));
             }
             identity.resourceName().ifPresent(builder::resourceName);
+            properties.cors().allowedOrigins().forEach(builder::allowedOrigin);
+            protocolVersions(streamable, stateless).ifPresent(builder::supportedProtocolVersions);
             return builder.build();
         }, http.getMcpEndpoint(), properties.resource().orElse(null));
         FilterRegistrationBean<DeferredMcpGuardHttpFilter> registration = new FilterRegistrationBean<>(filter);
@@ -293,6 +300,22 @@ public class McpGuardAutoConfiguration {
         return registration;
     }
 
+    /**
+     * The {@code MCP-Protocol-Version} values the server's WebMVC transport supports, so the filter answers 400 for
+     * exactly the others. Spring AI's WebMVC Streamable HTTP transport names its own list (2.0.1: it adds
+     * 2024-11-05 to the SDK servlet transport's), so the filter's default, the SDK servlet transport's, would
+     * refuse a version the server speaks. Empty when the application runs neither (the filter's default then).
+     */
+    static Optional<java.util.List<String>> protocolVersions(
+            ObjectProvider<WebMvcStreamableServerTransportProvider> streamable,
+            ObjectProvider<WebMvcStatelessServerTransport> stateless) {
+        WebMvcStreamableServerTransportProvider sessions = streamable.getIfAvailable();
+        if (sessions != null) {
+            return Optional.of(sessions.protocolVersions());
+        }
+        return Optional.ofNullable(stateless.getIfAvailable()).map(WebMvcStatelessServerTransport::protocolVersions);
+    }
+
     /** Starts the deferred filter when the web server listens (the bound port makes the resource URI). */
     @Bean
     static org.springframework.context.ApplicationListener<org.springframework.boot.web.server.context.WebServerInitializedEvent>
@@ -300,19 +323,53 @@ public class McpGuardAutoConfiguration {
         return event -> filter.ifAvailable(registration -> registration.getFilter().onApplicationEvent(event));
     }
 
-    static IdentityResolver identityResolver(McpGuardProperties.Identity identity, URI resource, Optional<URI> jwks,
-                                             Clock clock) {
+    /** How long the start-up check may wait for an issuer's metadata document (the resolvers use their own). */
+    static final Duration METADATA_CHECK_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration METADATA_CHECK_READ_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * Reads the metadata of every issuer whose keys (no {@code jwks-uri}) or introspection endpoint come from it,
+     * once, at start-up, with core's discovery ({@code JwtIdentityResolver.checkIssuerMetadata}: the document must
+     * name the issuer exactly, and {@code https} endpoints), so a wrong issuer fails start-up naming the property
+     * instead of refusing every token later. Bounded by {@link #METADATA_CHECK_CONNECT_TIMEOUT} and
+     * {@link #METADATA_CHECK_READ_TIMEOUT} per document, longer than the resolvers' own timeouts so a cold
+     * issuer's first answer does not fail start-up.
+     */
+    static void checkIssuerMetadata(McpGuardProperties.Identity identity) {
+        identity.allIssuers().forEach((prefix, issuer) -> {
+            JwtIdentityResolver.Builder check = jwtResolver(issuer, prefix, "urn:mcp-guard:start-up-check")
+                    .jwksConnectTimeout(METADATA_CHECK_CONNECT_TIMEOUT)
+                    .jwksReadTimeout(METADATA_CHECK_READ_TIMEOUT);
+            try {
+                built(check, issuer, prefix).checkIssuerMetadata();
+            } catch (IOException e) {
+                String hint = issuer.jwksUri().isPresent() ? "fix " + prefix + ".issuer or set "
+                        + prefix + ".introspection.endpoint" : "fix " + prefix + ".issuer or set " + prefix
+                        + ".jwks-uri";
+                throw new InvalidConfigurationPropertyValueException(prefix + ".issuer", issuer.issuer(),
+                        "its metadata could not be read or was refused (" + e.getMessage() + "); " + hint);
+            }
+        });
+    }
+
+    static IdentityResolver identityResolver(McpGuardProperties.Identity identity, URI resource, Clock clock) {
         List<IdentityResolver> resolvers = new ArrayList<>();
-        Optional<JwtIdentityResolver> jwt = identity.issuer().map(issuer -> JwtIdentityResolver.builder()
-                .issuer(issuer.toString())
-                .audience(resource.toString())
-                .jwksUrl(jwks.orElseThrow())
-                .claimMapping(claimMapping(identity.claims()))
-                .verifiedTokenCacheSize(identity.jwt().verifiedTokenCacheSize())
-                .verifiedTokensPerPrincipal(identity.jwt().verifiedTokensPerPrincipal())
-                .clock(clock)
-                .build());
-        jwt.ifPresent(resolvers::add);
+        java.util.Map<String, JwtIdentityResolver> byIssuer = new java.util.LinkedHashMap<>();
+        java.util.Set<String> introspectingJwts = new java.util.HashSet<>();
+        identity.allIssuers().forEach((prefix, issuer) -> {
+            JwtIdentityResolver.Builder builder = jwtResolver(issuer, prefix, resource.toString())
+                    .verifiedTokenCacheSize(identity.jwt().verifiedTokenCacheSize())
+                    .verifiedTokensPerPrincipal(identity.jwt().verifiedTokensPerPrincipal())
+                    .clock(clock);
+            byIssuer.put(issuer.issuer().toString(), built(builder, issuer, prefix));
+            if (issuer.introspection().enabled() && issuer.introspection().alsoForJwts()) {
+                introspectingJwts.add(issuer.issuer().toString());
+            }
+        });
+        if (!byIssuer.isEmpty()) {
+            List<JwtIdentityResolver> jwts = List.copyOf(byIssuer.values());
+            resolvers.add(jwts.size() == 1 ? jwts.get(0) : IdentityResolvers.byIssuer(jwts));
+        }
         if (!identity.apiKeys().isEmpty()) {
             ApiKeyIdentityResolver.Builder keys = ApiKeyIdentityResolver.builder();
             for (McpGuardProperties.ApiKey key : identity.apiKeys()) {
@@ -324,28 +381,52 @@ public class McpGuardAutoConfiguration {
         }
         if (resolvers.isEmpty()) {
             throw new InvalidConfigurationPropertyValueException("mcp.guard.identity.issuer", null,
-                    "required: no way to authenticate callers is configured (set mcp.guard.identity.issuer or "
-                    + "mcp.guard.identity.api-keys, or declare an IdentityResolver bean)");
+                    "required: no way to authenticate callers is configured (set mcp.guard.identity.issuer, "
+                    + "mcp.guard.identity.issuers or mcp.guard.identity.api-keys, or declare an IdentityResolver "
+                    + "bean)");
         }
         IdentityResolver own = resolvers.size() == 1 ? resolvers.get(0) : IdentityResolvers.firstApplicable(resolvers);
-        if (jwt.isPresent()
+        if (!byIssuer.isEmpty()
                 && ClassUtils.isPresent(SPRING_SECURITY_JWT, McpGuardAutoConfiguration.class.getClassLoader())) {
-            return new SpringSecurityIdentityResolver(jwt.get(), own);
+            return new SpringSecurityIdentityResolver(byIssuer, introspectingJwts, own);
         }
         return own;
+    }
+
+    /** A resolver builder for one configured issuer; settings the properties did not validate fail naming them. */
+    private static JwtIdentityResolver.Builder jwtResolver(McpGuardProperties.Issuer issuer, String prefix,
+                                                           String resource) {
+        JwtIdentityResolver.Builder builder = JwtIdentityResolver.builder()
+                .issuer(issuer.issuer().toString())
+                .audience(resource)
+                .claimMapping(issuer.claims().toClaimMapping());
+        issuer.audiences().forEach(builder::audience);
+        issuer.jwksUri().ifPresent(builder::jwksUrl);
+        if (issuer.introspection().enabled()) {
+            try {
+                builder.introspection(issuer.introspection().toTokenIntrospection());
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                // The core's messages show values, never the secret.
+                throw new InvalidConfigurationPropertyValueException(prefix + ".introspection.client-id",
+                        issuer.introspection().clientId().orElse(null), e.getMessage());
+            }
+        }
+        return builder;
+    }
+
+    private static JwtIdentityResolver built(JwtIdentityResolver.Builder builder, McpGuardProperties.Issuer issuer,
+                                             String prefix) {
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new InvalidConfigurationPropertyValueException(prefix + ".issuer", issuer.issuer(),
+                    e.getMessage());
+        }
     }
 
     /** When present, a JWT that Spring Security's resource server authenticated is mapped, not verified twice. */
     private static final String SPRING_SECURITY_JWT =
             "org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken";
-
-    static ClaimMapping claimMapping(McpGuardProperties.Claims claims) {
-        ClaimMapping defaults = ClaimMapping.ofDefaults();
-        return new ClaimMapping(claims.roles().isEmpty() ? defaults.rolePaths() : claims.roles(),
-                claims.tenant().isEmpty() ? defaults.tenantPaths() : claims.tenant(),
-                claims.clientId().isEmpty() ? defaults.clientIdPaths() : claims.clientId(),
-                claims.scopes().isEmpty() ? defaults.scopePaths() : claims.scopes());
-    }
 
     private static boolean isLoopback(URI uri) {
         String host = uri.getHost();

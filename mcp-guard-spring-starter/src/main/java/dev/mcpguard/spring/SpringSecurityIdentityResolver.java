@@ -7,6 +7,7 @@ import dev.mcpguard.core.identity.JwtIdentityResolver;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.springframework.security.core.Authentication;
@@ -23,9 +24,13 @@ import org.springframework.security.oauth2.server.resource.authentication.JwtAut
  * <ul>
  *   <li>the presented bearer token must be the one Spring Security authenticated (compared in constant time),
  *       else the request is rejected;</li>
- *   <li>its claims go through {@link JwtIdentityResolver#resolveVerified}: the same issuer, audience (this
+ *   <li>its claims go through {@link JwtIdentityResolver#resolveVerified} of the resolver configured for its
+ *       {@code iss} (matched exactly; a token of any other issuer is rejected): the same issuer, audience (this
  *       server's resource URI, which Spring Security does not check by default), expiry and
- *       {@link dev.mcpguard.core.identity.ClaimMapping} as a token mcp-guard verifies itself;</li>
+ *       {@link dev.mcpguard.core.identity.ClaimMapping} as a token mcp-guard verifies itself. For an issuer
+ *       configured to introspect JWTs too, the token is resolved in full instead ({@link JwtIdentityResolver#resolve}:
+ *       verified again and introspected), so a token revoked at the issuer is refused within the introspection
+ *       cache TTL with Spring Security in front as well;</li>
  *   <li>the authorities are added: {@code SCOPE_x} as scope {@code x}, {@code ROLE_x} as role {@code x} (so a
  *       custom {@code JwtAuthenticationConverter} reaches policy); other authorities (Spring Security 7's
  *       {@code FACTOR_*}, for example) are not roles and are ignored.</li>
@@ -37,12 +42,23 @@ import org.springframework.security.oauth2.server.resource.authentication.JwtAut
  */
 final class SpringSecurityIdentityResolver implements IdentityResolver {
 
-    private final JwtIdentityResolver claims;
+    private final Map<String, JwtIdentityResolver> byIssuer;
+    private final Set<String> introspectingJwts;
     private final IdentityResolver fallback;
 
-    SpringSecurityIdentityResolver(JwtIdentityResolver claims, IdentityResolver fallback) {
-        this.claims = Objects.requireNonNull(claims, "claims");
+    /**
+     * @param byIssuer           the resolver of each trusted issuer, by its exact identifier
+     * @param introspectingJwts  the issuers whose JWTs are introspected too: their tokens are resolved in full
+     * @param fallback           for every request Spring Security did not authenticate with a JWT
+     */
+    SpringSecurityIdentityResolver(Map<String, JwtIdentityResolver> byIssuer, Set<String> introspectingJwts,
+                                   IdentityResolver fallback) {
+        this.byIssuer = Map.copyOf(byIssuer);
+        this.introspectingJwts = Set.copyOf(introspectingJwts);
         this.fallback = Objects.requireNonNull(fallback, "fallback");
+        if (this.byIssuer.isEmpty()) {
+            throw new IllegalArgumentException("at least one issuer is required");
+        }
     }
 
     @Override
@@ -59,7 +75,13 @@ final class SpringSecurityIdentityResolver implements IdentityResolver {
             return new IdentityResult.Rejected(ReasonCode.INVALID_TOKEN,
                     "token is not the one the request was authenticated with");
         }
-        IdentityResult mapped = claims.resolveVerified(jwt.getHeaders(), jwt.getClaims());
+        Object iss = jwt.getClaims().get("iss");
+        JwtIdentityResolver claims = iss == null ? null : byIssuer.get(iss.toString());
+        if (claims == null) {
+            return new IdentityResult.Rejected(ReasonCode.INVALID_TOKEN, "token issuer not accepted");
+        }
+        IdentityResult mapped = introspectingJwts.contains(iss.toString()) ? claims.resolve(credential)
+                : claims.resolveVerified(jwt.getHeaders(), jwt.getClaims());
         if (!(mapped instanceof IdentityResult.Authenticated authenticated)) {
             return mapped;
         }
@@ -87,6 +109,6 @@ final class SpringSecurityIdentityResolver implements IdentityResolver {
 
     @Override
     public String toString() {
-        return "SpringSecurityIdentityResolver[" + claims + ", fallback=" + fallback + "]";
+        return "SpringSecurityIdentityResolver[" + byIssuer.values() + ", fallback=" + fallback + "]";
     }
 }

@@ -219,6 +219,100 @@ class McpGuardAutoConfigurationTest {
         }
     }
 
+    static final String SECRET = "client-secret-that-must-not-show";
+
+    static final String[] TWO_ISSUERS = {
+            "mcp.guard.resource=https://orders.example.com/mcp",
+            "mcp.guard.identity.issuer=https://kc.example.com/realms/acme",
+            "mcp.guard.identity.jwks-uri=https://kc.example.com/realms/acme/protocol/openid-connect/certs",
+            "mcp.guard.identity.issuers.partner.issuer=https://login.partner.example",
+            "mcp.guard.identity.issuers.partner.jwks-uri=https://login.partner.example/keys",
+            "mcp.guard.identity.issuers.partner.audiences=api://orders",
+            "mcp.guard.identity.issuers.partner.claims.roles=/resource_access/orders.api/roles,groups",
+            "mcp.guard.identity.issuers.partner.introspection.client-id=orders-mcp",
+            "mcp.guard.identity.issuers.partner.introspection.client-secret=" + SECRET,
+            "mcp.guard.identity.issuers.partner.introspection.endpoint=https://login.partner.example/introspect",
+            "mcp.guard.identity.issuers.partner.introspection.also-for-jwts=true",
+            "mcp.guard.identity.issuers.partner.introspection.cache-ttl=10s",
+            "mcp.guard.cors.allowed-origins=https://inspector.example"};
+
+    @Test
+    void severalIssuersWithIntrospectionBindWithoutTheSecretInTheirText() {
+        runner.withUserConfiguration(UserPolicy.class).withPropertyValues(TWO_ISSUERS).run(context -> {
+            assertThat(context).hasNotFailed().hasBean("mcpGuardHttpFilter");
+            McpGuardProperties properties = context.getBean(McpGuardProperties.class);
+            assertThat(properties.identity().allIssuers()).containsOnlyKeys("mcp.guard.identity",
+                    "mcp.guard.identity.issuers.partner");
+            McpGuardProperties.Issuer partner = properties.identity().issuers().get("partner");
+            assertThat(partner.claims().roles()).containsExactly("/resource_access/orders.api/roles", "groups");
+            assertThat(partner.introspection().enabled()).isTrue();
+            assertThat(partner.introspection().cacheTtl()).isEqualTo(java.time.Duration.ofSeconds(10));
+            assertThat(properties.identity().introspection().enabled()).isFalse();
+            assertThat(properties.cors().allowedOrigins()).containsExactly("https://inspector.example");
+            assertThat(properties.toString()).contains("orders-mcp").doesNotContain(SECRET);
+            assertThat(context.getBean("mcpGuardHttpFilter", FilterRegistrationBean.class).getFilter().toString())
+                    .doesNotContain(SECRET);
+        });
+    }
+
+    @Test
+    void aBadIssuerOrIntrospectionSettingFailsStartUpNamingThePropertyAndNeverTheSecret() {
+        java.util.Map<String, String> bad = new java.util.LinkedHashMap<>();
+        bad.put("mcp.guard.identity.issuers.partner.claims.roles=realm_access..roles",
+                "mcp.guard.identity.issuers.partner.claims.roles");
+        bad.put("mcp.guard.identity.issuers.partner.claims.tenant=/bad~2pointer", "mcp.guard.identity.issuers.partner.claims.tenant");
+        bad.put("mcp.guard.identity.issuers.partner.introspection.cache-ttl=6m",
+                "mcp.guard.identity.issuers.partner.introspection.cache-ttl");
+        bad.put("mcp.guard.identity.issuers.partner.introspection.client-secret=",
+                "mcp.guard.identity.issuers.partner.introspection.client-secret");
+        bad.put("mcp.guard.identity.issuers.partner.introspection.endpoint=/introspect",
+                "mcp.guard.identity.issuers.partner.introspection.endpoint");
+        bad.put("mcp.guard.identity.issuers.partner.issuer=https://kc.example.com/realms/acme",
+                "mcp.guard.identity.issuers.partner.issuer");
+        bad.put("mcp.guard.identity.issuers.partner.issuer=urn:partner", "mcp.guard.identity.issuers.partner.issuer");
+        bad.put("mcp.guard.cors.allowed-origins=*", "mcp.guard.cors.allowed-origins");
+        bad.put("mcp.guard.cors.allowed-origins=https://inspector.example/app", "mcp.guard.cors.allowed-origins");
+        bad.forEach((setting, property) -> runner.withUserConfiguration(UserPolicy.class)
+                .withPropertyValues(TWO_ISSUERS).withPropertyValues(setting)
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining(property).message().doesNotContain(SECRET)));
+        // Introspection settings without a client id are refused too, rather than silently ignored.
+        runner.withUserConfiguration(UserPolicy.class)
+                .withPropertyValues("mcp.guard.identity.issuer=https://kc.example.com/realms/acme",
+                        "mcp.guard.identity.jwks-uri=https://kc.example.com/certs",
+                        "mcp.guard.identity.introspection.also-for-jwts=true")
+                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                        .hasMessageContaining("mcp.guard.identity.introspection.client-id"));
+    }
+
+    @Test
+    void anIssuerWhoseMetadataNamesAnotherIssuerFailsStartUpNamingThePropertyThroughCoresDiscovery() {
+        no.nav.security.mock.oauth2.MockOAuth2Server idp = StarterEdgeOverHttpTest.startWarmedIdp();
+        try {
+            // The document at <issuer>/.well-known/openid-configuration names the issuer without the slash.
+            runner.withUserConfiguration(UserPolicy.class)
+                    .withPropertyValues("mcp.guard.identity.issuer=" + idp.issuerUrl("acme") + "/")
+                    .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                            .hasMessageContaining("mcp.guard.identity.issuer")
+                            .hasMessageContaining("names another issuer"));
+            runner.withUserConfiguration(UserPolicy.class)
+                    .withPropertyValues("mcp.guard.identity.issuers.partner.issuer=" + idp.issuerUrl("partner"),
+                            "mcp.guard.identity.issuers.partner.introspection.client-id=orders-mcp",
+                            "mcp.guard.identity.issuers.partner.introspection.client-secret=" + SECRET,
+                            "mcp.guard.identity.issuer=http://127.0.0.1:1/unreachable")
+                    .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+                            .hasMessageContaining("mcp.guard.identity.issuer").message().doesNotContain(SECRET));
+            runner.withUserConfiguration(UserPolicy.class)
+                    .withPropertyValues("mcp.guard.identity.issuer=" + idp.issuerUrl("acme"),
+                            "mcp.guard.identity.issuers.partner.issuer=" + idp.issuerUrl("partner"),
+                            "mcp.guard.identity.issuers.partner.introspection.client-id=orders-mcp",
+                            "mcp.guard.identity.issuers.partner.introspection.client-secret=" + SECRET)
+                    .run(context -> assertThat(context).hasNotFailed());
+        } finally {
+            idp.shutdown();
+        }
+    }
+
     @Test
     void noWayToAuthenticateFailsStartUpNamingTheProperty() {
         new WebApplicationContextRunner()

@@ -145,9 +145,17 @@ public final class JwtIdentityResolver implements IdentityResolver {
     /** Null when no {@link TokenIntrospection} is configured. */
     private final TokenIntrospector introspector;
     private final boolean introspectsJwts;
+    /** Null when neither the keys nor the introspection endpoint come from the issuer's metadata. */
+    private final IssuerMetadataSource metadata;
+    private final boolean keysFromMetadata;
+    private final boolean introspectionEndpointFromMetadata;
 
-    private JwtIdentityResolver(Builder b, JWKSource<SecurityContext> keySource, TokenIntrospector introspector) {
+    private JwtIdentityResolver(Builder b, JWKSource<SecurityContext> keySource, TokenIntrospector introspector,
+                                IssuerMetadataSource metadata) {
         this.issuer = b.issuer;
+        this.metadata = metadata;
+        this.keysFromMetadata = b.jwksUrl == null && b.jwkSet == null;
+        this.introspectionEndpointFromMetadata = b.introspection != null && b.introspection.endpoint().isEmpty();
         this.introspector = introspector;
         this.introspectsJwts = introspector != null && b.introspection.alsoForJwts();
         this.verifiedTokens = b.verifiedTokenCacheSize == 0 ? null
@@ -375,6 +383,30 @@ public final class JwtIdentityResolver implements IdentityResolver {
             return reject(e.getMessage(), e.getMessage());
         } catch (RuntimeException e) {
             return reject("token claims malformed", e.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * Reads the issuer's metadata now, when this resolver finds its key set or its introspection endpoint through
+     * it, and checks that it names what the resolver needs ({@code jwks_uri}, {@code introspection_endpoint}); so
+     * an application can refuse to start on an issuer whose metadata cannot be read or is refused (a wrong issuer
+     * URL, a trailing slash the issuer does not use) instead of refusing every token later. Does nothing when
+     * neither comes from the metadata. The document read is remembered as any other. Thread-safe.
+     *
+     * @throws java.io.IOException naming the document and the reason, never its content
+     */
+    public void checkIssuerMetadata() throws java.io.IOException {
+        if (metadata == null) {
+            return;
+        }
+        IssuerMetadataSource.Metadata found = metadata.current();
+        if (keysFromMetadata && found.jwksUri().isEmpty()) {
+            throw new IssuerMetadataSource.IssuerMetadataException("metadata of issuer " + issuer
+                    + " has no jwks_uri");
+        }
+        if (introspectionEndpointFromMetadata && found.introspectionEndpoint().isEmpty()) {
+            throw new IssuerMetadataSource.IssuerMetadataException("metadata of issuer " + issuer
+                    + " has no introspection_endpoint");
         }
     }
 
@@ -873,7 +905,7 @@ public final class JwtIdentityResolver implements IdentityResolver {
                     jwksConnectTimeout.plus(jwksReadTimeout), clock, jwksCacheTtl, jwksRefetchMinInterval) : null;
             TokenIntrospector introspector = introspection == null ? null
                     : new TokenIntrospector(introspection, introspectionEndpoint(metadata), clock);
-            return new JwtIdentityResolver(this, keySource(metadata), introspector);
+            return new JwtIdentityResolver(this, keySource(metadata), introspector, metadata);
         }
 
         private TokenIntrospector.EndpointSource introspectionEndpoint(IssuerMetadataSource metadata) {

@@ -91,6 +91,23 @@ class IssuerDiscoveryTest {
     }
 
     @Test
+    void checkingTheMetadataUpFrontPassesForTheIssuerAndNamesTheRefusalForAnotherIdentifier() throws Exception {
+        JwtIdentityResolver.builder().issuer(oauth.issuerUrl("acme").toString()).audience(RESOURCE).build()
+                .checkIssuerMetadata();
+        TokenIntrospection introspection = TokenIntrospection.builder().clientId("orders-mcp")
+                .clientSecret(Secret.ofUtf8("not-the-point")).build();
+        JwtIdentityResolver.builder().issuer(oauth.issuerUrl("acme").toString()).audience(RESOURCE)
+                .introspection(introspection).build().checkIssuerMetadata();
+        // Keys and introspection endpoint configured: nothing comes from the metadata, nothing is read.
+        JwtIdentityResolver.builder().issuer("https://unreachable.invalid/realms/acme").audience(RESOURCE)
+                .jwksUrl(URI.create("https://unreachable.invalid/jwks")).build().checkIssuerMetadata();
+
+        assertThatThrownBy(() -> JwtIdentityResolver.builder().issuer(oauth.issuerUrl("acme") + "/")
+                .audience(RESOURCE).build().checkIssuerMetadata())
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("names another issuer");
+    }
+
+    @Test
     void refusesMetadataWhoseJwksUriIsPlainHttpOffLoopback() throws Exception {
         AtomicInteger documents = new AtomicInteger();
         HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.SanitizingFunction;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -97,6 +98,27 @@ public class McpGuardActuatorAutoConfiguration {
         @ConditionalOnMissingBean
         McpGuardPolicyMeters mcpGuardPolicyMeters(McpGuard guard) {
             return new McpGuardPolicyMeters(guard);
+        }
+    }
+
+    /**
+     * Masks introspection client secrets ({@code mcp.guard.identity[.issuers[n]].introspection.client-secret},
+     * from any property source, environment variables included) in the {@code env} and {@code configprops}
+     * endpoints even when an operator sets {@code show-values=always}. Any key whose name, without separators,
+     * ends in {@code clientsecret} is masked, whoever it belongs to.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(SanitizingFunction.class)
+    static class SanitizingConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "mcpGuardClientSecretSanitizer")
+        SanitizingFunction mcpGuardClientSecretSanitizer() {
+            return SanitizingFunction.sanitizeValue().ifMatches(data -> isClientSecret(data.getLowerCaseKey()));
+        }
+
+        static boolean isClientSecret(String lowerCaseKey) {
+            return lowerCaseKey != null && lowerCaseKey.replaceAll("[^a-z0-9]", "").endsWith("clientsecret");
         }
     }
 

@@ -72,6 +72,48 @@ class MeteredAuditSinkTest {
     }
 
     @Test
+    void aRequestThatIsNotAToolCallIsTaggedByItsMethodWithToolNoneAndNeverByItsTarget() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            sink.write(request("resources/read", "orders://acme/" + i + "?card=4111111111111111",
+                    AuditRecord.Verdict.DENY, "policy_denied", AuditRecord.Outcome.DENIED));
+            sink.write(request("prompts/get", "prompt-" + i, AuditRecord.Verdict.ALLOW, null,
+                    AuditRecord.Outcome.SUCCESS));
+        }
+        sink.write(request("resources/list", null, AuditRecord.Verdict.ALLOW, null, AuditRecord.Outcome.SUCCESS));
+        sink.write(request("sampling/createMessage", null, AuditRecord.Verdict.ALLOW, null,
+                AuditRecord.Outcome.SUCCESS));
+        sink.write(record("alice", "get_order", AuditRecord.Verdict.ALLOW, null, AuditRecord.Outcome.SUCCESS, 1));
+
+        assertThat(registry.get(MeteredAuditSink.CALLS).tags("method", "resources/read", "tool", "none",
+                "decision", "deny", "reason", "policy_denied").counter().count()).isEqualTo(50);
+        assertThat(registry.get(MeteredAuditSink.CALLS).tags("method", "prompts/get", "tool", "none").counter()
+                .count()).isEqualTo(50);
+        assertThat(registry.get(MeteredAuditSink.DURATION).tags("method", "resources/read", "tool", "none")
+                .timer().count()).isEqualTo(50);
+        assertThat(registry.get(MeteredAuditSink.CALLS).tags("method", "sampling/createMessage").counter().count())
+                .isEqualTo(1);
+        assertThat(registry.get(MeteredAuditSink.CALLS).tags("method", "tools/call", "tool", "get_order").counter()
+                .count()).isEqualTo(1);
+        Set<String> tagValues = registry.getMeters().stream().map(Meter::getId)
+                .flatMap(id -> id.getTags().stream()).map(Tag::getValue).collect(Collectors.toSet());
+        assertThat(tagValues).noneMatch(v -> v.contains("orders://") || v.contains("4111") || v.contains("prompt-"));
+        // Every meter of a name has the same tag keys (Prometheus requires it).
+        assertThat(registry.find(MeteredAuditSink.CALLS).counters()).allSatisfy(c -> assertThat(c.getId().getTags())
+                .extracting(Tag::getKey).containsExactlyInAnyOrder("server", "method", "tool", "decision", "outcome",
+                        "reason"));
+        assertThat(registry.getMeters()).hasSizeLessThan(12);
+    }
+
+    @Test
+    void aMethodOutsideTheKnownSetIsTaggedOther() throws Exception {
+        sink.write(request("x-vendor/" + "a".repeat(40), null, AuditRecord.Verdict.DENY, "invalid_arguments",
+                AuditRecord.Outcome.DENIED));
+
+        assertThat(registry.get(MeteredAuditSink.CALLS).tags("method", BoundedTagValues.OTHER, "tool", "none")
+                .counter().count()).isEqualTo(1);
+    }
+
+    @Test
     void aRecordTheSinkCannotTakeIsCountedAsTheDenialTheClientGotAndRethrown() {
         AuditSink failing = MeteredAuditSink.decorate(record -> {
             throw new AuditSink.AuditWriteException("disk full");
@@ -88,6 +130,14 @@ class MeteredAuditSinkTest {
     void decoratingTwiceMetersOnce() {
         assertThat(MeteredAuditSink.decorate(sink, registry)).isSameAs(sink);
         assertThat(((MeteredAuditSink) sink).delegate()).isSameAs(recording);
+    }
+
+    static AuditRecord request(String method, String target, AuditRecord.Verdict verdict, String reason,
+                               AuditRecord.Outcome outcome) {
+        return new AuditRecord(AuditRecord.SCHEMA_VERSION, "call-" + method + target, Instant.EPOCH, "decision-1",
+                new AuditRecord.Caller("https://issuer.test", "alice", "acme", null, null, "JWT"), "session-1",
+                "orders", null, method, target, Map.of(), verdict,
+                reason == null ? null : ReasonCode.of(reason).value(), outcome, 3, null, Map.of());
     }
 
     static AuditRecord record(String subject, String tool, AuditRecord.Verdict verdict, String reason,
