@@ -95,7 +95,7 @@ class ModuleDescriptorTest {
 
     /** Path fragments of the compile-scope dependencies (and theirs) that the descriptor requires. */
     private static final List<String> COMPILE_ARTIFACTS = List.of(
-            "/io/modelcontextprotocol/", "/com/ibm/icu/", "/io/projectreactor/", "/org/reactivestreams/", "/com/fasterxml/jackson/",
+            "/io/modelcontextprotocol/", "/com/ibm/icu/", "/com/googlecode/libphonenumber/", "/io/projectreactor/", "/org/reactivestreams/", "/com/fasterxml/jackson/",
             "/com/github/ben-manes/", "/com/nimbusds/", "/org/slf4j/slf4j-api/", "/com/styra/", "/com/dylibso/",
             "/org/apache/commons/commons-compress/", "/commons-io/", "/commons-codec/", "/org/apache/commons/commons-lang3/",
             "/com/bucket4j/", "/org/jspecify/", "/com/networknt/", "/com/ethlo/", "/net/minidev/", "/com/jcip/",
