@@ -54,6 +54,21 @@ public record AuditDetails(Map<String, String> entries) {
     public static final String TOOL_DEFINITION_DRIFT = "tool_definition_drift";
     /** The rule ids, comma separated, of the findings in the called tool's definition; never the text matched. */
     public static final String TOOL_DEFINITION_FINDINGS = "tool_definition_findings";
+    /**
+     * The guardrail findings in the request's arguments: {@code kind:rule_id@path} items joined by {@code ,}
+     * (never the matched text), cut to {@value #MAX_VALUE_LENGTH} characters with the count of the rest.
+     */
+    public static final String ARGUMENT_FINDINGS = "argument_findings";
+    /** The guardrail findings in the result, as {@link #ARGUMENT_FINDINGS}. */
+    public static final String RESULT_FINDINGS = "result_findings";
+    /** {@code "true"} when a guardrail scan could not look at all of a value (a bound stopped it). */
+    public static final String SCAN_INCOMPLETE = "scan_incomplete";
+    /** The finding kinds masked in the result on policy's {@code redact_findings}, joined by {@code ,}. */
+    public static final String REDACTED_KINDS = "redacted_kinds";
+    /** The finding kinds the result was marked for on policy's {@code mark_findings}, joined by {@code ,}. */
+    public static final String MARKED_KINDS = "marked_kinds";
+    /** The decision id of the result-phase policy evaluation. */
+    public static final String RESULT_DECISION_ID = "result_decision_id";
     /** Longest accepted value. */
     public static final int MAX_VALUE_LENGTH = 256;
     /** No details. */

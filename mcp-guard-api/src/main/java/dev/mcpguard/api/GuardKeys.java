@@ -32,6 +32,13 @@ public final class GuardKeys {
     public static final AttributeKey<String> MISSING_CALLER_EXPLANATION =
             AttributeKey.of("mcp-guard.missing-caller-explanation", String.class);
 
+    /**
+     * What the guardrails found in the request's arguments, attached by the {@code guardrails} step when the
+     * request was scanned; the policy step puts it into the policy input ({@code input.guardrails.arguments}).
+     */
+    public static final AttributeKey<ContentScan> ARGUMENT_FINDINGS =
+            AttributeKey.of("mcp-guard.argument-findings", ContentScan.class);
+
     private GuardKeys() {
     }
 }

@@ -11,6 +11,8 @@ import dev.mcpguard.core.audit.Slf4jAuditSink;
 import dev.mcpguard.core.chain.GuardChain;
 import dev.mcpguard.core.credentials.CredentialGuard;
 import dev.mcpguard.core.guardrails.ArgumentsGuard;
+import dev.mcpguard.core.guardrails.Guardrails;
+import dev.mcpguard.core.guardrails.GuardrailsGuard;
 import dev.mcpguard.core.guardrails.ToolDefinitionGate;
 import dev.mcpguard.core.guardrails.ToolDefinitionGuard;
 import dev.mcpguard.core.guardrails.ToolPins;
@@ -74,6 +76,9 @@ import org.slf4j.LoggerFactory;
  *       ({@code tool_not_pinned}, {@code tool_definition_changed}, ...);</li>
  *   <li>{@code arguments}, when enabled ({@link Builder#validateArguments()}): the arguments match the tool's
  *       input schema;</li>
+ *   <li>{@code guardrails}, when configured ({@link Builder#guardrails}): the arguments are scanned for prompt
+ *       injection, personal data and secrets and the findings go into the policy input; on the way out the
+ *       result is scanned too, and policy decides again on what was found (withhold, mask, mark);</li>
  *   <li>{@code policy}: the policy engine allows this caller to call this tool with these arguments;</li>
  *   <li>{@code obligations}: every obligation on the policy's allow is one a control of this chain enforces
  *       (otherwise {@code unsupported_obligation}); on the way out, the result's {@code redact_fields} are
@@ -145,8 +150,14 @@ public final class McpGuard implements AutoCloseable {
         if (validatesArguments) {
             steps.add(new GuardChain.Step("arguments", new ArgumentsGuard()));
         }
-        steps.add(new GuardChain.Step("policy", new PolicyGuard(engine, clock)));
-        steps.add(new GuardChain.Step("obligations", new ObligationsGuard(enforcedObligations(builder), clock,
+        PolicyGuard policyStep = new PolicyGuard(engine, clock);
+        Set<String> obligationKeys = enforcedObligations(builder);
+        if (builder.guardrails != null) {
+            steps.add(new GuardChain.Step("guardrails", new GuardrailsGuard(builder.guardrails, policyStep,
+                    McpSdkAdapter.toolResultAccess(), obligationKeys, clock)));
+        }
+        steps.add(new GuardChain.Step("policy", policyStep));
+        steps.add(new GuardChain.Step("obligations", new ObligationsGuard(obligationKeys, clock,
                 McpSdkAdapter.toolResultAccess())));
         steps.add(new GuardChain.Step("throttle", new ThrottleGuard(builder.throttle, clock)));
         if (builder.credentialGuard != null) {
@@ -166,6 +177,9 @@ public final class McpGuard implements AutoCloseable {
         Set<String> keys = new TreeSet<>(builder.enforcedObligations);
         keys.add(CredentialGuard.OBLIGATION); // a grant: without the credentials step nothing is granted
         keys.addAll(Objects.requireNonNull(builder.throttle.enforcedObligations(), "throttle.enforcedObligations()"));
+        if (builder.guardrails != null) {
+            keys.addAll(GuardrailsGuard.OWN_KEYS);
+        }
         return keys;
     }
 
@@ -385,6 +399,7 @@ public final class McpGuard implements AutoCloseable {
         private JsonSchemaValidator argumentValidator;
         private CredentialGuard credentialGuard;
         private ToolPins toolPins;
+        private Guardrails guardrails;
         private ToolPins.Mode toolPoisoning;
         private int unknownToolsPerCaller;
         private int unknownToolsPerWindow;
@@ -460,6 +475,16 @@ public final class McpGuard implements AutoCloseable {
         }
 
         /**
+         * Runs these guardrail detectors over each request's arguments and each handler's result, and hands what
+         * they find to policy ({@code input.guardrails}; see {@link GuardrailsGuard} and {@code docs/guardrails.md}).
+         * Without it the {@code guardrails} step is not in the chain.
+         */
+        public Builder guardrails(Guardrails guardrails) {
+            this.guardrails = Objects.requireNonNull(guardrails, "guardrails");
+            return this;
+        }
+
+        /**
          * Admits only the tool definitions pinned for this server in a pin file ({@code mcp-guard-tools.lock.json},
          * written and updated with {@code dev.mcpguard.core.mcp.ToolPinsCommand}): when a tool is wrapped, at
          * start-up or added at runtime, its canonical definition hash must equal its pin. In
@@ -507,7 +532,7 @@ public final class McpGuard implements AutoCloseable {
         public Builder addGuard(String name, ToolGuard guard) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(guard, "guard");
-            if (List.of("audit", "identity", "session", "definitions", "arguments", "policy", "obligations", "throttle",
+            if (List.of("audit", "identity", "session", "definitions", "arguments", "guardrails", "policy", "obligations", "throttle",
                     "credentials").contains(name)
                     || extraSteps.stream().anyMatch(s -> s.name().equals(name))) {
                 throw new IllegalArgumentException("a guard named '" + name + "' is already in the chain");

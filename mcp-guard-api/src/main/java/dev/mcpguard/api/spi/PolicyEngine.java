@@ -2,6 +2,7 @@ package dev.mcpguard.api.spi;
 
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.GuardrailFindings;
 import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ToolDescriptor;
 import java.time.Instant;
@@ -105,6 +106,8 @@ public interface PolicyEngine {
      * @param sessionId  the MCP session, when there is one
      * @param time       the request time, from the guard's clock
      * @param target     the method and the resource, prompt or completion asked about
+     * @param guardrails what the guardrails found in the arguments (and, in the result-phase evaluation, in the
+     *                   result); empty when no guardrail scanned this request
      */
     record PolicyRequest(
             Operation operation,
@@ -115,7 +118,8 @@ public interface PolicyEngine {
             Map<String, Object> arguments,
             Optional<String> sessionId,
             Instant time,
-            McpTarget target) {
+            McpTarget target,
+            Optional<GuardrailFindings> guardrails) {
 
         public PolicyRequest {
             Objects.requireNonNull(operation, "operation");
@@ -127,10 +131,24 @@ public interface PolicyEngine {
             Objects.requireNonNull(sessionId, "sessionId");
             Objects.requireNonNull(time, "time");
             Objects.requireNonNull(target, "target");
+            Objects.requireNonNull(guardrails, "guardrails");
             if (target.operation() != operation) {
                 throw new IllegalArgumentException("operation " + operation + " does not fit method "
                         + target.method() + " (" + target.operation() + ")");
             }
+        }
+
+        /** A request no guardrail scanned. */
+        public PolicyRequest(Operation operation, String decisionId, CallerIdentity caller, String server,
+                             ToolDescriptor tool, Map<String, Object> arguments, Optional<String> sessionId,
+                             Instant time, McpTarget target) {
+            this(operation, decisionId, caller, server, tool, arguments, sessionId, time, target, Optional.empty());
+        }
+
+        /** This request with {@code findings} (and a new decision id and time, for the result phase). */
+        public PolicyRequest withGuardrails(GuardrailFindings findings, String decisionId, Instant time) {
+            return new PolicyRequest(operation, decisionId, caller, server, tool, arguments, sessionId, time, target,
+                    Optional.of(findings));
         }
 
         /** A tool question: {@code tools/call} for {@link Operation#CALL}, {@code tools/list} for {@link Operation#LIST}. */
@@ -148,7 +166,8 @@ public interface PolicyEngine {
                     + caller.subject() + ", server=" + server + ", method=" + target.method() + ", tool=" + tool.name()
                     + ", argumentNames="
                     + new java.util.TreeSet<>(arguments.keySet()) + ", sessionId=" + sessionId.orElse("-")
-                    + ", time=" + time + "]";
+                    + ", time=" + time + guardrails.map(g -> ", guardrails=" + (g.resultPhase() ? "result" : "arguments"))
+                    .orElse("") + "]";
         }
     }
 

@@ -43,7 +43,9 @@ import java.util.TreeSet;
  *   <li>a raw field whose name looks secret (contains, ignoring case, {@value #SECRET_NAME_HINTS}) is rejected
  *       by {@link Builder#build()};</li>
  *   <li>raw values are written only for strings, numbers and booleans, truncated to
- *       {@link Builder#maxRawValueLength(int)} characters; lists, maps and nulls are hashed;</li>
+ *       {@link Builder#maxRawValueLength(int)} characters; lists, maps and nulls are hashed; personal data and
+ *       secrets in a raw string (every kind of {@code SensitiveDataConfig.ofDefaults()}) are masked first, as
+ *       the guardrails mask results, whether or not guardrails are configured;</li>
  *   <li>argument names are client input: control, format and line-separator characters are removed, names are
  *       cut to {@link Builder#maxNameLength(int)} characters, and at most {@link Builder#maxFields(int)} fields
  *       (the first by name order) are summarized; the rest are counted under {@value #TRUNCATED_MARKER}.</li>
@@ -184,7 +186,8 @@ public final class ArgumentSummarizer {
     private String summarizeValue(String name, Object value) {
         if (rawFields.contains(name)) {
             if (value instanceof String s) {
-                return truncate(s);
+                // A raw field is raw for reviewers, never for personal data or secrets in it.
+                return truncate(RAW_VALUE_MASKER.apply(s));
             }
             if (value instanceof Number || value instanceof Boolean) {
                 return truncate(canonicalScalar(value));
@@ -192,6 +195,10 @@ public final class ArgumentSummarizer {
         }
         return hashOf(value);
     }
+
+    /** Masks personal data and secrets in raw values before they are written (every kind the guardrails know). */
+    private static final java.util.function.UnaryOperator<String> RAW_VALUE_MASKER =
+            dev.mcpguard.core.guardrails.SensitiveDataConfig.ofDefaults().masker(java.time.Clock.systemUTC());
 
     private String truncate(String s) {
         if (s.length() <= maxRawValueLength) {

@@ -53,6 +53,17 @@ public final class SensitiveDataConfig {
         return all;
     }
 
+    /**
+     * A function that masks every kind of this config in a text, with the masks results get (see
+     * {@code docs/guardrails.md}); the audit record's raw argument values go through it. Thread-safe.
+     *
+     * @param clock dates birth numbers (a number of a future date is not one)
+     */
+    public java.util.function.UnaryOperator<String> masker(java.time.Clock clock) {
+        SensitiveDataRedactor redactor = SensitiveDataRedactor.of(this, clock);
+        return redactor::redactText;
+    }
+
     /** The kinds looked for. */
     public Set<String> kinds() {
         return kinds;

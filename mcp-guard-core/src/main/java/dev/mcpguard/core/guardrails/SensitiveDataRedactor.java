@@ -124,18 +124,7 @@ final class SensitiveDataRedactor {
      * {@link ToolResultAccess.Parts} (null when not complete).
      */
     Redaction redact(ToolResultAccess.Parts parts, ContentWalker.Limits limits) {
-        Map<String, Object> whole = new LinkedHashMap<>();
-        whole.put("structuredContent", parts.structuredContent());
-        List<Object> content = new ArrayList<>();
-        if (parts.texts() != null) {
-            for (String text : parts.texts()) {
-                Map<String, Object> item = new LinkedHashMap<>();
-                item.put("text", text);
-                content.add(item);
-            }
-        }
-        whole.put("content", content);
-        Redaction redaction = redact(whole, "$", limits);
+        Redaction redaction = redact(whole(parts), "$", limits);
         if (!redaction.complete()) {
             return redaction;
         }
@@ -150,6 +139,30 @@ final class SensitiveDataRedactor {
         ToolResultAccess.Parts out = new ToolResultAccess.Parts(masked.get("structuredContent"), texts);
         // The wrapper's own keys hold nothing; only findings inside the parts are reported.
         return new Redaction(out, redaction.findings(), redaction.keyFindings(), true);
+    }
+
+    /**
+     * The findings in the parts of a tool result, at the paths {@link #redact(ToolResultAccess.Parts,
+     * ContentWalker.Limits)} uses; one walk, one set of limits, over both.
+     */
+    Scan scan(ToolResultAccess.Parts parts, ContentWalker.Limits limits) {
+        return scan(whole(parts), "$", limits);
+    }
+
+    /** The parts as one tree: {@code structuredContent} and {@code content[i].text}. */
+    private static Map<String, Object> whole(ToolResultAccess.Parts parts) {
+        Map<String, Object> whole = new LinkedHashMap<>();
+        whole.put("structuredContent", parts.structuredContent());
+        List<Object> content = new ArrayList<>();
+        if (parts.texts() != null) {
+            for (String text : parts.texts()) {
+                Map<String, Object> item = new LinkedHashMap<>();
+                item.put("text", text);
+                content.add(item);
+            }
+        }
+        whole.put("content", content);
+        return whole;
     }
 
     /** {@code node} with its strings masked: the same object when none changed, else a partial copy. */

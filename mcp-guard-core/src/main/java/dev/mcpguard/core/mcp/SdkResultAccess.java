@@ -122,6 +122,48 @@ final class SdkResultAccess implements ToolResultAccess {
         return new CallToolResult(content, toolResult.isError(), redacted.structuredContent(), toolResult.meta());
     }
 
+    @Override
+    public String textPath(Object result, int index) {
+        if (result instanceof McpSchema.ReadResourceResult) {
+            return "$.contents[" + index + "].text";
+        }
+        if (result instanceof McpSchema.GetPromptResult) {
+            return "$.messages[" + index + "].content.text";
+        }
+        return "$.content[" + index + "].text";
+    }
+
+    @Override
+    public Object withNotice(Object result, String notice) throws UnredactableResultException {
+        if (result instanceof McpSchema.ReadResourceResult read) {
+            List<McpSchema.ResourceContents> contents = new ArrayList<>();
+            String uri = read.contents() == null || read.contents().isEmpty() ? "mcp-guard:notice"
+                    : read.contents().get(0).uri();
+            contents.add(new McpSchema.TextResourceContents(uri, "text/plain", notice));
+            if (read.contents() != null) {
+                contents.addAll(read.contents());
+            }
+            return new McpSchema.ReadResourceResult(contents, read.meta());
+        }
+        if (result instanceof McpSchema.GetPromptResult prompt) {
+            List<McpSchema.PromptMessage> messages = new ArrayList<>();
+            messages.add(new McpSchema.PromptMessage(McpSchema.Role.USER, new McpSchema.TextContent(notice)));
+            if (prompt.messages() != null) {
+                messages.addAll(prompt.messages());
+            }
+            return new McpSchema.GetPromptResult(prompt.description(), messages, prompt.meta());
+        }
+        if (result instanceof CallToolResult toolResult) {
+            List<McpSchema.Content> content = new ArrayList<>();
+            content.add(new McpSchema.TextContent(notice));
+            if (toolResult.content() != null) {
+                content.addAll(toolResult.content());
+            }
+            return new CallToolResult(content, toolResult.isError(), toolResult.structuredContent(), toolResult.meta());
+        }
+        throw new UnredactableResultException("a " + result.getClass().getName() + " cannot carry a notice");
+    }
+
     /** {@code item} (a text content or text resource, as {@link #read} accepted) with {@code text}. */
     private static McpSchema.Content withText(McpSchema.Content item, String text) {
         if (item instanceof McpSchema.TextContent content) {

@@ -28,6 +28,25 @@ public interface ToolResultAccess {
     Object rewrite(Object result, Parts redacted);
 
     /**
+     * The JSON path, in the result as the client receives it, of the text at {@code index} of
+     * {@link Parts#texts()}: {@code $.content[i].text} for a tool result; implementations name their own
+     * ({@code $.contents[i].text} for a resource, {@code $.messages[i].content.text} for a prompt).
+     */
+    default String textPath(Object result, int index) {
+        return "$.content[" + index + "].text";
+    }
+
+    /**
+     * A copy of {@code result} (which {@link #read} accepted) that carries {@code notice} first, where the model
+     * reads it before the content: a text content item ahead of a tool result's content, for example.
+     *
+     * @throws UnredactableResultException when this kind of result cannot carry a notice
+     */
+    default Object withNotice(Object result, String notice) throws UnredactableResultException {
+        throw new UnredactableResultException("this result cannot carry a notice");
+    }
+
+    /**
      * The redactable parts of a tool result.
      *
      * @param structuredContent the result's structured content as the handler returned it (read, never modified),

@@ -4,6 +4,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.ContentScan;
+import dev.mcpguard.api.Finding;
+import dev.mcpguard.api.GuardrailFindings;
 import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
@@ -39,7 +42,7 @@ final class DecisionCache {
 
     private static final Logger log = LoggerFactory.getLogger(DecisionCache.class);
     /** Names the layout of the key's facts; change it with the layout. */
-    private static final String KEY_LAYOUT = "mcp-guard.decision-cache.v3";
+    private static final String KEY_LAYOUT = "mcp-guard.decision-cache.v4";
     /** Names the layout of a {@code tools/list} key's facts; never equal to {@link #KEY_LAYOUT}. */
     private static final String LIST_KEY_LAYOUT = "mcp-guard.decision-cache.list.v3";
     /** Names the layout of the digest of a {@code tools/list}'s tools, written into its key. */
@@ -91,6 +94,7 @@ final class DecisionCache {
             facts.writeValue(request.arguments());
             facts.writeString(request.sessionId().orElse(null));
             writeTarget(facts, request.target());
+            writeGuardrails(facts, request.guardrails());
             ByteBuffer digest = ByteBuffer.wrap(facts.digest());
             return Optional.of(new Key(digest.getLong(), digest.getLong(), digest.getLong(), digest.getLong()));
         } catch (ChainDecisionKeyDigest.Unencodable | RuntimeException e) {
@@ -166,6 +170,28 @@ final class DecisionCache {
             facts.writeString(completion.refType());
             facts.writeString(completion.ref());
             facts.writeString(completion.argument());
+        }
+    }
+
+    /** Every finding of both scans, in order, and whether each scan was complete (absent ones null-marked). */
+    private static void writeGuardrails(ChainDecisionKeyDigest facts, Optional<GuardrailFindings> guardrails) {
+        facts.writeBoolean(guardrails.isPresent());
+        if (guardrails.isEmpty()) {
+            return;
+        }
+        writeScan(facts, guardrails.get().arguments());
+        facts.writeBoolean(guardrails.get().result().isPresent());
+        guardrails.get().result().ifPresent(scan -> writeScan(facts, scan));
+    }
+
+    private static void writeScan(ChainDecisionKeyDigest facts, ContentScan scan) {
+        facts.writeBoolean(scan.complete());
+        facts.writeLong(scan.findings().size());
+        for (Finding finding : scan.findings()) {
+            facts.writeString(finding.kind());
+            facts.writeString(finding.ruleId());
+            facts.writeString(finding.path());
+            facts.writeLong(Double.doubleToLongBits(finding.confidence()));
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.mcpguard.core.policy;
 
+import dev.mcpguard.api.ContentScan;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.GuardrailFindings;
 import dev.mcpguard.api.GuardKeys;
 import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ReasonCode;
@@ -12,6 +14,7 @@ import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import dev.mcpguard.core.internal.Ids;
 import java.time.Clock;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,13 +52,32 @@ public final class PolicyGuard implements ToolGuard {
             // carries no item to decide, and passes the rest of the chain (throttle, your guards) as a call does.
             return chain.proceed(call);
         }
-        String decisionId = Ids.newId(clock);
-        PolicyRequest request = new PolicyRequest(target.operation(), decisionId, call.caller().get(), call.server(),
-                call.tool(), call.arguments(), call.sessionId(), clock.instant(), target);
-        Decision decision = PolicyDecisions.decideSafely(engine, request, log);
+        Decision decision = PolicyDecisions.decideSafely(engine, requestOf(call, Optional.empty()), log);
         if (decision instanceof Decision.Allow allow) {
             return chain.proceed(call.withAttribute(GuardKeys.POLICY_DECISION, allow));
         }
         return chain.deny((Decision.Deny) decision);
+    }
+
+    /**
+     * The result-phase decision on {@code call} (which this step allowed; its handler has run): the same question,
+     * asked again with {@code result}, what the guardrails found in the handler's result, in
+     * {@code input.guardrails.result} and {@code input.phase = "result"}. Fails closed like {@link #intercept}:
+     * an engine error is a denial.
+     */
+    public Decision decideResult(ToolCall call, ContentScan result) {
+        if (call.caller().isEmpty() || call.target().isListing()) {
+            return Decision.deny(Ids.newId(clock), ReasonCode.POLICY_ERROR, ERROR_MESSAGE);
+        }
+        return PolicyDecisions.decideSafely(engine, requestOf(call, Optional.of(result)), log);
+    }
+
+    private PolicyRequest requestOf(ToolCall call, Optional<ContentScan> result) {
+        McpTarget target = call.target();
+        Optional<ContentScan> arguments = call.attribute(GuardKeys.ARGUMENT_FINDINGS);
+        Optional<GuardrailFindings> guardrails = arguments.isEmpty() && result.isEmpty() ? Optional.empty()
+                : Optional.of(new GuardrailFindings(arguments.orElse(ContentScan.CLEAN), result));
+        return new PolicyRequest(target.operation(), Ids.newId(clock), call.caller().get(), call.server(),
+                call.tool(), call.arguments(), call.sessionId(), clock.instant(), target, guardrails);
     }
 }

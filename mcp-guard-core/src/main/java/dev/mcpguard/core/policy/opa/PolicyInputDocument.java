@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.Decision;
+import dev.mcpguard.api.ContentScan;
+import dev.mcpguard.api.Finding;
+import dev.mcpguard.api.GuardrailFindings;
 import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolDescriptor;
@@ -119,9 +122,30 @@ final class PolicyInputDocument {
         } else {
             session.putNull("id");
         }
+        if (request.guardrails().isPresent()) {
+            GuardrailFindings guardrails = request.guardrails().get();
+            ObjectNode node = input.putObject("guardrails");
+            node.set("arguments", scan(guardrails.arguments()));
+            if (guardrails.result().isPresent()) {
+                node.set("result", scan(guardrails.result().get()));
+                input.put("phase", "result");
+            }
+        }
         // OPA decodes a lone UTF-16 surrogate as U+FFFD; so do we, for both engines alike.
         LoneSurrogates.replaceIn(input);
         return input;
+    }
+
+    /** {@code {"findings": [{"kind", "rule_id", "path", "confidence"}...], "complete": bool}}. */
+    private ObjectNode scan(ContentScan scan) {
+        ObjectNode node = mapper.createObjectNode();
+        ArrayNode findings = node.putArray("findings");
+        for (Finding finding : scan.findings()) {
+            findings.addObject().put("kind", finding.kind()).put("rule_id", finding.ruleId())
+                    .put("path", finding.path()).put("confidence", finding.confidence());
+        }
+        node.put("complete", scan.complete());
+        return node;
     }
 
     /**
