@@ -149,7 +149,7 @@ final class OrderResources {
             throw McpError.RESOURCE_NOT_FOUND.apply(uri);
         }
         return new McpSchema.ReadResourceResult(List.of(
-                new McpSchema.TextResourceContents(uri, MIME_TYPE, jsonOf(order.get().toMap()))));
+                new McpSchema.TextResourceContents(uri, MIME_TYPE, jsonOf(order.get().toDetailMap()))));
     }
 
     private McpSchema.GetPromptResult summarizeOrder(McpSyncServerExchange exchange, McpSchema.GetPromptRequest request) {

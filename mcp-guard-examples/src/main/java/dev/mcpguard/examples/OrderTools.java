@@ -236,7 +236,7 @@ final class OrderTools {
         String orderId = stringArgument(request, "order_id");
         // The prose line repeats personal data on purpose: redaction must catch it in text, not only in JSON.
         return book.find(tenantOf(context), orderId)
-                .map(order -> success(order.toMap(), "Order " + order.id() + " of "
+                .map(order -> success(order.toDetailMap(), "Order " + order.id() + " of "
                         + OrderBook.CONTACTS.getOrDefault(order.customerId(), OrderBook.Contact.UNKNOWN).email()
                         + " is " + order.status() + "."))
                 .orElseGet(() -> toolError("not_found", "Order " + orderId + " not found."));

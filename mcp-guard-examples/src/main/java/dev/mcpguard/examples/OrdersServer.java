@@ -11,6 +11,7 @@ import dev.mcpguard.core.credentials.KeysetProtection;
 import dev.mcpguard.core.credentials.StoredCredentialProvider;
 import dev.mcpguard.core.credentials.TinkCredentialStore;
 import dev.mcpguard.core.credentials.TokenEndpointSettings;
+import dev.mcpguard.core.guardrails.Guardrails;
 import dev.mcpguard.core.http.HttpRequestLimits;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
 import dev.mcpguard.core.mcp.GuardedSyncToolHandler;
@@ -108,6 +109,14 @@ public final class OrdersServer implements AutoCloseable {
     public static final String POLICY_BUNDLE_RESOURCE = "policy/orders-bundle.tar.gz";
     /** The DEMO public key the bundle in this jar is verified with (a copy of {@code policies/demo-signing/public.pem}). */
     public static final String POLICY_PUBLIC_KEY_RESOURCE = "policy/demo-signing-public.pem";
+    /**
+     * The guardrails this server runs: arguments are checked for injections and secrets, results (tool results,
+     * resource contents, prompt messages) for injections, personal data and secrets.
+     */
+    static final Guardrails GUARDRAILS = Guardrails.builder()
+            .arguments(Guardrails.Check.PROMPT_INJECTION, Guardrails.Check.SECRETS)
+            .results(Guardrails.Check.PROMPT_INJECTION, Guardrails.Check.PERSONAL_DATA, Guardrails.Check.SECRETS)
+            .build();
     /** How often a bundle file configured in the settings is re-read (the bundle in the jar cannot change). */
     public static final Duration POLICY_POLL_INTERVAL = Duration.ofSeconds(30);
     /** A session unused this long is refused; the client then re-initializes. */
@@ -219,6 +228,9 @@ public final class OrdersServer implements AutoCloseable {
                                     .refillPerMinute(settings.callsPerMinute())
                                     .build())
                             .build())
+                    // What flows through: injections, personal data and secrets in arguments and results are
+                    // found and handed to the policy, which withholds, masks or marks (docs/guardrails.md).
+                    .guardrails(GUARDRAILS)
                     // Which credential a handler may use comes from the policy's "credential" obligation.
                     .credentials(CredentialGuard.builder(StoredCredentialProvider.builder(credentialStore)
                             // The demo's token endpoint is the in-process issuer on http://127.0.0.1; a real

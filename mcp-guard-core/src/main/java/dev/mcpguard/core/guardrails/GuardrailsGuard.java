@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * obligation on a result-phase allow must be one the chain enforces (it was, on the way in); an unknown key, a
  * malformed list, a mask that cannot be applied or a notice that cannot be added withholds the result.
  *
- * <p>Listing requests and requests with nothing configured pass untouched. Detectors are linear-time and
+ * <p>Listing requests, requests with nothing configured, and results that carry no content for a reader (a
+ * subscription's acknowledgement, a completion's suggestions) pass untouched. Detectors are linear-time and
  * bounded ({@link Guardrails.Builder#limits}); a value beyond the bounds is reported as not completely scanned,
  * never as clean.
  *
@@ -150,6 +151,9 @@ public final class GuardrailsGuard implements ToolGuard {
             return outcome; // denied or failed: no result leaves the chain
         }
         ToolCall call = completed.call();
+        if (!results.carriesContent(completed.result())) {
+            return completed; // an acknowledgement (subscribe) or a completion's suggestions: nothing to read
+        }
         try {
             Map<String, Object> requestObligations = call.attribute(GuardKeys.POLICY_DECISION)
                     .map(Decision.Allow::obligations).orElse(Map.of());

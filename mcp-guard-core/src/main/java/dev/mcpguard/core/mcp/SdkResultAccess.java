@@ -123,6 +123,12 @@ final class SdkResultAccess implements ToolResultAccess {
     }
 
     @Override
+    public boolean carriesContent(Object result) {
+        return result instanceof CallToolResult || result instanceof McpSchema.ReadResourceResult
+                || result instanceof McpSchema.GetPromptResult;
+    }
+
+    @Override
     public String textPath(Object result, int index) {
         if (result instanceof McpSchema.ReadResourceResult) {
             return "$.contents[" + index + "].text";

@@ -28,6 +28,15 @@ public interface ToolResultAccess {
     Object rewrite(Object result, Parts redacted);
 
     /**
+     * Whether {@code result} is a kind of result that carries content for a reader (a tool result, a resource's
+     * contents, a prompt's messages) rather than an acknowledgement or a completion's suggestions; guardrails
+     * scan only those. The default says yes to everything, so an unknown kind is never skipped.
+     */
+    default boolean carriesContent(Object result) {
+        return true;
+    }
+
+    /**
      * The JSON path, in the result as the client receives it, of the text at {@code index} of
      * {@link Parts#texts()}: {@code $.content[i].text} for a tool result; implementations name their own
      * ({@code $.contents[i].text} for a resource, {@code $.messages[i].content.text} for a prompt).

@@ -10,6 +10,7 @@ import dev.mcpguard.core.testing.MutableClock;
 import dev.mcpguard.core.testing.PolicyRequests;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -74,6 +75,25 @@ class ResilientPolicyEngineCacheTest {
                 call.server(), call.tool(), call.arguments(), call.sessionId(), call.time()));
 
         assertThat(engine.calls()).isEqualTo(4);
+    }
+
+    @Test
+    void differentGuardrailFindingsOrTheResultPhaseMissSoAFindingIsNeverAnsweredByACleanCallsDecision() {
+        PolicyRequest clean = getOrder("A-1");
+        dev.mcpguard.api.ContentScan injected = new dev.mcpguard.api.ContentScan(List.of(new dev.mcpguard.api.Finding(
+                "prompt_injection", "injection.instruction_override", "$.arguments.note", 0.9)), true);
+        dev.mcpguard.api.GuardrailFindings scanned = dev.mcpguard.api.GuardrailFindings.ofArguments(
+                dev.mcpguard.api.ContentScan.CLEAN);
+
+        policy.decide(clean);
+        policy.decide(clean.withGuardrails(scanned, "g-1", clean.time()));
+        policy.decide(clean.withGuardrails(dev.mcpguard.api.GuardrailFindings.ofArguments(injected), "g-2", clean.time()));
+        policy.decide(clean.withGuardrails(scanned.withResult(injected), "g-3", clean.time()));
+        policy.decide(clean.withGuardrails(scanned.withResult(new dev.mcpguard.api.ContentScan(List.of(), false)), "g-4",
+                clean.time()));
+        policy.decide(clean.withGuardrails(dev.mcpguard.api.GuardrailFindings.ofArguments(injected), "g-5", clean.time()));
+
+        assertThat(engine.calls()).isEqualTo(5);
     }
 
     @Test

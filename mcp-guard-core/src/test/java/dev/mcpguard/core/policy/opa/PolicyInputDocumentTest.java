@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mcpguard.api.CallerIdentity;
+import dev.mcpguard.api.ContentScan;
+import dev.mcpguard.api.Finding;
+import dev.mcpguard.api.GuardrailFindings;
 import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.Operation;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -48,6 +52,35 @@ class PolicyInputDocumentTest {
         assertThat(input.at("/tool/description_sha256").textValue()).hasSize(64);
         assertThat(input.at("/arguments/amount").intValue()).isEqualTo(120);
         assertThat(input.at("/session/id").textValue()).isEqualTo("s-1");
+    }
+
+    @Test
+    void guardrailFindingsAreUnderGuardrailsAndTheResultPhaseSaysSoWhileAnUnscannedRequestHasNeither() {
+        PolicyRequest plain = new PolicyRequest(Operation.CALL, "d-4", CallerIdentity.builder("https://idp", "bob").build(),
+                "orders", ToolDescriptor.named("get_order"), Map.of("note", "x"), Optional.empty(), Instant.EPOCH);
+        ContentScan arguments = new ContentScan(List.of(new Finding("prompt_injection", "injection.instruction_override",
+                "$.arguments.note", 0.9)), true);
+        ContentScan result = new ContentScan(List.of(new Finding("pii.email", "pii.email.address",
+                "$.content[0].text", 0.95)), false);
+        PolicyInputDocument document = new PolicyInputDocument(mapper, Map.of());
+
+        ObjectNode unscanned = document.build(plain);
+        ObjectNode requestPhase = document.build(plain.withGuardrails(GuardrailFindings.ofArguments(arguments), "d-5",
+                Instant.EPOCH));
+        ObjectNode resultPhase = document.build(plain.withGuardrails(GuardrailFindings.ofArguments(arguments)
+                .withResult(result), "d-6", Instant.EPOCH));
+
+        assertThat(unscanned.has("guardrails")).isFalse();
+        assertThat(unscanned.has("phase")).isFalse();
+        assertThat(requestPhase.get("guardrails").toString()).isEqualTo("{\"arguments\":{\"findings\":[{\"kind\":"
+                + "\"prompt_injection\",\"rule_id\":\"injection.instruction_override\",\"path\":\"$.arguments.note\","
+                + "\"confidence\":0.9}],\"complete\":true}}");
+        assertThat(requestPhase.has("phase")).isFalse();
+        assertThat(resultPhase.get("phase").textValue()).isEqualTo("result");
+        assertThat(resultPhase.get("decision_id").textValue()).isEqualTo("d-6");
+        assertThat(resultPhase.at("/guardrails/result/findings/0/kind").textValue()).isEqualTo("pii.email");
+        assertThat(resultPhase.at("/guardrails/result/complete").booleanValue()).isFalse();
+        assertThat(resultPhase.at("/guardrails/arguments/findings/0/path").textValue()).isEqualTo("$.arguments.note");
     }
 
     @Test
