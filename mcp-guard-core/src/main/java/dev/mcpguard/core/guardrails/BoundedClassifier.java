@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +77,7 @@ final class BoundedClassifier {
 
     /** Why a classification failed; in the result so the audit record can say which. */
     enum Failure {
-        /** No answer within the budget. */
+        /** No answer within the budget, or within the classifier's own shorter timeout. */
         TIMEOUT,
         /** The classifier threw, returned null or completed exceptionally (down, HTTP error, malformed answer). */
         ERROR,
@@ -171,22 +172,24 @@ final class BoundedClassifier {
                     "it returned a null stage"));
         }
         CompletableFuture<Result> result = new CompletableFuture<>();
+        // Whoever decides first (the answer or the budget) logs, then completes: the log line is written (and a
+        // timed-out stage cancelled) before the caller sees the result; a late answer neither changes it nor logs.
+        AtomicBoolean decided = new AtomicBoolean();
         timeoutExecutor.execute(() -> {
-            if (!result.isDone()) {
-                Result timedOut = new Result(name, failureFindings(), bounded.complete, Optional.of(Failure.TIMEOUT));
-                if (result.complete(timedOut)) {
-                    logFailure(request, Failure.TIMEOUT, "no answer within " + budget.toMillis() + " ms");
-                    cancel(stage);
-                }
+            if (decided.compareAndSet(false, true)) {
+                logFailure(request, Failure.TIMEOUT, "no answer within " + budget.toMillis() + " ms");
+                cancel(stage);
+                result.complete(new Result(name, failureFindings(), bounded.complete, Optional.of(Failure.TIMEOUT)));
             }
         });
         stage.whenComplete((findings, error) -> {
-            if (result.isDone()) {
+            if (decided.get()) {
                 return; // the budget ran out first; the late answer is dropped
             }
             Answer answer = answered(bounded, findings, error);
-            if (result.complete(answer.result())) {
+            if (decided.compareAndSet(false, true)) {
                 answer.log(this, request);
+                result.complete(answer.result());
             }
         });
         return result;
@@ -194,7 +197,7 @@ final class BoundedClassifier {
 
     private Answer answered(BoundedRequest bounded, List<Finding> findings, Throwable error) {
         if (error != null) {
-            return failure(bounded, Failure.ERROR, describe(error));
+            return failure(bounded, timedOut(error) ? Failure.TIMEOUT : Failure.ERROR, describe(error));
         }
         if (findings == null) {
             return failure(bounded, Failure.INVALID_ANSWER, "it completed with null");
@@ -271,13 +274,25 @@ final class BoundedClassifier {
         }
     }
 
-    /** What an exceptional completion was, safe to log: a class name, or the safe message of our own exception. */
-    private static String describe(Throwable error) {
+    /** True when the classifier itself gave up waiting (its own timeout, shorter than the budget). */
+    private static boolean timedOut(Throwable error) {
+        Throwable cause = unwrapped(error);
+        return cause instanceof TimeoutException
+                || cause instanceof ClassifierUnavailableException unavailable && unavailable.timedOut();
+    }
+
+    private static Throwable unwrapped(Throwable error) {
         Throwable cause = error;
         while ((cause instanceof CompletionException || cause instanceof ExecutionException)
                 && cause.getCause() != null) {
             cause = cause.getCause();
         }
+        return cause;
+    }
+
+    /** What an exceptional completion was, safe to log: a class name, or the safe message of our own exception. */
+    private static String describe(Throwable error) {
+        Throwable cause = unwrapped(error);
         if (cause instanceof ClassifierUnavailableException unavailable) {
             return unavailable.getMessage();
         }

@@ -11,11 +11,24 @@ final class ClassifierUnavailableException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    private final boolean timedOut;
+
     ClassifierUnavailableException(String message) {
-        super(message);
+        this(message, false);
     }
 
-    ClassifierUnavailableException(String message, Throwable cause) {
-        super(message, cause);
+    private ClassifierUnavailableException(String message, boolean timedOut) {
+        super(message);
+        this.timedOut = timedOut;
+    }
+
+    /** The classifier did not answer in time (its own request timeout, not the caller's budget). */
+    static ClassifierUnavailableException timedOut(String message) {
+        return new ClassifierUnavailableException(message, true);
+    }
+
+    /** True when the classifier did not answer in time. */
+    boolean timedOut() {
+        return timedOut;
     }
 }
