@@ -2,9 +2,11 @@ package dev.mcpguard.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mcpguard.api.spi.ContentClassifier;
 import dev.mcpguard.api.spi.PolicyEngine.Operation;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -36,6 +38,18 @@ class NoValuesInToStringTest {
                 ToolDescriptor.named("refund_order"), call.arguments(), Optional.empty(), Instant.EPOCH);
 
         assertThat(request.toString()).contains("card_number").doesNotContain("4111111111111111", "hunter2");
+    }
+
+    @Test
+    void classifierRequestNamesItsItemsButNotTheirText() {
+        ContentClassifier.Request request = new ContentClassifier.Request(ContentClassifier.Request.RESULT, "orders",
+                "tools/call", "refund_order", List.of(new ContentClassifier.Item("$.content[0].text",
+                        "card 4111111111111111, password hunter2")));
+
+        assertThat(request.toString()).contains("refund_order", "items=1")
+                .doesNotContain("4111111111111111", "hunter2");
+        assertThat(request.items().get(0).toString()).contains("$.content[0].text")
+                .doesNotContain("4111111111111111", "hunter2");
     }
 
     @Test

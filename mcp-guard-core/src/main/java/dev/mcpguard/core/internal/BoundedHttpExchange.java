@@ -43,11 +43,8 @@ public final class BoundedHttpExchange {
     public static HttpResponse<byte[]> send(HttpClient http, HttpRequest request, int maxBodyBytes, Duration deadline,
                                             IntPredicate bodyWanted)
             throws IOException, InterruptedException, TimeoutException {
-        HttpResponse.BodyHandler<byte[]> handler = info -> bodyWanted.test(info.statusCode())
-                ? new BoundedBodySubscriber(maxBodyBytes,
-                        info.headers().firstValueAsLong("Content-Length").orElse(-1))
-                : HttpResponse.BodySubscribers.replacing(new byte[0]);
-        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request, handler);
+        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(request,
+                boundedBody(maxBodyBytes, bodyWanted));
         try {
             return exchange.get(deadline.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException | InterruptedException e) {
@@ -69,5 +66,18 @@ public final class BoundedHttpExchange {
             }
             throw new IOException(cause == null ? "exchange failed" : cause.getClass().getName(), cause);
         }
+    }
+
+    /**
+     * A body handler that collects (at most {@code maxBodyBytes}; over it the body fails with
+     * {@link BoundedBodySubscriber.ResponseTooLargeException}, declared or read) the body of every answer whose status
+     * {@code bodyWanted} accepts, and discards the others; for callers that use {@link HttpClient#sendAsync} and bound
+     * the exchange's time themselves.
+     */
+    public static HttpResponse.BodyHandler<byte[]> boundedBody(int maxBodyBytes, IntPredicate bodyWanted) {
+        return info -> bodyWanted.test(info.statusCode())
+                ? new BoundedBodySubscriber(maxBodyBytes,
+                        info.headers().firstValueAsLong("Content-Length").orElse(-1))
+                : HttpResponse.BodySubscribers.replacing(new byte[0]);
     }
 }
