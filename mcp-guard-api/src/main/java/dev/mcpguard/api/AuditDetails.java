@@ -67,6 +67,11 @@ public record AuditDetails(Map<String, String> entries) {
     public static final String REDACTED_KINDS = "redacted_kinds";
     /** The finding kinds the result was marked for on policy's {@code mark_findings}, joined by {@code ,}. */
     public static final String MARKED_KINDS = "marked_kinds";
+    /**
+     * Why the external classifier gave no usable answer ({@code timeout}, {@code error}, {@code invalid_answer}),
+     * when it did not; with fail-open it is the only trace that the value was not classified.
+     */
+    public static final String CLASSIFIER_UNAVAILABLE = "classifier_unavailable";
     /** The decision id of the result-phase policy evaluation. */
     public static final String RESULT_DECISION_ID = "result_decision_id";
     /** Longest accepted value. */

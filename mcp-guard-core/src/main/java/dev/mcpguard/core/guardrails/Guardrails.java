@@ -48,7 +48,12 @@ public final class Guardrails {
         /** Personal data: payment cards, IBANs, e-mail addresses, phone numbers, US SSNs, CZ/SK birth numbers. */
         PERSONAL_DATA,
         /** Secrets: cloud keys, GitHub/GitLab/Slack tokens, JWTs, private keys, high-entropy values near key words. */
-        SECRETS
+        SECRETS,
+        /**
+         * The external classifier set with {@link Builder#classifier} (a model behind HTTP, for what rules miss:
+         * paraphrases, other languages), asked within its time budget.
+         */
+        CLASSIFIER
     }
 
     /** What one request is checked for: its arguments, and its result. */
@@ -69,12 +74,14 @@ public final class Guardrails {
     private final Map<String, Scope> tools;
     private final SensitiveDataConfig sensitiveData;
     private final ContentWalker.Limits limits;
+    private final BoundedClassifier classifier;
 
     private Guardrails(Builder builder) {
         this.defaults = new Scope(builder.arguments, builder.results);
         this.tools = Map.copyOf(builder.tools);
         this.sensitiveData = builder.sensitiveData;
         this.limits = builder.limits;
+        this.classifier = builder.classifier;
     }
 
     /** A builder with nothing checked. */
@@ -97,6 +104,11 @@ public final class Guardrails {
         return limits;
     }
 
+    /** The bounded external classifier, or null when none is configured. */
+    BoundedClassifier classifier() {
+        return classifier;
+    }
+
     /** One detector per check, the personal-data and secret detectors restricted to the configured kinds. */
     Map<Check, List<TextDetector>> detectors(Clock clock) {
         Map<Check, List<TextDetector>> detectors = new EnumMap<>(Check.class);
@@ -108,6 +120,7 @@ public final class Guardrails {
         Set<String> secrets = new TreeSet<>(sensitiveData.kinds());
         secrets.retainAll(SecretDetector.KINDS);
         detectors.put(Check.SECRETS, secrets.isEmpty() ? List.of() : List.of(new SecretDetector(secrets)));
+        detectors.put(Check.CLASSIFIER, List.of()); // asked asynchronously, not a text detector
         return detectors;
     }
 
@@ -129,7 +142,8 @@ public final class Guardrails {
     public String toString() {
         return "Guardrails[arguments=" + new TreeSet<>(defaults.arguments()) + ", results="
                 + new TreeSet<>(defaults.results()) + ", toolOverrides=" + new TreeSet<>(tools.keySet())
-                + ", sensitiveData=" + sensitiveData + ", limits=" + limits + "]";
+                + ", sensitiveData=" + sensitiveData + ", limits=" + limits
+                + (classifier == null ? "" : ", classifier=" + classifier) + "]";
     }
 
     /** Builds {@link Guardrails}; setters reject bad values at once. Not thread-safe. */
@@ -139,6 +153,7 @@ public final class Guardrails {
         private final Map<String, Scope> tools = new LinkedHashMap<>();
         private SensitiveDataConfig sensitiveData = SensitiveDataConfig.ofDefaults();
         private ContentWalker.Limits limits = ContentWalker.Limits.DEFAULTS;
+        private BoundedClassifier classifier;
 
         private Builder() {
         }
@@ -186,7 +201,28 @@ public final class Guardrails {
             return this;
         }
 
+        /**
+         * The external classifier {@link Check#CLASSIFIER} asks, within {@code budget} (at most 60 s). When it
+         * cannot answer in time (down, slow, an error, an answer that breaks its contract), {@code failureMode}
+         * decides: {@link ClassifierFailureMode#FAIL_CLOSED} reports a {@code guardrail.unavailable} finding
+         * (which the reference policy denies), {@link ClassifierFailureMode#FAIL_OPEN} reports none and the audit
+         * record says the classifier was unavailable. At most 65,536 characters of a value are sent; a value cut
+         * to fit is reported as not completely scanned.
+         */
+        public Builder classifier(dev.mcpguard.api.spi.ContentClassifier classifier, java.time.Duration budget,
+                                  ClassifierFailureMode failureMode) {
+            this.classifier = BoundedClassifier.builder(classifier).budget(budget).failureMode(failureMode).build();
+            return this;
+        }
+
+        /** @throws IllegalStateException when {@link Check#CLASSIFIER} is asked for but no classifier is set */
         public Guardrails build() {
+            if (classifier == null && (arguments.contains(Check.CLASSIFIER) || results.contains(Check.CLASSIFIER)
+                    || tools.values().stream().anyMatch(scope -> scope.arguments().contains(Check.CLASSIFIER)
+                    || scope.results().contains(Check.CLASSIFIER)))) {
+                throw new IllegalStateException("Check.CLASSIFIER is configured but no classifier is set: call "
+                        + "classifier(...)");
+            }
             return new Guardrails(this);
         }
 

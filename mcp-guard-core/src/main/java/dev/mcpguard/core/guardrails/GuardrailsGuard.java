@@ -10,6 +10,7 @@ import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
+import dev.mcpguard.api.spi.ContentClassifier;
 import dev.mcpguard.core.internal.ClientText;
 import dev.mcpguard.core.internal.Ids;
 import dev.mcpguard.core.obligations.ToolResultAccess;
@@ -25,6 +26,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -126,16 +128,68 @@ public final class GuardrailsGuard implements ToolGuard {
             return chain.proceed(call);
         }
         Guardrails.Scope scope = config.scopeFor(target.isTool() ? call.toolName() : null);
-        ToolCall next = call;
-        if (!scope.arguments().isEmpty()) {
-            ContentScan scan = scanArguments(call, scope.arguments());
-            next = call.withAttribute(GuardKeys.ARGUMENT_FINDINGS, scan);
+        Set<Guardrails.Check> resultChecks = scope.results();
+        if (scope.arguments().isEmpty()) {
+            return chain.proceed(call).thenCompose(outcome -> review(outcome, resultChecks));
+        }
+        ContentScan local = scanArguments(call, scope.arguments());
+        CompletionStage<Classified> classified = scope.arguments().contains(Guardrails.Check.CLASSIFIER)
+                && !call.arguments().isEmpty()
+                ? classify(call, ContentClassifier.Request.ARGUMENTS, call.arguments(), "$.arguments", local)
+                : CompletableFuture.completedFuture(new Classified(local, Optional.empty()));
+        return classified.thenCompose(answer -> {
+            ContentScan scan = answer.scan();
+            ToolCall next = withClassifierFailure(call.withAttribute(GuardKeys.ARGUMENT_FINDINGS, scan), answer);
             if (scan.needsReview()) {
                 next = withDetails(next, AuditDetails.ARGUMENT_FINDINGS, scan);
             }
+            return chain.proceed(next);
+        }).thenCompose(outcome -> review(outcome, resultChecks));
+    }
+
+    /** A scan with the classifier's findings added, and why the classifier failed, if it did. */
+    private record Classified(ContentScan scan, Optional<String> failure) {
+    }
+
+    /**
+     * Asks the classifier about every string of {@code value} (under {@code rootPath}) and adds its findings to
+     * {@code local}; always completes normally (the bounded classifier does, and anything else fails closed).
+     */
+    private CompletionStage<Classified> classify(ToolCall call, String direction, Object value, String rootPath,
+                                                 ContentScan local) {
+        BoundedClassifier classifier = config.classifier();
+        List<ContentClassifier.Item> items = new ArrayList<>();
+        boolean walked = ContentWalker.walk(value, rootPath, config.limits(),
+                (path, text) -> items.add(new ContentClassifier.Item(path, text)));
+        return classifyItems(call, direction, items, walked, local, classifier);
+    }
+
+    private CompletionStage<Classified> classifyItems(ToolCall call, String direction, List<ContentClassifier.Item> items,
+                                                      boolean walked, ContentScan local, BoundedClassifier classifier) {
+        String target = call.target().isTool() ? call.toolName() : String.valueOf(call.target().itemName());
+        CompletionStage<BoundedClassifier.Result> answer;
+        try {
+            answer = classifier.classify(new ContentClassifier.Request(direction, call.server(), call.target().method(),
+                    target, items));
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
         }
-        Set<Guardrails.Check> resultChecks = scope.results();
-        return chain.proceed(next).thenApply(outcome -> review(outcome, resultChecks));
+        return answer.handle((result, error) -> {
+            if (error != null || result == null) {
+                log.error("Classifier wrapper failed on call {} ({}); reporting the value as not scanned",
+                        call.callId(), error == null ? "null result" : error.getClass().getName());
+                return new Classified(new ContentScan(local.findings(), false), Optional.of("error"));
+            }
+            List<Finding> findings = new ArrayList<>(local.findings());
+            findings.addAll(result.findings());
+            return new Classified(new ContentScan(findings, local.complete() && walked && result.complete()),
+                    result.failure().map(failure -> failure.name().toLowerCase(java.util.Locale.ROOT)));
+        });
+    }
+
+    private static ToolCall withClassifierFailure(ToolCall call, Classified answer) {
+        return answer.failure().isEmpty() ? call : call.withAttribute(AuditDetails.KEY,
+                AuditDetails.of(call).with(AuditDetails.CLASSIFIER_UNAVAILABLE, answer.failure().get()));
     }
 
     private ContentScan scanArguments(ToolCall call, Set<Guardrails.Check> checks) {
@@ -146,14 +200,42 @@ public final class GuardrailsGuard implements ToolGuard {
         return new ContentScan(scan.findings(), scan.complete());
     }
 
-    private ToolOutcome review(ToolOutcome outcome, Set<Guardrails.Check> resultChecks) {
+    private CompletionStage<ToolOutcome> review(ToolOutcome outcome, Set<Guardrails.Check> resultChecks) {
         if (!(outcome instanceof ToolOutcome.Completed completed)) {
-            return outcome; // denied or failed: no result leaves the chain
+            return CompletableFuture.completedFuture(outcome); // denied or failed: no result leaves the chain
         }
-        ToolCall call = completed.call();
         if (!results.carriesContent(completed.result())) {
-            return completed; // an acknowledgement (subscribe) or a completion's suggestions: nothing to read
+            // An acknowledgement (subscribe) or a completion's suggestions: nothing to read.
+            return CompletableFuture.completedFuture(completed);
         }
+        if (!resultChecks.contains(Guardrails.Check.CLASSIFIER)) {
+            return CompletableFuture.completedFuture(decide(completed, resultChecks, null));
+        }
+        ToolResultAccess.Parts parts = readable(completed.result());
+        if (parts == null) {
+            return CompletableFuture.completedFuture(decide(completed, resultChecks, null));
+        }
+        List<ContentClassifier.Item> items = new ArrayList<>();
+        boolean walked = ContentWalker.walk(parts.structuredContent(), "$.structuredContent", config.limits(),
+                (path, text) -> items.add(new ContentClassifier.Item(path, text)));
+        if (parts.texts() != null) {
+            for (int i = 0; i < parts.texts().size(); i++) {
+                if (parts.texts().get(i) != null) {
+                    items.add(new ContentClassifier.Item(results.textPath(completed.result(), i), parts.texts().get(i)));
+                }
+            }
+        }
+        return classifyItems(completed.call(), ContentClassifier.Request.RESULT, items, walked, ContentScan.CLEAN,
+                config.classifier()).thenApply(answer -> decide(completed, resultChecks, answer));
+    }
+
+    /**
+     * The result as policy wants it to leave: scanned by the detectors of {@code resultChecks} (plus
+     * {@code classified}, the classifier's answer, when it was asked), decided again when anything was found.
+     */
+    private ToolOutcome decide(ToolOutcome.Completed completed, Set<Guardrails.Check> resultChecks,
+                               Classified classified) {
+        ToolCall call = completed.call();
         try {
             Map<String, Object> requestObligations = call.attribute(GuardKeys.POLICY_DECISION)
                     .map(Decision.Allow::obligations).orElse(Map.of());
@@ -171,6 +253,12 @@ public final class GuardrailsGuard implements ToolGuard {
             ToolResultAccess.Parts parts = readable(result);
             ContentScan scan = parts == null ? new ContentScan(List.of(), false) : scanResult(result, parts, checks);
             ToolCall recorded = call;
+            if (classified != null) {
+                List<Finding> all = new ArrayList<>(scan.findings());
+                all.addAll(classified.scan().findings());
+                scan = new ContentScan(all, scan.complete() && classified.scan().complete());
+                recorded = withClassifierFailure(recorded, classified);
+            }
             if (scan.needsReview()) {
                 recorded = withDetails(recorded, AuditDetails.RESULT_FINDINGS, scan);
             }
