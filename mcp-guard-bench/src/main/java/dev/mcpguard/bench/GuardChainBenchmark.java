@@ -3,6 +3,7 @@ package dev.mcpguard.bench;
 import dev.mcpguard.api.CallerIdentity;
 import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.core.McpGuard;
+import dev.mcpguard.core.guardrails.Guardrails;
 import dev.mcpguard.core.http.GuardRequestAttributes;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
 import dev.mcpguard.core.policy.InsecureAllowAllPolicyEngine;
@@ -54,6 +55,7 @@ public class GuardChainBenchmark {
     private McpStatelessServerFeatures.SyncToolSpecification raw;
     private McpStatelessServerFeatures.SyncToolSpecification allowed;
     private McpStatelessServerFeatures.SyncToolSpecification denied;
+    private McpStatelessServerFeatures.SyncToolSpecification withGuardrails;
     private McpTransportContext context;
     private CallToolRequest request;
     private final HandlerHolder rawReads = new HandlerHolder();
@@ -87,6 +89,16 @@ public class GuardChainBenchmark {
                 .auditSink(countingSink).build().guard(raw);
         denied = McpGuard.builder().serverName("orders").policyEngine(new DenyAllPolicyEngine())
                 .auditSink(countingSink).build().guard(raw);
+        // Every rule family on the arguments and on the (clean) result: the cost of guardrails on a typical call.
+        withGuardrails = McpGuard.builder().serverName("orders").policyEngine(new InsecureAllowAllPolicyEngine())
+                .auditSink(countingSink)
+                .guardrails(Guardrails.builder()
+                        .arguments(Guardrails.Check.PROMPT_INJECTION, Guardrails.Check.PERSONAL_DATA,
+                                Guardrails.Check.SECRETS)
+                        .results(Guardrails.Check.PROMPT_INJECTION, Guardrails.Check.PERSONAL_DATA,
+                                Guardrails.Check.SECRETS)
+                        .build())
+                .build().guard(raw);
         CallerIdentity alice = CallerIdentity.builder("https://issuer.example", "alice").tenant("acme")
                 .clientId("agent").scopes(Set.of("orders.read")).build();
         context = McpTransportContext.create(Map.of(GuardRequestAttributes.CALLER, alice));
@@ -130,6 +142,11 @@ public class GuardChainBenchmark {
     @Benchmark
     public CallToolResult guardedAllowed() {
         return allowed.callHandler().apply(context, request);
+    }
+
+    @Benchmark
+    public CallToolResult guardedAllowedWithGuardrails() {
+        return withGuardrails.callHandler().apply(context, request);
     }
 
     @Benchmark
