@@ -13,6 +13,7 @@ import dev.mcpguard.core.credentials.CredentialGuard;
 import dev.mcpguard.core.guardrails.ArgumentsGuard;
 import dev.mcpguard.core.guardrails.Guardrails;
 import dev.mcpguard.core.guardrails.GuardrailsGuard;
+import dev.mcpguard.core.guardrails.SensitiveDataConfig;
 import dev.mcpguard.core.guardrails.ToolDefinitionGate;
 import dev.mcpguard.core.guardrails.ToolDefinitionGuard;
 import dev.mcpguard.core.guardrails.ToolPins;
@@ -143,7 +144,9 @@ public final class McpGuard implements AutoCloseable {
 
         // The one place the chain is assembled; the class javadoc states the order.
         List<GuardChain.Step> steps = new ArrayList<>();
-        steps.add(new GuardChain.Step("audit", new AuditGuard(sink, summarizer, clock)));
+        // Raw argument values are masked for personal data and secrets, guardrails configured or not.
+        steps.add(new GuardChain.Step("audit", new AuditGuard(sink, summarizer,
+                SensitiveDataConfig.ofDefaults().masker(clock), clock)));
         steps.add(new GuardChain.Step("identity", new CallerRequiredGuard(clock)));
         steps.add(new GuardChain.Step("session", new SessionBindingGuard(sessionRegistry)));
         steps.add(new GuardChain.Step("definitions", new ToolDefinitionGuard(clock)));
@@ -153,8 +156,11 @@ public final class McpGuard implements AutoCloseable {
         PolicyGuard policyStep = new PolicyGuard(engine, clock);
         Set<String> obligationKeys = enforcedObligations(builder);
         if (builder.guardrails != null) {
-            steps.add(new GuardChain.Step("guardrails", new GuardrailsGuard(builder.guardrails, policyStep,
-                    McpSdkAdapter.toolResultAccess(), obligationKeys, clock)));
+            // A result-phase allow may repeat the request's obligations: each was enforced on the way in.
+            Set<String> resultPhaseKeys = new TreeSet<>(obligationKeys);
+            resultPhaseKeys.addAll(ObligationsGuard.OWN_KEYS);
+            steps.add(new GuardChain.Step("guardrails", new GuardrailsGuard(builder.guardrails, policyStep::decideResult,
+                    McpSdkAdapter.toolResultAccess(), resultPhaseKeys, clock)));
         }
         steps.add(new GuardChain.Step("policy", policyStep));
         steps.add(new GuardChain.Step("obligations", new ObligationsGuard(obligationKeys, clock,

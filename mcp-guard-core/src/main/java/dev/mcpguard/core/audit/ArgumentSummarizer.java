@@ -27,6 +27,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 
 /**
  * Turns a tool call's arguments into what the audit record may hold: for each top-level argument name, a keyed
@@ -43,9 +44,9 @@ import java.util.TreeSet;
  *   <li>a raw field whose name looks secret (contains, ignoring case, {@value #SECRET_NAME_HINTS}) is rejected
  *       by {@link Builder#build()};</li>
  *   <li>raw values are written only for strings, numbers and booleans, truncated to
- *       {@link Builder#maxRawValueLength(int)} characters; lists, maps and nulls are hashed; personal data and
- *       secrets in a raw string (every kind of {@code SensitiveDataConfig.ofDefaults()}) are masked first, as
- *       the guardrails mask results, whether or not guardrails are configured;</li>
+ *       {@link Builder#maxRawValueLength(int)} characters; lists, maps and nulls are hashed; in the guard's
+ *       chain, personal data and secrets in a raw string are masked first, as the guardrails mask results,
+ *       whether or not guardrails are configured ({@link #summarize(Map, UnaryOperator)});</li>
  *   <li>argument names are client input: control, format and line-separator characters are removed, names are
  *       cut to {@link Builder#maxNameLength(int)} characters, and at most {@link Builder#maxFields(int)} fields
  *       (the first by name order) are summarized; the rest are counted under {@value #TRUNCATED_MARKER}.</li>
@@ -134,7 +135,17 @@ public final class ArgumentSummarizer {
      * any JSON-like input.
      */
     public Map<String, String> summarize(Map<String, ?> arguments) {
+        return summarize(arguments, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #summarize(Map)}, with every raw string value passed through {@code rawValueMasker} before it is
+     * cut to length; the guard passes the guardrails' personal-data and secret masker, so a raw field is raw for
+     * reviewers, never for the card number or token a caller put in it.
+     */
+    public Map<String, String> summarize(Map<String, ?> arguments, UnaryOperator<String> rawValueMasker) {
         Objects.requireNonNull(arguments, "arguments");
+        Objects.requireNonNull(rawValueMasker, "rawValueMasker");
         // Sort so the kept subset and the name disambiguation are the same for equal inputs.
         TreeMap<String, Object> sorted = new TreeMap<>();
         for (Map.Entry<String, ?> e : arguments.entrySet()) {
@@ -151,7 +162,7 @@ public final class ArgumentSummarizer {
                 break;
             }
             String name = e.getKey();
-            summary.put(uniqueName(summary, sanitizeName(name)), summarizeValue(name, e.getValue()));
+            summary.put(uniqueName(summary, sanitizeName(name)), summarizeValue(name, e.getValue(), rawValueMasker));
         }
         return summary;
     }
@@ -183,11 +194,10 @@ public final class ArgumentSummarizer {
                 + maxFields + ", maxNameLength=" + maxNameLength + ", maxRawValueLength=" + maxRawValueLength + "]";
     }
 
-    private String summarizeValue(String name, Object value) {
+    private String summarizeValue(String name, Object value, UnaryOperator<String> rawValueMasker) {
         if (rawFields.contains(name)) {
             if (value instanceof String s) {
-                // A raw field is raw for reviewers, never for personal data or secrets in it.
-                return truncate(RAW_VALUE_MASKER.apply(s));
+                return truncate(rawValueMasker.apply(s));
             }
             if (value instanceof Number || value instanceof Boolean) {
                 return truncate(canonicalScalar(value));
@@ -195,10 +205,6 @@ public final class ArgumentSummarizer {
         }
         return hashOf(value);
     }
-
-    /** Masks personal data and secrets in raw values before they are written (every kind the guardrails know). */
-    private static final java.util.function.UnaryOperator<String> RAW_VALUE_MASKER =
-            dev.mcpguard.core.guardrails.SensitiveDataConfig.ofDefaults().masker(java.time.Clock.systemUTC());
 
     private String truncate(String s) {
         if (s.length() <= maxRawValueLength) {

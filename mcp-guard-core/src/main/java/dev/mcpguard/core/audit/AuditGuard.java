@@ -22,6 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The outermost guard: lets the call through the rest of the chain and, when it has ended however it ended,
@@ -64,6 +65,7 @@ public final class AuditGuard implements ToolGuard {
 
     private final AuditSink sink;
     private final ArgumentSummarizer summarizer;
+    private final UnaryOperator<String> rawValueMasker;
     private final Clock clock;
 
     /**
@@ -73,8 +75,18 @@ public final class AuditGuard implements ToolGuard {
      *                   clock that stamped {@code receivedAt}
      */
     public AuditGuard(AuditSink sink, ArgumentSummarizer summarizer, Clock clock) {
+        this(sink, summarizer, UnaryOperator.identity(), clock);
+    }
+
+    /**
+     * As {@link #AuditGuard(AuditSink, ArgumentSummarizer, Clock)}, with raw argument values passed through
+     * {@code rawValueMasker} (the guard passes the guardrails' personal-data and secret masker).
+     */
+    public AuditGuard(AuditSink sink, ArgumentSummarizer summarizer, UnaryOperator<String> rawValueMasker,
+                      Clock clock) {
         this.sink = Objects.requireNonNull(sink, "sink");
         this.summarizer = Objects.requireNonNull(summarizer, "summarizer");
+        this.rawValueMasker = Objects.requireNonNull(rawValueMasker, "rawValueMasker");
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
@@ -178,7 +190,7 @@ public final class AuditGuard implements ToolGuard {
                 call.target().isTool() ? call.toolName() : null,
                 call.target().method(),
                 call.target().itemName(),
-                summarizer.summarize(call.arguments()),
+                summarizer.summarize(call.arguments(), rawValueMasker),
                 decision,
                 reason,
                 recorded,

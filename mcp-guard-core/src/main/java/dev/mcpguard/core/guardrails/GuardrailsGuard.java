@@ -11,10 +11,10 @@ import dev.mcpguard.api.ToolCall;
 import dev.mcpguard.api.ToolGuard;
 import dev.mcpguard.api.ToolOutcome;
 import dev.mcpguard.api.spi.ContentClassifier;
+import dev.mcpguard.core.chain.ToolResultAccess;
 import dev.mcpguard.core.internal.ClientText;
 import dev.mcpguard.core.internal.Ids;
-import dev.mcpguard.core.obligations.ToolResultAccess;
-import dev.mcpguard.core.policy.PolicyGuard;
+import dev.mcpguard.core.chain.ToolResultAccess;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -26,6 +26,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Matcher;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>On the way out</b>, a completed result is scanned (a tool result's structured content and texts, a
  * resource's text contents, a prompt's messages). A clean, completely scanned result goes out as it is, with no
  * second evaluation. Otherwise policy is asked again, with {@code input.phase = "result"} and
- * {@code input.guardrails.result} ({@link PolicyGuard#decideResult}): a denial withholds the result (the client
+ * {@code input.guardrails.result} ({@code PolicyGuard.decideResult}): a denial withholds the result (the client
  * gets the policy's reason; the handler did run, so the audit record says {@value AuditDetails#RESULT_WITHHELD});
  * an allow may carry {@value #REDACT_FINDINGS} (the matches of those kinds are masked, format-preserving for
  * personal data, {@code [REDACTED:kind]} for secrets and injections) and {@value #MARK_FINDINGS} (the result
@@ -79,30 +80,34 @@ public final class GuardrailsGuard implements ToolGuard {
     private static final int NOTICE_PATHS = 5;
 
     private final Guardrails config;
-    private final PolicyGuard policy;
+    private final BiFunction<ToolCall, ContentScan, Decision> resultPolicy;
     private final ToolResultAccess results;
     private final Set<String> enforced;
     private final Clock clock;
     private final Map<Set<Guardrails.Check>, SensitiveDataRedactor> scanners;
     private final Map<Guardrails.Check, List<TextDetector>> detectors;
+    /** Masks personal data and secrets in finding paths: an object key can be an e-mail address or a token. */
+    private final SensitiveDataRedactor paths;
 
     /**
      * @param config   what is checked, per tool
-     * @param policy   the chain's policy step, asked again in the result phase
+     * @param resultPolicy the result-phase question to the chain's policy (the policy step's
+     *                 {@code PolicyGuard::decideResult}); must fail closed (a denial, never an exception)
      * @param results  how results are read and rewritten ({@code McpSdkAdapter.toolResultAccess()})
      * @param enforced the obligation keys the chain enforces (a result-phase allow may repeat them)
      * @param clock    stamps decision ids of denials; dates birth numbers
      */
-    public GuardrailsGuard(Guardrails config, PolicyGuard policy, ToolResultAccess results, Set<String> enforced,
-                           Clock clock) {
+    public GuardrailsGuard(Guardrails config, BiFunction<ToolCall, ContentScan, Decision> resultPolicy,
+                           ToolResultAccess results, Set<String> enforced, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
-        this.policy = Objects.requireNonNull(policy, "policy");
+        this.resultPolicy = Objects.requireNonNull(resultPolicy, "resultPolicy");
         this.results = Objects.requireNonNull(results, "results");
         Set<String> keys = new TreeSet<>(Objects.requireNonNull(enforced, "enforced"));
         keys.addAll(OWN_KEYS);
         this.enforced = Set.copyOf(keys);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.detectors = config.detectors(clock);
+        this.paths = SensitiveDataRedactor.of(SensitiveDataConfig.ofDefaults(), clock);
         // One scanner per combination of checks (there are seven), built once.
         Map<Set<Guardrails.Check>, SensitiveDataRedactor> byChecks = new java.util.HashMap<>();
         Guardrails.Check[] all = Guardrails.Check.values();
@@ -181,7 +186,7 @@ public final class GuardrailsGuard implements ToolGuard {
                 return new Classified(new ContentScan(local.findings(), false), Optional.of("error"));
             }
             List<Finding> findings = new ArrayList<>(local.findings());
-            findings.addAll(result.findings());
+            findings.addAll(maskedPaths(result.findings()));
             return new Classified(new ContentScan(findings, local.complete() && walked && result.complete()),
                     result.failure().map(failure -> failure.name().toLowerCase(java.util.Locale.ROOT)));
         });
@@ -197,7 +202,7 @@ public final class GuardrailsGuard implements ToolGuard {
             return ContentScan.CLEAN;
         }
         SensitiveDataRedactor.Scan scan = scanners.get(checks).scan(call.arguments(), "$.arguments", config.limits());
-        return new ContentScan(scan.findings(), scan.complete());
+        return new ContentScan(maskedPaths(scan.findings()), scan.complete());
     }
 
     private CompletionStage<ToolOutcome> review(ToolOutcome outcome, Set<Guardrails.Check> resultChecks) {
@@ -263,7 +268,11 @@ public final class GuardrailsGuard implements ToolGuard {
                 recorded = withDetails(recorded, AuditDetails.RESULT_FINDINGS, scan);
             }
             if (!resultChecks.isEmpty() && scan.needsReview()) {
-                Decision decision = policy.decideResult(call, scan);
+                Decision decision = resultPolicy.apply(call, scan);
+                if (decision == null) {
+                    decision = Decision.deny(Ids.newId(clock), ReasonCode.POLICY_ERROR,
+                            "The policy could not be evaluated; the result is withheld.");
+                }
                 recorded = recorded.withAttribute(AuditDetails.KEY, AuditDetails.of(recorded)
                         .with(AuditDetails.RESULT_DECISION_ID, decision.decisionId()));
                 if (decision instanceof Decision.Deny deny) {
@@ -338,7 +347,26 @@ public final class GuardrailsGuard implements ToolGuard {
             findings.add(text.matches() ? new Finding(finding.kind(), finding.ruleId(),
                     results.textPath(result, Integer.parseInt(text.group(1))), finding.confidence()) : finding);
         }
-        return new ContentScan(findings, scan.complete());
+        return new ContentScan(maskedPaths(findings), scan.complete());
+    }
+
+    /**
+     * {@code findings} with personal data and secrets masked in their paths: a path names object keys, and a key
+     * can itself be what was found (a map keyed by e-mail address), which must not reach policy input or audit.
+     */
+    private List<Finding> maskedPaths(List<Finding> findings) {
+        List<Finding> masked = null;
+        for (int i = 0; i < findings.size(); i++) {
+            Finding finding = findings.get(i);
+            String path = paths.redactText(finding.path());
+            if (!path.equals(finding.path())) {
+                if (masked == null) {
+                    masked = new ArrayList<>(findings);
+                }
+                masked.set(i, new Finding(finding.kind(), finding.ruleId(), path, finding.confidence()));
+            }
+        }
+        return masked == null ? findings : masked;
     }
 
     /** A redactor masking only {@code kinds}: each detector's matches of other kinds are dropped. */

@@ -1,7 +1,7 @@
 package dev.mcpguard.core.guardrails;
 
 import dev.mcpguard.api.Finding;
-import dev.mcpguard.core.obligations.ToolResultAccess;
+import dev.mcpguard.core.chain.ToolResultAccess;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

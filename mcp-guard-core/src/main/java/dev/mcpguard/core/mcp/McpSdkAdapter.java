@@ -17,7 +17,7 @@ import dev.mcpguard.core.guardrails.ArgumentsGuard;
 import dev.mcpguard.core.guardrails.ToolAdmission;
 import dev.mcpguard.core.guardrails.ToolDefinitionGate;
 import dev.mcpguard.core.guardrails.ToolDefinitionGuard;
-import dev.mcpguard.core.obligations.ToolResultAccess;
+import dev.mcpguard.core.chain.ToolResultAccess;
 import dev.mcpguard.core.policy.ToolVisibility;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonDefaults;

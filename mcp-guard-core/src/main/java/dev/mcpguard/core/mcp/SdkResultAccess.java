@@ -1,6 +1,6 @@
 package dev.mcpguard.core.mcp;
 
-import dev.mcpguard.core.obligations.ToolResultAccess;
+import dev.mcpguard.core.chain.ToolResultAccess;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.util.ArrayList;

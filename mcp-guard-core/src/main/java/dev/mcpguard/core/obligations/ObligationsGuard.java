@@ -1,5 +1,6 @@
 package dev.mcpguard.core.obligations;
 
+import dev.mcpguard.core.chain.ToolResultAccess;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.mcpguard.api.Decision;

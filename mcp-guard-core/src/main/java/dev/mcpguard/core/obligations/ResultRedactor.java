@@ -1,10 +1,11 @@
 package dev.mcpguard.core.obligations;
 
+import dev.mcpguard.core.chain.ToolResultAccess;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mcpguard.core.obligations.ToolResultAccess.UnredactableResultException;
+import dev.mcpguard.core.chain.ToolResultAccess.UnredactableResultException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;

@@ -149,6 +149,21 @@ class GuardrailsOverHttpTest {
     }
 
     @Test
+    void anObjectKeyThatIsItselfPersonalDataIsMaskedInTheFindingsPathSoNeitherPolicyNorAuditSeesIt() throws Exception {
+        McpSyncClient client = serve(McpGuard.builder().guardrails(everything())
+                        .policyEngine(recording(GuardrailsOverHttpTest::allow)),
+                tool("lookup_order", () -> text("ok")));
+
+        client.callTool(new CallToolRequest("lookup_order", Map.of("by_customer", Map.of(EMAIL, "gold"))));
+
+        List<Finding> findings = asked.get(0).guardrails().orElseThrow().arguments().findings();
+        assertThat(findings).extracting(Finding::kind).contains("pii.email");
+        assertThat(findings).extracting(Finding::path).allSatisfy(path -> assertThat(path)
+                .startsWith("$.arguments.by_customer").doesNotContain("jane.roe", "acme.example"));
+        assertThat(audited.get(0).toString()).doesNotContain(EMAIL, "jane.roe");
+    }
+
+    @Test
     void aCleanResultGoesOutAsItIsWithoutASecondQuestion() throws Exception {
         McpSyncClient client = serve(McpGuard.builder().guardrails(everything())
                         .policyEngine(recording(GuardrailsOverHttpTest::allow)),

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mcpguard.api.Finding;
-import dev.mcpguard.core.obligations.ToolResultAccess;
+import dev.mcpguard.core.chain.ToolResultAccess;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -1,5 +1,6 @@
 package dev.mcpguard.core.obligations;
 
+import dev.mcpguard.core.chain.ToolResultAccess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

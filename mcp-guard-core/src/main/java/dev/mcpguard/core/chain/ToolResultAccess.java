@@ -1,4 +1,4 @@
-package dev.mcpguard.core.obligations;
+package dev.mcpguard.core.chain;
 
 import java.util.ArrayList;
 import java.util.Collections;
