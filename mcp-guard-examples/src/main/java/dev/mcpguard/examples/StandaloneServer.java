@@ -86,11 +86,11 @@ public final class StandaloneServer implements AutoCloseable {
         OrdersServer server = null;
         try {
             OrdersServerSettings effective = settings;
-            if (settings.issuer().isEmpty()) {
+            if (settings.issuers().isEmpty()) {
                 issuer = DemoIssuer.start();
                 payments = PaymentsApi.start(issuer.issuer(), issuer.jwksUri());
-                effective = settings.toBuilder().issuer(issuer.issuer()).jwksUri(issuer.jwksUri())
-                        .paymentsApi(payments.refundsUri()).build();
+                // No JWKS URI: the server finds the embedded issuer's keys by OIDC discovery, as a real IdP's.
+                effective = settings.toBuilder().issuer(issuer.issuer()).paymentsApi(payments.refundsUri()).build();
             }
             server = new OrdersServer(effective).start();
             Map<DemoUser, String> tokens = new LinkedHashMap<>(); // in USERS order, for printing

@@ -70,7 +70,9 @@ class OrdersServerSettingsTest {
 
         assertThat(settings.port()).isEqualTo(9001);
         assertThat(settings.auditFile()).isEqualTo(Path.of("/tmp/audit.jsonl"));
-        assertThat(settings.effectiveJwksUri()).contains(URI.create("http://127.0.0.1:9000/demo/jwks"));
+        assertThat(settings.issuer()).contains(URI.create("http://127.0.0.1:9000/demo"));
+        // No <issuer>/jwks guess: without a configured JWKS URI the server reads the issuer's metadata.
+        assertThat(settings.issuers()).singleElement().satisfies(issuer -> assertThat(issuer.jwksUri()).isEmpty());
     }
 
     @Test
