@@ -424,31 +424,40 @@ public final class OrdersServer implements AutoCloseable {
 
     /**
      * The resolver of one trusted issuer. Without a configured JWKS URI (or introspection endpoint) the issuer's
-     * metadata is read now ({@link IssuerDiscovery}), so a wrong issuer fails start-up with a message naming the
-     * setting instead of refusing every token later; the resolver reads the metadata itself again before each key
-     * set fetch. The introspection client secret is read from its file or variable now, into a {@code Secret}.
+     * metadata is read now ({@link JwtIdentityResolver#checkIssuerMetadata()}: OIDC discovery, then RFC 8414), so a
+     * wrong issuer fails start-up with a message naming the setting instead of refusing every token later; the
+     * resolver reads the metadata itself again before each key set fetch. The introspection client secret is read
+     * from its file or variable now, into a {@code Secret}.
      */
     private JwtIdentityResolver identityResolver(TrustedIssuer issuer) {
-        if (issuer.discoversKeys() || issuer.discoversIntrospectionEndpoint()) {
-            IssuerDiscovery.Metadata metadata = IssuerDiscovery.discover(issuer);
-            jwksUris.put(issuer.issuer(), metadata.jwksUri() + (issuer.discoversKeys() ? " (from " + metadata.document()
-                    + ")" : ""));
-        } else {
-            jwksUris.put(issuer.issuer(), issuer.jwksUri().orElseThrow().toString());
-        }
-        JwtIdentityResolver.Builder resolver = guard.jwtIdentityResolver() // audience: the guard's resource URI
+        JwtIdentityResolver.Builder builder = guard.jwtIdentityResolver() // audience: the guard's resource URI
                 .issuer(issuer.issuer().toString())
                 .claimMapping(issuer.claims());
-        issuer.audiences().forEach(resolver::audience);
-        issuer.jwksUri().ifPresent(resolver::jwksUrl);
+        issuer.audiences().forEach(builder::audience);
+        issuer.jwksUri().ifPresent(builder::jwksUrl);
         issuer.introspection().ifPresent(introspection ->
-                resolver.introspection(introspection.toTokenIntrospection(environment)));
+                builder.introspection(introspection.toTokenIntrospection(environment)));
+        JwtIdentityResolver resolver;
         try {
-            return resolver.build();
+            resolver = builder.build();
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new IllegalStateException("issuer " + issuer.issuer() + " ("
                     + TrustedIssuer.describeSetting(issuer.name(), "") + "): " + e.getMessage(), e);
         }
+        try {
+            resolver.checkIssuerMetadata();
+        } catch (IOException e) {
+            String keys = issuer.discoversKeys()
+                    ? " and " + TrustedIssuer.describeSetting(issuer.name(), "jwks-uri") + " is not set" : "";
+            throw new IllegalStateException("cannot discover the metadata of issuer " + issuer.issuer() + " ("
+                    + TrustedIssuer.describeSetting(issuer.name(), "") + keys + "): " + e.getMessage() + "; fix "
+                    + TrustedIssuer.settingName(issuer.name(), "")
+                    + (issuer.discoversKeys() ? " or set " + TrustedIssuer.settingName(issuer.name(), "jwks-uri") : ""),
+                    e);
+        }
+        jwksUris.put(issuer.issuer(), issuer.jwksUri().map(URI::toString)
+                .orElse("from the issuer's metadata (OIDC discovery, else RFC 8414)"));
+        return resolver;
     }
 
     private static void addFilter(Context context, String name, jakarta.servlet.Filter filter) {
