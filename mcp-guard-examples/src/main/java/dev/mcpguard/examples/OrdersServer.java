@@ -129,6 +129,9 @@ public final class OrdersServer implements AutoCloseable {
     /** The file of the local key-encryption key in the credentials directory, when the variable is not set. */
     public static final String CREDENTIAL_KEK_FILE = "kek.b64";
 
+    /** What {@link #jwksUris()} says of an issuer whose keys are its metadata's {@code jwks_uri}. */
+    static final String KEYS_FROM_METADATA = "from the issuer's metadata (OIDC discovery, else RFC 8414)";
+
     private static final Logger log = LoggerFactory.getLogger(OrdersServer.class);
 
     private final OrdersServerSettings settings;
@@ -455,8 +458,7 @@ public final class OrdersServer implements AutoCloseable {
                     + (issuer.discoversKeys() ? " or set " + TrustedIssuer.settingName(issuer.name(), "jwks-uri") : ""),
                     e);
         }
-        jwksUris.put(issuer.issuer(), issuer.jwksUri().map(URI::toString)
-                .orElse("from the issuer's metadata (OIDC discovery, else RFC 8414)"));
+        jwksUris.put(issuer.issuer(), issuer.jwksUri().map(URI::toString).orElse(KEYS_FROM_METADATA));
         return resolver;
     }
 
@@ -491,8 +493,9 @@ public final class OrdersServer implements AutoCloseable {
     }
 
     /**
-     * Each trusted issuer's key set URL, in the settings' order: the configured one, or the {@code jwks_uri} its
-     * metadata named at start-up (with the document it came from).
+     * Where each trusted issuer's keys come from, in the settings' order: the configured JWKS URL, or
+     * {@link #KEYS_FROM_METADATA} when they are its metadata's {@code jwks_uri} (read at start-up and before each
+     * key set fetch; core does not report which of the two documents answered).
      */
     synchronized Map<URI, String> jwksUris() {
         requireStarted();
