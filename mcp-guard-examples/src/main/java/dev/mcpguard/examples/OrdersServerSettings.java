@@ -129,15 +129,23 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         return new Builder();
     }
 
-    /** The defaults overridden by system properties and environment variables (see the class javadoc). */
+    /**
+     * The defaults overridden by system properties and environment variables (see the class javadoc).
+     *
+     * @throws IllegalArgumentException naming the setting, for a bad value or for a per-issuer setting no issuer
+     *                                  reads (a misspelled {@code mcp.guard.demo.issuer.<name>.<setting>}, or a
+     *                                  name missing from {@code mcp.guard.demo.issuers})
+     */
     public static OrdersServerSettings fromEnvironment() {
-        return fromEnvironment(System::getProperty, System.getenv());
+        Map<String, String> properties = new java.util.HashMap<>();
+        System.getProperties().stringPropertyNames().forEach(name -> properties.put(name, System.getProperty(name)));
+        return fromEnvironment(properties, System.getenv());
     }
 
     /** As {@link #fromEnvironment()}, reading from the given sources; for tests. */
-    static OrdersServerSettings fromEnvironment(Function<String, String> systemProperties, Map<String, String> env) {
+    static OrdersServerSettings fromEnvironment(Map<String, String> systemProperties, Map<String, String> env) {
         Function<String, Optional<String>> lookup = name -> {
-            String property = systemProperties.apply("mcp.guard.demo." + name);
+            String property = systemProperties.get("mcp.guard.demo." + name);
             if (property != null && !property.isBlank()) {
                 return Optional.of(property.trim());
             }
@@ -159,7 +167,9 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
                 }
             }
         }
-        for (String name : issuerNames(lookup.apply("issuers"))) {
+        List<String> names = issuerNames(lookup.apply("issuers"), issuer.isPresent());
+        requireKnownIssuerSettings(names, systemProperties, env, lookup);
+        for (String name : names) {
             String url = lookup.apply("issuer." + name).orElseThrow(() -> new IllegalArgumentException(
                     "mcp.guard.demo.issuers names '" + name + "' but "
                             + TrustedIssuer.describeSetting(name, "") + " is not set"));
@@ -204,12 +214,23 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         return issuers.stream().findFirst().map(TrustedIssuer::issuer);
     }
 
-    private static List<String> issuerNames(Optional<String> setting) {
+    /**
+     * The names listed in {@code mcp.guard.demo.issuers}; with the unnamed issuer ({@code withUnnamed}) at most
+     * {@value #MAX_ISSUERS} issuers in all.
+     */
+    private static List<String> issuerNames(Optional<String> setting, boolean withUnnamed) {
         if (setting.isEmpty()) {
             return List.of();
         }
+        String[] listed = setting.get().split(",", -1);
+        int total = listed.length + (withUnnamed ? 1 : 0);
+        if (total > MAX_ISSUERS) {
+            throw new IllegalArgumentException("at most " + MAX_ISSUERS + " issuers may be trusted, but "
+                    + "mcp.guard.demo.issuers (MCP_GUARD_DEMO_ISSUERS) names " + listed.length
+                    + (withUnnamed ? " besides mcp.guard.demo.issuer (MCP_GUARD_DEMO_ISSUER)" : ""));
+        }
         List<String> names = new java.util.ArrayList<>();
-        for (String name : setting.get().split(",", -1)) {
+        for (String name : listed) {
             String trimmed = name.trim();
             if (!trimmed.matches("[a-z0-9]{1,32}") || names.contains(trimmed)) {
                 throw new IllegalArgumentException("mcp.guard.demo.issuers (MCP_GUARD_DEMO_ISSUERS) must list distinct "
@@ -218,6 +239,66 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
             names.add(trimmed);
         }
         return names;
+    }
+
+    /**
+     * Refuses every set {@code mcp.guard.demo.issuer.<name>[.<setting>]} system property and
+     * {@code MCP_GUARD_DEMO_ISSUER_<NAME>[_<SETTING>]} variable that no issuer reads: a setting not in
+     * {@link #ISSUER_SETTINGS} (a misspelling such as {@code jwks-url} would otherwise be ignored silently, and the
+     * server run with other keys or claims than the operator meant) or a name missing from {@code names}. The
+     * variables named by an {@code introspection-client-secret-env} setting are exempt: they hold secrets, not
+     * settings. Messages name the key, never its value (a misspelled key may well hold a secret).
+     */
+    private static void requireKnownIssuerSettings(List<String> names, Map<String, String> systemProperties,
+                                                   Map<String, String> env,
+                                                   Function<String, Optional<String>> lookup) {
+        String propertyPrefix = "mcp.guard.demo.issuer.";
+        for (Map.Entry<String, String> property : new java.util.TreeMap<>(systemProperties).entrySet()) {
+            String key = property.getKey();
+            if (key.startsWith(propertyPrefix) && property.getValue() != null && !property.getValue().isBlank()) {
+                String rest = key.substring(propertyPrefix.length());
+                int dot = rest.indexOf('.');
+                requireKnownIssuerSetting(key, dot < 0 ? rest : rest.substring(0, dot),
+                        dot < 0 ? "" : rest.substring(dot + 1), names, false);
+            }
+        }
+        java.util.Set<String> secretVariables = new java.util.HashSet<>();
+        lookup.apply("introspection-client-secret-env").ifPresent(secretVariables::add);
+        names.forEach(name -> lookup.apply("issuer." + name + ".introspection-client-secret-env")
+                .ifPresent(secretVariables::add));
+        String variablePrefix = "MCP_GUARD_DEMO_ISSUER_";
+        for (Map.Entry<String, String> variable : new java.util.TreeMap<>(env).entrySet()) {
+            String key = variable.getKey();
+            if (key.startsWith(variablePrefix) && !secretVariables.contains(key) && variable.getValue() != null
+                    && !variable.getValue().isBlank()) {
+                String rest = key.substring(variablePrefix.length());
+                int underscore = rest.indexOf('_'); // names are letters and digits: the first '_' ends the name
+                String name = (underscore < 0 ? rest : rest.substring(0, underscore)).toLowerCase(java.util.Locale.ROOT);
+                String suffix = underscore < 0 ? "" : rest.substring(underscore + 1);
+                requireKnownIssuerSetting(key, name, suffix, names, true);
+            }
+        }
+    }
+
+    private static void requireKnownIssuerSetting(String key, String name, String suffix, List<String> names,
+                                                  boolean variable) {
+        if (!names.contains(name)) {
+            throw new IllegalArgumentException(key + " is set, but '" + name + "' is not among the issuers of "
+                    + "mcp.guard.demo.issuers (MCP_GUARD_DEMO_ISSUERS)"
+                    + (names.isEmpty() ? ", which is not set" : ", " + String.join(",", names)));
+        }
+        if (suffix.isEmpty()) {
+            return;
+        }
+        for (String setting : ISSUER_SETTINGS) {
+            if (variable ? setting.toUpperCase(java.util.Locale.ROOT).replace('-', '_').equals(suffix)
+                    : setting.equals(suffix)) {
+                return;
+            }
+        }
+        throw new IllegalArgumentException(key + " is not a setting of issuer '" + name + "'; an issuer's settings are "
+                + TrustedIssuer.settingName(name, "<setting>") + " with <setting> one of "
+                + String.join(", ", ISSUER_SETTINGS));
     }
 
     private static List<TrustedIssuer> requireDistinct(List<TrustedIssuer> issuers) {
