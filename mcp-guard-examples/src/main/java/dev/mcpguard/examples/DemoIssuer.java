@@ -58,7 +58,12 @@ public final class DemoIssuer implements AutoCloseable {
         this.serviceTokens = serviceTokens;
     }
 
-    /** Starts an issuer on a free port of 127.0.0.1. */
+    /**
+     * Starts an issuer on a free port of 127.0.0.1, and asks it once for its discovery document and key set
+     * (within {@link #WARM_UP_TIMEOUT}) before returning.
+     *
+     * @throws IllegalStateException when it does not answer them
+     */
     public static DemoIssuer start() {
         ServiceTokens serviceTokens = new ServiceTokens();
         MockOAuth2Server server = new MockOAuth2Server(new OAuth2Config(false, null, null, false,
@@ -68,7 +73,48 @@ public final class DemoIssuer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot resolve 127.0.0.1", e);
         }
+        try {
+            warmUp(server);
+        } catch (RuntimeException e) {
+            server.shutdown();
+            throw e;
+        }
         return new DemoIssuer(server, serviceTokens);
+    }
+
+    /**
+     * How long the issuer may take for its first answers. mock-oauth2-server initialises itself on its first
+     * requests, which on a loaded machine can take longer than the orders server's discovery deadline (a few
+     * seconds); without the warm-up, a server trusting a just-started issuer could refuse to start.
+     */
+    static final Duration WARM_UP_TIMEOUT = Duration.ofSeconds(60);
+
+    /**
+     * Fetches the discovery document and the key set once, then takes the two requests off the server's record,
+     * so {@link #mockServer()}{@code .takeRequest} shows only what came after {@link #start()}.
+     */
+    private static void warmUp(MockOAuth2Server server) {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().connectTimeout(WARM_UP_TIMEOUT).build();
+        List<URI> documents = List.of(server.wellKnownUrl(ISSUER_ID).uri(), server.jwksUrl(ISSUER_ID).uri());
+        for (URI uri : documents) {
+            try {
+                java.net.http.HttpResponse<Void> response = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                        .timeout(WARM_UP_TIMEOUT).GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() != 200) {
+                    throw new IllegalStateException("the demo issuer answered " + uri + " with HTTP "
+                            + response.statusCode());
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("the demo issuer did not answer " + uri + " ("
+                        + e.getClass().getSimpleName() + ")", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting the demo issuer", e);
+            }
+        }
+        for (int i = 0; i < documents.size(); i++) {
+            server.takeRequest(WARM_UP_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     /** The issuer's OAuth 2.0 token endpoint. */

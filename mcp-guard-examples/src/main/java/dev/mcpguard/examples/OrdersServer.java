@@ -13,6 +13,9 @@ import dev.mcpguard.core.credentials.TinkCredentialStore;
 import dev.mcpguard.core.credentials.TokenEndpointSettings;
 import dev.mcpguard.core.guardrails.Guardrails;
 import dev.mcpguard.core.http.HttpRequestLimits;
+import dev.mcpguard.api.spi.IdentityResolver;
+import dev.mcpguard.core.http.McpGuardHttpFilter;
+import dev.mcpguard.core.identity.IdentityResolvers;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
 import dev.mcpguard.core.mcp.GuardedSyncToolHandler;
 import dev.mcpguard.core.policy.opa.BundleSource;
@@ -43,9 +46,12 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.Objects;
 import java.util.stream.Stream;
 import org.apache.catalina.Context;
@@ -132,6 +138,9 @@ public final class OrdersServer implements AutoCloseable {
     /** The file of the local key-encryption key in the credentials directory, when the variable is not set. */
     public static final String CREDENTIAL_KEK_FILE = "kek.b64";
 
+    /** What {@link #jwksUris()} says of an issuer whose keys are its metadata's {@code jwks_uri}. */
+    static final String KEYS_FROM_METADATA = "from the issuer's metadata (OIDC discovery, else RFC 8414)";
+
     private static final Logger log = LoggerFactory.getLogger(OrdersServer.class);
 
     private final OrdersServerSettings settings;
@@ -139,6 +148,10 @@ public final class OrdersServer implements AutoCloseable {
     private final McpJsonMapper jsonMapper = new JacksonMcpJsonMapper(new ObjectMapper());
     private final OrderTools tools;
     private final OrderResources resources;
+    /** Where introspection client secrets named by an environment variable are looked up. */
+    private final Function<String, String> environment;
+    /** Each trusted issuer's key set, as configured or discovered at start-up; for the console. */
+    private final Map<URI, String> jwksUris = new LinkedHashMap<>();
 
     private Tomcat tomcat;
     private Path tomcatBaseDir;
@@ -160,10 +173,17 @@ public final class OrdersServer implements AutoCloseable {
 
     /** A server writing audit records to {@code auditSink}, which it closes on {@link #close()}. */
     public OrdersServer(OrdersServerSettings settings, AuditSink auditSink) {
+        this(settings, auditSink, System::getenv);
+    }
+
+    /** As {@link #OrdersServer(OrdersServerSettings, AuditSink)}, looking environment variables up in {@code environment}; for tests. */
+    OrdersServer(OrdersServerSettings settings, AuditSink auditSink, Function<String, String> environment) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.auditSink = Objects.requireNonNull(auditSink, "auditSink");
-        if (settings.issuer().isEmpty()) {
-            throw new IllegalArgumentException("settings.issuer is required: the server must know whom to trust");
+        this.environment = Objects.requireNonNull(environment, "environment");
+        if (settings.issuers().isEmpty()) {
+            throw new IllegalArgumentException("settings.issuers needs at least one issuer: the server must know "
+                    + "whom to trust");
         }
         OrderBook book = OrderBook.seeded();
         this.tools = new OrderTools(book, jsonMapper, settings.paymentsApi().map(PaymentsClient::new));
@@ -392,19 +412,22 @@ public final class OrdersServer implements AutoCloseable {
     }
 
     /**
-     * Puts mcp-guard's HTTP filter in front of the MCP servlet: bearer JWTs verified against the issuer's JWKS
-     * with this server's resource URI as the required audience, RFC 9728 metadata, browser origins refused,
-     * and sessions bound to the principal through the registry the guard chain also consults.
+     * Puts mcp-guard's HTTP filter in front of the MCP servlet: bearer JWTs verified against each trusted issuer's
+     * keys with this server's resource URI (and the issuer's own audiences) as the required audience, its claims
+     * mapped as configured, optionally introspected; RFC 9728 metadata naming every issuer, browser origins
+     * refused, and sessions bound to the principal through the registry the guard chain also consults.
      */
     private void installSecurity(Context context) {
-        URI issuer = settings.issuer().orElseThrow();
-        JwtIdentityResolver tokens = guard.jwtIdentityResolver() // audience: the guard's resource URI
-                .issuer(issuer.toString())
-                .jwksUrl(settings.effectiveJwksUri().orElseThrow())
-                .build();
-        addFilter(context, "mcp-guard-http", guard.httpFilter() // shares the guard's sessions and resource
+        McpGuardHttpFilter.Builder filter = guard.httpFilter(); // shares the guard's sessions and resource
+        List<JwtIdentityResolver> resolvers = new ArrayList<>();
+        for (TrustedIssuer issuer : settings.issuers()) {
+            resolvers.add(identityResolver(issuer));
+            filter.authorizationServer(issuer.issuer());
+        }
+        // One issuer: its resolver itself, as before. Several: each token goes to the resolver of its exact iss.
+        IdentityResolver tokens = resolvers.size() == 1 ? resolvers.get(0) : IdentityResolvers.byIssuer(resolvers);
+        addFilter(context, "mcp-guard-http", filter
                 .identityResolver(tokens)
-                .authorizationServer(issuer)
                 .scopesSupported("orders.read", "orders.refund", "customers.delete")
                 .resourceName("Orders (mcp-guard example)")
                 // Per caller: every HTTP request counts, before any tool call (429 past the rate).
@@ -412,6 +435,43 @@ public final class OrdersServer implements AutoCloseable {
                         .requestRate(settings.requestsPerMinute(), settings.requestsPerMinute())
                         .build())
                 .build());
+    }
+
+    /**
+     * The resolver of one trusted issuer. Without a configured JWKS URI (or introspection endpoint) the issuer's
+     * metadata is read now ({@link JwtIdentityResolver#checkIssuerMetadata()}: OIDC discovery, then RFC 8414), so a
+     * wrong issuer fails start-up with a message naming the setting instead of refusing every token later; the
+     * resolver reads the metadata itself again before each key set fetch. The introspection client secret is read
+     * from its file or variable now, into a {@code Secret}.
+     */
+    private JwtIdentityResolver identityResolver(TrustedIssuer issuer) {
+        JwtIdentityResolver.Builder builder = guard.jwtIdentityResolver() // audience: the guard's resource URI
+                .issuer(issuer.issuer().toString())
+                .claimMapping(issuer.claims());
+        issuer.audiences().forEach(builder::audience);
+        issuer.jwksUri().ifPresent(builder::jwksUrl);
+        issuer.introspection().ifPresent(introspection ->
+                builder.introspection(introspection.toTokenIntrospection(environment)));
+        JwtIdentityResolver resolver;
+        try {
+            resolver = builder.build();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new IllegalStateException("issuer " + issuer.issuer() + " ("
+                    + TrustedIssuer.describeSetting(issuer.name(), "") + "): " + e.getMessage(), e);
+        }
+        try {
+            resolver.checkIssuerMetadata();
+        } catch (IOException e) {
+            String keys = issuer.discoversKeys()
+                    ? " and " + TrustedIssuer.describeSetting(issuer.name(), "jwks-uri") + " is not set" : "";
+            throw new IllegalStateException("cannot discover the metadata of issuer " + issuer.issuer() + " ("
+                    + TrustedIssuer.describeSetting(issuer.name(), "") + keys + "): " + e.getMessage() + "; fix "
+                    + TrustedIssuer.settingName(issuer.name(), "")
+                    + (issuer.discoversKeys() ? " or set " + TrustedIssuer.settingName(issuer.name(), "jwks-uri") : ""),
+                    e);
+        }
+        jwksUris.put(issuer.issuer(), issuer.jwksUri().map(URI::toString).orElse(KEYS_FROM_METADATA));
+        return resolver;
     }
 
     private static void addFilter(Context context, String name, jakarta.servlet.Filter filter) {
@@ -442,6 +502,16 @@ public final class OrdersServer implements AutoCloseable {
     public URI resourceUri() {
         requireStarted();
         return resource;
+    }
+
+    /**
+     * Where each trusted issuer's keys come from, in the settings' order: the configured JWKS URL, or
+     * {@link #KEYS_FROM_METADATA} when they are its metadata's {@code jwks_uri} (read at start-up and before each
+     * key set fetch; core does not report which of the two documents answered).
+     */
+    synchronized Map<URI, String> jwksUris() {
+        requireStarted();
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(jwksUris));
     }
 
     /** The revision of the policy bundle deciding calls now, e.g. {@code orders-25902e875ca8}. */

@@ -2,6 +2,7 @@ package dev.mcpguard.examples;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -9,8 +10,9 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * How to run an {@link OrdersServer}: where it listens, which token issuer it trusts, which resource URI tokens
- * must be issued for (their audience), where the audit file goes, which deployment environment the policy is told
+ * How to run an {@link OrdersServer}: where it listens, which token issuers it trusts (each with its keys, audiences,
+ * claim map and, optionally, token introspection: {@link TrustedIssuer}), which resource URI tokens must be issued
+ * for (their audience), where the audit file goes, which deployment environment the policy is told
  * it runs in, (optionally) a policy bundle of your own instead of the one shipped in the jar, where refunds are paid
  * out and where the encrypted downstream credentials live, how many calls a caller may make per tool and minute, and
  * how many HTTP requests in all.
@@ -22,7 +24,9 @@ import java.util.regex.Pattern;
  *   <tr><th>system property</th><th>environment variable</th><th>default</th></tr>
  *   <tr><td>{@code mcp.guard.demo.port}</td><td>{@code MCP_GUARD_DEMO_PORT}</td><td>{@value #DEFAULT_PORT}</td></tr>
  *   <tr><td>{@code mcp.guard.demo.issuer}</td><td>{@code MCP_GUARD_DEMO_ISSUER}</td><td>none (the demo uses its own)</td></tr>
- *   <tr><td>{@code mcp.guard.demo.jwks-uri}</td><td>{@code MCP_GUARD_DEMO_JWKS_URI}</td><td>{@code <issuer>/jwks}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.jwks-uri}</td><td>{@code MCP_GUARD_DEMO_JWKS_URI}</td><td>the issuer metadata's {@code jwks_uri}</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.issuers}</td><td>{@code MCP_GUARD_DEMO_ISSUERS}</td><td>none: names of further issuers, comma-separated</td></tr>
+ *   <tr><td>{@code mcp.guard.demo.issuer.<name>}</td><td>{@code MCP_GUARD_DEMO_ISSUER_<NAME>}</td><td>required for each name</td></tr>
  *   <tr><td>{@code mcp.guard.demo.resource}</td><td>{@code MCP_GUARD_DEMO_RESOURCE}</td><td>{@code http://127.0.0.1:<port>/mcp}</td></tr>
  *   <tr><td>{@code mcp.guard.demo.audit-file}</td><td>{@code MCP_GUARD_DEMO_AUDIT_FILE}</td><td>{@value #DEFAULT_AUDIT_FILE}</td></tr>
  *   <tr><td>{@code mcp.guard.demo.environment}</td><td>{@code MCP_GUARD_DEMO_ENVIRONMENT}</td><td>{@value #DEFAULT_ENVIRONMENT}</td></tr>
@@ -33,6 +37,10 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code mcp.guard.demo.calls-per-minute}</td><td>{@code MCP_GUARD_DEMO_CALLS_PER_MINUTE}</td><td>{@value #DEFAULT_CALLS_PER_MINUTE}</td></tr>
  *   <tr><td>{@code mcp.guard.demo.requests-per-minute}</td><td>{@code MCP_GUARD_DEMO_REQUESTS_PER_MINUTE}</td><td>{@value #DEFAULT_REQUESTS_PER_MINUTE}</td></tr>
  * </table>
+ * The issuer of {@code mcp.guard.demo.issuer} takes the per-issuer settings of
+ * {@link TrustedIssuer#fromSettings} beside it ({@code mcp.guard.demo.role-claims}, ...), a named one under its
+ * name ({@code mcp.guard.demo.issuer.<name>.role-claims}, ...); both may be set, the unnamed issuer comes first.
+ * An issuer without {@code jwks-uri} has its metadata read when the server starts, which fails if it cannot be.
  *
  * <pre>{@code
  * OrdersServerSettings settings = OrdersServerSettings.builder()
@@ -42,8 +50,9 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * @param port      the TCP port on 127.0.0.1; 0 picks a free port
- * @param issuer    the token issuer ({@code iss}) the server trusts; required to start a server
- * @param jwksUri   where the issuer publishes its signing keys; empty means {@code <issuer>/jwks}
+ * @param issuers   the token issuers the server trusts, at least one to start a server (at most
+ *                  {@value #MAX_ISSUERS}, distinct {@code iss} and names); the first is the one the policy is warmed
+ *                  up for
  * @param resource  this server's resource URI, the audience tokens must carry; empty means
  *                  {@code http://127.0.0.1:<port>/mcp} with the port actually bound
  * @param auditFile the JSON Lines audit file
@@ -62,7 +71,7 @@ import java.util.regex.Pattern;
  * @param requestsPerMinute how many HTTP requests (every POST, GET and DELETE, tool call or not) one caller may
  *                  send per minute (also the burst) before the HTTP filter answers 429; the filter's default
  */
-public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI> jwksUri, Optional<URI> resource,
+public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Optional<URI> resource,
                                    Path auditFile, String environment, Optional<Path> policyBundle,
                                    Optional<Path> policyPublicKey, Optional<URI> paymentsApi, Path credentialsDir,
                                    int callsPerMinute, int requestsPerMinute) {
@@ -81,14 +90,21 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
     public static final int DEFAULT_REQUESTS_PER_MINUTE =
             dev.mcpguard.core.http.HttpRequestLimits.DEFAULT_REQUESTS_PER_MINUTE;
 
+    /** The most issuers one server trusts. */
+    public static final int MAX_ISSUERS = 8;
+
+    /** The per-issuer settings, which for the unnamed issuer sit beside {@code mcp.guard.demo.issuer}. */
+    private static final List<String> ISSUER_SETTINGS = List.of("jwks-uri", "audiences", "role-claims",
+            "tenant-claims", "client-id-claims", "scope-claims", "introspection-client-id",
+            "introspection-client-secret-file", "introspection-client-secret-env", "introspection-endpoint",
+            "introspection-also-for-jwts", "introspection-cache-ttl");
     private static final Pattern ENVIRONMENT_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     public OrdersServerSettings {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
         }
-        Objects.requireNonNull(issuer, "issuer");
-        Objects.requireNonNull(jwksUri, "jwksUri");
+        issuers = requireDistinct(List.copyOf(issuers));
         Objects.requireNonNull(resource, "resource");
         Objects.requireNonNull(auditFile, "auditFile");
         requireEnvironmentName(environment);
@@ -113,25 +129,53 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         return new Builder();
     }
 
-    /** The defaults overridden by system properties and environment variables (see the class javadoc). */
+    /**
+     * The defaults overridden by system properties and environment variables (see the class javadoc).
+     *
+     * @throws IllegalArgumentException naming the setting, for a bad value or for a per-issuer setting no issuer
+     *                                  reads (a misspelled {@code mcp.guard.demo.issuer.<name>.<setting>}, or a
+     *                                  name missing from {@code mcp.guard.demo.issuers})
+     */
     public static OrdersServerSettings fromEnvironment() {
-        return fromEnvironment(System::getProperty, System.getenv());
+        Map<String, String> properties = new java.util.HashMap<>();
+        System.getProperties().stringPropertyNames().forEach(name -> properties.put(name, System.getProperty(name)));
+        return fromEnvironment(properties, System.getenv());
     }
 
     /** As {@link #fromEnvironment()}, reading from the given sources; for tests. */
-    static OrdersServerSettings fromEnvironment(Function<String, String> systemProperties, Map<String, String> env) {
+    static OrdersServerSettings fromEnvironment(Map<String, String> systemProperties, Map<String, String> env) {
         Function<String, Optional<String>> lookup = name -> {
-            String property = systemProperties.apply("mcp.guard.demo." + name);
+            String property = systemProperties.get("mcp.guard.demo." + name);
             if (property != null && !property.isBlank()) {
                 return Optional.of(property.trim());
             }
-            String variable = env.get("MCP_GUARD_DEMO_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+            String variable = env.get("MCP_GUARD_DEMO_"
+                    + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_').replace('.', '_'));
             return variable == null || variable.isBlank() ? Optional.empty() : Optional.of(variable.trim());
         };
         Builder builder = builder();
         lookup.apply("port").ifPresent(value -> builder.port(parsePort(value)));
-        lookup.apply("issuer").ifPresent(value -> builder.issuer(URI.create(value)));
-        lookup.apply("jwks-uri").ifPresent(value -> builder.jwksUri(URI.create(value)));
+        Optional<String> issuer = lookup.apply("issuer");
+        if (issuer.isPresent()) {
+            builder.trustedIssuer(TrustedIssuer.fromSettings(TrustedIssuer.UNNAMED, issuer.get(), lookup));
+        } else {
+            for (String setting : ISSUER_SETTINGS) {
+                if (lookup.apply(setting).isPresent()) {
+                    throw new IllegalArgumentException(TrustedIssuer.describeSetting(TrustedIssuer.UNNAMED, setting)
+                            + " is set but " + TrustedIssuer.describeSetting(TrustedIssuer.UNNAMED, "")
+                            + " is not: it belongs to that issuer");
+                }
+            }
+        }
+        List<String> names = issuerNames(lookup.apply("issuers"), issuer.isPresent());
+        requireKnownIssuerSettings(names, systemProperties, env, lookup);
+        for (String name : names) {
+            String url = lookup.apply("issuer." + name).orElseThrow(() -> new IllegalArgumentException(
+                    "mcp.guard.demo.issuers names '" + name + "' but "
+                            + TrustedIssuer.describeSetting(name, "") + " is not set"));
+            builder.trustedIssuer(TrustedIssuer.fromSettings(name, url,
+                    setting -> lookup.apply("issuer." + name + "." + setting)));
+        }
         lookup.apply("resource").ifPresent(value -> builder.resource(URI.create(value)));
         lookup.apply("audit-file").ifPresent(value -> builder.auditFile(Path.of(value)));
         lookup.apply("environment").ifPresent(builder::environment);
@@ -152,8 +196,7 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
     public Builder toBuilder() {
         Builder builder = new Builder();
         builder.port = port;
-        builder.issuer = issuer.orElse(null);
-        builder.jwksUri = jwksUri.orElse(null);
+        builder.trusted.addAll(issuers);
         builder.resource = resource.orElse(null);
         builder.auditFile = auditFile;
         builder.environment = environment;
@@ -166,9 +209,114 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         return builder;
     }
 
-    /** The JWKS URI: the configured one, or {@code <issuer>/jwks} (the mock-oauth2-server layout). */
-    public Optional<URI> effectiveJwksUri() {
-        return jwksUri.or(() -> issuer.map(i -> URI.create(i.toString().replaceAll("/+$", "") + "/jwks")));
+    /** The first trusted issuer's {@code iss}; empty when none is configured (the demo then brings its own). */
+    public Optional<URI> issuer() {
+        return issuers.stream().findFirst().map(TrustedIssuer::issuer);
+    }
+
+    /**
+     * The names listed in {@code mcp.guard.demo.issuers}; with the unnamed issuer ({@code withUnnamed}) at most
+     * {@value #MAX_ISSUERS} issuers in all.
+     */
+    private static List<String> issuerNames(Optional<String> setting, boolean withUnnamed) {
+        if (setting.isEmpty()) {
+            return List.of();
+        }
+        String[] listed = setting.get().split(",", -1);
+        int total = listed.length + (withUnnamed ? 1 : 0);
+        if (total > MAX_ISSUERS) {
+            throw new IllegalArgumentException("at most " + MAX_ISSUERS + " issuers may be trusted, but "
+                    + "mcp.guard.demo.issuers (MCP_GUARD_DEMO_ISSUERS) names " + listed.length
+                    + (withUnnamed ? " besides mcp.guard.demo.issuer (MCP_GUARD_DEMO_ISSUER)" : ""));
+        }
+        List<String> names = new java.util.ArrayList<>();
+        for (String name : listed) {
+            String trimmed = name.trim();
+            if (!trimmed.matches("[a-z0-9]{1,32}") || names.contains(trimmed)) {
+                throw new IllegalArgumentException("mcp.guard.demo.issuers (MCP_GUARD_DEMO_ISSUERS) must list distinct "
+                        + "names of 1 to 32 lower-case letters or digits, comma-separated, got '" + setting.get() + "'");
+            }
+            names.add(trimmed);
+        }
+        return names;
+    }
+
+    /**
+     * Refuses every set {@code mcp.guard.demo.issuer.<name>[.<setting>]} system property and
+     * {@code MCP_GUARD_DEMO_ISSUER_<NAME>[_<SETTING>]} variable that no issuer reads: a setting not in
+     * {@link #ISSUER_SETTINGS} (a misspelling such as {@code jwks-url} would otherwise be ignored silently, and the
+     * server run with other keys or claims than the operator meant) or a name missing from {@code names}. The
+     * variables named by an {@code introspection-client-secret-env} setting are exempt: they hold secrets, not
+     * settings. Messages name the key, never its value (a misspelled key may well hold a secret).
+     */
+    private static void requireKnownIssuerSettings(List<String> names, Map<String, String> systemProperties,
+                                                   Map<String, String> env,
+                                                   Function<String, Optional<String>> lookup) {
+        String propertyPrefix = "mcp.guard.demo.issuer.";
+        for (Map.Entry<String, String> property : new java.util.TreeMap<>(systemProperties).entrySet()) {
+            String key = property.getKey();
+            if (key.startsWith(propertyPrefix) && property.getValue() != null && !property.getValue().isBlank()) {
+                String rest = key.substring(propertyPrefix.length());
+                int dot = rest.indexOf('.');
+                requireKnownIssuerSetting(key, dot < 0 ? rest : rest.substring(0, dot),
+                        dot < 0 ? "" : rest.substring(dot + 1), names, false);
+            }
+        }
+        java.util.Set<String> secretVariables = new java.util.HashSet<>();
+        lookup.apply("introspection-client-secret-env").ifPresent(secretVariables::add);
+        names.forEach(name -> lookup.apply("issuer." + name + ".introspection-client-secret-env")
+                .ifPresent(secretVariables::add));
+        String variablePrefix = "MCP_GUARD_DEMO_ISSUER_";
+        for (Map.Entry<String, String> variable : new java.util.TreeMap<>(env).entrySet()) {
+            String key = variable.getKey();
+            if (key.startsWith(variablePrefix) && !secretVariables.contains(key) && variable.getValue() != null
+                    && !variable.getValue().isBlank()) {
+                String rest = key.substring(variablePrefix.length());
+                int underscore = rest.indexOf('_'); // names are letters and digits: the first '_' ends the name
+                String name = (underscore < 0 ? rest : rest.substring(0, underscore)).toLowerCase(java.util.Locale.ROOT);
+                String suffix = underscore < 0 ? "" : rest.substring(underscore + 1);
+                requireKnownIssuerSetting(key, name, suffix, names, true);
+            }
+        }
+    }
+
+    private static void requireKnownIssuerSetting(String key, String name, String suffix, List<String> names,
+                                                  boolean variable) {
+        if (!names.contains(name)) {
+            throw new IllegalArgumentException(key + " is set, but '" + name + "' is not among the issuers of "
+                    + "mcp.guard.demo.issuers (MCP_GUARD_DEMO_ISSUERS)"
+                    + (names.isEmpty() ? ", which is not set" : ", " + String.join(",", names)));
+        }
+        if (suffix.isEmpty()) {
+            return;
+        }
+        for (String setting : ISSUER_SETTINGS) {
+            if (variable ? setting.toUpperCase(java.util.Locale.ROOT).replace('-', '_').equals(suffix)
+                    : setting.equals(suffix)) {
+                return;
+            }
+        }
+        throw new IllegalArgumentException(key + " is not a setting of issuer '" + name + "'; an issuer's settings are "
+                + TrustedIssuer.settingName(name, "<setting>") + " with <setting> one of "
+                + String.join(", ", ISSUER_SETTINGS));
+    }
+
+    private static List<TrustedIssuer> requireDistinct(List<TrustedIssuer> issuers) {
+        if (issuers.size() > MAX_ISSUERS) {
+            throw new IllegalArgumentException("at most " + MAX_ISSUERS + " issuers may be trusted, got "
+                    + issuers.size());
+        }
+        java.util.Set<URI> urls = new java.util.HashSet<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (TrustedIssuer issuer : issuers) {
+            if (!urls.add(issuer.issuer())) {
+                throw new IllegalArgumentException("issuer " + issuer.issuer() + " is configured twice");
+            }
+            if (!issuer.name().equals(TrustedIssuer.UNNAMED) && !names.add(issuer.name())) {
+                throw new IllegalArgumentException("two issuers are named '" + issuer.name() + "'");
+            }
+        }
+        return issuers;
     }
 
     private static String requireEnvironmentName(String environment) {
@@ -212,6 +360,7 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
         private int port = DEFAULT_PORT;
         private URI issuer;
         private URI jwksUri;
+        private final List<TrustedIssuer> trusted = new java.util.ArrayList<>();
         private URI resource;
         private Path auditFile = Path.of(DEFAULT_AUDIT_FILE);
         private String environment = DEFAULT_ENVIRONMENT;
@@ -234,15 +383,24 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
             return this;
         }
 
-        /** The trusted token issuer. */
+        /**
+         * A trusted token issuer with the generic claim mapping and no introspection, trusted before those of
+         * {@link #trustedIssuer}; its keys are its metadata's {@code jwks_uri} unless {@link #jwksUri} is set.
+         */
         public Builder issuer(URI issuer) {
             this.issuer = requireHttp(issuer, "issuer");
             return this;
         }
 
-        /** The issuer's JWKS URI, when it is not {@code <issuer>/jwks}. */
+        /** The JWKS URI of the {@link #issuer}, instead of the one its metadata names. */
         public Builder jwksUri(URI jwksUri) {
             this.jwksUri = requireHttp(jwksUri, "jwksUri");
+            return this;
+        }
+
+        /** Trusts {@code issuer} too, with its own keys, audiences, claim map and introspection. */
+        public Builder trustedIssuer(TrustedIssuer issuer) {
+            trusted.add(Objects.requireNonNull(issuer, "issuer"));
             return this;
         }
 
@@ -307,9 +465,21 @@ public record OrdersServerSettings(int port, Optional<URI> issuer, Optional<URI>
             return this;
         }
 
+        /** Validates and builds; throws {@link IllegalArgumentException} for a JWKS URI without its issuer. */
         public OrdersServerSettings build() {
-            return new OrdersServerSettings(port, Optional.ofNullable(issuer), Optional.ofNullable(jwksUri),
-                    Optional.ofNullable(resource), auditFile, environment, Optional.ofNullable(policyBundle),
+            if (jwksUri != null && issuer == null) {
+                throw new IllegalArgumentException("jwksUri " + jwksUri + " is set without the issuer it belongs to");
+            }
+            List<TrustedIssuer> issuers = new java.util.ArrayList<>();
+            if (issuer != null) {
+                TrustedIssuer.Builder single = TrustedIssuer.builder(issuer);
+                if (jwksUri != null) {
+                    single.jwksUri(jwksUri);
+                }
+                issuers.add(single.build());
+            }
+            issuers.addAll(trusted);
+            return new OrdersServerSettings(port, issuers, Optional.ofNullable(resource), auditFile, environment, Optional.ofNullable(policyBundle),
                     Optional.ofNullable(policyPublicKey), Optional.ofNullable(paymentsApi), credentialsDir,
                     callsPerMinute, requestsPerMinute);
         }

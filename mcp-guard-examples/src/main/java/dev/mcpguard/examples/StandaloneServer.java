@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  * then closes everything. By default it also starts the embedded token issuer (an in-process mock-oauth2-server)
  * and the payments API refunds are paid out through, stores the payments credential, and prints one token per demo
  * user ({@link #USERS}, valid {@link #TOKEN_LIFETIME}, for the server's resource URI) with the commands that
- * connect the Inspector. With {@code MCP_GUARD_DEMO_ISSUER} (and {@code MCP_GUARD_DEMO_JWKS_URI}) set it trusts that
- * issuer instead, prints no token (get one from that issuer for the printed audience) and pays refunds out only
- * through {@code MCP_GUARD_DEMO_PAYMENTS_API}, if set.
+ * connect the Inspector. With {@code MCP_GUARD_DEMO_ISSUER} or {@code MCP_GUARD_DEMO_ISSUERS} set it trusts those
+ * issuers instead (see {@link OrdersServerSettings}), prints each of them (its keys' source, claim map and whether
+ * its tokens are introspected; never a secret) and no token (get one from one of them for the printed audience),
+ * and pays refunds out only through {@code MCP_GUARD_DEMO_PAYMENTS_API}, if set.
  *
  * <p>The tokens are printed to the given stream (the console) on purpose, for a person to copy; they are never
  * logged. Thread-safe; {@link #close()} once (more calls do nothing).
@@ -86,11 +87,11 @@ public final class StandaloneServer implements AutoCloseable {
         OrdersServer server = null;
         try {
             OrdersServerSettings effective = settings;
-            if (settings.issuer().isEmpty()) {
+            if (settings.issuers().isEmpty()) {
                 issuer = DemoIssuer.start();
                 payments = PaymentsApi.start(issuer.issuer(), issuer.jwksUri());
-                effective = settings.toBuilder().issuer(issuer.issuer()).jwksUri(issuer.jwksUri())
-                        .paymentsApi(payments.refundsUri()).build();
+                // No JWKS URI: the server finds the embedded issuer's keys by OIDC discovery, as a real IdP's.
+                effective = settings.toBuilder().issuer(issuer.issuer()).paymentsApi(payments.refundsUri()).build();
             }
             server = new OrdersServer(effective).start();
             Map<DemoUser, String> tokens = new LinkedHashMap<>(); // in USERS order, for printing
@@ -137,14 +138,15 @@ public final class StandaloneServer implements AutoCloseable {
         out.println("mcp-guard: the 'orders' MCP server on its own, every tool call guarded in-process");
         out.println("  MCP endpoint  " + endpoint + "  (Streamable HTTP)");
         out.println("  audience      " + server.resourceUri() + "  (tokens must be issued for it)");
-        out.println("  issuer        " + server.settings().issuer().map(URI::toString).orElse("-")
-                + (issuer != null ? "  (embedded mock-oauth2-server, for trying it out only)" : "  (configured)"));
+        printIssuers();
         out.println("  policy        bundle " + server.policyRevision() + " (signature verified) from "
                 + server.policySource() + ", environment '" + server.environment() + "'");
         out.println("  audit         " + server.settings().auditFile());
         out.println();
         if (tokens.isEmpty()) {
-            out.println("Get an access token from " + server.settings().issuer().map(URI::toString).orElse("the issuer")
+            out.println("Get an access token from "
+                    + (server.settings().issuers().size() == 1
+                            ? server.settings().issuers().get(0).issuer() : "one of the issuers above")
                     + " for audience " + server.resourceUri() + ", then:");
             out.println("  export TOKEN=<the access token>");
         } else {
@@ -172,6 +174,47 @@ public final class StandaloneServer implements AutoCloseable {
         out.println();
         out.println("Serving until Ctrl-C.");
         out.flush();
+    }
+
+    /**
+     * Every trusted issuer, in the settings' order: its exact {@code iss} and the setting it comes from, where its
+     * keys come from, the audiences it may use instead of the resource URI, its claim map and whether its tokens
+     * are introspected (with the client id and where the secret is read from, never the secret).
+     */
+    private void printIssuers() {
+        List<TrustedIssuer> trusted = server.settings().issuers();
+        Map<URI, String> keys = server.jwksUris();
+        out.println("  issuers       tokens must come from " + (trusted.size() == 1 ? "this issuer" : "one of these "
+                + trusted.size() + " issuers") + " (iss matched exactly); any other issuer's get 401");
+        for (TrustedIssuer trustedIssuer : trusted) {
+            out.println("    " + trustedIssuer.issuer() + "  (" + (issuer != null
+                    ? "embedded mock-oauth2-server, for trying it out only"
+                    : TrustedIssuer.settingName(trustedIssuer.name(), "")) + ")");
+            out.println("      keys           " + keys.get(trustedIssuer.issuer()));
+            if (!trustedIssuer.audiences().isEmpty()) {
+                out.println("      audiences      " + server.resourceUri() + " or "
+                        + String.join(", ", trustedIssuer.audiences()));
+            }
+            out.println("      claims         roles " + paths(trustedIssuer.claims().rolePaths())
+                    + ", tenant " + paths(trustedIssuer.claims().tenantPaths())
+                    + ", client " + paths(trustedIssuer.claims().clientIdPaths())
+                    + ", scopes " + paths(trustedIssuer.claims().scopePaths()));
+            out.println("      introspection  " + trustedIssuer.introspection().map(StandaloneServer::describe)
+                    .orElse("off (opaque tokens refused)"));
+        }
+    }
+
+    private static String paths(List<String> paths) {
+        return paths.isEmpty() ? "none" : String.join("|", paths);
+    }
+
+    /** What an issuer's introspection does, for the console: never the secret, only where it is read from. */
+    private static String describe(TrustedIssuer.Introspection introspection) {
+        return "on, for opaque tokens" + (introspection.alsoForJwts() ? " and JWTs" : "")
+                + ", answers remembered " + introspection.cacheTtl().toSeconds() + " s; endpoint "
+                + introspection.endpoint().map(URI::toString).orElse("from the issuer's metadata")
+                + "; client " + introspection.clientId() + ", its secret from the "
+                + introspection.clientSecret().describe();
     }
 
     /** Stops the orders server, then the payments API and the embedded issuer. */

@@ -189,6 +189,14 @@ final class OrdersServerFixture implements BeforeAllCallback, AfterEachCallback,
     }
 
     private McpSyncClient clientFor(OrdersServer target, String bearerToken) {
+        return sdkClient(target, bearerToken);
+    }
+
+    /**
+     * A real SDK client over Streamable HTTP for {@code target}, any server, sending {@code bearerToken} (none when
+     * null); not yet initialized; the caller closes it.
+     */
+    static McpSyncClient sdkClient(OrdersServer target, String bearerToken) {
         HttpClientStreamableHttpTransport.Builder transport = HttpClientStreamableHttpTransport
                 .builder(target.baseUrl().toString())
                 .endpoint(OrdersServer.MCP_ENDPOINT);

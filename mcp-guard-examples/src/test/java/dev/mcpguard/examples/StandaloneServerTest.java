@@ -48,7 +48,9 @@ class StandaloneServerTest {
                     .contains("export BOB_TOKEN=", "export CAROL_TOKEN=", "export GRACE_TOKEN=")
                     .contains("npx @modelcontextprotocol/inspector --cli " + endpoint + " --transport http")
                     .contains("Authorization: Bearer $TOKEN")
-                    .contains("Serving until Ctrl-C.");
+                    .contains("Serving until Ctrl-C.")
+                    .contains("  (embedded mock-oauth2-server, for trying it out only)")
+                    .contains("      keys           " + OrdersServer.KEYS_FROM_METADATA);
             assertThat(endpoint).isEqualTo(running.endpoint());
 
             try (McpSyncClient alice = client(endpoint, aliceToken)) {
@@ -85,7 +87,10 @@ class StandaloneServerTest {
                 String output = bytes.toString(StandardCharsets.UTF_8);
 
                 assertThat(running.embeddedIssuer()).isEmpty();
-                assertThat(output).contains("issuer        " + idp.issuer() + "  (configured)")
+                assertThat(output).contains("tokens must come from this issuer (iss matched exactly)")
+                        .contains("    " + idp.issuer() + "  (mcp.guard.demo.issuer)")
+                        .contains("      keys           " + idp.jwksUri())
+                        .contains("      introspection  off")
                         .contains("export TOKEN=<the access token>")
                         .doesNotContain("eyJ");
 
