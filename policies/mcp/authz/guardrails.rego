@@ -110,6 +110,12 @@ result_findings := input.guardrails.result.findings if {
 	result_phase
 } else := []
 
+# Kind patterns are matched against each distinct kind, not each finding: a result with a thousand e-mail
+# addresses costs one match per pattern (a pattern match is a host call in the embedded engine).
+argument_kinds := {finding.kind | some finding in argument_findings}
+
+result_kinds := {finding.kind | some finding in result_findings}
+
 # ---------------------------------------------------------------------------------------------------------
 # The knobs for this request: defaults, then config.guardrails, then the target's own guardrails object.
 
@@ -219,18 +225,16 @@ guardrail_violations contains [12, "guardrail_incomplete", "The result could not
 }
 
 guardrail_violations contains [13, "guardrail_unavailable", "A content check could not be completed; the call is denied."] if {
-	some finding in argument_findings
-	finding.kind == "guardrail.unavailable"
+	"guardrail.unavailable" in argument_kinds
 }
 
 guardrail_violations contains [13, "guardrail_unavailable", "A content check of the result could not be completed; it is withheld."] if {
-	some finding in result_findings
-	finding.kind == "guardrail.unavailable"
+	"guardrail.unavailable" in result_kinds
 }
 
 guardrail_violations contains [14, "secret_in_arguments", "The arguments hold what looks like a secret (a key, token or password); remove it."] if {
-	some finding in argument_findings
-	matches_any(finding.kind, guardrail_settings.arguments.secret_kinds)
+	some kind in argument_kinds
+	matches_any(kind, guardrail_settings.arguments.secret_kinds)
 }
 
 guardrail_violations contains [15, "prompt_injection", "The arguments hold text that reads as a prompt injection."] if {
@@ -246,13 +250,13 @@ guardrail_violations contains [15, "prompt_injection", "The result holds text th
 }
 
 guardrail_violations contains [16, "guardrail_finding", "The arguments hold content the policy does not accept for this call."] if {
-	some finding in argument_findings
-	matches_any(finding.kind, guardrail_settings.arguments.deny_kinds)
+	some kind in argument_kinds
+	matches_any(kind, guardrail_settings.arguments.deny_kinds)
 }
 
 guardrail_violations contains [16, "guardrail_finding", "The result holds content the policy does not release; it is withheld."] if {
-	some finding in result_findings
-	matches_any(finding.kind, guardrail_settings.result.deny_kinds)
+	some kind in result_kinds
+	matches_any(kind, guardrail_settings.result.deny_kinds)
 }
 
 # ---------------------------------------------------------------------------------------------------------
@@ -263,14 +267,14 @@ pii_reader if {
 	role in input.caller.roles
 }
 
-redacted_result_kinds contains finding.kind if {
-	some finding in result_findings
-	matches_any(finding.kind, guardrail_settings.result.redact_kinds)
+redacted_result_kinds contains kind if {
+	some kind in result_kinds
+	matches_any(kind, guardrail_settings.result.redact_kinds)
 }
 
-redacted_result_kinds contains finding.kind if {
-	some finding in result_findings
-	matches_any(finding.kind, guardrail_settings.result.pii_kinds)
+redacted_result_kinds contains kind if {
+	some kind in result_kinds
+	matches_any(kind, guardrail_settings.result.pii_kinds)
 	not pii_reader
 }
 
