@@ -75,7 +75,7 @@ class WasmHostCallCountTest {
         }
         Map<String, Integer> calls = hostCalls(MAPPER.writeValueAsString(input), "redact_findings");
         // Today 20: get_order's 4, then one substring and one minus per distinct kind (4) and family pattern (2),
-        // whatever the number of findings (matched per finding, it was thousands).
+        // whatever the number of findings (matched per finding, it would be two per finding and pattern).
         assertThat(total(calls)).as("host calls by builtin: %s", calls).isLessThanOrEqualTo(40);
     }
 
