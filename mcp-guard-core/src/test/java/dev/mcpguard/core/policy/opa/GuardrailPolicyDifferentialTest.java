@@ -99,9 +99,11 @@ class GuardrailPolicyDifferentialTest {
 
     private static OpaWasmPolicyEngine shippedBundleEngine() throws Exception {
         Path root = OpaBinary.repositoryRoot();
+        Path bundle = root.resolve("mcp-guard-examples/src/main/resources/policy/orders-bundle.tar.gz");
+        String publicKey = Files.readString(root.resolve("policies/demo-signing/public.pem"));
         OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO)
-                .bundleSource(BundleSource.file(root.resolve("mcp-guard-examples/src/main/resources/policy/orders-bundle.tar.gz")))
-                .verification(BundleVerification.publicKey(Files.readString(root.resolve("policies/demo-signing/public.pem"))))
+                .bundleSource(BundleSource.file(bundle))
+                .verification(BundleVerification.publicKey(publicKey))
                 .acceptDivergentBuiltins(DivergentBuiltins.NAMES)
                 .build();
         assertThat(engine.pollNow()).as("bundle loads: %s", engine.lastLoadError())
@@ -116,7 +118,8 @@ class GuardrailPolicyDifferentialTest {
         Path wrapper = Files.writeString(work.resolve("wrapper.rego"), WRAPPER);
         Path policies = OpaBinary.repositoryRoot().resolve("policies");
         List<String> command = List.of(OpaBinary.locate().toString(), "eval", "--format", "json", "--data",
-                policies.toString(), "--data", wrapper.toString(), "--data", inputsFile.toString(), "data.difftest.results");
+                policies.toString(), "--data", wrapper.toString(), "--data", inputsFile.toString(),
+                "data.difftest.results");
         Path stderr = work.resolve("stderr.txt");
         Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
         byte[] stdout = process.getInputStream().readAllBytes();
@@ -176,8 +179,8 @@ class GuardrailPolicyDifferentialTest {
             }
             case 3 -> {
                 input.put("method", "resources/read").put("operation", "read");
-                input.putObject("resource").put("uri", "orders://acme/1001").put("template", "orders://{tenant}/{order_id}")
-                        .putNull("name").putNull("mime_type");
+                input.putObject("resource").put("uri", "orders://acme/1001")
+                        .put("template", "orders://{tenant}/{order_id}").putNull("name").putNull("mime_type");
             }
             default -> {
                 input.put("method", "prompts/get").put("operation", "get");
