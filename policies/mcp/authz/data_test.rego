@@ -184,3 +184,50 @@ test_shipped_policy_allows_the_summary_prompt_and_no_other if {
 	shipped_decision(complete("ref/prompt", "summarize_order", "order_id", "globex-")).reason == "cross_tenant"
 	shipped_decision(complete("ref/resource", "orders://{tenant}/{order_id}", "order_id", "10")).allow == true
 }
+
+# --- shipped guardrail settings ------------------------------------------------------------------------------
+
+test_shipped_guardrail_settings_are_well_formed_for_every_tool_resource_and_prompt if {
+	is_object(shipped.guardrails)
+	every server_name, server in shipped.servers {
+		every tool, _ in server.tools {
+			authz.guardrail_settings_well_formed with input as object.union(call_of(tool, {}), {"server": server_name})
+		}
+		every prompt, _ in object.get(server, "prompts", {}) {
+			authz.guardrail_settings_well_formed with input as object.union(get_prompt(prompt, {}), {"server": server_name})
+		}
+	}
+	authz.guardrail_settings_well_formed with input as read_of("orders://acme/1001")
+}
+
+test_shipped_guardrails_keep_the_fail_closed_defaults if {
+	shipped.guardrails.arguments.secret_kinds == ["secret.*"]
+	shipped.guardrails.arguments.injection_block_confidence <= 0.8
+	shipped.guardrails.result.injection_block_confidence <= 0.9
+	shipped.guardrails.result.injection_mark_confidence <= 0.5
+	"secret.*" in shipped.guardrails.result.redact_kinds
+	"pii.*" in shipped.guardrails.result.pii_kinds
+}
+
+test_shipped_policy_denies_secrets_and_injections_in_arguments if {
+	call := call_of("get_order", {"order_id": "acme-1001"})
+	secret := {"kind": "secret.github_token", "rule_id": "secret.github_token.checksum", "path": "$.arguments.note", "confidence": 1}
+	shipped_decision(object.union(call, {"guardrails": {"arguments": {"findings": [secret], "complete": true}}})).reason == "secret_in_arguments"
+	shipped_decision(object.union(call, {"guardrails": {"arguments": {"findings": [injection(0.8)], "complete": true}}})).reason == "prompt_injection"
+	shipped_decision(object.union(call, {"guardrails": {"arguments": {"findings": [], "complete": false}}})).reason == "guardrail_incomplete"
+}
+
+test_shipped_policy_redacts_a_card_and_an_email_in_a_result_for_a_support_agent if {
+	findings := [
+		{"kind": "pii.payment_card", "rule_id": "pii.payment_card.luhn", "path": "$.content[0].text", "confidence": 1},
+		{"kind": "pii.email", "rule_id": "pii.email.addr_spec", "path": "$.structuredContent.customer.email", "confidence": 0.9},
+	]
+	request := result_phase(call_of("get_order", {"order_id": "acme-1001"}), findings)
+	decision := shipped_decision(request)
+	decision.allow == true
+	decision.obligations.redact_findings == ["pii.email", "pii.payment_card"]
+	decision.obligations.redact_fields == ["customer.email", "customer.phone", "payment.card_last4"]
+	not "redact_findings" in object.keys(shipped_decision(as_caller(request, {"roles": ["support", "pii_reader"]})).obligations)
+	shipped_decision(result_phase(call_of("get_order", {"order_id": "acme-1001"}), [injection(0.95)])).reason == "prompt_injection"
+	shipped_decision(result_phase(call_of("get_order", {"order_id": "acme-1001"}), [injection(0.6)])).obligations.mark_findings == ["prompt_injection"]
+}

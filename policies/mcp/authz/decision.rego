@@ -16,7 +16,8 @@ default decision := {
 	"message": "The policy does not allow this call.",
 }
 
-decision := {"allow": true, "obligations": obligations} if allow
+# A scanned request's result phase (guardrails.rego) adds redact_findings and mark_findings.
+decision := {"allow": true, "obligations": object.union(obligations, guardrail_obligations)} if allow
 
 decision := {"allow": false, "reason": first_denial[1], "message": first_denial[2]} if {
 	not allow
@@ -56,6 +57,7 @@ allow if {
 	arguments_valid
 	tenants_match
 	approvals_present
+	guardrails_pass
 }
 
 allow if {
@@ -63,6 +65,7 @@ allow if {
 	input_well_formed
 	resource_targeted
 	resource_permitted
+	guardrails_pass
 }
 
 allow if {
@@ -70,11 +73,13 @@ allow if {
 	input_well_formed
 	prompt_targeted
 	prompt_permitted
+	guardrails_pass
 }
 
 # ---------------------------------------------------------------------------------------------------------
 # Denials: one per failed check, each with an order. The lowest order is reported, so the reason a caller
 # sees does not depend on evaluation order, and structural problems are named before permission ones.
+# Guardrail findings (guardrails.rego) come after every permission check: orders 12 to 16.
 
 denials contains [0, "policy_misconfigured", "The policy data is incomplete; every call is denied until it is fixed."] if not config_well_formed
 

@@ -3,6 +3,8 @@ package dev.mcpguard.core.policy.opa;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.styra.opa.wasm.OpaBuiltin;
 import com.styra.opa.wasm.OpaWasm;
 import dev.mcpguard.api.CallerIdentity;
@@ -58,6 +60,25 @@ class WasmHostCallCountTest {
         assertThat(total(calls)).as("host calls by builtin: %s", calls).isLessThanOrEqualTo(16);
     }
 
+    @Test
+    void aResultWithAThousandFindingsCallsTheHostPerDistinctKindNotPerFinding() throws Exception {
+        ObjectNode input = new PolicyInputDocument(MAPPER, Map.of()).build(getOrder());
+        input.put("phase", "result");
+        ObjectNode guardrails = input.putObject("guardrails");
+        guardrails.putObject("arguments").put("complete", true).putArray("findings");
+        ObjectNode result = guardrails.putObject("result").put("complete", true);
+        ArrayNode findings = result.putArray("findings");
+        String[] kinds = {"pii.email", "pii.phone", "secret.generic", "prompt_injection"};
+        for (int i = 0; i < 1_000; i++) {
+            findings.addObject().put("kind", kinds[i % kinds.length]).put("rule_id", "rule")
+                    .put("path", "$.content[" + i + "].text").put("confidence", 0.6);
+        }
+        Map<String, Integer> calls = hostCalls(MAPPER.writeValueAsString(input), "redact_findings");
+        // Today 20: get_order's 4, then one substring and one minus per distinct kind (4) and family pattern (2),
+        // whatever the number of findings (matched per finding, it would be two per finding and pattern).
+        assertThat(total(calls)).as("host calls by builtin: %s", calls).isLessThanOrEqualTo(40);
+    }
+
     private static int total(Map<String, Integer> calls) {
         return calls.values().stream().mapToInt(Integer::intValue).sum();
     }
@@ -80,21 +101,26 @@ class WasmHostCallCountTest {
 
     /** Host calls of one evaluation of {@code request}, by builtin name. */
     private static Map<String, Integer> hostCalls(PolicyRequest request) {
-        Map<String, Integer> calls = new TreeMap<>();
-        OpaBuiltin.Builtin[] builtins = Arrays.stream(WasmBuiltins.forInstance(() -> 0L, new BuiltinCache()))
-                .map(builtin -> counting(builtin, calls)).toArray(OpaBuiltin.Builtin[]::new);
-        WasmPolicyInstance instance = new WasmPolicyInstance(wasm, MAPPER, 1024, builtins, "mcp/authz/decision", data,
-                true);
         String input;
         try {
             input = MAPPER.writeValueAsString(new PolicyInputDocument(MAPPER, Map.of()).build(request));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+        return hostCalls(input, "\"allow\"");
+    }
+
+    /** Host calls of one evaluation of the input document {@code input}, whose result must contain {@code expected}. */
+    private static Map<String, Integer> hostCalls(String input, String expected) {
+        Map<String, Integer> calls = new TreeMap<>();
+        OpaBuiltin.Builtin[] builtins = Arrays.stream(WasmBuiltins.forInstance(() -> 0L, new BuiltinCache()))
+                .map(builtin -> counting(builtin, calls)).toArray(OpaBuiltin.Builtin[]::new);
+        WasmPolicyInstance instance = new WasmPolicyInstance(wasm, MAPPER, 1024, builtins, "mcp/authz/decision", data,
+                true);
         instance.evaluate(input); // the first evaluation may fill the module's caches
         calls.clear();
         String result = instance.evaluate(input);
-        assertThat(result).contains("\"allow\"");
+        assertThat(result).contains(expected);
         return calls;
     }
 
