@@ -155,6 +155,14 @@ final class OrderTools {
                 McpSdkAdapter.describe(tool), arguments, Optional.empty(), time);
     }
 
+    /** Every tool's definition, as {@code tools/list} shows it (for a tool pin file). */
+    List<McpSchema.Tool> definitions() {
+        List<McpSchema.Tool> definitions = new java.util.ArrayList<>();
+        specifications().forEach(spec -> definitions.add(spec.tool()));
+        definitions.add(refundTool());
+        return definitions;
+    }
+
     /** A tool and its (unguarded) handler. */
     private record ToolWithHandler(McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
     }

@@ -12,6 +12,7 @@ import dev.mcpguard.core.credentials.StoredCredentialProvider;
 import dev.mcpguard.core.credentials.TinkCredentialStore;
 import dev.mcpguard.core.credentials.TokenEndpointSettings;
 import dev.mcpguard.core.guardrails.Guardrails;
+import dev.mcpguard.core.guardrails.ToolPins;
 import dev.mcpguard.core.http.HttpRequestLimits;
 import dev.mcpguard.api.spi.IdentityResolver;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
@@ -190,6 +191,15 @@ public final class OrdersServer implements AutoCloseable {
         this.resources = new OrderResources(book, jsonMapper);
     }
 
+    private static ToolPins readToolPins(Path file) {
+        try {
+            return ToolPins.read(file);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the tool pin file " + file + " (mcp.guard.demo.tool-pins): "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** A durable JSON Lines audit file: each record is on disk before the tool result is returned. */
     public static AuditSink auditSink(Path file) {
         try {
@@ -230,7 +240,7 @@ public final class OrdersServer implements AutoCloseable {
                     .absoluteLifetime(SESSION_LIFETIME)
                     .build();
 
-            guard = McpGuard.builder()
+            McpGuard.Builder guardBuilder = McpGuard.builder()
                     .serverName(SERVER_NAME)
                     // The RFC 9728 resource, the audience tokens must name, and (its path) the MCP endpoint.
                     .resource(resource)
@@ -256,8 +266,12 @@ public final class OrdersServer implements AutoCloseable {
                             // The demo's token endpoint is the in-process issuer on http://127.0.0.1; a real
                             // deployment keeps the default (HTTPS only, no loopback or private addresses).
                             .tokenEndpoints(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting().build())
-                            .build()).build())
-                    .build();
+                            .build()).build());
+            if (settings.toolPins().isPresent()) {
+                // Security reviews the pin file like a lockfile: a tool whose definition changed since is refused.
+                guardBuilder.toolPins(readToolPins(settings.toolPins().get()));
+            }
+            guard = guardBuilder.build();
             HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider
                     .builder()
                     .mcpEndpoint(MCP_ENDPOINT)
@@ -533,6 +547,11 @@ public final class OrdersServer implements AutoCloseable {
     /** The settings' environment name, as the policy sees it. */
     public String environment() {
         return settings.environment();
+    }
+
+    /** Every tool's definition as clients see it in {@code tools/list} (before policy filters the list). */
+    List<McpSchema.Tool> toolDefinitions() {
+        return tools.definitions();
     }
 
     /** How many times the handler of {@code tool} has actually run; denied calls do not count. */

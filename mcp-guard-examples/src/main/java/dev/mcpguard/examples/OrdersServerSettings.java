@@ -70,11 +70,14 @@ import java.util.regex.Pattern;
  *                  {@code rate_limit} obligation replaces it for the tools it names
  * @param requestsPerMinute how many HTTP requests (every POST, GET and DELETE, tool call or not) one caller may
  *                  send per minute (also the burst) before the HTTP filter answers 429; the filter's default
+ * @param toolPins  a tool pin file ({@code mcp-guard-tools.lock.json}, written by {@code ToolPinsCommand pin});
+ *                  when set, a tool whose definition is not pinned there for server {@value OrdersServer#SERVER_NAME}
+ *                  is refused at start-up (not listed, not callable, audited); empty means no pins
  */
 public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Optional<URI> resource,
                                    Path auditFile, String environment, Optional<Path> policyBundle,
                                    Optional<Path> policyPublicKey, Optional<URI> paymentsApi, Path credentialsDir,
-                                   int callsPerMinute, int requestsPerMinute) {
+                                   int callsPerMinute, int requestsPerMinute, Optional<Path> toolPins) {
 
     /** The demo's fixed port, so its resource URI is predictable. */
     public static final int DEFAULT_PORT = 8765;
@@ -119,6 +122,7 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         Objects.requireNonNull(credentialsDir, "credentialsDir");
         requireCallsPerMinute(callsPerMinute);
         requireRequestsPerMinute(requestsPerMinute);
+        Objects.requireNonNull(toolPins, "toolPins");
     }
 
     /**
@@ -189,6 +193,7 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         lookup.apply("calls-per-minute").ifPresent(value -> builder.callsPerMinute(parseNumber("calls-per-minute", value)));
         lookup.apply("requests-per-minute").ifPresent(
                 value -> builder.requestsPerMinute(parseNumber("requests-per-minute", value)));
+        lookup.apply("tool-pins").ifPresent(value -> builder.toolPins(Path.of(value)));
         return builder.build();
     }
 
@@ -206,6 +211,7 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         builder.credentialsDir = credentialsDir;
         builder.callsPerMinute = callsPerMinute;
         builder.requestsPerMinute = requestsPerMinute;
+        builder.toolPins = toolPins.orElse(null);
         return builder;
     }
 
@@ -370,6 +376,7 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         private Path credentialsDir = Path.of(DEFAULT_CREDENTIALS_DIR);
         private int callsPerMinute = DEFAULT_CALLS_PER_MINUTE;
         private int requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
+        private Path toolPins;
 
         private Builder() {
         }
@@ -465,6 +472,12 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
             return this;
         }
 
+        /** The tool pin file the server's tools must match; null for none. */
+        public Builder toolPins(Path pinFile) {
+            this.toolPins = pinFile;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} for a JWKS URI without its issuer. */
         public OrdersServerSettings build() {
             if (jwksUri != null && issuer == null) {
@@ -481,7 +494,7 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
             issuers.addAll(trusted);
             return new OrdersServerSettings(port, issuers, Optional.ofNullable(resource), auditFile, environment, Optional.ofNullable(policyBundle),
                     Optional.ofNullable(policyPublicKey), Optional.ofNullable(paymentsApi), credentialsDir,
-                    callsPerMinute, requestsPerMinute);
+                    callsPerMinute, requestsPerMinute, Optional.ofNullable(toolPins));
         }
 
         private static URI requireHttp(URI uri, String name) {
