@@ -125,6 +125,10 @@ public final class Demo {
             call(alice, "get_order", "order_id", "acme-1001");
             call(alice, "get_order", "order_id", "globex-2001");
             call(alice, "refund_order", "order_id", "acme-1001", "amount", 10, "reason", "late");
+            out.println("  (guardrails: customers' delivery notes are text nobody reviewed; one tells the AI client "
+                    + "what to do, one holds a pasted card number and e-mail)");
+            call(alice, "get_order", "order_id", "acme-1004");
+            call(alice, "get_order", "order_id", "acme-1002");
             listResources(alice);
             read(alice, "orders://acme/1001");
             read(alice, "orders://globex/2001");

@@ -25,6 +25,8 @@ class DemoTest {
         String output = bytes.toString(StandardCharsets.UTF_8);
 
         assertThat(output)
+                .containsPattern("get_order +\\{\"order_id\":\"acme-1004\"\\}\\R +DENIED +reason=prompt_injection")
+                .contains("**** **** **** 1111").doesNotContain("4111 1111 1111 1111", "accounts@acme-customer")
                 .contains("resources/list -> orders://acme/")
                 .containsPattern("resources/read +orders://acme/1001\\R +ALLOWED +\\{")
                 .containsPattern("resources/read +orders://globex/2001\\R +DENIED +reason=cross_tenant decision_id=")
