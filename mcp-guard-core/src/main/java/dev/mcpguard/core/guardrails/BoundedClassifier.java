@@ -16,6 +16,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -117,7 +119,7 @@ final class BoundedClassifier {
     private final int maxChars;
     private final int maxItems;
     private final int maxFindings;
-    private final Executor timeoutExecutor;
+    private final Executor executor;
 
     private BoundedClassifier(Builder builder, String name) {
         this.classifier = builder.classifier;
@@ -129,10 +131,7 @@ final class BoundedClassifier {
         this.maxChars = builder.maxChars;
         this.maxItems = builder.maxItems;
         this.maxFindings = builder.maxFindings;
-        long nanos = budget.toNanos();
-        this.timeoutExecutor = builder.executor == null
-                ? CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS)
-                : CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS, builder.executor);
+        this.executor = builder.executor;
     }
 
     /** Starts a builder for bounded calls to {@code classifier}. */
@@ -175,7 +174,7 @@ final class BoundedClassifier {
         // Whoever decides first (the answer or the budget) logs, then completes: the log line is written (and a
         // timed-out stage cancelled) before the caller sees the result; a late answer neither changes it nor logs.
         AtomicBoolean decided = new AtomicBoolean();
-        timeoutExecutor.execute(() -> {
+        CompletableFuture<Void> timer = afterDelay(budget, executor, () -> {
             if (decided.compareAndSet(false, true)) {
                 logFailure(request, Failure.TIMEOUT, "no answer within " + budget.toMillis() + " ms");
                 cancel(stage);
@@ -183,6 +182,7 @@ final class BoundedClassifier {
             }
         });
         stage.whenComplete((findings, error) -> {
+            timer.complete(null); // unschedules the timeout
             if (decided.get()) {
                 return; // the budget ran out first; the late answer is dropped
             }
@@ -193,6 +193,26 @@ final class BoundedClassifier {
             }
         });
         return result;
+    }
+
+    /**
+     * Runs {@code task} on {@code executor} once {@code delay} has passed, unless the returned future is completed
+     * first, which also removes the task from the JDK's timer queue (so answered calls leave nothing scheduled). The
+     * timer thread only hands the task over; should {@code executor} refuse it, it runs there all the same, since
+     * a stage that never completes would hold the call forever.
+     */
+    static CompletableFuture<Void> afterDelay(Duration delay, Executor executor, Runnable task) {
+        CompletableFuture<Void> timer = new CompletableFuture<>();
+        timer.orTimeout(delay.toNanos(), TimeUnit.NANOSECONDS).whenComplete((ignored, error) -> {
+            if (error instanceof TimeoutException) {
+                try {
+                    executor.execute(task);
+                } catch (RejectedExecutionException e) {
+                    task.run();
+                }
+            }
+        });
+        return timer;
     }
 
     private Answer answered(BoundedRequest bounded, List<Finding> findings, Throwable error) {
@@ -413,7 +433,7 @@ final class BoundedClassifier {
         private int maxChars = DEFAULT_MAX_CHARS;
         private int maxItems = DEFAULT_MAX_ITEMS;
         private int maxFindings = DEFAULT_MAX_FINDINGS;
-        private Executor executor;
+        private Executor executor = ForkJoinPool.commonPool();
 
         private Builder(ContentClassifier classifier) {
             this.classifier = Objects.requireNonNull(classifier, "classifier");
@@ -455,7 +475,7 @@ final class BoundedClassifier {
 
         /**
          * Where a timed-out classification completes (and so where the chain continues after a timeout); default
-         * the executor {@link CompletableFuture} uses for async tasks.
+         * {@link ForkJoinPool#commonPool()}.
          */
         Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor, "executor");
