@@ -74,7 +74,6 @@ final class BoundedClassifier {
 
     private static final Logger log = LoggerFactory.getLogger(BoundedClassifier.class);
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0," + (MAX_NAME_LENGTH - 1) + "}");
-    private static final Pattern DOTTED_SNAKE = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*");
     private static final int MAX_FINDING_NAME = 64; // Finding's own bound on kinds and rule ids
 
     /** Why a classification failed; in the result so the audit record can say which. */
@@ -400,9 +399,29 @@ final class BoundedClassifier {
         return name != null && NAME.matcher(name).matches();
     }
 
-    /** True for {@code a_b.c1}: dot-separated lower snake case words, at most 64 characters. */
+    /**
+     * True for {@code a_b.c1}: dot-separated words of {@code a-z0-9_}, each starting with a letter, at most 64
+     * characters. A loop, not a pattern: it runs twice per finding of every answer.
+     */
     static boolean isDottedSnakeCase(String value) {
-        return value != null && value.length() <= MAX_FINDING_NAME && DOTTED_SNAKE.matcher(value).matches();
+        if (value == null || value.isEmpty() || value.length() > MAX_FINDING_NAME) {
+            return false;
+        }
+        boolean wordStart = true;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (wordStart) {
+                if (c < 'a' || c > 'z') {
+                    return false;
+                }
+                wordStart = false;
+            } else if (c == '.') {
+                wordStart = true;
+            } else if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_')) {
+                return false;
+            }
+        }
+        return !wordStart;
     }
 
     @Override

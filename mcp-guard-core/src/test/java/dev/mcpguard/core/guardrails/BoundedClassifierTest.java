@@ -303,6 +303,17 @@ class BoundedClassifierTest {
     }
 
     @Test
+    void dottedLowerSnakeCaseIsWordsOfLettersDigitsAndUnderscoresStartingWithALetter() {
+        for (String good : List.of("a", "prompt_injection", "injection.semantic_v2", "a_.b__.c9", "x".repeat(64))) {
+            assertThat(BoundedClassifier.isDottedSnakeCase(good)).as(good).isTrue();
+        }
+        for (String bad : new String[] {null, "", ".a", "a.", "a..b", "A", "a-b", "1a", "a.1b", "a._b", "a b",
+                "\u0430", "x".repeat(65)}) {
+            assertThat(BoundedClassifier.isDottedSnakeCase(bad)).as(String.valueOf(bad)).isFalse();
+        }
+    }
+
+    @Test
     void requestsRefuseAnUnknownDirection() {
         assertThatThrownBy(() -> new Request("both", "orders", "tools/call", "t", List.of()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'both'");
