@@ -91,7 +91,7 @@ final class BoundedClassifier {
      *
      * @param classifier the classifier's name
      * @param findings   the findings, rule ids prefixed; under {@code FAIL_CLOSED} after a failure, the one
-     *                   {@value #UNAVAILABLE_KIND} finding
+     *                   {@code guardrail.unavailable} finding
      * @param complete   false when the request had to be cut or findings were dropped
      * @param failure    why the classifier gave no usable answer, when it did not
      */
