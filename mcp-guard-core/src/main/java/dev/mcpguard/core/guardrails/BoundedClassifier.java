@@ -16,6 +16,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,7 +74,6 @@ final class BoundedClassifier {
 
     private static final Logger log = LoggerFactory.getLogger(BoundedClassifier.class);
     private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0," + (MAX_NAME_LENGTH - 1) + "}");
-    private static final Pattern DOTTED_SNAKE = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*");
     private static final int MAX_FINDING_NAME = 64; // Finding's own bound on kinds and rule ids
 
     /** Why a classification failed; in the result so the audit record can say which. */
@@ -90,7 +91,7 @@ final class BoundedClassifier {
      *
      * @param classifier the classifier's name
      * @param findings   the findings, rule ids prefixed; under {@code FAIL_CLOSED} after a failure, the one
-     *                   {@value #UNAVAILABLE_KIND} finding
+     *                   {@code guardrail.unavailable} finding
      * @param complete   false when the request had to be cut or findings were dropped
      * @param failure    why the classifier gave no usable answer, when it did not
      */
@@ -117,7 +118,7 @@ final class BoundedClassifier {
     private final int maxChars;
     private final int maxItems;
     private final int maxFindings;
-    private final Executor timeoutExecutor;
+    private final Executor executor;
 
     private BoundedClassifier(Builder builder, String name) {
         this.classifier = builder.classifier;
@@ -129,10 +130,7 @@ final class BoundedClassifier {
         this.maxChars = builder.maxChars;
         this.maxItems = builder.maxItems;
         this.maxFindings = builder.maxFindings;
-        long nanos = budget.toNanos();
-        this.timeoutExecutor = builder.executor == null
-                ? CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS)
-                : CompletableFuture.delayedExecutor(nanos, TimeUnit.NANOSECONDS, builder.executor);
+        this.executor = builder.executor;
     }
 
     /** Starts a builder for bounded calls to {@code classifier}. */
@@ -175,7 +173,7 @@ final class BoundedClassifier {
         // Whoever decides first (the answer or the budget) logs, then completes: the log line is written (and a
         // timed-out stage cancelled) before the caller sees the result; a late answer neither changes it nor logs.
         AtomicBoolean decided = new AtomicBoolean();
-        timeoutExecutor.execute(() -> {
+        CompletableFuture<Void> timer = afterDelay(budget, executor, () -> {
             if (decided.compareAndSet(false, true)) {
                 logFailure(request, Failure.TIMEOUT, "no answer within " + budget.toMillis() + " ms");
                 cancel(stage);
@@ -183,6 +181,7 @@ final class BoundedClassifier {
             }
         });
         stage.whenComplete((findings, error) -> {
+            timer.complete(null); // unschedules the timeout
             if (decided.get()) {
                 return; // the budget ran out first; the late answer is dropped
             }
@@ -193,6 +192,26 @@ final class BoundedClassifier {
             }
         });
         return result;
+    }
+
+    /**
+     * Runs {@code task} on {@code executor} once {@code delay} has passed, unless the returned future is completed
+     * first, which also removes the task from the JDK's timer queue (so answered calls leave nothing scheduled). The
+     * timer thread only hands the task over; should {@code executor} refuse it, it runs there all the same, since
+     * a stage that never completes would hold the call forever.
+     */
+    static CompletableFuture<Void> afterDelay(Duration delay, Executor executor, Runnable task) {
+        CompletableFuture<Void> timer = new CompletableFuture<>();
+        timer.orTimeout(delay.toNanos(), TimeUnit.NANOSECONDS).whenComplete((ignored, error) -> {
+            if (error instanceof TimeoutException) {
+                try {
+                    executor.execute(task);
+                } catch (RejectedExecutionException e) {
+                    task.run();
+                }
+            }
+        });
+        return timer;
     }
 
     private Answer answered(BoundedRequest bounded, List<Finding> findings, Throwable error) {
@@ -380,9 +399,29 @@ final class BoundedClassifier {
         return name != null && NAME.matcher(name).matches();
     }
 
-    /** True for {@code a_b.c1}: dot-separated lower snake case words, at most 64 characters. */
+    /**
+     * True for {@code a_b.c1}: dot-separated words of {@code a-z0-9_}, each starting with a letter, at most 64
+     * characters. A loop, not a pattern: it runs twice per finding of every answer.
+     */
     static boolean isDottedSnakeCase(String value) {
-        return value != null && value.length() <= MAX_FINDING_NAME && DOTTED_SNAKE.matcher(value).matches();
+        if (value == null || value.isEmpty() || value.length() > MAX_FINDING_NAME) {
+            return false;
+        }
+        boolean wordStart = true;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (wordStart) {
+                if (c < 'a' || c > 'z') {
+                    return false;
+                }
+                wordStart = false;
+            } else if (c == '.') {
+                wordStart = true;
+            } else if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_')) {
+                return false;
+            }
+        }
+        return !wordStart;
     }
 
     @Override
@@ -413,7 +452,7 @@ final class BoundedClassifier {
         private int maxChars = DEFAULT_MAX_CHARS;
         private int maxItems = DEFAULT_MAX_ITEMS;
         private int maxFindings = DEFAULT_MAX_FINDINGS;
-        private Executor executor;
+        private Executor executor = ForkJoinPool.commonPool();
 
         private Builder(ContentClassifier classifier) {
             this.classifier = Objects.requireNonNull(classifier, "classifier");
@@ -455,7 +494,7 @@ final class BoundedClassifier {
 
         /**
          * Where a timed-out classification completes (and so where the chain continues after a timeout); default
-         * the executor {@link CompletableFuture} uses for async tasks.
+         * {@link ForkJoinPool#commonPool()}.
          */
         Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor, "executor");

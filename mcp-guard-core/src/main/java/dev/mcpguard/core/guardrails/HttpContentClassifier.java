@@ -29,7 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ForkJoinPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -151,14 +151,15 @@ public final class HttpContentClassifier implements ContentClassifier {
         }
         CompletableFuture<List<Finding>> findings = new CompletableFuture<>();
         // HttpRequest.timeout stops at the response headers; this deadline also bounds a trickling body. It runs on
-        // CompletableFuture's async pool, not on the JDK's timer thread, as does whatever the caller chains to it.
-        CompletableFuture.delayedExecutor(requestTimeout.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
+        // the common pool, not on the JDK's timer thread, as does whatever the caller chains to it.
+        CompletableFuture<Void> timer = BoundedClassifier.afterDelay(requestTimeout, ForkJoinPool.commonPool(), () -> {
             if (findings.completeExceptionally(ClassifierUnavailableException.timedOut(
                     "no answer within " + requestTimeout.toMillis() + " ms"))) {
                 exchange.cancel(true);
             }
         });
         exchange.whenComplete((response, error) -> {
+            timer.complete(null);
             if (findings.isDone()) {
                 return;
             }

@@ -19,6 +19,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -300,6 +302,45 @@ class BoundedClassifierTest {
         assertThatThrownBy(() -> builder.maxChars(0)).hasMessageContaining("got 0");
         assertThatThrownBy(() -> builder.maxItems(0)).hasMessageContaining("got 0");
         assertThatThrownBy(() -> builder.maxFindings(0)).hasMessageContaining("got 0");
+    }
+
+    @Test
+    void dottedLowerSnakeCaseIsWordsOfLettersDigitsAndUnderscoresStartingWithALetter() {
+        for (String good : List.of("a", "prompt_injection", "injection.semantic_v2", "a_.b__.c9", "x".repeat(64))) {
+            assertThat(BoundedClassifier.isDottedSnakeCase(good)).as(good).isTrue();
+        }
+        for (String bad : new String[] {null, "", ".a", "a.", "a..b", "A", "a-b", "1a", "a.1b", "a._b", "a b",
+                "\u0430", "x".repeat(65)}) {
+            assertThat(BoundedClassifier.isDottedSnakeCase(bad)).as(String.valueOf(bad)).isFalse();
+        }
+    }
+
+    @Test
+    void answersRacingTheBudgetGiveOneResultAndOneLogLineAtMostPerCall() {
+        ExecutorService answerers = Executors.newFixedThreadPool(2);
+        Finding found = new Finding("prompt_injection", "semantic", "$.content[0].text", 0.9);
+        BoundedClassifier bounded = BoundedClassifier.builder(classifier(request ->
+                CompletableFuture.supplyAsync(() -> List.of(found), answerers))).budget(Duration.ofNanos(1)).build();
+        try (LogCapture logs = LogCapture.of(BoundedClassifier.class)) {
+            List<CompletableFuture<Result>> stages = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                stages.add(bounded.classify(oneItem()).toCompletableFuture());
+            }
+            int timeouts = 0;
+            for (CompletableFuture<Result> stage : stages) {
+                Result result = stage.join();
+                if (result.unavailable()) {
+                    assertFailedClosed(result, Failure.TIMEOUT);
+                    timeouts++;
+                } else {
+                    assertThat(result.findings()).extracting(Finding::ruleId)
+                            .containsExactly("classifier.test_model.semantic");
+                }
+            }
+            assertThat(logs.events()).hasSize(timeouts);
+        } finally {
+            answerers.shutdownNow();
+        }
     }
 
     @Test
