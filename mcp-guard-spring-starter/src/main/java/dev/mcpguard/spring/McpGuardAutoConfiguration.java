@@ -9,6 +9,7 @@ import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.audit.JsonlFileAuditSink;
 import dev.mcpguard.core.audit.Slf4jAuditSink;
 import dev.mcpguard.core.credentials.CredentialGuard;
+import dev.mcpguard.core.guardrails.Guardrails;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.identity.ClaimMapping;
@@ -232,7 +233,8 @@ public class McpGuardAutoConfiguration {
     McpGuard mcpGuard(McpSdkVersionCheck sdk, McpGuardProperties properties, McpServerProperties server,
                       McpServerStreamableHttpProperties http, ObjectProvider<PolicyEngine> policyEngine,
                       ObjectProvider<McpGuardPolicy> policy, AuditSink auditSink, SessionRegistry sessions,
-                      Throttle throttle, ObjectProvider<CredentialGuard> credentials, ObjectProvider<Clock> clock) {
+                      Throttle throttle, ObjectProvider<CredentialGuard> credentials, ObjectProvider<Clock> clock,
+                      ObjectProvider<Guardrails> guardrails) {
         PolicyEngine engine = policyEngine.getIfAvailable(() -> policy.getObject().engine());
         McpGuard.Builder guard = McpGuard.builder()
                 .serverName(properties.serverName().orElse(server.getName()))
@@ -248,6 +250,8 @@ public class McpGuardAutoConfiguration {
             guard.validateArguments();
         }
         credentials.ifAvailable(guard::credentials);
+        // Guardrails are configured in code (which checks, per tool, an external classifier): declare the bean.
+        guardrails.ifAvailable(guard::guardrails);
         return guard.build();
     }
 

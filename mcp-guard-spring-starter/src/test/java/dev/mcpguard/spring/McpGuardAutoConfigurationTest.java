@@ -43,11 +43,30 @@ class McpGuardAutoConfigurationTest {
                     .hasSingleBean(WebMvcStreamableServerTransportProvider.class)
                     .hasBean("mcpGuardHttpFilter").doesNotHaveBean(McpGuardPolicy.class);
             assertThat(context.getBean(McpGuard.class).chainOrder())
-                    .containsExactly("audit", "identity", "session", "arguments", "policy", "obligations", "throttle");
+                    .containsExactly("audit", "identity", "session", "definitions", "arguments", "policy", "obligations",
+                            "throttle");
             assertThat(context.getBean(AuditSink.class)).isInstanceOf(Slf4jAuditSink.class);
             assertThat(context.getBean("mcpGuardHttpFilter", FilterRegistrationBean.class).getUrlPatterns())
                     .contains("/mcp", "/.well-known/oauth-protected-resource");
         });
+    }
+
+    @Test
+    void aGuardrailsBeanPutsTheGuardrailsStepBeforePolicy() {
+        runner.withUserConfiguration(UserPolicy.class, UserGuardrails.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(McpGuard.class).chainOrder())
+                    .containsSubsequence("arguments", "guardrails", "policy");
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserGuardrails {
+        @Bean
+        dev.mcpguard.core.guardrails.Guardrails guardrails() {
+            return dev.mcpguard.core.guardrails.Guardrails.builder()
+                    .results(dev.mcpguard.core.guardrails.Guardrails.Check.PERSONAL_DATA).build();
+        }
     }
 
     @Test
