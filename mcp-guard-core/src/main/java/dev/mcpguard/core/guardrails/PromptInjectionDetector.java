@@ -85,7 +85,7 @@ final class PromptInjectionDetector implements TextDetector {
     private static final String OVERRIDE_VERB =
             "\\b(?:ignore|disregard|forget|override|bypass|neglect|discard|abandon|skip)";
     private static final String INSTRUCTION_NOUN = "(?:instructions?|directions?|prompts?|rules|guidelines|guidance"
-            + "|commands|constraints|directives?|programming|guardrails|restrictions)\\b";
+            + "|commands|constraints|directives?|programming|guardrails|restrictions)(?:\\b|_)";
     private static final String DATA_NOUN = "(?:conversation|chat|history|data|contents?|secrets?|passwords?"
             + "|api\\W+keys?|keys|tokens?|credentials|summary|messages|files?|e-?mails|information|everything"
             + "|cookies?|documents?|prompt)";
@@ -93,7 +93,9 @@ final class PromptInjectionDetector implements TextDetector {
     private static final List<Rule> RULES = List.of(
             // --- instruction override
             new Rule(INSTRUCTION_OVERRIDE, Pattern.compile(
-                    OVERRIDE_VERB + "\\W+(?:\\w+\\W+){0,4}?" + INSTRUCTION_NOUN, FLAGS), 0.9, Check.NOT_NEGATED),
+                    // Underscores separate words too: tool names, file names, identifiers.
+                    OVERRIDE_VERB + "[\\W_]+(?:[^\\W_]+[\\W_]+){0,4}?" + INSTRUCTION_NOUN, FLAGS), 0.9,
+                    Check.NOT_NEGATED),
             new Rule(INSTRUCTION_OVERRIDE, Pattern.compile(
                     "\\b(?:ignore|disregard|forget)\\W+(?:all\\W+(?:of\\W+)?)?(?:the\\W+|everything\\W+)?"
                             + "(?:above|foregoing|preceding|before)(?:\\W*$|\\W*[.!;:]|\\W+and\\b|\\W+(?:text|input"
@@ -103,7 +105,13 @@ final class PromptInjectionDetector implements TextDetector {
                             + "\\W+been)\\W+(?:told|given|taught)|(?:you\\W+)?(?:know|learned)|(?:that\\W+came\\W+)?"
                             + "(?:above|before)|so\\W+far|previously)"
                             + "|\\bforget\\W+everything\\W*(?:$|[.!:]|\\W+(?:and|now)\\b)"
-                            + "|\\bnew\\W+(?:system\\W+)?instructions?\\W*:"
+                            + "|\\bnew\\W+system\\W+(?:instructions?|prompt)\\W*:"
+                            // "New instructions: deliver to the side entrance" is a courier note; one aimed at a
+                            // model goes on with what a model does.
+                            + "|\\bnew\\W+instructions?\\W*:\\W*(?:you\\b|ignore|disregard|forget|(?:the\\W+)?"
+                            + "(?:assistant|ai|model)\\b|as\\W+an?\\W+(?:ai|assistant)|from\\W+now|always|never"
+                            + "|respond|reply|answer|output|print|say|write|call|invoke|run|execute|send|forward|reveal"
+                            + "|act|pretend)"
                             + "|\\bstop\\W+everything\\W+(?:now\\W+)?(?:and\\W+)?(?:just\\W+)?(?:print|say|output|write)",
                     LINES), 0.85, Check.NOT_NEGATED),
             // --- role hijack
@@ -137,7 +145,7 @@ final class PromptInjectionDetector implements TextDetector {
             new Rule(PROMPT_EXTRACTION, Pattern.compile(
                     "\\b(?:repeat|print|show|reveal|display|output|tell|give|write|dump|leak|disclose|share|recite"
                             + "|list|spell\\W+check|translate|encode|summari[sz]e|return|paste|copy|expose|provide"
-                            + "|continue)\\b(?:\\W+[\\w'-]+){0,5}?\\W+(?:(?:system|developer|initial|original|hidden"
+                            + "|continue|see|view)\\b(?:\\W+[\\w'-]+){0,5}?\\W+(?:(?:system|developer|initial|original|hidden"
                             + "|secret|starting|internal|pre)\\W*(?:prompt|instructions?|message|configuration|rules"
                             + "|directives|directions)|(?:previous|above|prior|preceding|first)\\W+(?:prompt"
                             + "|instructions|directions|directives)|(?:instructions|directions)\\W+you\\W+(?:were"
@@ -147,7 +155,10 @@ final class PromptInjectionDetector implements TextDetector {
                             + "(?:instructions|prompt|directives|rules|guidelines)\\b"
                             + "|\\bwhat\\W+(?:were|was|have)\\W+you\\W+(?:been\\W+)?(?:told|instructed|programmed)\\b"
                             + "|\\b(?:the|my|your)\\W+(?:system\\W+prompt|instructions)\\W+(?:is|are|were)\\W*:"
-                            + "|\\bi\\W+was\\W+instructed\\W+to\\b", FLAGS), 0.8, Check.NONE),
+                            + "|\\bi\\W+was\\W+instructed\\W+to\\b"
+                            + "|\\b(?:repeat|print|output|show|copy|return|write)\\W+(?:\\w+\\W+){0,2}?(?:text|everything"
+                            + "|words|content)\\W+above\\W+(?:in\\W+full|verbatim|word\\W+for\\W+word|exactly)",
+                    FLAGS), 0.8, Check.NONE),
             // --- exfiltration
             new Rule(EXFILTRATION, Pattern.compile(
                     "!\\[[^\\]\\n]{0,200}\\]\\(\\s*<?((?:https?:)?//[^\\s)>]+)"), 0.85,
