@@ -2,6 +2,7 @@ package dev.mcpguard.core.guardrails;
 
 import com.google.re2j.Matcher;
 import com.google.re2j.Pattern;
+import java.nio.CharBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -73,14 +74,32 @@ final class PromptInjectionDetector implements TextDetector {
 
     /** Extra checks a few patterns need that RE2 cannot express (no look-around). */
     private enum Check {
-        NONE, NOT_NEGATED, NOT_FIRST_LINE, URL_CARRIES_DATA, URL_HAS_PLACEHOLDER
+        NONE, NOT_NEGATED, LINE_START, TURN_AFTER_TEXT, URL_CARRIES_DATA, URL_HAS_PLACEHOLDER, REFERENCE_DEFINITION
     }
 
-    private record Rule(String id, Pattern pattern, double confidence, Check check) {
+    /**
+     * One pattern of a rule, tried only where one of its {@code anchors} (lower-case literals a match starts with)
+     * occurs, on at most {@code window} characters from there: RE2/J has no DFA, and running a dozen alternations
+     * over every position of a long text costs milliseconds per KiB, while the anchors are found with
+     * {@link String#indexOf}. An anchor that starts with a letter must start a word.
+     */
+    private record Rule(String id, Pattern pattern, double confidence, Check check, List<String> anchors, int window) {
     }
 
-    private static final int FLAGS = Pattern.CASE_INSENSITIVE;
-    private static final int LINES = Pattern.CASE_INSENSITIVE | Pattern.MULTILINE;
+    private static Rule rule(String id, double confidence, Check check, String anchors, int window, String regex,
+            int flags) {
+        List<String> all = List.of(anchors.split(" "));
+        // An anchor that another one starts would only find the same places again.
+        List<String> kept = all.stream().filter(a -> all.stream().noneMatch(b -> !b.equals(a) && a.startsWith(b)))
+                .toList();
+        return new Rule(id, Pattern.compile(regex, flags), confidence, check, kept, window);
+    }
+
+    /** Texts are lower-cased (ASCII; the folded text already is otherwise) before matching. */
+    private static final int FLAGS = 0;
+    private static final int LINES = Pattern.MULTILINE;
+    private static final int WORDS = 256;
+    private static final int URLS = 4096;
 
     private static final String OVERRIDE_VERB =
             "\\b(?:ignore|disregard|forget|override|bypass|neglect|discard|abandon|skip)";
@@ -92,11 +111,11 @@ final class PromptInjectionDetector implements TextDetector {
 
     private static final List<Rule> RULES = List.of(
             // --- instruction override
-            new Rule(INSTRUCTION_OVERRIDE, Pattern.compile(
+            rule(INSTRUCTION_OVERRIDE, 0.9, Check.NOT_NEGATED,
+                    "ignore disregard forget override bypass neglect discard abandon skip", WORDS,
                     // Underscores separate words too: tool names, file names, identifiers.
-                    OVERRIDE_VERB + "[\\W_]+(?:[^\\W_]+[\\W_]+){0,4}?" + INSTRUCTION_NOUN, FLAGS), 0.9,
-                    Check.NOT_NEGATED),
-            new Rule(INSTRUCTION_OVERRIDE, Pattern.compile(
+                    OVERRIDE_VERB + "[\\W_]+(?:[^\\W_]+[\\W_]+){0,4}?" + INSTRUCTION_NOUN, FLAGS),
+            rule(INSTRUCTION_OVERRIDE, 0.85, Check.NOT_NEGATED, "ignore disregard forget new stop", WORDS,
                     "\\b(?:ignore|disregard|forget)\\W+(?:all\\W+(?:of\\W+)?)?(?:the\\W+|everything\\W+)?"
                             + "(?:above|foregoing|preceding|before)(?:\\W*$|\\W*[.!;:]|\\W+and\\b|\\W+(?:text|input"
                             + "|context|content))"
@@ -113,9 +132,10 @@ final class PromptInjectionDetector implements TextDetector {
                             + "|respond|reply|answer|output|print|say|write|call|invoke|run|execute|send|forward|reveal"
                             + "|act|pretend)"
                             + "|\\bstop\\W+everything\\W+(?:now\\W+)?(?:and\\W+)?(?:just\\W+)?(?:print|say|output|write)",
-                    LINES), 0.85, Check.NOT_NEGATED),
+                    LINES),
             // --- role hijack
-            new Rule(ROLE_HIJACK, Pattern.compile(
+            rule(ROLE_HIJACK, 0.8, Check.NONE, "you act behave respond answer pretend developer god jailbreak dan "
+                    + "sudo debug unrestricted admin enable activate enter switch unlock from", WORDS,
                     "\\byou\\W+are\\W+now\\W+(?:(?:an?|the|in|my|no)\\W+)?(?:dan|unrestricted|unfiltered|uncensored"
                             + "|jailbroken|evil|free|longer|developer|admin|administrator|root|god|maintenance|debug"
                             + "|system|ai|assistant|chatbot|model|acting|going|called|named|playing|operating)\\b"
@@ -132,17 +152,21 @@ final class PromptInjectionDetector implements TextDetector {
                             + "|\\b(?:enable|activate|enter|switch\\W+(?:to|into)|unlock)\\W+(?:the\\W+)?(?:god|jailbreak"
                             + "|dan|sudo|unrestricted)\\W+mode\\b"
                             + "|\\bfrom\\W+now\\W+on\\W+you\\W+(?:are|will\\W+(?:act|respond|answer|behave|pretend|ignore"
-                            + "|only|obey))\\b", FLAGS), 0.8, Check.NONE),
-            new Rule(ROLE_HIJACK, Pattern.compile(
+                            + "|only|obey))\\b", FLAGS),
+            rule(ROLE_HIJACK, 0.85, Check.NONE, "< [", WORDS,
                     "<\\|im_start\\|>|<\\|(?:im_end|im_sep|system|assistant|endoftext|eot_id|start_header_id"
                             + "|end_header_id|begin_of_text)\\|>|\\[/?inst\\]|<<\\s*/?sys\\s*>>"
-                            + "|<\\s*/?\\s*(?:system|system_prompt|sys)\\s*>|\\[(?:system|assistant)\\](?:\\(#\\w*\\))?"
-                            + "|^[ \\t]*#{1,6}[ \\t]*(?:system|assistant|instructions?|new[ \\t]+instructions?"
-                            + "|system[ \\t]+(?:prompt|message|override))[ \\t]*:?[ \\t]*$", LINES), 0.85, Check.NONE),
-            new Rule(ROLE_HIJACK, Pattern.compile(
-                    "^[ \\t>*_-]*(?:system|assistant)[ \\t]*:[ \\t]*[a-z\"'<]", LINES), 0.75, Check.NOT_FIRST_LINE),
+                            + "|<\\s*/?\\s*(?:system|system_prompt|sys)\\s*>|\\[(?:system|assistant)\\](?:\\(#\\w*\\))?",
+                    FLAGS),
+            rule(ROLE_HIJACK, 0.85, Check.LINE_START, "#", WORDS,
+                    "#{1,6}[ \\t]*(?:system|assistant|instructions?|new[ \\t]+instructions?"
+                            + "|system[ \\t]+(?:prompt|message|override))[ \\t]*:?[ \\t]*$", LINES),
+            rule(ROLE_HIJACK, 0.75, Check.TURN_AFTER_TEXT, "system assistant", WORDS,
+                    "(?:system|assistant)[ \\t]*:[ \\t]*[a-z\"'<]", FLAGS),
             // --- system-prompt extraction
-            new Rule(PROMPT_EXTRACTION, Pattern.compile(
+            rule(PROMPT_EXTRACTION, 0.8, Check.NONE, "repeat print show reveal display output tell give write dump "
+                    + "leak disclose share recite list spell translate encode summarise summarize return paste copy "
+                    + "expose provide continue see view what the my your i", 320,
                     "\\b(?:repeat|print|show|reveal|display|output|tell|give|write|dump|leak|disclose|share|recite"
                             + "|list|spell\\W+check|translate|encode|summari[sz]e|return|paste|copy|expose|provide"
                             + "|continue|see|view)\\b(?:\\W+[\\w'-]+){0,5}?\\W+(?:(?:system|developer|initial|original|hidden"
@@ -158,20 +182,18 @@ final class PromptInjectionDetector implements TextDetector {
                             + "|\\bi\\W+was\\W+instructed\\W+to\\b"
                             + "|\\b(?:repeat|print|output|show|copy|return|write)\\W+(?:\\w+\\W+){0,2}?(?:text|everything"
                             + "|words|content)\\W+above\\W+(?:in\\W+full|verbatim|word\\W+for\\W+word|exactly)",
-                    FLAGS), 0.8, Check.NONE),
+                    FLAGS),
             // --- exfiltration
-            new Rule(EXFILTRATION, Pattern.compile(
-                    "!\\[[^\\]\\n]{0,200}\\]\\(\\s*<?((?:https?:)?//[^\\s)>]+)"), 0.85,
-                    Check.URL_CARRIES_DATA),
-            new Rule(EXFILTRATION, Pattern.compile(
-                    "<img\\b[^>]{0,500}?\\bsrc\\s*=\\s*[\"']?((?:https?:)?//[^\"'\\s>]+)", FLAGS), 0.85,
-                    Check.URL_CARRIES_DATA),
-            new Rule(EXFILTRATION, Pattern.compile(
-                    "^[ \\t]{0,3}\\[[^\\]\\n]{1,200}\\]:[ \\t]*<?(https?://[^\\s>]+)", LINES), 0.75,
-                    Check.URL_CARRIES_DATA),
-            new Rule(EXFILTRATION, Pattern.compile(
-                    "\\[[^\\]\\n]{0,200}\\]\\(\\s*<?(https?://[^\\s)>]+)"), 0.7, Check.URL_HAS_PLACEHOLDER),
-            new Rule(EXFILTRATION, Pattern.compile(
+            rule(EXFILTRATION, 0.85, Check.URL_CARRIES_DATA, "![", URLS,
+                    "!\\[[^\\]\\n]{0,200}\\]\\(\\s*<?((?:https?:)?//[^\\s)>]+)", FLAGS),
+            rule(EXFILTRATION, 0.85, Check.URL_CARRIES_DATA, "<img", URLS,
+                    "<img\\b[^>]{0,500}?\\bsrc\\s*=\\s*[\"']?((?:https?:)?//[^\"'\\s>]+)", FLAGS),
+            rule(EXFILTRATION, 0.75, Check.REFERENCE_DEFINITION, "[", URLS,
+                    "\\[[^\\]\\n]{1,200}\\]:[ \\t]*<?(https?://[^\\s>]+)", FLAGS),
+            rule(EXFILTRATION, 0.7, Check.URL_HAS_PLACEHOLDER, "[", URLS,
+                    "\\[[^\\]\\n]{0,200}\\]\\(\\s*<?(https?://[^\\s)>]+)", FLAGS),
+            rule(EXFILTRATION, 0.75, Check.NONE, "send post upload forward transmit exfiltrate leak submit append "
+                    + "attach copy email run execute exec paste type enter curl wget", 768,
                     "\\b(?:send|post|upload|forward|transmit|exfiltrate|leak|submit|append|attach|copy|email)\\W+"
                             + "(?:[\\w'-]+\\W+){0,6}?" + DATA_NOUN + "\\W+(?:[\\w'-]+\\W+){0,4}?(?:to|into|at|via)\\W+"
                             + "(?:https?://|ftp://|wss?://|webhook)"
@@ -179,26 +201,24 @@ final class PromptInjectionDetector implements TextDetector {
                             + "\\|\\s*(?:sudo\\s+)?(?:ba|z|da|k)?sh\\b"
                             + "|\\b(?:curl|wget)\\b[^\\n]{0,200}?\\s(?:-d|--data\\S*|-F|--form|-T|--upload-file"
                             + "|--post-file\\S*)\\s[^\\n]{0,200}?(?:\\$\\(|`|@~|@/|~/\\.|/etc/|\\$\\{?[a-z_])", FLAGS),
-                    0.75, Check.NONE),
             // --- tool-call injection
-            new Rule(TOOL_CALL, Pattern.compile(
+            rule(TOOL_CALL, 0.9, Check.NONE, "< \"method\" \"tool_calls\" \"function_call\"", WORDS,
                     "<\\s*/?\\s*(?:tool_calls?|function_calls?|tool_use|tool_code|invoke|antml:invoke"
                             + "|antml:function_calls)\\b[^<>]{0,200}>"
                             + "|\"method\"\\s*:\\s*\"tools/call\""
-                            + "|\"(?:tool_calls|function_call)\"\\s*:\\s*[\\[{]", FLAGS), 0.9, Check.NONE),
-            new Rule(TOOL_CALL, Pattern.compile(
+                            + "|\"(?:tool_calls|function_call)\"\\s*:\\s*[\\[{]", FLAGS),
+            rule(TOOL_CALL, 0.7, Check.NONE, "now immediately must should also secretly silently quietly "
+                    + "automatically first then call invoke run execute use", WORDS,
                     "\\b(?:now|immediately|must|should|also|secretly|silently|quietly|automatically|first|then)\\W+"
                             + "(?:\\w+\\W+){0,2}?(?:call|invoke|run|execute|use|trigger)\\W+(?:the\\W+|this\\W+)?"
                             + "(?:[\\w.-]{1,64}\\W+)?tool\\b"
                             + "|\\b(?:call|invoke|run|execute|use)\\W+(?:the\\W+)?[\\w.-]{1,64}\\W+(?:tool|function)\\W+"
                             + "(?:with|using|passing)\\b"
-                            + "|\\b(?:call|invoke|execute)\\W+(?:the\\W+)?[a-z][a-z0-9]*_[a-z0-9_]+\\s*\\(", FLAGS),
-                    0.7, Check.NONE));
+                            + "|\\b(?:call|invoke|execute)\\W+(?:the\\W+)?[a-z][a-z0-9]*_[a-z0-9_]+\\s*\\(", FLAGS));
 
-    private static final Pattern NEGATION = Pattern.compile("(?:\\bnot|n't|\\bnever|\\bdont)\\W+(?:\\w+\\W+)?$",
-            FLAGS);
+    private static final Pattern NEGATION = Pattern.compile("(?:\\bnot|n't|\\bnever|\\bdont)\\W+(?:\\w+\\W+)?$");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\[[^\\]]{1,40}\\]|\\{[^}]{1,40}\\}|<[^>]{1,40}>"
-            + "|\\$\\{?[a-z_]|%5b|%7b|%3c", FLAGS);
+            + "|\\$\\{?[a-z_]|%5b|%7b|%3c", Pattern.CASE_INSENSITIVE);
     private static final Set<String> PAYLOAD_PARAMETERS = Set.of("q", "d", "data", "p", "payload", "secret", "token",
             "key", "summary", "conversation", "chat", "history", "info", "msg", "message", "content", "c", "x",
             "text", "prompt", "pw", "pwd", "password", "email", "exfil", "leak", "s", "m", "b64", "b", "v");
@@ -238,34 +258,35 @@ final class PromptInjectionDetector implements TextDetector {
         InjectionTextNormalizer.FoldedText plain = texts.get(0);
         // What each rule matched in the plain text, so the same phrase read again in a decoded text is not new.
         Set<String> plainPhrases = new HashSet<>();
+        String lower = asciiLowerCase(plain.text());
+        int firstNonBlank = firstNonBlank(lower);
         for (Rule rule : RULES) {
-            Matcher m = rule.pattern().matcher(plain.text());
-            while (found.size() < MAX_MATCHES && m.find()) {
-                if (passes(rule, m, plain.text())) {
-                    add(found, new TextMatch(plain.sourceStart(m.start()), plain.sourceEnd(m.end()), KIND,
-                            rule.id(), rule.confidence()));
-                    plainPhrases.add(rule.id() + '\n' + m.group().toLowerCase(Locale.ROOT));
-                }
-            }
+            matches(rule, lower, firstNonBlank, (start, end, phrase) -> {
+                add(found, new TextMatch(plain.sourceStart(start), plain.sourceEnd(end), KIND, rule.id(),
+                        rule.confidence()));
+                plainPhrases.add(rule.id() + '\n' + phrase);
+                return found.size() < MAX_MATCHES;
+            });
         }
         Set<String> encodedSeen = new HashSet<>();
         for (int i = 1; i < texts.size() && found.size() < MAX_MATCHES; i++) {
             InjectionTextNormalizer.FoldedText decoded = texts.get(i);
             int runStart = decoded.sourceStart(0);
             int runEnd = decoded.sourceEnd(decoded.text().length());
+            String decodedLower = asciiLowerCase(decoded.text());
+            int decodedFirstNonBlank = firstNonBlank(decodedLower);
             for (Rule rule : RULES) {
                 if (found.size() >= MAX_MATCHES) {
                     break;
                 }
-                Matcher m = rule.pattern().matcher(decoded.text());
-                boolean matched = false;
-                while (!matched && m.find()) {
-                    // Found only in decoded text: percent and entity decoding read the plain words around the
-                    // escapes too, and a phrase the plain text already showed is not a new finding.
-                    matched = passes(rule, m, decoded.text())
-                            && !plainPhrases.contains(rule.id() + '\n' + m.group().toLowerCase(Locale.ROOT));
-                }
-                if (matched && encodedSeen.add(runStart + ":" + runEnd)) {
+                // Found only in decoded text: percent and entity decoding read the plain words around the escapes
+                // too, and a phrase the plain text already showed is not a new finding.
+                boolean[] matched = {false};
+                matches(rule, decodedLower, decodedFirstNonBlank, (start, end, phrase) -> {
+                    matched[0] = !plainPhrases.contains(rule.id() + '\n' + phrase);
+                    return !matched[0];
+                });
+                if (matched[0] && encodedSeen.add(runStart + ":" + runEnd)) {
                     found.add(new TextMatch(runStart, runEnd, KIND, ENCODED, rule.confidence()));
                 }
             }
@@ -280,29 +301,95 @@ final class PromptInjectionDetector implements TextDetector {
         return List.copyOf(found);
     }
 
-    private static boolean passes(Rule rule, Matcher m, String text) {
+    /** Receives one match of a rule: its span in the scanned text and its text; returns whether to go on. */
+    private interface MatchSink {
+        boolean accept(int start, int end, String phrase);
+    }
+
+    /**
+     * Tries {@code rule} at every place one of its anchors starts a word in {@code text} (lower case), on a window
+     * of the rule's length from there, and hands each match that passes the rule's check to {@code sink}. Linear:
+     * each anchor is searched once over the text, and each try reads at most the window.
+     */
+    private static void matches(Rule rule, String text, int firstNonBlank, MatchSink sink) {
+        int n = text.length();
+        for (String anchor : rule.anchors()) {
+            boolean word = Character.isLetter(anchor.charAt(0));
+            for (int p = text.indexOf(anchor); p >= 0; p = text.indexOf(anchor, p + 1)) {
+                if (word && p > 0 && isWordChar(text.charAt(p - 1))) {
+                    continue;
+                }
+                Matcher m = rule.pattern().matcher(CharBuffer.wrap(text, p, Math.min(n, p + rule.window())));
+                if (m.lookingAt() && passes(rule, m, text, p, firstNonBlank)
+                        && !sink.accept(p, p + m.end(), m.group())) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static boolean isWordChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || Character.isLetterOrDigit(c);
+    }
+
+    /** Whether the match at {@code start} of {@code text} passes its rule's extra check. */
+    private static boolean passes(Rule rule, Matcher m, String text, int start, int firstNonBlank) {
         switch (rule.check()) {
             case NOT_NEGATED:
-                return !NEGATION.matcher(text.substring(Math.max(0, m.start() - 24), m.start())).find();
-            case NOT_FIRST_LINE:
-                // A "system:" at the start of a string is a log line or a label; after other text it is a fake turn.
-                return !blankBefore(text, m.start());
+                return !NEGATION.matcher(text.substring(Math.max(0, start - 24), start)).find();
+            case LINE_START:
+                return lineStart(text, start, " \t") >= 0;
+            case TURN_AFTER_TEXT: {
+                // A "system:" at the start of a string is a log line or a label; a line of its own after other
+                // text is a fake turn.
+                int line = lineStart(text, start, " \t>*_-");
+                return line > firstNonBlank;
+            }
             case URL_CARRIES_DATA:
                 return carriesData(m.group(1));
             case URL_HAS_PLACEHOLDER:
                 return PLACEHOLDER.matcher(afterHost(m.group(1))).find();
+            case REFERENCE_DEFINITION:
+                return lineStart(text, start, " \t") >= 0 && start - lineStart(text, start, " \t") <= 3
+                        && carriesData(m.group(1));
             default:
                 return true;
         }
     }
 
-    private static boolean blankBefore(String text, int end) {
-        for (int i = 0; i < end; i++) {
-            if (!Character.isWhitespace(text.charAt(i))) {
-                return false;
+    /**
+     * Where the line holding {@code start} starts, when only characters of {@code lead} (at most 16) stand between
+     * it and {@code start}; -1 otherwise.
+     */
+    private static int lineStart(String text, int start, String lead) {
+        int i = start;
+        while (i > 0 && start - i < 16 && lead.indexOf(text.charAt(i - 1)) >= 0) {
+            i--;
+        }
+        return i == 0 || text.charAt(i - 1) == '\n' ? i : -1;
+    }
+
+    private static int firstNonBlank(String text) {
+        int i = 0;
+        while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** {@code s} with ASCII capitals lower-cased, every position unchanged. */
+    static String asciiLowerCase(String s) {
+        char[] chars = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                if (chars == null) {
+                    chars = s.toCharArray();
+                }
+                chars[i] = (char) (c + ('a' - 'A'));
             }
         }
-        return true;
+        return chars == null ? s : new String(chars);
     }
 
     /**
