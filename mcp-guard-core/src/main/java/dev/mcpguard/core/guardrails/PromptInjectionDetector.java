@@ -83,16 +83,23 @@ final class PromptInjectionDetector implements TextDetector {
      * over every position of a long text costs milliseconds per KiB, while the anchors are found with
      * {@link String#indexOf}. An anchor that starts with a letter must start a word.
      */
-    private record Rule(String id, Pattern pattern, double confidence, Check check, List<String> anchors, int window) {
+    private record Rule(String id, Pattern pattern, double confidence, Check check, List<String> anchors,
+            List<String> requires, int window) {
     }
 
-    private static Rule rule(String id, double confidence, Check check, String anchors, int window, String regex,
-            int flags) {
+    /**
+     * A rule pattern, tried where one of {@code anchors} (space-separated) starts, and only in texts that hold one
+     * of {@code requires} (space-separated literals every match contains one of; empty: no such filter), which
+     * keeps anchors that are common words ("the", "use") from costing a try each in ordinary text.
+     */
+    private static Rule rule(String id, double confidence, Check check, String anchors, String requires, int window,
+            String regex, int flags) {
         List<String> all = List.of(anchors.split(" "));
         // An anchor that another one starts would only find the same places again.
         List<String> kept = all.stream().filter(a -> all.stream().noneMatch(b -> !b.equals(a) && a.startsWith(b)))
                 .toList();
-        return new Rule(id, Pattern.compile(regex, flags), confidence, check, kept, window);
+        List<String> required = requires.isEmpty() ? List.of() : List.of(requires.split(" "));
+        return new Rule(id, Pattern.compile(regex, flags), confidence, check, kept, required, window);
     }
 
     /** Texts are lower-cased (ASCII; the folded text already is otherwise) before matching. */
@@ -102,7 +109,7 @@ final class PromptInjectionDetector implements TextDetector {
     private static final int URLS = 4096;
 
     private static final String OVERRIDE_VERB =
-            "\\b(?:ignore|disregard|forget|override|bypass|neglect|discard|abandon|skip)";
+            "(?:ignore|disregard|forget|override|bypass|neglect|discard|abandon|skip)";
     private static final String INSTRUCTION_NOUN = "(?:instructions?|directions?|prompts?|rules|guidelines|guidance"
             + "|commands|constraints|directives?|programming|guardrails|restrictions)(?:\\b|_)";
     private static final String DATA_NOUN = "(?:conversation|chat|history|data|contents?|secrets?|passwords?"
@@ -112,109 +119,118 @@ final class PromptInjectionDetector implements TextDetector {
     private static final List<Rule> RULES = List.of(
             // --- instruction override
             rule(INSTRUCTION_OVERRIDE, 0.9, Check.NOT_NEGATED,
-                    "ignore disregard forget override bypass neglect discard abandon skip", WORDS,
+                    "ignore disregard forget override bypass neglect discard abandon skip", "instruction direction prompt rule guideline guidance command constraint directive programming guardrail restriction", WORDS,
                     // Underscores separate words too: tool names, file names, identifiers.
                     OVERRIDE_VERB + "[\\W_]+(?:[^\\W_]+[\\W_]+){0,4}?" + INSTRUCTION_NOUN, FLAGS),
-            rule(INSTRUCTION_OVERRIDE, 0.85, Check.NOT_NEGATED, "ignore disregard forget new stop", WORDS,
-                    "\\b(?:ignore|disregard|forget)\\W+(?:all\\W+(?:of\\W+)?)?(?:the\\W+|everything\\W+)?"
+            rule(INSTRUCTION_OVERRIDE, 0.85, Check.NOT_NEGATED, "ignore disregard forget", "above foregoing preceding before rest everything all", WORDS,
+                    "(?:ignore|disregard|forget)\\W+(?:all\\W+(?:of\\W+)?)?(?:the\\W+|everything\\W+)?"
                             + "(?:above|foregoing|preceding|before)(?:\\W*$|\\W*[.!;:]|\\W+and\\b|\\W+(?:text|input"
                             + "|context|content))"
-                            + "|\\bignore\\W+the\\W+rest\\W+of\\W+(?:this|the)\\W+(?:data|text|document|input|page)"
-                            + "|\\bforget\\W+(?:about\\W+)?(?:everything|all)\\W+(?:(?:that\\W+)?you\\W+(?:were|have"
+                            + "|ignore\\W+the\\W+rest\\W+of\\W+(?:this|the)\\W+(?:data|text|document|input|page)"
+                            + "|forget\\W+(?:about\\W+)?(?:everything|all)\\W+(?:(?:that\\W+)?you\\W+(?:were|have"
                             + "\\W+been)\\W+(?:told|given|taught)|(?:you\\W+)?(?:know|learned)|(?:that\\W+came\\W+)?"
                             + "(?:above|before)|so\\W+far|previously)"
-                            + "|\\bforget\\W+everything\\W*(?:$|[.!:]|\\W+(?:and|now)\\b)"
-                            + "|\\bnew\\W+system\\W+(?:instructions?|prompt)\\W*:"
+                            + "|forget\\W+everything\\W*(?:$|[.!:]|\\W+(?:and|now)\\b)", LINES),
+            rule(INSTRUCTION_OVERRIDE, 0.85, Check.NOT_NEGATED, "new stop", "instruction prompt everything", WORDS,
+                    "new\\W+system\\W+(?:instructions?|prompt)\\W*:"
                             // "New instructions: deliver to the side entrance" is a courier note; one aimed at a
                             // model goes on with what a model does.
-                            + "|\\bnew\\W+instructions?\\W*:\\W*(?:you\\b|ignore|disregard|forget|(?:the\\W+)?"
+                            + "|new\\W+instructions?\\W*:\\W*(?:you\\b|ignore|disregard|forget|(?:the\\W+)?"
                             + "(?:assistant|ai|model)\\b|as\\W+an?\\W+(?:ai|assistant)|from\\W+now|always|never"
                             + "|respond|reply|answer|output|print|say|write|call|invoke|run|execute|send|forward|reveal"
                             + "|act|pretend)"
-                            + "|\\bstop\\W+everything\\W+(?:now\\W+)?(?:and\\W+)?(?:just\\W+)?(?:print|say|output|write)",
-                    LINES),
+                            + "|stop\\W+everything\\W+(?:now\\W+)?(?:and\\W+)?(?:just\\W+)?(?:print|say|output|write)",
+                    FLAGS),
             // --- role hijack
-            rule(ROLE_HIJACK, 0.8, Check.NONE, "you act behave respond answer pretend developer god jailbreak dan "
-                    + "sudo debug unrestricted admin enable activate enter switch unlock from", WORDS,
-                    "\\byou\\W+are\\W+now\\W+(?:(?:an?|the|in|my|no)\\W+)?(?:dan|unrestricted|unfiltered|uncensored"
+            rule(ROLE_HIJACK, 0.8, Check.NONE, "you from", "now", WORDS,
+                    "you\\W+are\\W+now\\W+(?:(?:an?|the|in|my|no)\\W+)?(?:dan|unrestricted|unfiltered|uncensored"
                             + "|jailbroken|evil|free|longer|developer|admin|administrator|root|god|maintenance|debug"
                             + "|system|ai|assistant|chatbot|model|acting|going|called|named|playing|operating)\\b"
-                            + "|\\b(?:act|behave|respond|answer)\\W+as\\W+(?:if\\W+you\\W+(?:are|were)\\W+)?(?:an?\\W+)?"
+                            + "|from\\W+now\\W+on\\W+you\\W+(?:are|will\\W+(?:act|respond|answer|behave|pretend|ignore"
+                            + "|only|obey))\\b", FLAGS),
+            rule(ROLE_HIJACK, 0.8, Check.NONE, "act behave respond answer pretend", "dan unrestricted unfiltered uncensored unlimited evil jailbroken rogue malicious restrictions filters rules limits guidelines", WORDS,
+                    "(?:act|behave|respond|answer)\\W+as\\W+(?:if\\W+you\\W+(?:are|were)\\W+)?(?:an?\\W+)?"
                             + "(?:dan\\b|(?:un(?:restricted|filtered|censored|limited)|evil|jailbroken|rogue|malicious)"
                             + "\\W+(?:\\w+\\W+)?(?:ai|assistant|model|chatbot|bot|version)\\b|(?:ai|assistant|model"
                             + "|chatbot)\\W+with(?:out)?\\W+(?:any\\W+|no\\W+)?(?:restrictions|filters|rules|limits"
                             + "|guidelines)\\b)"
-                            + "|\\bpretend\\W+(?:to\\W+be|(?:that\\W+)?you\\W+are)\\W+(?:an?\\W+)?(?:dan\\b|un(?:restricted"
+                            + "|pretend\\W+(?:to\\W+be|(?:that\\W+)?you\\W+are)\\W+(?:an?\\W+)?(?:dan\\b|un(?:restricted"
                             + "|filtered|censored)|jailbroken|evil\\W+(?:ai|assistant)|(?:ai|assistant|model)\\W+with"
-                            + "(?:out)?\\W+(?:any\\W+|no\\W+)?(?:restrictions|filters|rules))"
-                            + "|\\b(?:developer|god|jailbreak|dan|sudo|debug|unrestricted|admin)\\W+mode\\W+(?:is\\W+)?"
+                            + "(?:out)?\\W+(?:any\\W+|no\\W+)?(?:restrictions|filters|rules))", FLAGS),
+            rule(ROLE_HIJACK, 0.8, Check.NONE,
+                    "developer god jailbreak dan sudo debug unrestricted admin enable activate enter switch unlock",
+                    "mode", WORDS,
+                    "(?:developer|god|jailbreak|dan|sudo|debug|unrestricted|admin)\\W+mode\\W+(?:is\\W+)?"
                             + "(?:now\\W+)?(?:enabled|activated|on|unlocked)\\b"
-                            + "|\\b(?:enable|activate|enter|switch\\W+(?:to|into)|unlock)\\W+(?:the\\W+)?(?:god|jailbreak"
-                            + "|dan|sudo|unrestricted)\\W+mode\\b"
-                            + "|\\bfrom\\W+now\\W+on\\W+you\\W+(?:are|will\\W+(?:act|respond|answer|behave|pretend|ignore"
-                            + "|only|obey))\\b", FLAGS),
-            rule(ROLE_HIJACK, 0.85, Check.NONE, "< [", WORDS,
+                            + "|(?:enable|activate|enter|switch\\W+(?:to|into)|unlock)\\W+(?:the\\W+)?(?:god|jailbreak"
+                            + "|dan|sudo|unrestricted)\\W+mode\\b", FLAGS),
+            rule(ROLE_HIJACK, 0.85, Check.NONE, "< [", "|> inst] sys assistant", 64,
                     "<\\|im_start\\|>|<\\|(?:im_end|im_sep|system|assistant|endoftext|eot_id|start_header_id"
                             + "|end_header_id|begin_of_text)\\|>|\\[/?inst\\]|<<\\s*/?sys\\s*>>"
                             + "|<\\s*/?\\s*(?:system|system_prompt|sys)\\s*>|\\[(?:system|assistant)\\](?:\\(#\\w*\\))?",
                     FLAGS),
-            rule(ROLE_HIJACK, 0.85, Check.LINE_START, "#", WORDS,
+            rule(ROLE_HIJACK, 0.85, Check.LINE_START, "#", "system assistant instruction", 64,
                     "#{1,6}[ \\t]*(?:system|assistant|instructions?|new[ \\t]+instructions?"
                             + "|system[ \\t]+(?:prompt|message|override))[ \\t]*:?[ \\t]*$", LINES),
-            rule(ROLE_HIJACK, 0.75, Check.TURN_AFTER_TEXT, "system assistant", WORDS,
+            rule(ROLE_HIJACK, 0.75, Check.TURN_AFTER_TEXT, "system assistant", "", 32,
                     "(?:system|assistant)[ \\t]*:[ \\t]*[a-z\"'<]", FLAGS),
             // --- system-prompt extraction
             rule(PROMPT_EXTRACTION, 0.8, Check.NONE, "repeat print show reveal display output tell give write dump "
                     + "leak disclose share recite list spell translate encode summarise summarize return paste copy "
-                    + "expose provide continue see view what the my your i", 320,
-                    "\\b(?:repeat|print|show|reveal|display|output|tell|give|write|dump|leak|disclose|share|recite"
+                    + "expose provide continue see view", "prompt instruction direction message configuration rules directive guideline above", 320,
+                    "(?:repeat|print|show|reveal|display|output|tell|give|write|dump|leak|disclose|share|recite"
                             + "|list|spell\\W+check|translate|encode|summari[sz]e|return|paste|copy|expose|provide"
                             + "|continue|see|view)\\b(?:\\W+[\\w'-]+){0,5}?\\W+(?:(?:system|developer|initial|original|hidden"
                             + "|secret|starting|internal|pre)\\W*(?:prompt|instructions?|message|configuration|rules"
                             + "|directives|directions)|(?:previous|above|prior|preceding|first)\\W+(?:prompt"
                             + "|instructions|directions|directives)|(?:instructions|directions)\\W+you\\W+(?:were"
                             + "|have\\W+been)\\W+given|your\\W+(?:instructions|prompt|rules|guidelines|directives))\\b"
-                            + "|\\bwhat\\W+(?:were|are|was|is)\\W+(?:your\\W+(?:(?:initial|original|first|system|hidden"
+                            + "|(?:repeat|print|output|show|copy|return|write)\\W+(?:\\w+\\W+){0,2}?(?:text|everything"
+                            + "|words|content)\\W+above\\W+(?:in\\W+full|verbatim|word\\W+for\\W+word|exactly)", FLAGS),
+            rule(PROMPT_EXTRACTION, 0.8, Check.NONE, "what", "instruct prompt directive rules guideline told programmed", WORDS,
+                    "what\\W+(?:were|are|was|is)\\W+(?:your\\W+(?:(?:initial|original|first|system|hidden"
                             + "|exact|secret)\\W+)?|the\\W+(?:initial|original|system|hidden|secret)\\W+)"
                             + "(?:instructions|prompt|directives|rules|guidelines)\\b"
-                            + "|\\bwhat\\W+(?:were|was|have)\\W+you\\W+(?:been\\W+)?(?:told|instructed|programmed)\\b"
-                            + "|\\b(?:the|my|your)\\W+(?:system\\W+prompt|instructions)\\W+(?:is|are|were)\\W*:"
-                            + "|\\bi\\W+was\\W+instructed\\W+to\\b"
-                            + "|\\b(?:repeat|print|output|show|copy|return|write)\\W+(?:\\w+\\W+){0,2}?(?:text|everything"
-                            + "|words|content)\\W+above\\W+(?:in\\W+full|verbatim|word\\W+for\\W+word|exactly)",
+                            + "|what\\W+(?:were|was|have)\\W+you\\W+(?:been\\W+)?(?:told|instructed|programmed)\\b",
                     FLAGS),
-            // --- exfiltration
-            rule(EXFILTRATION, 0.85, Check.URL_CARRIES_DATA, "![", URLS,
-                    "!\\[[^\\]\\n]{0,200}\\]\\(\\s*<?((?:https?:)?//[^\\s)>]+)", FLAGS),
-            rule(EXFILTRATION, 0.85, Check.URL_CARRIES_DATA, "<img", URLS,
-                    "<img\\b[^>]{0,500}?\\bsrc\\s*=\\s*[\"']?((?:https?:)?//[^\"'\\s>]+)", FLAGS),
-            rule(EXFILTRATION, 0.75, Check.REFERENCE_DEFINITION, "[", URLS,
-                    "\\[[^\\]\\n]{1,200}\\]:[ \\t]*<?(https?://[^\\s>]+)", FLAGS),
-            rule(EXFILTRATION, 0.7, Check.URL_HAS_PLACEHOLDER, "[", URLS,
-                    "\\[[^\\]\\n]{0,200}\\]\\(\\s*<?(https?://[^\\s)>]+)", FLAGS),
+            rule(PROMPT_EXTRACTION, 0.8, Check.NONE, "the my your i", "system instruct", 64,
+                    "(?:the|my|your)\\W+(?:system\\W+prompt|instructions)\\W+(?:is|are|were)\\W*:"
+                            + "|i\\W+was\\W+instructed\\W+to\\b", FLAGS),
+            // --- exfiltration (the window bounds every URL and line)
+            rule(EXFILTRATION, 0.85, Check.URL_CARRIES_DATA, "![", "", URLS,
+                    "!\\[[^\\]\\n]*\\]\\(\\s*<?((?:https?:)?//[^\\s)>]+)", FLAGS),
+            rule(EXFILTRATION, 0.85, Check.URL_CARRIES_DATA, "<img", "", URLS,
+                    "<img\\b[^>]*?\\bsrc\\s*=\\s*[\"']?((?:https?:)?//[^\"'\\s>]+)", FLAGS),
+            rule(EXFILTRATION, 0.75, Check.REFERENCE_DEFINITION, "[", "]:", URLS,
+                    "\\[[^\\]\\n]+\\]:[ \\t]*<?(https?://[^\\s>]+)", FLAGS),
+            rule(EXFILTRATION, 0.7, Check.URL_HAS_PLACEHOLDER, "[", "](", URLS,
+                    "\\[[^\\]\\n]*\\]\\(\\s*<?(https?://[^\\s)>]+)", FLAGS),
             rule(EXFILTRATION, 0.75, Check.NONE, "send post upload forward transmit exfiltrate leak submit append "
-                    + "attach copy email run execute exec paste type enter curl wget", 768,
-                    "\\b(?:send|post|upload|forward|transmit|exfiltrate|leak|submit|append|attach|copy|email)\\W+"
+                    + "attach copy email", ":// webhook", WORDS,
+                    "(?:send|post|upload|forward|transmit|exfiltrate|leak|submit|append|attach|copy|email)\\W+"
                             + "(?:[\\w'-]+\\W+){0,6}?" + DATA_NOUN + "\\W+(?:[\\w'-]+\\W+){0,4}?(?:to|into|at|via)\\W+"
-                            + "(?:https?://|ftp://|wss?://|webhook)"
-                            + "|\\b(?:run|execute|exec|paste|type|enter)\\b[^\\n]{0,40}?\\b(?:curl|wget)\\b[^\\n|]{0,300}"
-                            + "\\|\\s*(?:sudo\\s+)?(?:ba|z|da|k)?sh\\b"
-                            + "|\\b(?:curl|wget)\\b[^\\n]{0,200}?\\s(?:-d|--data\\S*|-F|--form|-T|--upload-file"
-                            + "|--post-file\\S*)\\s[^\\n]{0,200}?(?:\\$\\(|`|@~|@/|~/\\.|/etc/|\\$\\{?[a-z_])", FLAGS),
+                            + "(?:https?://|ftp://|wss?://|webhook)", FLAGS),
+            rule(EXFILTRATION, 0.75, Check.NONE, "run execute exec paste type enter", "curl wget", 512,
+                    "(?:run|execute|exec|paste|type|enter)\\b[^\\n]*?\\b(?:curl|wget)\\b[^\\n|]*\\|\\s*(?:sudo\\s+)?"
+                            + "(?:ba|z|da|k)?sh\\b", FLAGS),
+            rule(EXFILTRATION, 0.75, Check.NONE, "curl wget", "", 512,
+                    "(?:curl|wget)\\b[^\\n]*?\\s(?:-d|--data\\S*|-f|--form|-t|--upload-file|--post-file\\S*)\\s"
+                            + "[^\\n]*?(?:\\$\\(|`|@~|@/|~/\\.|/etc/|\\$\\{?[a-z_])", FLAGS),
             // --- tool-call injection
-            rule(TOOL_CALL, 0.9, Check.NONE, "< \"method\" \"tool_calls\" \"function_call\"", WORDS,
+            rule(TOOL_CALL, 0.9, Check.NONE, "< \"method\" \"tool_calls\" \"function_call\"", "tool function invoke method", WORDS,
                     "<\\s*/?\\s*(?:tool_calls?|function_calls?|tool_use|tool_code|invoke|antml:invoke"
-                            + "|antml:function_calls)\\b[^<>]{0,200}>"
+                            + "|antml:function_calls)\\b[^<>]*>"
                             + "|\"method\"\\s*:\\s*\"tools/call\""
                             + "|\"(?:tool_calls|function_call)\"\\s*:\\s*[\\[{]", FLAGS),
             rule(TOOL_CALL, 0.7, Check.NONE, "now immediately must should also secretly silently quietly "
-                    + "automatically first then call invoke run execute use", WORDS,
-                    "\\b(?:now|immediately|must|should|also|secretly|silently|quietly|automatically|first|then)\\W+"
+                    + "automatically first then", "tool", 128,
+                    "(?:now|immediately|must|should|also|secretly|silently|quietly|automatically|first|then)\\W+"
                             + "(?:\\w+\\W+){0,2}?(?:call|invoke|run|execute|use|trigger)\\W+(?:the\\W+|this\\W+)?"
-                            + "(?:[\\w.-]{1,64}\\W+)?tool\\b"
-                            + "|\\b(?:call|invoke|run|execute|use)\\W+(?:the\\W+)?[\\w.-]{1,64}\\W+(?:tool|function)\\W+"
+                            + "(?:[\\w.-]+\\W+)?tool\\b", FLAGS),
+            rule(TOOL_CALL, 0.7, Check.NONE, "call invoke run execute use", "tool function _", 128,
+                    "(?:call|invoke|run|execute|use)\\W+(?:the\\W+)?[\\w.-]+\\W+(?:tool|function)\\W+"
                             + "(?:with|using|passing)\\b"
-                            + "|\\b(?:call|invoke|execute)\\W+(?:the\\W+)?[a-z][a-z0-9]*_[a-z0-9_]+\\s*\\(", FLAGS));
+                            + "|(?:call|invoke|execute)\\W+(?:the\\W+)?[a-z][a-z0-9]*_[a-z0-9_]+\\s*\\(", FLAGS));
 
     private static final Pattern NEGATION = Pattern.compile("(?:\\bnot|n't|\\bnever|\\bdont)\\W+(?:\\w+\\W+)?$");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\[[^\\]]{1,40}\\]|\\{[^}]{1,40}\\}|<[^>]{1,40}>"
@@ -312,6 +328,9 @@ final class PromptInjectionDetector implements TextDetector {
      * each anchor is searched once over the text, and each try reads at most the window.
      */
     private static void matches(Rule rule, String text, int firstNonBlank, MatchSink sink) {
+        if (!rule.requires().isEmpty() && rule.requires().stream().noneMatch(text::contains)) {
+            return;
+        }
         int n = text.length();
         for (String anchor : rule.anchors()) {
             boolean word = Character.isLetter(anchor.charAt(0));
