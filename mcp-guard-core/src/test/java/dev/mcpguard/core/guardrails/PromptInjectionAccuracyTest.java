@@ -40,7 +40,8 @@ class PromptInjectionAccuracyTest {
         PromptInjectionDetector detector = PromptInjectionDetector.ofDefaults();
         Map<String, SensitiveDataAccuracyTest.Counts> counts = new TreeMap<>();
         counts.put(OVERALL, new SensitiveDataAccuracyTest.Counts());
-        PromptInjectionDetector.RULE_IDS.forEach(rule -> counts.put(shortName(rule), new SensitiveDataAccuracyTest.Counts()));
+        PromptInjectionDetector.RULE_IDS.forEach(
+                rule -> counts.put(shortName(rule), new SensitiveDataAccuracyTest.Counts()));
         Map<String, int[]> bySource = new TreeMap<>();
         int items = 0;
         for (String corpus : List.of("injection.jsonl", "benign.jsonl")) {
