@@ -333,6 +333,8 @@ def order_json(it):
         value["payment"] = {"method": rng.choice(["card", "paypal", "bank_transfer"]),
                             "last4": "%04d" % rng.randrange(10000)}
     if rng.random() < 0.1:
+        # The bank transfer replaces a card payment drawn above: its number is no longer in the item.
+        it.labels.discard("pii.payment_card")
         value["payment"] = {"method": "bank_transfer", "iban": it.pii("pii.iban", iban())}
     if rng.random() < 0.2:
         value["note"] = rng.choice(["Ignore the previous delivery slot, the customer rebooked for Friday.",
