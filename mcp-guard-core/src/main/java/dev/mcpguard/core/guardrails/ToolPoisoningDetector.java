@@ -5,8 +5,10 @@ import com.google.re2j.Pattern;
 import dev.mcpguard.api.Finding;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Finds the signs of a poisoned tool definition (kind {@code tool.poisoning}) in its strings: the description, the
@@ -32,6 +34,9 @@ import java.util.Map;
  *   <li>{@code tool.poisoning.invisible_text}: zero-width characters, bidirectional controls and Unicode tag
  *       characters, which hide text from a reviewer but not from a model.</li>
  * </ul>
+ * Each string is matched as written and, for rules not matched there, in its normalised forms
+ * ({@link InjectionTextNormalizer}: Cyrillic or Greek look-alikes folded, hidden characters stripped, Unicode tag
+ * text and base64, percent and HTML-entity runs decoded two levels deep), the finding pointing at the string.
  * General prompt injection ("ignore previous instructions") is the prompt-injection detector's; this one only
  * knows what is specific to tool definitions. RE2/J patterns, linear in the text; the text is never logged or
  * kept.
@@ -87,7 +92,8 @@ final class ToolPoisoningDetector implements TextDetector {
                             + "|(?:^|[\\s\"'`(/=:])\\.env\\b|\\bmcp\\.json\\b|\\.aws/credentials|\\bcredentials\\.json\\b"
                             + "|\\.netrc\\b|\\.npmrc\\b|\\.pypirc\\b|\\.git-credentials\\b|\\.kube/config\\b"
                             + "|\\.docker/config\\.json|claude_desktop_config\\.json|\\.cursor/|\\bwallet\\.dat\\b"
-                            + "|\\.pgpass\\b|\\.bash_history\\b|\\.gnupg\\b", FLAGS), 0.8),
+                            + "|\\.pgpass\\b|\\.bash_history\\b|\\.gnupg\\b|\\.config/gcloud\\b|\\.azure/"
+                            + "|\\.config/gh/hosts\\.yml", FLAGS), 0.8),
             new Rule("tool.poisoning.secret_request", Pattern.compile(
                     "(?:send|pass|include|provide|attach|share|leak|upload|forward|append|read|extract|copy)\\s+"
                             + "(?:the\\s+|your\\s+|all\\s+|any\\s+|its\\s+)?(?:user'?s?\\s+|saved\\s+|stored\\s+)?"
@@ -98,6 +104,9 @@ final class ToolPoisoningDetector implements TextDetector {
             new Rule("tool.poisoning.invisible_text", Pattern.compile(
                     "[\\x{200B}-\\x{200F}\\x{202A}-\\x{202E}\\x{2060}-\\x{2064}\\x{2066}-\\x{2069}\\x{FEFF}"
                             + "\\x{180E}\\x{E0000}-\\x{E007F}]+"), 0.95));
+
+    /** Two levels: base64 of percent-encoded text is read. */
+    private static final InjectionTextNormalizer NORMALIZER = new InjectionTextNormalizer(2);
 
     /** The one instance; it holds no state. */
     static final ToolPoisoningDetector INSTANCE = new ToolPoisoningDetector();
@@ -130,11 +139,38 @@ final class ToolPoisoningDetector implements TextDetector {
      */
     static List<Finding> scanDefinition(Map<String, ?> definition) {
         List<Finding> findings = new ArrayList<>();
+        boolean[] normalizedWhole = {true};
         boolean complete = ContentWalker.walk(definition, "$", ContentWalker.Limits.DEFAULTS,
-                (path, text) -> INSTANCE.scan(text).forEach(match -> findings.add(match.toFinding(path))));
-        if (!complete) {
+                (path, text) -> normalizedWhole[0] &= scanString(path, text, findings));
+        if (!complete || !normalizedWhole[0]) {
             findings.add(new Finding(KIND, UNSCANNABLE, "$", 1.0));
         }
         return findings;
+    }
+
+    /**
+     * Adds the findings in {@code text} as written and, for rules it did not match there, in its normalised forms
+     * ({@link InjectionTextNormalizer}: homoglyphs folded, hidden characters stripped, Unicode tag text, base64,
+     * percent and HTML-entity runs decoded two levels deep), so that an instruction spelled in Cyrillic look-alikes
+     * or hidden in base64 is read as the model would read it. False when a bound of the normaliser cut it short.
+     */
+    private static boolean scanString(String path, String text, List<Finding> findings) {
+        Set<String> matched = new HashSet<>();
+        for (TextMatch match : INSTANCE.scan(text)) {
+            findings.add(match.toFinding(path));
+            matched.add(match.ruleId());
+        }
+        InjectionTextNormalizer.Normalized normalized = NORMALIZER.normalize(text);
+        for (InjectionTextNormalizer.FoldedText folded : normalized.texts()) {
+            if (folded.text().equals(text)) {
+                continue;
+            }
+            for (TextMatch match : INSTANCE.scan(folded.text())) {
+                if (matched.add(match.ruleId())) {
+                    findings.add(match.toFinding(path));
+                }
+            }
+        }
+        return normalized.complete();
     }
 }
