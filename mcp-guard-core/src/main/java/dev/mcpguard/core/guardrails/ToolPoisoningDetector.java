@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -50,7 +51,28 @@ final class ToolPoisoningDetector implements TextDetector {
     /** The rule of a definition too large or deep to scan whole (refused: what was not scanned may hold it). */
     static final String UNSCANNABLE = "tool.poisoning.unscannable";
 
-    private record Rule(String id, Pattern pattern, double confidence) {
+    /**
+     * One rule. {@code anyOf}: words of which the text, lower-cased, holds at least one wherever the pattern
+     * matches (each alternative of the pattern needs one of them), so a text with none is not matched at all;
+     * empty for none. RE2/J runs these bounded-repetition patterns at about a microsecond per character, and
+     * most descriptions hold none of the words.
+     */
+    private record Rule(String id, Pattern pattern, double confidence, List<String> anyOf) {
+        Rule(String id, Pattern pattern, double confidence) {
+            this(id, pattern, confidence, List.of());
+        }
+
+        boolean mayMatch(String lowerCase) {
+            if (anyOf.isEmpty()) {
+                return true;
+            }
+            for (String word : anyOf) {
+                if (lowerCase.contains(word)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     private static final int FLAGS = Pattern.CASE_INSENSITIVE;
@@ -65,19 +87,22 @@ final class ToolPoisoningDetector implements TextDetector {
                             + "|without\\s+(?:telling|informing|notifying|alerting|asking)\\s+the\\s+(?:user|human)"
                             + "|(?:user|human)\\s+(?:must|should)\\s+not\\s+(?:know|see|notice|be\\s+told)"
                             + "|keep\\s+(?:this|it)\\s+(?:a\\s+)?(?:secret|hidden|confidential)"
-                            + "|hide\\s+(?:this|it)\\s+from\\s+the\\s+(?:user|human)", FLAGS), 0.9),
+                            + "|hide\\s+(?:this|it)\\s+from\\s+the\\s+(?:user|human)", FLAGS), 0.9,
+                    List.of("user", "human", "operator", "keep")),
             new Rule("tool.poisoning.precondition", Pattern.compile(
                     "before\\s+(?:using|calling|invoking|running|executing)\\s+(?:this|the|any)\\s+tool[^.\\n]{0,80}"
                             + "\\b(?:read|open|cat|fetch|load|send|include|pass|upload|copy|call|invoke)\\b"
                             + "|you\\s+(?:must|need\\s+to|have\\s+to|should)\\s+(?:always\\s+)?first\\s+"
-                            + "(?:read|open|cat|fetch|send|call|invoke|include|pass)\\b", FLAGS), 0.85),
+                            + "(?:read|open|cat|fetch|send|call|invoke|include|pass)\\b", FLAGS), 0.85,
+                    List.of("before", "first")),
             new Rule("tool.poisoning.exfiltrate_argument", Pattern.compile(
                     "(?:pass|put|send|include|add|append|insert|place|provide)\\s+(?:its|the|their|that|this|"
                             + "this\\s+file'?s?|the\\s+file'?s?)\\s+(?:full\\s+|entire\\s+|raw\\s+)?"
                             + "(?:content|contents|text|output|data)\\b[^.\\n]{0,80}\\b"
                             + "(?:argument|parameter|param|field|sidenote|note)\\b"
                             + "|(?:content|contents)\\s+of\\s+[^.\\n]{1,60}\\s+(?:as|in|into)\\s+(?:the\\s+)?"
-                            + "[\\w-]{1,40}\\s+(?:argument|parameter|param|field)\\b", FLAGS), 0.85),
+                            + "[\\w-]{1,40}\\s+(?:argument|parameter|param|field)\\b", FLAGS), 0.85,
+                    List.of("argument", "param", "field", "note")),
             new Rule("tool.poisoning.cross_tool", Pattern.compile(
                     "(?:call|invoke|use|run)\\s+the\\s+[\\w.-]{1,64}\\s+tool\\s+(?:first|before|instead|after)"
                             + "|instead\\s+of\\s+(?:using|calling|invoking)\\s+(?:the\\s+)?[\\w.-]{1,64}"
@@ -86,21 +111,26 @@ final class ToolPoisoningDetector implements TextDetector {
                             + "|all\\s+(?:emails?|e-mails?|messages?|requests?|payments?|transfers?)\\s+"
                             + "(?:must|should|have\\s+to)\\s+(?:be\\s+)?(?:sent|forwarded|redirected|routed|copied)\\s+to"
                             + "|(?:this|the)\\s+tool\\s+(?:has\\s+)?(?:side\\s+effects?|overrides?)\\s+on\\s+"
-                            + "(?:the\\s+)?(?:other|[\\w.-]{1,64})\\s+tools?", FLAGS), 0.7),
+                            + "(?:the\\s+)?(?:other|[\\w.-]{1,64})\\s+tools?", FLAGS), 0.7,
+                    List.of("tool", "instead", "mail", "message", "request", "payment", "transfer")),
             new Rule("tool.poisoning.sensitive_file", Pattern.compile(
                     "~/\\.ssh|\\.ssh/|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b|/etc/(?:passwd|shadow|sudoers)\\b"
                             + "|(?:^|[\\s\"'`(/=:])\\.env\\b|\\bmcp\\.json\\b|\\.aws/credentials|\\bcredentials\\.json\\b"
                             + "|\\.netrc\\b|\\.npmrc\\b|\\.pypirc\\b|\\.git-credentials\\b|\\.kube/config\\b"
                             + "|\\.docker/config\\.json|claude_desktop_config\\.json|\\.cursor/|\\bwallet\\.dat\\b"
                             + "|\\.pgpass\\b|\\.bash_history\\b|\\.gnupg\\b|\\.config/gcloud\\b|\\.azure/"
-                            + "|\\.config/gh/hosts\\.yml", FLAGS), 0.8),
+                            + "|\\.config/gh/hosts\\.yml", FLAGS), 0.8,
+                    List.of(".ssh", "id_", "/etc/", ".env", "mcp.json", ".aws", "credentials", ".netrc", ".npmrc",
+                            ".pypirc", ".kube", ".docker", "claude_desktop", ".cursor", "wallet.dat", ".pgpass",
+                            ".bash_history", ".gnupg", "gcloud", ".azure", "hosts.yml")),
             new Rule("tool.poisoning.secret_request", Pattern.compile(
                     "(?:send|pass|include|provide|attach|share|leak|upload|forward|append|read|extract|copy)\\s+"
                             + "(?:the\\s+|your\\s+|all\\s+|any\\s+|its\\s+)?(?:user'?s?\\s+|saved\\s+|stored\\s+)?"
                             + "(?:api[\\s_-]?keys?|access[\\s_-]?tokens?|auth(?:entication)?[\\s_-]?tokens?|"
                             + "bearer\\s+tokens?|secret[\\s_-]?keys?|passwords?|private[\\s_-]?keys?|ssh[\\s_-]?keys?|"
                             + "session\\s+cookies?|seed\\s+phrases?|conversation\\s+history|chat\\s+history|"
-                            + "system\\s+prompt)\\b", FLAGS), 0.7),
+                            + "system\\s+prompt)\\b", FLAGS), 0.7,
+                    List.of("key", "token", "password", "cookie", "phrase", "history", "prompt")),
             new Rule("tool.poisoning.invisible_text", Pattern.compile(
                     "[\\x{200B}-\\x{200F}\\x{202A}-\\x{202E}\\x{2060}-\\x{2064}\\x{2066}-\\x{2069}\\x{FEFF}"
                             + "\\x{180E}\\x{E0000}-\\x{E007F}]+"), 0.95));
@@ -122,7 +152,11 @@ final class ToolPoisoningDetector implements TextDetector {
     @Override
     public List<TextMatch> scan(String text) {
         List<TextMatch> matches = new ArrayList<>();
+        String lowerCase = text.toLowerCase(Locale.ROOT);
         for (Rule rule : RULES) {
+            if (!rule.mayMatch(lowerCase)) {
+                continue;
+            }
             Matcher matcher = rule.pattern().matcher(text);
             while (matcher.find()) {
                 matches.add(new TextMatch(matcher.start(), matcher.end(), KIND, rule.id(), rule.confidence()));
@@ -161,8 +195,10 @@ final class ToolPoisoningDetector implements TextDetector {
             matched.add(match.ruleId());
         }
         InjectionTextNormalizer.Normalized normalized = NORMALIZER.normalize(text);
+        String lowerCase = text.toLowerCase(Locale.ROOT);
         for (InjectionTextNormalizer.FoldedText folded : normalized.texts()) {
-            if (folded.text().equals(text)) {
+            // The rules ignore case: a text the normaliser only lower-cased says nothing new (the common case).
+            if (folded.text().equals(text) || folded.text().equals(lowerCase)) {
                 continue;
             }
             for (TextMatch match : INSTANCE.scan(folded.text())) {
