@@ -52,26 +52,23 @@ final class ToolPoisoningDetector implements TextDetector {
     static final String UNSCANNABLE = "tool.poisoning.unscannable";
 
     /**
-     * One rule. {@code anyOf}: words of which the text, lower-cased, holds at least one wherever the pattern
-     * matches (each alternative of the pattern needs one of them), so a text with none is not matched at all;
-     * empty for none. RE2/J runs these bounded-repetition patterns at about a microsecond per character, and
-     * most descriptions hold none of the words.
+     * One rule. {@code needs}: groups of words; wherever the pattern matches, the text, lower-cased, holds a word
+     * of every group (each alternative of the pattern needs one of each), so a text that lacks a group is not
+     * matched at all; empty for none. RE2/J runs these bounded-repetition patterns at about a microsecond per
+     * character, and most descriptions lack a group.
      */
-    private record Rule(String id, Pattern pattern, double confidence, List<String> anyOf) {
+    private record Rule(String id, Pattern pattern, double confidence, List<List<String>> needs) {
         Rule(String id, Pattern pattern, double confidence) {
             this(id, pattern, confidence, List.of());
         }
 
         boolean mayMatch(String lowerCase) {
-            if (anyOf.isEmpty()) {
-                return true;
-            }
-            for (String word : anyOf) {
-                if (lowerCase.contains(word)) {
-                    return true;
+            for (List<String> group : needs) {
+                if (group.stream().noneMatch(lowerCase::contains)) {
+                    return false;
                 }
             }
-            return false;
+            return true;
         }
     }
 
@@ -88,13 +85,14 @@ final class ToolPoisoningDetector implements TextDetector {
                             + "|(?:user|human)\\s+(?:must|should)\\s+not\\s+(?:know|see|notice|be\\s+told)"
                             + "|keep\\s+(?:this|it)\\s+(?:a\\s+)?(?:secret|hidden|confidential)"
                             + "|hide\\s+(?:this|it)\\s+from\\s+the\\s+(?:user|human)", FLAGS), 0.9,
-                    List.of("user", "human", "operator", "keep")),
+                    List.of(List.of("user", "human", "operator", "keep"),
+                            List.of("not", "don", "never", "without", "keep", "hide"))),
             new Rule("tool.poisoning.precondition", Pattern.compile(
                     "before\\s+(?:using|calling|invoking|running|executing)\\s+(?:this|the|any)\\s+tool[^.\\n]{0,80}"
                             + "\\b(?:read|open|cat|fetch|load|send|include|pass|upload|copy|call|invoke)\\b"
                             + "|you\\s+(?:must|need\\s+to|have\\s+to|should)\\s+(?:always\\s+)?first\\s+"
                             + "(?:read|open|cat|fetch|send|call|invoke|include|pass)\\b", FLAGS), 0.85,
-                    List.of("before", "first")),
+                    List.of(List.of("before", "first"), List.of("tool", "you"))),
             new Rule("tool.poisoning.exfiltrate_argument", Pattern.compile(
                     "(?:pass|put|send|include|add|append|insert|place|provide)\\s+(?:its|the|their|that|this|"
                             + "this\\s+file'?s?|the\\s+file'?s?)\\s+(?:full\\s+|entire\\s+|raw\\s+)?"
@@ -102,7 +100,8 @@ final class ToolPoisoningDetector implements TextDetector {
                             + "(?:argument|parameter|param|field|sidenote|note)\\b"
                             + "|(?:content|contents)\\s+of\\s+[^.\\n]{1,60}\\s+(?:as|in|into)\\s+(?:the\\s+)?"
                             + "[\\w-]{1,40}\\s+(?:argument|parameter|param|field)\\b", FLAGS), 0.85,
-                    List.of("argument", "param", "field", "note")),
+                    List.of(List.of("argument", "param", "field", "note"),
+                            List.of("content", "text", "output", "data"))),
             new Rule("tool.poisoning.cross_tool", Pattern.compile(
                     "(?:call|invoke|use|run)\\s+the\\s+[\\w.-]{1,64}\\s+tool\\s+(?:first|before|instead|after)"
                             + "|instead\\s+of\\s+(?:using|calling|invoking)\\s+(?:the\\s+)?[\\w.-]{1,64}"
@@ -112,7 +111,7 @@ final class ToolPoisoningDetector implements TextDetector {
                             + "(?:must|should|have\\s+to)\\s+(?:be\\s+)?(?:sent|forwarded|redirected|routed|copied)\\s+to"
                             + "|(?:this|the)\\s+tool\\s+(?:has\\s+)?(?:side\\s+effects?|overrides?)\\s+on\\s+"
                             + "(?:the\\s+)?(?:other|[\\w.-]{1,64})\\s+tools?", FLAGS), 0.7,
-                    List.of("tool", "instead", "mail", "message", "request", "payment", "transfer")),
+                    List.of(List.of("tool", "instead", "mail", "message", "request", "payment", "transfer"))),
             new Rule("tool.poisoning.sensitive_file", Pattern.compile(
                     "~/\\.ssh|\\.ssh/|\\bid_(?:rsa|dsa|ecdsa|ed25519)\\b|/etc/(?:passwd|shadow|sudoers)\\b"
                             + "|(?:^|[\\s\"'`(/=:])\\.env\\b|\\bmcp\\.json\\b|\\.aws/credentials|\\bcredentials\\.json\\b"
@@ -120,9 +119,9 @@ final class ToolPoisoningDetector implements TextDetector {
                             + "|\\.docker/config\\.json|claude_desktop_config\\.json|\\.cursor/|\\bwallet\\.dat\\b"
                             + "|\\.pgpass\\b|\\.bash_history\\b|\\.gnupg\\b|\\.config/gcloud\\b|\\.azure/"
                             + "|\\.config/gh/hosts\\.yml", FLAGS), 0.8,
-                    List.of(".ssh", "id_", "/etc/", ".env", "mcp.json", ".aws", "credentials", ".netrc", ".npmrc",
-                            ".pypirc", ".kube", ".docker", "claude_desktop", ".cursor", "wallet.dat", ".pgpass",
-                            ".bash_history", ".gnupg", "gcloud", ".azure", "hosts.yml")),
+                    List.of(List.of(".ssh", "id_", "/etc/", ".env", "mcp.json", ".aws", "credentials", ".netrc",
+                            ".npmrc", ".pypirc", ".kube", ".docker", "claude_desktop", ".cursor", "wallet.dat",
+                            ".pgpass", ".bash_history", ".gnupg", "gcloud", ".azure", "hosts.yml"))),
             new Rule("tool.poisoning.secret_request", Pattern.compile(
                     "(?:send|pass|include|provide|attach|share|leak|upload|forward|append|read|extract|copy)\\s+"
                             + "(?:the\\s+|your\\s+|all\\s+|any\\s+|its\\s+)?(?:user'?s?\\s+|saved\\s+|stored\\s+)?"
@@ -130,7 +129,9 @@ final class ToolPoisoningDetector implements TextDetector {
                             + "bearer\\s+tokens?|secret[\\s_-]?keys?|passwords?|private[\\s_-]?keys?|ssh[\\s_-]?keys?|"
                             + "session\\s+cookies?|seed\\s+phrases?|conversation\\s+history|chat\\s+history|"
                             + "system\\s+prompt)\\b", FLAGS), 0.7,
-                    List.of("key", "token", "password", "cookie", "phrase", "history", "prompt")),
+                    List.of(List.of("key", "token", "password", "cookie", "phrase", "history", "prompt"),
+                            List.of("send", "pass", "include", "provide", "attach", "share", "leak", "upload",
+                                    "forward", "append", "read", "extract", "copy"))),
             new Rule("tool.poisoning.invisible_text", Pattern.compile(
                     "[\\x{200B}-\\x{200F}\\x{202A}-\\x{202E}\\x{2060}-\\x{2064}\\x{2066}-\\x{2069}\\x{FEFF}"
                             + "\\x{180E}\\x{E0000}-\\x{E007F}]+"), 0.95));
