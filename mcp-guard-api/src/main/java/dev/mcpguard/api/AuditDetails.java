@@ -74,6 +74,19 @@ public record AuditDetails(Map<String, String> entries) {
     public static final String CLASSIFIER_UNAVAILABLE = "classifier_unavailable";
     /** The decision id of the result-phase policy evaluation. */
     public static final String RESULT_DECISION_ID = "result_decision_id";
+    /** The pinned hash of a tool whose definition differs from its pin ({@code tool_definition_changed}). */
+    public static final String TOOL_DEFINITION_PINNED_HASH = "tool_definition_pinned_hash";
+    /** The top-level fields, comma separated, in which a tool's definition differs from its pin. */
+    public static final String TOOL_DEFINITION_CHANGED_FIELDS = "tool_definition_changed_fields";
+    /**
+     * How a refused tool's name conflicts ({@code tool_name_conflict}): {@code duplicate},
+     * {@code case_or_separators}, {@code confusable}, {@code restricted} or {@code registry_full}.
+     */
+    public static final String TOOL_NAME_CONFLICT = "tool_name_conflict";
+    /** The name, registered first, that a refused tool's name conflicts with. */
+    public static final String TOOL_NAME_CONFLICT_WITH = "tool_name_conflict_with";
+    /** The server of the tool named {@link #TOOL_NAME_CONFLICT_WITH}. */
+    public static final String TOOL_NAME_CONFLICT_SERVER = "tool_name_conflict_server";
     /** Longest accepted value. */
     public static final int MAX_VALUE_LENGTH = 256;
     /** No details. */

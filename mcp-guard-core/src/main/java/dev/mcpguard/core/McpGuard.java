@@ -16,6 +16,7 @@ import dev.mcpguard.core.guardrails.GuardrailsGuard;
 import dev.mcpguard.core.guardrails.SensitiveDataConfig;
 import dev.mcpguard.core.guardrails.ToolDefinitionGate;
 import dev.mcpguard.core.guardrails.ToolDefinitionGuard;
+import dev.mcpguard.core.guardrails.ToolNameRegistry;
 import dev.mcpguard.core.guardrails.ToolPins;
 import dev.mcpguard.core.http.McpGuardHttpFilter;
 import dev.mcpguard.core.http.McpSessionCloser;
@@ -41,6 +42,7 @@ import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
 import io.modelcontextprotocol.server.McpSyncListFilter;
+import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
 import io.modelcontextprotocol.server.McpTransportContextExtractor;
 import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
@@ -175,7 +177,8 @@ public final class McpGuard implements AutoCloseable {
                 builder.argumentValidator, builder.unknownToolsPerCaller, builder.unknownToolsPerWindow,
                 builder.unknownToolWindow, new ToolDefinitionGate(serverName, builder.toolPins,
                 builder.toolPoisoning != null ? builder.toolPoisoning
-                        : builder.toolPins != null ? ToolPins.Mode.ENFORCE : ToolPins.Mode.WARN));
+                        : builder.toolPins != null ? ToolPins.Mode.ENFORCE : ToolPins.Mode.WARN,
+                builder.toolNames != null ? builder.toolNames : ToolNameRegistry.create()));
     }
 
     /** Every obligation key some control of this chain enforces; the obligations step denies any other. */
@@ -380,6 +383,25 @@ public final class McpGuard implements AutoCloseable {
         return sdk.guardStatelessAsyncWithContext(tool, handler);
     }
 
+    /**
+     * Removes tool {@code name} from {@code server} and forgets it here ({@link #forgetTool}): the way to remove a
+     * guarded tool, so that its name is free again and a tool added later under it is checked as a new one.
+     */
+    public void removeTool(McpSyncServer server, String name) {
+        Objects.requireNonNull(server, "server").removeTool(Objects.requireNonNull(name, "name"));
+        forgetTool(name);
+    }
+
+    /**
+     * Tells the guard that its server no longer has tool {@code name} (after {@code removeTool(name)} on an async or
+     * stateless server; {@link #removeTool} does both for a sync one): the name is freed in the tool name registry,
+     * and a tool added later under it is checked (pins, poisoning, name) as a new one. Without it, the name stays
+     * taken and a changed tool re-added under it is refused ({@code tool_name_conflict}).
+     */
+    public void forgetTool(String name) {
+        sdk.forgetTool(name);
+    }
+
     /** A {@code tools/list} filter: a caller sees only the tools policy lets them call (operation {@code LIST}). */
     public McpSyncListFilter<McpSchema.Tool> toolFilter() {
         return sdk.toolFilter();
@@ -407,6 +429,7 @@ public final class McpGuard implements AutoCloseable {
         private ToolPins toolPins;
         private Guardrails guardrails;
         private ToolPins.Mode toolPoisoning;
+        private ToolNameRegistry toolNames;
         private int unknownToolsPerCaller;
         private int unknownToolsPerWindow;
         private Duration unknownToolWindow;
@@ -513,6 +536,19 @@ public final class McpGuard implements AutoCloseable {
          */
         public Builder toolPoisoning(ToolPins.Mode mode) {
             this.toolPoisoning = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Where this guard registers its tools' names, so that no two tools carry the same or a confusable name
+         * (equal, equal but for case or the separators {@code _ - . space}, of the same Unicode TR39 skeleton; a
+         * non-ASCII mixed-script name is refused on its own): the first registered keeps its name, a later one is
+         * refused with {@code tool_name_conflict} (not listed, not callable, audited). Pass one registry to the
+         * guards of several servers of this process to check across them. Default: a registry of this guard's own
+         * (conflicts within its server). Always enforced.
+         */
+        public Builder toolNames(ToolNameRegistry toolNames) {
+            this.toolNames = Objects.requireNonNull(toolNames, "toolNames");
             return this;
         }
 

@@ -606,7 +606,7 @@ public final class OrdersServer implements AutoCloseable {
      */
     void replaceToolForTests(McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
         requireStarted();
-        mcpServer.removeTool(tool.name());
+        guard.removeTool(mcpServer, tool.name()); // frees the name, so the changed tool is checked as a new one
         mcpServer.addTool(guard.guardWithContext(tool, handler));
     }
 

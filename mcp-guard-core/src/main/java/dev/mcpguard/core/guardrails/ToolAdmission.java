@@ -2,9 +2,12 @@ package dev.mcpguard.core.guardrails;
 
 import dev.mcpguard.api.Finding;
 import dev.mcpguard.api.ReasonCode;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * What the guard decided about one tool definition when it was registered ({@link ToolDefinitionGate#admit}):
@@ -20,9 +23,12 @@ import java.util.Optional;
  * @param message  for a refusal, what the caller of the tool is told (fixed text, no description); else empty
  * @param drift    the reasons that would have refused it had their checks been enforced, in the order checked
  * @param findings what the poisoning scan found in the definition
+ * @param details  facts for the audit record ({@code dev.mcpguard.api.AuditDetails} names, values of at most 256
+ *                 characters): the name a conflicting name conflicts with, the pinned hash and the fields that
+ *                 changed; never a description
  */
 public record ToolAdmission(String tool, String hash, Optional<ReasonCode> refusal, String message,
-                            List<ReasonCode> drift, List<Finding> findings) {
+                            List<ReasonCode> drift, List<Finding> findings, Map<String, String> details) {
 
     public ToolAdmission {
         Objects.requireNonNull(tool, "tool");
@@ -31,6 +37,13 @@ public record ToolAdmission(String tool, String hash, Optional<ReasonCode> refus
         Objects.requireNonNull(message, "message");
         drift = List.copyOf(drift);
         findings = List.copyOf(findings);
+        details = Collections.unmodifiableMap(new TreeMap<>(details));
+    }
+
+    /** A verdict without details. */
+    public ToolAdmission(String tool, String hash, Optional<ReasonCode> refusal, String message,
+                         List<ReasonCode> drift, List<Finding> findings) {
+        this(tool, hash, refusal, message, drift, findings, Map.of());
     }
 
     /** Whether the tool may be listed and called. */

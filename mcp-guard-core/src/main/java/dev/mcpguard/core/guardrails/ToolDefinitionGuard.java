@@ -17,7 +17,8 @@ import java.util.stream.Collectors;
 /**
  * The {@code definitions} step of the chain: a call to a tool whose definition was refused when it was registered
  * ({@link ToolDefinitionGate}: unpinned, changed, poisoned, a conflicting name) is denied with that reason, and the
- * audit record gets the definition's hash ({@code tool_definition_hash}) and the findings' rule ids; a call to a
+ * audit record gets the definition's hash ({@code tool_definition_hash}), the findings' rule ids and the
+ * verdict's details (the conflicting name, the pinned hash and changed fields); a call to a
  * tool admitted with drift (checks in {@link ToolPins.Mode#WARN}) proceeds with the drift in its audit record.
  *
  * <p>The verdict is made once, at registration, and travels on each call ({@link #attach}); this step turns it into
@@ -51,6 +52,9 @@ public final class ToolDefinitionGuard implements ToolGuard {
         AuditDetails details = AuditDetails.of(call).with(AuditDetails.TOOL_DEFINITION_HASH, admission.hash());
         if (!admission.findings().isEmpty()) {
             details = details.with(AuditDetails.TOOL_DEFINITION_FINDINGS, ruleIds(admission));
+        }
+        for (var fact : admission.details().entrySet()) {
+            details = details.with(fact.getKey(), fact.getValue());
         }
         if (!admission.drift().isEmpty()) {
             details = details.with(AuditDetails.TOOL_DEFINITION_DRIFT, admission.drift().stream()

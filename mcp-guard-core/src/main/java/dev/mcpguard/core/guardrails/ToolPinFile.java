@@ -139,6 +139,28 @@ public final class ToolPinFile {
         }
     }
 
+    /**
+     * Two pinned tools whose names conflict (equal across servers, equal but for case or separators, confusable:
+     * see {@code docs/guardrails.md}), or one name refused on its own ({@code restricted}: mixed scripts, invisible
+     * characters; then {@code otherServer} and {@code otherTool} are empty). The tool that comes first in the file's
+     * order (servers, then tools, sorted) keeps its name; {@code server}/{@code tool} is the one a guard refuses.
+     *
+     * @param server      the server of the refused tool
+     * @param tool        the refused tool's name
+     * @param kind        {@code duplicate}, {@code case_or_separators}, {@code confusable} or {@code restricted}
+     * @param otherServer the server of the tool that keeps the name
+     * @param otherTool   the name kept
+     */
+    public record NameConflict(String server, String tool, String kind, String otherServer, String otherTool) {
+        public NameConflict {
+            Objects.requireNonNull(server, "server");
+            Objects.requireNonNull(tool, "tool");
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(otherServer, "otherServer");
+            Objects.requireNonNull(otherTool, "otherTool");
+        }
+    }
+
     private static final ToolPinFile EMPTY = new ToolPinFile(new TreeMap<>());
 
     private final SortedMap<String, SortedMap<String, ToolPin>> servers;
@@ -321,6 +343,30 @@ public final class ToolPinFile {
             }
         }
         return pins;
+    }
+
+    /** The name conflicts among the tools this file pins, in the file's order; empty when there is none. */
+    public List<NameConflict> nameConflicts() {
+        List<NameConflict> conflicts = new ArrayList<>();
+        claimNames(conflicts);
+        return conflicts;
+    }
+
+    /**
+     * Registers every pinned name, in the file's order, into a new unbounded registry (the names that keep their
+     * place); each name refused is added to {@code conflicts}.
+     */
+    ToolNameRegistry claimNames(List<NameConflict> conflicts) {
+        ToolNameRegistry names = ToolNameRegistry.withCapacity(Integer.MAX_VALUE);
+        servers.forEach((server, tools) -> tools.forEach((tool, pin) -> {
+            if (ToolNames.isRestricted(tool)) {
+                conflicts.add(new NameConflict(server, tool, ToolNames.Kind.RESTRICTED.value(), "", ""));
+                return;
+            }
+            names.claim(server, tool, pin.hash()).ifPresent(conflict -> conflicts.add(new NameConflict(server, tool,
+                    conflict.kind().value(), conflict.with().server(), conflict.with().name())));
+        }));
+        return names;
     }
 
     /** The file's text: sorted, two-space indented, one member per line, a final newline. */

@@ -95,7 +95,7 @@ public final class McpSdkAdapter {
         this.unknownTools = new UnknownToolAudit(sink, serverName, clock, limits);
         this.requests = new GuardedRequests(chain, visibility, sink, serverName, clock, this);
         this.serverRequests = new ServerRequestAudit(sink, serverName, clock);
-        this.definitions = new ToolDefinitions(gate);
+        this.definitions = new ToolDefinitions(gate, new ToolRegistrationAudit(sink, serverName, clock));
     }
 
     /**
@@ -282,6 +282,14 @@ public final class McpSdkAdapter {
      */
     public static Optional<Map<String, Object>> definitionOf(McpSchema.Tool tool) {
         return ToolDefinitions.definitionOf(Objects.requireNonNull(tool, "tool"));
+    }
+
+    /**
+     * Forgets tool {@code name}, which the server no longer has ({@code server.removeTool(name)}): its name is
+     * freed in the name registry and a tool added later under it is checked as a new one.
+     */
+    public void forgetTool(String name) {
+        definitions.forget(Objects.requireNonNull(name, "name"));
     }
 
     // ---------------------------------------------------------------- execution

@@ -35,21 +35,33 @@ final class ToolDefinitions {
     }
 
     private final ToolDefinitionGate gate;
+    private final ToolRegistrationAudit audit;
     private final Cache<McpSchema.Tool, Described> known = Caffeine.newBuilder()
             .weakKeys() // identity, and gone with the tool
             .executor(Runnable::run)
             .build();
 
-    ToolDefinitions(ToolDefinitionGate gate) {
+    ToolDefinitions(ToolDefinitionGate gate, ToolRegistrationAudit audit) {
         this.gate = Objects.requireNonNull(gate, "gate");
+        this.audit = Objects.requireNonNull(audit, "audit");
     }
 
-    /** Registers {@code tool} (the guard wraps it): the gate decides and logs once. */
+    /**
+     * Registers {@code tool} (the guard wraps it): the gate decides and logs once, and a refusal or drift is
+     * audited once, now.
+     */
     Described register(McpSchema.Tool tool) {
         Objects.requireNonNull(tool, "tool");
         Described described = describe(tool, true);
         known.put(tool, described);
+        audit.record(described.admission());
         return described;
+    }
+
+    /** Forgets tool {@code name} (the server removed it): its name is free, and it is checked anew if re-added. */
+    void forget(String name) {
+        gate.forget(name);
+        known.asMap().keySet().removeIf(tool -> name.equals(tool.name()));
     }
 
     /** {@code tool} described, registered or not (a tool the guard did not wrap is checked, not registered). */

@@ -25,7 +25,9 @@ import java.util.function.Function;
 /**
  * The security reviewer's tool for the tool pin file ({@link ToolPinFile}, {@code mcp-guard-tools.lock.json}):
  * {@code pin} writes a server's pins from its current tool definitions, {@code verify} compares them and exits
- * non-zero on drift, printing what changed, {@code update} accepts the current definitions after review.
+ * non-zero on drift, printing what changed, and on tool names that conflict anywhere in the file (equal across
+ * servers, equal but for case or separators, confusable, mixed-script), {@code update} accepts the current
+ * definitions after review. {@code pin} and {@code update} print the name conflicts too.
  *
  * <pre>
  * pin    --pins mcp-guard-tools.lock.json --server orders SOURCE   (refuses a server already pinned: use update)
@@ -43,8 +45,8 @@ import java.util.function.Function;
  * hashes. Tokens are read from the environment or a file, never from the command line, and never printed.
  * Descriptions are not printed either (they are in the pin file for review, and may hold the attack).
  *
- * <p>Exit codes: 0 success (no drift), 1 drift found by {@code verify}, 2 usage error, 3 failure (file, network,
- * server). Not thread-safe; one invocation per process.
+ * <p>Exit codes: 0 success (no drift), 1 drift or a name conflict found by {@code verify}, 2 usage error, 3 failure
+ * (file, network, server). Not thread-safe; one invocation per process.
  */
 public final class ToolPinsCommand {
 
@@ -165,17 +167,25 @@ public final class ToolPinsCommand {
         file = withServer(file, server, definitions);
         file.write(pins);
         out.println("pinned " + definitions.size() + " tools of server '" + ClientText.forLog(server) + "' in " + pins);
+        print(file.nameConflicts());
         return 0;
     }
 
     private int verify(Path pins, String server, Map<String, String> options) throws FailureException, IOException {
         ToolPinFile file = ToolPinFile.read(pins);
-        List<ToolPinFile.Change> changes = compare(file, server, definitions(options));
-        if (changes.isEmpty()) {
+        List<Map<String, Object>> definitions = definitions(options);
+        List<ToolPinFile.Change> changes = compare(file, server, definitions);
+        List<ToolPinFile.NameConflict> conflicts = withServer(file, server, definitions).nameConflicts();
+        if (changes.isEmpty() && conflicts.isEmpty()) {
             out.println("server '" + ClientText.forLog(server) + "': every tool matches its pin");
             return 0;
         }
-        print(server, changes);
+        if (changes.isEmpty()) {
+            out.println("server '" + ClientText.forLog(server) + "': every tool matches its pin");
+        } else {
+            print(server, changes);
+        }
+        print(conflicts);
         return 1;
     }
 
@@ -183,13 +193,15 @@ public final class ToolPinsCommand {
         ToolPinFile file = Files.exists(pins) ? ToolPinFile.read(pins) : ToolPinFile.empty();
         List<Map<String, Object>> definitions = definitions(options);
         List<ToolPinFile.Change> changes = compare(file, server, definitions);
-        withServer(file, server, definitions).write(pins);
+        ToolPinFile updated = withServer(file, server, definitions);
+        updated.write(pins);
         if (changes.isEmpty()) {
             out.println("server '" + ClientText.forLog(server) + "': no change");
         } else {
             print(server, changes);
             out.println("accepted " + changes.size() + " changes in " + pins);
         }
+        print(updated.nameConflicts());
         return 0;
     }
 
@@ -217,6 +229,21 @@ public final class ToolPinsCommand {
             String kind = change.kind().name().toLowerCase(java.util.Locale.ROOT);
             out.println("  " + kind + " " + ClientText.forLog(change.tool(), 128)
                     + (change.fields().isEmpty() ? "" : " (fields: " + String.join(", ", change.fields()) + ")"));
+        }
+    }
+
+    /** The name conflicts of the file: each tool a guard would refuse, and the name it conflicts with. */
+    private void print(List<ToolPinFile.NameConflict> conflicts) {
+        if (conflicts.isEmpty()) {
+            return;
+        }
+        out.println(conflicts.size() + " tool names conflict (a guard refuses each tool named first below with "
+                + "tool_name_conflict; rename it):");
+        for (ToolPinFile.NameConflict conflict : conflicts) {
+            out.println("  " + conflict.kind() + " " + ClientText.forLog(conflict.server(), 128) + "/"
+                    + ClientText.forLog(conflict.tool(), 128) + (conflict.otherTool().isEmpty() ? ""
+                    : " with " + ClientText.forLog(conflict.otherServer(), 128) + "/"
+                    + ClientText.forLog(conflict.otherTool(), 128)));
         }
     }
 

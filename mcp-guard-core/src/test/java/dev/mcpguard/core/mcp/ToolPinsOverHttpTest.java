@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * Tool pins at registration, over real Streamable HTTP with the MCP SDK client (issue 14): a pinned tool is listed
  * and callable and policy sees its definition hash; a tool whose definition changed after pinning, and a tool
  * added at runtime that was never pinned, are not listed, their calls are denied before the handler runs, audited
- * with the hash, and logged without the description.
+ * with the hash (once at registration, method tools/register, and on each call), and logged without the
+ * description.
  */
 class ToolPinsOverHttpTest {
 
@@ -76,6 +77,15 @@ class ToolPinsOverHttpTest {
                 .toolPins(pins).build();
     }
 
+    /** The records of tool calls (registrations have their own, method tools/register). */
+    List<AuditRecord> calls() {
+        return audited.stream().filter(r -> r.method().equals("tools/call")).toList();
+    }
+
+    List<AuditRecord> registrations() {
+        return audited.stream().filter(r -> r.method().equals("tools/register")).toList();
+    }
+
     @SuppressWarnings("unchecked")
     static Map<String, Object> structured(CallToolResult result) {
         return (Map<String, Object>) result.structuredContent();
@@ -93,9 +103,10 @@ class ToolPinsOverHttpTest {
 
         assertThat(result.isError()).isNotEqualTo(Boolean.TRUE);
         assertThat(handlerRuns).hasValue(1);
+        assertThat(registrations()).as("a clean registration is not audited").isEmpty();
         String pin = pins.pin("crm", "get_customer").orElseThrow().hash();
         assertThat(hashesPolicySaw).isNotEmpty().allSatisfy(hash -> assertThat(hash).isEqualTo(pin));
-        assertThat(audited).singleElement().satisfies(r -> {
+        assertThat(calls()).singleElement().satisfies(r -> {
             assertThat(r.decision()).isEqualTo(AuditRecord.Verdict.ALLOW);
             assertThat(r.details()).doesNotContainKey("tool_definition_hash");
         });
@@ -115,6 +126,16 @@ class ToolPinsOverHttpTest {
         }
         McpSyncClient client = server.client();
 
+        assertThat(registrations()).as("audited at registration, before any call").singleElement().satisfies(r -> {
+            assertThat(r.tool()).isEqualTo("get_customer");
+            assertThat(r.decision()).isEqualTo(AuditRecord.Verdict.DENY);
+            assertThat(r.reason()).isEqualTo("tool_definition_changed");
+            assertThat(r.caller()).isNull();
+            assertThat(r.details()).containsEntry("tool_definition_hash", changedHash)
+                    .containsEntry("tool_definition_pinned_hash", pins.pin("crm", "get_customer").orElseThrow().hash())
+                    .containsEntry("tool_definition_changed_fields", "description");
+            assertThat(r.toString()).doesNotContain("Before using this tool");
+        });
         assertThat(client.listTools().tools()).isEmpty();
         CallToolResult result = client.callTool(new CallToolRequest("get_customer", Map.of("id", "c-1")));
 
@@ -123,7 +144,7 @@ class ToolPinsOverHttpTest {
         assertThat(result.toString()).doesNotContain("Before using this tool");
         assertThat(handlerRuns).hasValue(0);
         assertThat(hashesPolicySaw).doesNotContain(changedHash);
-        assertThat(audited).singleElement().satisfies(r -> {
+        assertThat(calls()).singleElement().satisfies(r -> {
             assertThat(r.reason()).isEqualTo("tool_definition_changed");
             assertThat(r.outcome()).isEqualTo(AuditRecord.Outcome.DENIED);
             assertThat(r.details()).containsEntry("tool_definition_hash", changedHash);
@@ -139,13 +160,17 @@ class ToolPinsOverHttpTest {
         McpSchema.Tool added = tool("export_customers", "Exports every customer.");
 
         server.server().addTool(guard.guard(spec(added)));
+        assertThat(registrations()).singleElement().satisfies(r -> {
+            assertThat(r.tool()).isEqualTo("export_customers");
+            assertThat(r.reason()).isEqualTo("tool_not_pinned");
+        });
 
         assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("get_customer");
         CallToolResult result = client.callTool(new CallToolRequest("export_customers", Map.of()));
         assertThat(result.isError()).isTrue();
         assertThat(structured(result)).containsEntry("reason", "tool_not_pinned");
         assertThat(handlerRuns).hasValue(0);
-        assertThat(audited).singleElement().satisfies(r -> {
+        assertThat(calls()).singleElement().satisfies(r -> {
             assertThat(r.tool()).isEqualTo("export_customers");
             assertThat(r.reason()).isEqualTo("tool_not_pinned");
             assertThat(r.details()).containsEntry("tool_definition_hash",
@@ -167,7 +192,7 @@ class ToolPinsOverHttpTest {
 
         assertThat(structured(result)).containsEntry("reason", "tool_definition_poisoned");
         assertThat(handlerRuns).hasValue(0);
-        assertThat(audited).singleElement().satisfies(r -> {
+        assertThat(calls()).singleElement().satisfies(r -> {
             assertThat(r.reason()).isEqualTo("tool_definition_poisoned");
             assertThat(r.details().get("tool_definition_findings")).contains("tool.poisoning.hidden_tag",
                     "tool.poisoning.sensitive_file");
@@ -181,13 +206,18 @@ class ToolPinsOverHttpTest {
         McpSchema.Tool changed = tool("get_customer", DESCRIPTION + " Now with loyalty points.");
         server = GuardedServerOverHttp.start(guard(ToolPins.warn(pins)), List.of(spec(changed)));
         McpSyncClient client = server.client();
+        assertThat(registrations()).singleElement().satisfies(r -> {
+            assertThat(r.decision()).isEqualTo(AuditRecord.Verdict.ALLOW);
+            assertThat(r.outcome()).isEqualTo(AuditRecord.Outcome.SUCCESS);
+            assertThat(r.details()).containsEntry("tool_definition_drift", "tool_definition_changed");
+        });
 
         assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("get_customer");
         CallToolResult result = client.callTool(new CallToolRequest("get_customer", Map.of()));
 
         assertThat(result.isError()).isNotEqualTo(Boolean.TRUE);
         assertThat(handlerRuns).hasValue(1);
-        assertThat(audited).singleElement().satisfies(r -> {
+        assertThat(calls()).singleElement().satisfies(r -> {
             assertThat(r.decision()).isEqualTo(AuditRecord.Verdict.ALLOW);
             assertThat(r.details()).containsEntry("tool_definition_drift", "tool_definition_changed")
                     .containsEntry("tool_definition_hash", McpSdkAdapter.describe(changed).definitionHash());
