@@ -610,6 +610,15 @@ public final class OrdersServer implements AutoCloseable {
         mcpServer.addTool(guard.guardWithContext(tool, handler));
     }
 
+    /**
+     * Adds tool {@code tool} to the running server, guarded like every other tool (as a team adds one at runtime);
+     * for tests of what the guard does at registration.
+     */
+    void addToolForTests(McpSchema.Tool tool, GuardedSyncToolHandler<McpSyncServerExchange> handler) {
+        requireStarted();
+        mcpServer.addTool(guard.guardWithContext(tool, handler));
+    }
+
     /** Stops serving, then closes the MCP server, the policy engine and the audit sink. Safe to call more than once. */
     @Override
     public synchronized void close() {
