@@ -112,7 +112,7 @@ public final class Guardrails {
     /** One detector per check, the personal-data and secret detectors restricted to the configured kinds. */
     Map<Check, List<TextDetector>> detectors(Clock clock) {
         Map<Check, List<TextDetector>> detectors = new EnumMap<>(Check.class);
-        detectors.put(Check.PROMPT_INJECTION, List.of(new PromptInjectionDetector()));
+        detectors.put(Check.PROMPT_INJECTION, List.of(PromptInjectionDetector.ofDefaults()));
         Set<String> pii = new TreeSet<>(sensitiveData.kinds());
         pii.retainAll(PersonalDataDetector.KINDS);
         detectors.put(Check.PERSONAL_DATA, pii.isEmpty() ? List.of()
