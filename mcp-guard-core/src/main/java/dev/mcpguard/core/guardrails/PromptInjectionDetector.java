@@ -204,7 +204,7 @@ final class PromptInjectionDetector implements TextDetector {
                             + "(?:instructions|prompt|directives|rules|guidelines)\\b"
                             + "|what\\W+(?:were|was|have)\\W+you\\W+(?:been\\W+)?(?:told|instructed|programmed)\\b",
                     FLAGS),
-            rule(PROMPT_EXTRACTION, 0.8, Check.NONE, "the my your i", "system instruct", 64,
+            rule(PROMPT_EXTRACTION, 0.8, Check.NONE, "the my your i", "prompt instruct", 64,
                     "(?:the|my|your)\\W+(?:system\\W+prompt|instructions)\\W+(?:is|are|were)\\W*:"
                             + "|i\\W+was\\W+instructed\\W+to\\b", FLAGS),
             // --- exfiltration (the window bounds every URL and line)
