@@ -204,7 +204,7 @@ final class PromptInjectionDetector implements TextDetector {
                             + "(?:instructions|prompt|directives|rules|guidelines)\\b"
                             + "|what\\W+(?:were|was|have)\\W+you\\W+(?:been\\W+)?(?:told|instructed|programmed)\\b",
                     FLAGS),
-            rule(PROMPT_EXTRACTION, 0.8, Check.NONE, "the my your i", "system instruct", 64,
+            rule(PROMPT_EXTRACTION, 0.8, Check.NONE, "the my your i", "prompt instruct", 64,
                     "(?:the|my|your)\\W+(?:system\\W+prompt|instructions)\\W+(?:is|are|were)\\W*:"
                             + "|i\\W+was\\W+instructed\\W+to\\b", FLAGS),
             // --- exfiltration (the window bounds every URL and line)
@@ -344,13 +344,15 @@ final class PromptInjectionDetector implements TextDetector {
             return;
         }
         int n = text.length();
+        Matcher m = null;
         for (String anchor : rule.anchors()) {
             boolean word = Character.isLetter(anchor.charAt(0));
             for (int p = text.indexOf(anchor); p >= 0; p = text.indexOf(anchor, p + 1)) {
                 if (word && p > 0 && isWordChar(text.charAt(p - 1))) {
                     continue;
                 }
-                Matcher m = rule.pattern().matcher(CharBuffer.wrap(text, p, Math.min(n, p + rule.window())));
+                CharBuffer window = CharBuffer.wrap(text, p, Math.min(n, p + rule.window()));
+                m = m == null ? rule.pattern().matcher(window) : m.reset(window);
                 if (m.lookingAt() && passes(rule, m, text, p, firstNonBlank)
                         && !sink.accept(p, p + m.end(), m.group())) {
                     return;
