@@ -211,29 +211,35 @@ public final class EndToEndBenchmark {
         String anyAudience = null;
         if (settings.variants().contains(Variant.B)) {
             for (AuditMode mode : settings.auditModes()) {
-                String modeName = mode.name().toLowerCase(Locale.ROOT);
-                Path auditFile = runDir.resolve("audit-" + modeName + ".jsonl");
-                JsonlFileAuditSink sink = auditSink(auditFile, mode);
-                // The example exactly as it is wired; only the audit sink and the generous rate limits are ours.
-                OrdersServer server = new OrdersServer(OrdersServerSettings.builder()
-                        .port(0)
-                        .issuer(issuer.issuer())
-                        .jwksUri(issuer.jwksUri())
-                        .auditFile(auditFile)
-                        .credentialsDir(runDir.resolve("credentials-" + modeName))
-                        // The bench measures cost, not refusals: no client comes near these.
-                        .callsPerMinute(1_000_000)
-                        .requestsPerMinute(1_000_000)
-                        .build(), sink);
-                resources.add(server); // closes the sink too
-                server.start();
-                String audience = server.resourceUri().toString();
-                anyAudience = anyAudience == null ? audience : anyAudience;
-                guarded.add(new Target("B-" + modeName, "the example's OrdersServer as wired (JWT from an in-process "
-                        + "mock-oauth2-server, reference policy bundle " + server.policyRevision() + " behind its "
-                        + "decision cache, sessions, throttle, schema checks, redaction), " + modeName + " JSONL audit",
-                        server.baseUrl(), i -> token(issuer, i, audience),
-                        mode == AuditMode.ASYNC ? Optional.of(sink) : Optional.empty()));
+                for (boolean guardrails : settings.guardrails()) {
+                    String modeName = mode.name().toLowerCase(Locale.ROOT) + (guardrails ? "" : "-noguardrails");
+                    Path auditFile = runDir.resolve("audit-" + modeName + ".jsonl");
+                    JsonlFileAuditSink sink = auditSink(auditFile, mode);
+                    // The example exactly as it is wired; only the audit sink and the generous rate limits are ours
+                    // (and, for a "-noguardrails" target, the guardrails switched off to show what they cost).
+                    OrdersServer server = new OrdersServer(OrdersServerSettings.builder()
+                            .port(0)
+                            .issuer(issuer.issuer())
+                            .jwksUri(issuer.jwksUri())
+                            .auditFile(auditFile)
+                            .credentialsDir(runDir.resolve("credentials-" + modeName))
+                            // The bench measures cost, not refusals: no client comes near these.
+                            .callsPerMinute(1_000_000)
+                            .requestsPerMinute(1_000_000)
+                            .guardrails(guardrails)
+                            .build(), sink);
+                    resources.add(server); // closes the sink too
+                    server.start();
+                    String audience = server.resourceUri().toString();
+                    anyAudience = anyAudience == null ? audience : anyAudience;
+                    guarded.add(new Target("B-" + modeName, "the example's OrdersServer as wired (JWT from an "
+                            + "in-process mock-oauth2-server, reference policy bundle " + server.policyRevision()
+                            + " behind its decision cache, sessions, throttle, schema checks, redaction, "
+                            + (guardrails ? "guardrails" : "NO guardrails") + "), "
+                            + mode.name().toLowerCase(Locale.ROOT) + " JSONL audit",
+                            server.baseUrl(), i -> token(issuer, i, audience),
+                            mode == AuditMode.ASYNC ? Optional.of(sink) : Optional.empty()));
+                }
             }
         }
         if (wantA || wantC) {

@@ -31,10 +31,13 @@ import java.util.Optional;
  *                      {@code scripts/ensure-nginx.sh}"
  * @param request       what every client sends, to every variant: a {@code tools/call} or a
  *                      {@code resources/read}
+ * @param guardrails    whether each guarded server runs the example's guardrails ({@code on}, as wired) or not
+ *                      ({@code off}, target {@code B-<audit>-noguardrails}); one guarded server per audit mode and
+ *                      entry, so both can run side by side in one run
  */
 public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds, Duration warmupTime,
                                List<Integer> clients, List<Variant> variants, List<AuditMode> auditModes,
-                               Path workDir, Optional<Path> nginx, Request request) {
+                               Path workDir, Optional<Path> nginx, Request request, List<Boolean> guardrails) {
 
     /** The one request each client repeats. */
     public enum Request {
@@ -86,6 +89,7 @@ public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds,
               --work-dir PATH      audit files, credential stores, nginx config (fresh subdirectory) [target/end-to-end]
               --nginx PATH         nginx binary for C [found or installed by scripts/ensure-nginx.sh]
               --request R          call (tools/call get_order) or read (resources/read orders://acme/1001) [call]
+              --guardrails LIST    of on (the example's guardrails, as wired), off, for each guarded server [on]
             """;
 
     public EndToEndSettings {
@@ -112,6 +116,10 @@ public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds,
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(nginx, "nginx");
         Objects.requireNonNull(request, "request");
+        guardrails = List.copyOf(new LinkedHashSet<>(guardrails));
+        if (guardrails.isEmpty()) {
+            throw new IllegalArgumentException("guardrails must name on, off or both");
+        }
     }
 
     /**
@@ -143,6 +151,7 @@ public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds,
         Path workDir = Path.of("target", "end-to-end");
         Path nginx = null;
         Request request = Request.CALL;
+        List<Boolean> guardrails = List.of(true);
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
             if (i + 1 >= args.length) {
@@ -162,11 +171,16 @@ public record EndToEndSettings(int rounds, Duration roundTime, int warmupRounds,
                 case "--work-dir" -> workDir = Path.of(value);
                 case "--nginx" -> nginx = Path.of(value);
                 case "--request" -> request = constant(Request.class, option, value);
+                case "--guardrails" -> guardrails = list(value).stream().map(v -> switch (v) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new IllegalArgumentException(option + " takes on and/or off, got '" + v + "'");
+                }).toList();
                 default -> throw new IllegalArgumentException("unknown option " + option + "\n" + USAGE);
             }
         }
         return new EndToEndSettings(rounds, roundTime, warmupRounds, warmupTime, clients, variants, auditModes,
-                workDir, Optional.ofNullable(nginx), request);
+                workDir, Optional.ofNullable(nginx), request, guardrails);
     }
 
     private static List<String> list(String value) {

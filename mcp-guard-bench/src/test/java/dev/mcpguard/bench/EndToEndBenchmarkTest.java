@@ -71,5 +71,8 @@ class EndToEndBenchmarkTest {
                 .hasMessageContaining("got 0");
         assertThat(EndToEndSettings.parse("--time", "750ms").roundTime()).isEqualTo(Duration.ofMillis(750));
         assertThat(EndToEndSettings.ofDefaults().clients()).containsExactly(1, 8);
+        assertThat(EndToEndSettings.ofDefaults().guardrails()).containsExactly(true);
+        assertThat(EndToEndSettings.parse("--guardrails", "on,off").guardrails()).containsExactly(true, false);
+        assertThatThrownBy(() -> EndToEndSettings.parse("--guardrails", "maybe")).hasMessageContaining("'maybe'");
     }
 }

@@ -258,15 +258,17 @@ public final class OrdersServer implements AutoCloseable {
                                     .refillPerMinute(settings.callsPerMinute())
                                     .build())
                             .build())
-                    // What flows through: injections, personal data and secrets in arguments and results are
-                    // found and handed to the policy, which withholds, masks or marks (docs/guardrails.md).
-                    .guardrails(GUARDRAILS)
                     // Which credential a handler may use comes from the policy's "credential" obligation.
                     .credentials(CredentialGuard.builder(StoredCredentialProvider.builder(credentialStore)
                             // The demo's token endpoint is the in-process issuer on http://127.0.0.1; a real
                             // deployment keeps the default (HTTPS only, no loopback or private addresses).
                             .tokenEndpoints(TokenEndpointSettings.custom().allowInsecureLoopbackForTesting().build())
                             .build()).build());
+            if (settings.guardrails()) {
+                // What flows through: injections, personal data and secrets in arguments and results are found
+                // and handed to the policy, which withholds, masks or marks (docs/guardrails.md).
+                guardBuilder.guardrails(GUARDRAILS);
+            }
             if (settings.toolPins().isPresent()) {
                 // Security reviews the pin file like a lockfile: a tool whose definition changed since is refused.
                 guardBuilder.toolPins(readToolPins(settings.toolPins().get()));

@@ -73,11 +73,14 @@ import java.util.regex.Pattern;
  * @param toolPins  a tool pin file ({@code mcp-guard-tools.lock.json}, written by {@code ToolPinsCommand pin});
  *                  when set, a tool whose definition is not pinned there for server {@value OrdersServer#SERVER_NAME}
  *                  is refused at start-up (not listed, not callable, audited); empty means no pins
+ * @param guardrails whether the server runs its guardrails ({@link OrdersServer#GUARDRAILS}); on by default,
+ *                  off only to measure what they cost
  */
 public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Optional<URI> resource,
                                    Path auditFile, String environment, Optional<Path> policyBundle,
                                    Optional<Path> policyPublicKey, Optional<URI> paymentsApi, Path credentialsDir,
-                                   int callsPerMinute, int requestsPerMinute, Optional<Path> toolPins) {
+                                   int callsPerMinute, int requestsPerMinute, Optional<Path> toolPins,
+                                   boolean guardrails) {
 
     /** The demo's fixed port, so its resource URI is predictable. */
     public static final int DEFAULT_PORT = 8765;
@@ -194,6 +197,11 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         lookup.apply("requests-per-minute").ifPresent(
                 value -> builder.requestsPerMinute(parseNumber("requests-per-minute", value)));
         lookup.apply("tool-pins").ifPresent(value -> builder.toolPins(Path.of(value)));
+        lookup.apply("guardrails").ifPresent(value -> builder.guardrails(switch (value) {
+            case "true", "on" -> true;
+            case "false", "off" -> false;
+            default -> throw new IllegalArgumentException("guardrails must be on or off, got '" + value + "'");
+        }));
         return builder.build();
     }
 
@@ -212,6 +220,7 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         builder.callsPerMinute = callsPerMinute;
         builder.requestsPerMinute = requestsPerMinute;
         builder.toolPins = toolPins.orElse(null);
+        builder.guardrails = guardrails;
         return builder;
     }
 
@@ -377,6 +386,7 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
         private int callsPerMinute = DEFAULT_CALLS_PER_MINUTE;
         private int requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE;
         private Path toolPins;
+        private boolean guardrails = true;
 
         private Builder() {
         }
@@ -478,6 +488,12 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
             return this;
         }
 
+        /** Whether the server runs its guardrails; on by default (off only to measure what they cost). */
+        public Builder guardrails(boolean on) {
+            this.guardrails = on;
+            return this;
+        }
+
         /** Validates and builds; throws {@link IllegalArgumentException} for a JWKS URI without its issuer. */
         public OrdersServerSettings build() {
             if (jwksUri != null && issuer == null) {
@@ -494,7 +510,7 @@ public record OrdersServerSettings(int port, List<TrustedIssuer> issuers, Option
             issuers.addAll(trusted);
             return new OrdersServerSettings(port, issuers, Optional.ofNullable(resource), auditFile, environment, Optional.ofNullable(policyBundle),
                     Optional.ofNullable(policyPublicKey), Optional.ofNullable(paymentsApi), credentialsDir,
-                    callsPerMinute, requestsPerMinute, Optional.ofNullable(toolPins));
+                    callsPerMinute, requestsPerMinute, Optional.ofNullable(toolPins), guardrails);
         }
 
         private static URI requireHttp(URI uri, String name) {
