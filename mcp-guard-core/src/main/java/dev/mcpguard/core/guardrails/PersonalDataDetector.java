@@ -112,26 +112,113 @@ final class PersonalDataDetector implements TextDetector {
 
     @Override
     public List<TextMatch> scan(String text) {
+        Shape shape = Shape.of(text);
         List<TextMatch> found = new ArrayList<>();
-        if (kinds.contains(PAYMENT_CARD)) {
+        if (kinds.contains(PAYMENT_CARD) && shape.longestCardChain >= 13) {
             cards(text, found);
         }
-        if (kinds.contains(IBAN)) {
+        if (kinds.contains(IBAN) && shape.ibanStart) {
             ibans(text, found);
         }
-        if (kinds.contains(EMAIL)) {
+        if (kinds.contains(EMAIL) && shape.at) {
             emails(text, found);
         }
         if (kinds.contains(US_SSN)) {
-            ssns(text, found);
+            ssns(text, shape, found);
         }
-        if (kinds.contains(BIRTH_NUMBER)) {
+        if (kinds.contains(BIRTH_NUMBER) && (shape.birthSlash || shape.longestDigitRun >= 9)) {
             birthNumbers(text, found);
         }
-        if (kinds.contains(PHONE)) {
+        if (kinds.contains(PHONE) && shape.asciiDigits >= MIN_PHONE_DIGITS) {
             phones(text, found);
         }
         return MatchOverlaps.resolve(found);
+    }
+
+    /**
+     * What one pass over the chars says about which patterns can match at all, so a pattern that cannot is not
+     * run over the whole text. Each field is a necessary condition of its pattern (never a sufficient one): the
+     * pattern still decides, so what is found is the same with or without this pass. Not thread-safe; one per
+     * scan.
+     */
+    private static final class Shape {
+        /** ASCII digits in the text, counted up to {@link #MIN_PHONE_DIGITS} (the phone gate). */
+        int asciiDigits;
+        /** The most digits in a row with at most one space or dash between two of them ({@link #CARD}). */
+        int longestCardChain;
+        /** The longest run of ASCII digits (nine bare SSN digits after a keyword, ten birth-number digits). */
+        int longestDigitRun;
+        /** Two capital letters then two digits somewhere ({@link #IBAN_CANDIDATE}). */
+        boolean ibanStart;
+        /** An '@' somewhere ({@link #EMAIL_CANDIDATE}). */
+        boolean at;
+        /** Three digits, a space or dash, two digits, the same separator, four digits ({@link #SSN_SEPARATED}). */
+        boolean ssnSeparated;
+        /** Six digits, a slash and a digit ({@link #BIRTH} with its slash). */
+        boolean birthSlash;
+
+        static Shape of(String text) {
+            Shape shape = new Shape();
+            int n = text.length();
+            int run = 0;
+            int chain = 0;
+            for (int i = 0; i < n; i++) {
+                char c = text.charAt(i);
+                if (c >= '0' && c <= '9') {
+                    run++;
+                    if (run == 1) {
+                        boolean afterSeparator = i >= 2 && isSeparator(text.charAt(i - 1)) && isDigit(text.charAt(i - 2));
+                        chain = afterSeparator ? chain + 1 : 1;
+                        if (!shape.ibanStart && i >= 2 && isUpper(text.charAt(i - 1)) && isUpper(text.charAt(i - 2))
+                                && i + 1 < n && isDigit(text.charAt(i + 1))) {
+                            shape.ibanStart = true;
+                        }
+                    } else {
+                        chain++;
+                    }
+                    shape.longestDigitRun = Math.max(shape.longestDigitRun, run);
+                    shape.longestCardChain = Math.max(shape.longestCardChain, chain);
+                    if (shape.asciiDigits < MIN_PHONE_DIGITS) {
+                        shape.asciiDigits++;
+                    }
+                    continue;
+                }
+                if (c == '@') {
+                    shape.at = true;
+                } else if (c == '/') {
+                    shape.birthSlash |= run >= 6 && i + 1 < n && isDigit(text.charAt(i + 1));
+                } else if ((c == ' ' || c == '-') && run >= 3 && !shape.ssnSeparated) {
+                    shape.ssnSeparated = ssnTail(text, i, c);
+                }
+                if (!(isSeparator(c) && run > 0)) {
+                    chain = 0;
+                }
+                run = 0;
+            }
+            return shape;
+        }
+
+        /** Whether {@code dd?dddd} (with {@code separator} for ?) follows the separator at {@code i}. */
+        private static boolean ssnTail(String text, int i, char separator) {
+            if (i + 7 >= text.length()) {
+                return false;
+            }
+            return isDigit(text.charAt(i + 1)) && isDigit(text.charAt(i + 2)) && text.charAt(i + 3) == separator
+                    && isDigit(text.charAt(i + 4)) && isDigit(text.charAt(i + 5)) && isDigit(text.charAt(i + 6))
+                    && isDigit(text.charAt(i + 7));
+        }
+
+        private static boolean isSeparator(char c) {
+            return c == ' ' || c == '-';
+        }
+
+        private static boolean isDigit(char c) {
+            return c >= '0' && c <= '9';
+        }
+
+        private static boolean isUpper(char c) {
+            return c >= 'A' && c <= 'Z';
+        }
     }
 
     private static void cards(String text, List<TextMatch> found) {
@@ -261,13 +348,18 @@ final class PersonalDataDetector implements TextDetector {
         }
     }
 
-    private static void ssns(String text, List<TextMatch> found) {
-        Matcher m = SSN_SEPARATED.matcher(text);
-        while (m.find()) {
-            int g = m.group(1) != null ? 1 : 4;
-            if (validSsn(m.group(g), m.group(g + 1), m.group(g + 2))) {
-                found.add(new TextMatch(m.start(), m.end(), US_SSN, "pii.us_ssn.separated", 0.7));
+    private static void ssns(String text, Shape shape, List<TextMatch> found) {
+        if (shape.ssnSeparated) {
+            Matcher m = SSN_SEPARATED.matcher(text);
+            while (m.find()) {
+                int g = m.group(1) != null ? 1 : 4;
+                if (validSsn(m.group(g), m.group(g + 1), m.group(g + 2))) {
+                    found.add(new TextMatch(m.start(), m.end(), US_SSN, "pii.us_ssn.separated", 0.7));
+                }
             }
+        }
+        if (shape.longestDigitRun < 9 || !(containsIgnoreCase(text, "ssn") || containsIgnoreCase(text, "social"))) {
+            return;
         }
         Matcher k = SSN_KEYWORD_DIGITS.matcher(text);
         while (k.find()) {
@@ -351,16 +443,21 @@ final class PersonalDataDetector implements TextDetector {
         return year <= 1985 && Long.parseLong(digits.substring(0, 9)) % 11 == 10 && digits.charAt(9) == '0';
     }
 
-    private void phones(String text, List<TextMatch> found) {
-        int digits = 0;
-        for (int i = 0; i < text.length() && digits < MIN_PHONE_DIGITS; i++) {
-            if (text.charAt(i) >= '0' && text.charAt(i) <= '9') {
-                digits++;
+    /**
+     * Whether {@code text} holds {@code word} ignoring case as {@link String#regionMatches(boolean, int, String,
+     * int, int)} does, which accepts every case variant RE2/J's {@code (?i)} does (and a few more, such as a
+     * dotless i): a prefilter, never the decision.
+     */
+    static boolean containsIgnoreCase(String text, String word) {
+        for (int i = 0, last = text.length() - word.length(); i <= last; i++) {
+            if (text.regionMatches(true, i, word, 0, word.length())) {
+                return true;
             }
         }
-        if (digits < MIN_PHONE_DIGITS) {
-            return;
-        }
+        return false;
+    }
+
+    private void phones(String text, List<TextMatch> found) {
         for (PhoneNumberMatch match : phones.findNumbers(text, phoneRegion, PhoneNumberUtil.Leniency.VALID,
                 MAX_PHONE_TRIES)) {
             found.add(new TextMatch(match.start(), match.end(), PHONE, "pii.phone.libphonenumber", 0.8));
