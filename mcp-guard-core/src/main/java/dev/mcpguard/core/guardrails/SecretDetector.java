@@ -92,6 +92,12 @@ final class SecretDetector implements TextDetector {
     private static final List<String> GENERIC_KEYWORD_STARTS = List.of("pass", "pwd", "secret", "token", "api",
             "access", "auth", "client", "credential", "private");
 
+    /**
+     * At least the longest match of {@link #GENERIC_ASSIGNMENT} (13 for the keyword, 16, 1, 1, 3, 5 for the
+     * assignment, 3, 1, 1 and 200 for the value: 244 chars), the window it is tried on.
+     */
+    static final int GENERIC_MAX_MATCH = 256;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Set<String> kinds;
@@ -191,15 +197,23 @@ final class SecretDetector implements TextDetector {
      */
     private static boolean hasGenericKeyword(String text) {
         for (int i = 0, n = text.length(); i < n; i++) {
-            // Every keyword starts with one of these letters; toUpperCase also folds the long s onto s.
-            char first = Character.toLowerCase(Character.toUpperCase(text.charAt(i)));
-            if (first != 'p' && first != 's' && first != 't' && first != 'a' && first != 'c') {
-                continue;
+            if (genericKeywordAt(text, i)) {
+                return true;
             }
-            for (String keyword : GENERIC_KEYWORD_STARTS) {
-                if (text.regionMatches(true, i, keyword, 0, keyword.length())) {
-                    return true;
-                }
+        }
+        return false;
+    }
+
+    /** Whether one of {@link #GENERIC_KEYWORD_STARTS} starts at {@code i}, ignoring case. */
+    private static boolean genericKeywordAt(String text, int i) {
+        // Every keyword starts with one of these letters; toUpperCase also folds the long s onto s.
+        char first = Character.toLowerCase(Character.toUpperCase(text.charAt(i)));
+        if (first != 'p' && first != 's' && first != 't' && first != 'a' && first != 'c') {
+            return false;
+        }
+        for (String keyword : GENERIC_KEYWORD_STARTS) {
+            if (text.regionMatches(true, i, keyword, 0, keyword.length())) {
+                return true;
             }
         }
         return false;
@@ -316,13 +330,28 @@ final class SecretDetector implements TextDetector {
         }
     }
 
+    /**
+     * {@link #GENERIC_ASSIGNMENT} tried only where one of its keywords starts, anchored there, on a window that
+     * holds its longest match: the same matches, left to right, as a search over the whole text (a match starts
+     * with a keyword, and at its leftmost start an anchored match is the one the search prefers).
+     */
     private static void generic(String text, List<TextMatch> found) {
-        Matcher m = GENERIC_ASSIGNMENT.matcher(text);
-        while (m.find()) {
+        Matcher m = GENERIC_ASSIGNMENT.matcher("");
+        int n = text.length();
+        for (int i = 0; i < n; i++) {
+            if (!genericKeywordAt(text, i)) {
+                continue;
+            }
+            m.reset(text.substring(i, Math.min(n, i + GENERIC_MAX_MATCH)));
+            if (!m.lookingAt()) {
+                continue;
+            }
             String candidate = m.group(1);
             if (mixed(candidate, false) && entropy(candidate) >= GENERIC_MIN_ENTROPY) {
-                found.add(new TextMatch(m.start(1), m.end(1), GENERIC, "secret.generic.keyword_entropy", 0.6));
+                found.add(new TextMatch(i + m.start(1), i + m.end(1), GENERIC, "secret.generic.keyword_entropy",
+                        0.6));
             }
+            i += m.end() - 1; // the next search starts where this match ends
         }
     }
 
