@@ -129,7 +129,8 @@ final class PersonalDataDetector implements TextDetector {
         if (kinds.contains(BIRTH_NUMBER) && (shape.birthSlash || shape.longestDigitRun >= 9)) {
             birthNumbers(text, found);
         }
-        if (kinds.contains(PHONE) && shape.asciiDigits >= MIN_PHONE_DIGITS) {
+        if (kinds.contains(PHONE) && shape.asciiDigits >= MIN_PHONE_DIGITS
+                && (!phoneRegion.equals("US") || usPhoneMayMatch(text))) {
             phones(text, found);
         }
         return MatchOverlaps.resolve(found);
@@ -455,6 +456,61 @@ final class PersonalDataDetector implements TextDetector {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether libphonenumber can find a valid number in {@code text} read in region US, a necessary condition
+     * checked in one pass so that text without one does not pay for {@code findNumbers}. Its candidates are
+     * blocks of {@code \\p{Nd}} digits with at most four of its punctuation chars between blocks. A valid
+     * number read in US has ten digits (NANP), eleven with the national prefix 1, unless it carries a country
+     * code, which it can only do after a plus sign or the international prefix 011. So: some cluster of digits
+     * (an {@code x} counted as one, as an alpha number would read it) holds ten, or the text has a plus sign, or
+     * a cluster holds 0, 1, 1 in a row. Other regions skip this check.
+     */
+    static boolean usPhoneMayMatch(String text) {
+        int digits = 0;
+        int gap = 0;
+        int lastTwo = -1; // the cluster's last two digit values, as 10 * d1 + d2; -1 before two
+        int last = -1;
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (c == '+' || c == '\uFF0B' || Character.isSurrogate(c)) {
+                return true; // a plus sign; or a char outside the BMP, which may be a digit: not looked into
+            }
+            if (Character.isDigit(c)) {
+                int value = Character.digit(c, 10);
+                if (lastTwo == 1 && value == 1) {
+                    return true; // 0, 1, 1
+                }
+                lastTwo = last < 0 ? -1 : 10 * last + value;
+                last = value;
+                digits++;
+                gap = 0;
+            } else if (c == 'x' || c == 'X') {
+                digits++; // punctuation to the pattern, a 9 to an alpha number: counted, yet transparent to 011
+                gap = 0;
+            } else if (digits > 0 && isPhonePunctuation(c) && ++gap <= 4) {
+                continue;
+            } else {
+                digits = 0;
+                gap = 0;
+                last = -1;
+                lastTwo = -1;
+            }
+            if (digits >= 10) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** libphonenumber's {@code VALID_PUNCTUATION} (without x, counted apart). */
+    private static boolean isPhonePunctuation(char c) {
+        return c == '-' || (c >= '\u2010' && c <= '\u2015') || c == '\u2212' || c == '\u30FC'
+                || (c >= '\uFF0D' && c <= '\uFF0F') || c == ' ' || c == '\u00A0' || c == '\u00AD'
+                || c == '\u200B' || c == '\u2060' || c == '\u3000' || c == '(' || c == ')' || c == '\uFF08'
+                || c == '\uFF09' || c == '\uFF3B' || c == '\uFF3D' || c == '.' || c == '[' || c == ']'
+                || c == '/' || c == '~' || c == '\u2053' || c == '\u223C' || c == '\uFF5E';
     }
 
     private void phones(String text, List<TextMatch> found) {
