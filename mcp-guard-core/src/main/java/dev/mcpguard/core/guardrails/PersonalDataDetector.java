@@ -335,18 +335,42 @@ final class PersonalDataDetector implements TextDetector {
         return new BigInteger(digits.toString()).mod(NINETY_SEVEN).intValue() == 1;
     }
 
+    /**
+     * {@link #EMAIL_CANDIDATE} run only on each stretch of chars it can match ({@link #isEmailChar}) that holds an
+     * {@code @}: a match cannot cross a char outside the stretch, the pattern looks at nothing before its start,
+     * and the char after a stretch is no word char, so its closing boundary reads the same. The same matches as
+     * a search over the whole text.
+     */
     private static void emails(String text, List<TextMatch> found) {
-        if (text.indexOf('@') < 0) {
-            return;
-        }
-        Matcher m = EMAIL_CANDIDATE.matcher(text);
-        while (m.find()) {
-            String address = m.group();
-            int at = address.lastIndexOf('@');
-            if (at <= 64 && address.length() - at - 1 <= 253) {
-                found.add(new TextMatch(m.start(), m.end(), EMAIL, "pii.email.addr_spec", 0.9));
+        int n = text.length();
+        int at = text.indexOf('@');
+        Matcher m = EMAIL_CANDIDATE.matcher("");
+        while (at >= 0) {
+            int start = at;
+            while (start > 0 && isEmailChar(text.charAt(start - 1))) {
+                start--;
             }
+            int end = at + 1;
+            while (end < n && isEmailChar(text.charAt(end))) {
+                end++;
+            }
+            m.reset(text.substring(start, end));
+            while (m.find()) {
+                String address = m.group();
+                int local = address.lastIndexOf('@');
+                if (local <= 64 && address.length() - local - 1 <= 253) {
+                    found.add(new TextMatch(start + m.start(), start + m.end(), EMAIL, "pii.email.addr_spec", 0.9));
+                }
+            }
+            at = text.indexOf('@', end);
         }
+    }
+
+    /** The chars of {@link #EMAIL_CANDIDATE}: atext, the dot and the at sign. */
+    private static boolean isEmailChar(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                || (c != '"' && c != '(' && c != ')' && c != ',' && c != ':' && c != ';' && c != '<' && c != '>'
+                        && c != '[' && c != '\\' && c != ']' && c > ' ' && c < 0x7f);
     }
 
     private static void ssns(String text, Shape shape, List<TextMatch> found) {
