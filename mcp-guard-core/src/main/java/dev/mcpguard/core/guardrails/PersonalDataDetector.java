@@ -222,12 +222,37 @@ final class PersonalDataDetector implements TextDetector {
         }
     }
 
+    /**
+     * {@link #CARD} run only on each stretch of digits, spaces and dashes that holds at least 13 digits, with one
+     * char on either side so its {@code \\b} read the same: a match cannot cross any other char, so these are
+     * the matches of a search over the whole text.
+     */
     private static void cards(String text, List<TextMatch> found) {
-        Matcher m = CARD.matcher(text);
-        while (m.find()) {
-            String digits = digitsOf(m.group());
-            if (digits.length() >= 13 && issuedLength(digits) && luhn(digits)) {
-                found.add(new TextMatch(m.start(), m.end(), PAYMENT_CARD, "pii.payment_card.luhn", 1.0));
+        int n = text.length();
+        Matcher m = CARD.matcher("");
+        int i = 0;
+        while (i < n) {
+            if (!Shape.isDigit(text.charAt(i)) && !Shape.isSeparator(text.charAt(i))) {
+                i++;
+                continue;
+            }
+            int start = i;
+            int digits = 0;
+            while (i < n && (Shape.isDigit(text.charAt(i)) || Shape.isSeparator(text.charAt(i)))) {
+                digits += Shape.isDigit(text.charAt(i)) ? 1 : 0;
+                i++;
+            }
+            if (digits < 13) {
+                continue;
+            }
+            int from = Math.max(0, start - 1);
+            m.reset(text.substring(from, Math.min(n, i + 1)));
+            while (m.find()) {
+                String digitsOfMatch = digitsOf(m.group());
+                if (digitsOfMatch.length() >= 13 && issuedLength(digitsOfMatch) && luhn(digitsOfMatch)) {
+                    found.add(new TextMatch(from + m.start(), from + m.end(), PAYMENT_CARD, "pii.payment_card.luhn",
+                            1.0));
+                }
             }
         }
     }
