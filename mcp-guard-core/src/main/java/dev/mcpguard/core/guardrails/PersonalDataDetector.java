@@ -37,8 +37,11 @@ import java.util.Set;
  * the more certain one is kept ({@link MatchOverlaps}).
  *
  * <p>Patterns are RE2/J (linear time); phone numbers are found by libphonenumber (its own bounded matcher; it is
- * only asked when the text holds at least {@value #MIN_PHONE_DIGITS} digits, with at most
- * {@value #MAX_PHONE_TRIES} candidates a string). Nothing is logged or kept. Immutable and thread-safe.
+ * only asked when the text holds at least {@value #MIN_PHONE_DIGITS} digits and, in region US, when a valid
+ * number is possible at all ({@link #usPhoneMayMatch}), with at most {@value #MAX_PHONE_TRIES} candidates a
+ * string). A pattern runs only when a one-pass check of the chars says it can match, and some only on the
+ * stretches of text it can match; neither changes what is found, only what it costs. Nothing is logged or kept.
+ * Immutable and thread-safe.
  */
 final class PersonalDataDetector implements TextDetector {
 
