@@ -37,8 +37,11 @@ import java.util.Set;
  * the more certain one is kept ({@link MatchOverlaps}).
  *
  * <p>Patterns are RE2/J (linear time); phone numbers are found by libphonenumber (its own bounded matcher; it is
- * only asked when the text holds at least {@value #MIN_PHONE_DIGITS} digits, with at most
- * {@value #MAX_PHONE_TRIES} candidates a string). Nothing is logged or kept. Immutable and thread-safe.
+ * only asked when the text holds at least {@value #MIN_PHONE_DIGITS} digits and, in region US, when a valid
+ * number is possible at all ({@link #usPhoneMayMatch}), with at most {@value #MAX_PHONE_TRIES} candidates a
+ * string). A pattern runs only when a one-pass check of the chars says it can match, and some only on the
+ * stretches of text it can match; neither changes what is found, only what it costs. Nothing is logged or kept.
+ * Immutable and thread-safe.
  */
 final class PersonalDataDetector implements TextDetector {
 
@@ -112,34 +115,147 @@ final class PersonalDataDetector implements TextDetector {
 
     @Override
     public List<TextMatch> scan(String text) {
+        Shape shape = Shape.of(text);
         List<TextMatch> found = new ArrayList<>();
-        if (kinds.contains(PAYMENT_CARD)) {
+        if (kinds.contains(PAYMENT_CARD) && shape.longestCardChain >= 13) {
             cards(text, found);
         }
-        if (kinds.contains(IBAN)) {
+        if (kinds.contains(IBAN) && shape.ibanStart) {
             ibans(text, found);
         }
-        if (kinds.contains(EMAIL)) {
+        if (kinds.contains(EMAIL) && shape.at) {
             emails(text, found);
         }
         if (kinds.contains(US_SSN)) {
-            ssns(text, found);
+            ssns(text, shape, found);
         }
-        if (kinds.contains(BIRTH_NUMBER)) {
+        if (kinds.contains(BIRTH_NUMBER) && (shape.birthSlash || shape.longestDigitRun >= 9)) {
             birthNumbers(text, found);
         }
-        if (kinds.contains(PHONE)) {
+        if (kinds.contains(PHONE) && shape.asciiDigits >= MIN_PHONE_DIGITS
+                && (!phoneRegion.equals("US") || usPhoneMayMatch(text))) {
             phones(text, found);
         }
         return MatchOverlaps.resolve(found);
     }
 
+    /**
+     * What one pass over the chars says about which patterns can match at all, so a pattern that cannot is not
+     * run over the whole text. Each field is a necessary condition of its pattern (never a sufficient one): the
+     * pattern still decides, so what is found is the same with or without this pass. Not thread-safe; one per
+     * scan.
+     */
+    private static final class Shape {
+        /** ASCII digits in the text, counted up to {@link #MIN_PHONE_DIGITS} (the phone gate). */
+        int asciiDigits;
+        /** The most digits in a row with at most one space or dash between two of them ({@link #CARD}). */
+        int longestCardChain;
+        /** The longest run of ASCII digits (nine bare SSN digits after a keyword, ten birth-number digits). */
+        int longestDigitRun;
+        /** Two capital letters then two digits somewhere ({@link #IBAN_CANDIDATE}). */
+        boolean ibanStart;
+        /** An '@' somewhere ({@link #EMAIL_CANDIDATE}). */
+        boolean at;
+        /** Three digits, a space or dash, two digits, the same separator, four digits ({@link #SSN_SEPARATED}). */
+        boolean ssnSeparated;
+        /** Six digits, a slash and a digit ({@link #BIRTH} with its slash). */
+        boolean birthSlash;
+
+        static Shape of(String text) {
+            Shape shape = new Shape();
+            int n = text.length();
+            int run = 0;
+            int chain = 0;
+            for (int i = 0; i < n; i++) {
+                char c = text.charAt(i);
+                if (c >= '0' && c <= '9') {
+                    run++;
+                    if (run == 1) {
+                        boolean afterSeparator = i >= 2 && isSeparator(text.charAt(i - 1)) && isDigit(text.charAt(i - 2));
+                        chain = afterSeparator ? chain + 1 : 1;
+                        if (!shape.ibanStart && i >= 2 && isUpper(text.charAt(i - 1)) && isUpper(text.charAt(i - 2))
+                                && i + 1 < n && isDigit(text.charAt(i + 1))) {
+                            shape.ibanStart = true;
+                        }
+                    } else {
+                        chain++;
+                    }
+                    shape.longestDigitRun = Math.max(shape.longestDigitRun, run);
+                    shape.longestCardChain = Math.max(shape.longestCardChain, chain);
+                    if (shape.asciiDigits < MIN_PHONE_DIGITS) {
+                        shape.asciiDigits++;
+                    }
+                    continue;
+                }
+                if (c == '@') {
+                    shape.at = true;
+                } else if (c == '/') {
+                    shape.birthSlash |= run >= 6 && i + 1 < n && isDigit(text.charAt(i + 1));
+                } else if ((c == ' ' || c == '-') && run >= 3 && !shape.ssnSeparated) {
+                    shape.ssnSeparated = ssnTail(text, i, c);
+                }
+                if (!(isSeparator(c) && run > 0)) {
+                    chain = 0;
+                }
+                run = 0;
+            }
+            return shape;
+        }
+
+        /** Whether {@code dd?dddd} (with {@code separator} for ?) follows the separator at {@code i}. */
+        private static boolean ssnTail(String text, int i, char separator) {
+            if (i + 7 >= text.length()) {
+                return false;
+            }
+            return isDigit(text.charAt(i + 1)) && isDigit(text.charAt(i + 2)) && text.charAt(i + 3) == separator
+                    && isDigit(text.charAt(i + 4)) && isDigit(text.charAt(i + 5)) && isDigit(text.charAt(i + 6))
+                    && isDigit(text.charAt(i + 7));
+        }
+
+        private static boolean isSeparator(char c) {
+            return c == ' ' || c == '-';
+        }
+
+        private static boolean isDigit(char c) {
+            return c >= '0' && c <= '9';
+        }
+
+        private static boolean isUpper(char c) {
+            return c >= 'A' && c <= 'Z';
+        }
+    }
+
+    /**
+     * {@link #CARD} run only on each stretch of digits, spaces and dashes that holds at least 13 digits, with one
+     * char on either side so its {@code \\b} read the same: a match cannot cross any other char, so these are
+     * the matches of a search over the whole text.
+     */
     private static void cards(String text, List<TextMatch> found) {
-        Matcher m = CARD.matcher(text);
-        while (m.find()) {
-            String digits = digitsOf(m.group());
-            if (digits.length() >= 13 && issuedLength(digits) && luhn(digits)) {
-                found.add(new TextMatch(m.start(), m.end(), PAYMENT_CARD, "pii.payment_card.luhn", 1.0));
+        int n = text.length();
+        Matcher m = CARD.matcher("");
+        int i = 0;
+        while (i < n) {
+            if (!Shape.isDigit(text.charAt(i)) && !Shape.isSeparator(text.charAt(i))) {
+                i++;
+                continue;
+            }
+            int start = i;
+            int digits = 0;
+            while (i < n && (Shape.isDigit(text.charAt(i)) || Shape.isSeparator(text.charAt(i)))) {
+                digits += Shape.isDigit(text.charAt(i)) ? 1 : 0;
+                i++;
+            }
+            if (digits < 13) {
+                continue;
+            }
+            int from = Math.max(0, start - 1);
+            m.reset(text.substring(from, Math.min(n, i + 1)));
+            while (m.find()) {
+                String digitsOfMatch = digitsOf(m.group());
+                if (digitsOfMatch.length() >= 13 && issuedLength(digitsOfMatch) && luhn(digitsOfMatch)) {
+                    found.add(new TextMatch(from + m.start(), from + m.end(), PAYMENT_CARD, "pii.payment_card.luhn",
+                            1.0));
+                }
             }
         }
     }
@@ -247,27 +363,56 @@ final class PersonalDataDetector implements TextDetector {
         return new BigInteger(digits.toString()).mod(NINETY_SEVEN).intValue() == 1;
     }
 
+    /**
+     * {@link #EMAIL_CANDIDATE} run only on each stretch of chars it can match ({@link #isEmailChar}) that holds an
+     * {@code @}: a match cannot cross a char outside the stretch, the pattern looks at nothing before its start,
+     * and the char after a stretch is no word char, so its closing boundary reads the same. The same matches as
+     * a search over the whole text.
+     */
     private static void emails(String text, List<TextMatch> found) {
-        if (text.indexOf('@') < 0) {
-            return;
-        }
-        Matcher m = EMAIL_CANDIDATE.matcher(text);
-        while (m.find()) {
-            String address = m.group();
-            int at = address.lastIndexOf('@');
-            if (at <= 64 && address.length() - at - 1 <= 253) {
-                found.add(new TextMatch(m.start(), m.end(), EMAIL, "pii.email.addr_spec", 0.9));
+        int n = text.length();
+        int at = text.indexOf('@');
+        Matcher m = EMAIL_CANDIDATE.matcher("");
+        while (at >= 0) {
+            int start = at;
+            while (start > 0 && isEmailChar(text.charAt(start - 1))) {
+                start--;
             }
+            int end = at + 1;
+            while (end < n && isEmailChar(text.charAt(end))) {
+                end++;
+            }
+            m.reset(text.substring(start, end));
+            while (m.find()) {
+                String address = m.group();
+                int local = address.lastIndexOf('@');
+                if (local <= 64 && address.length() - local - 1 <= 253) {
+                    found.add(new TextMatch(start + m.start(), start + m.end(), EMAIL, "pii.email.addr_spec", 0.9));
+                }
+            }
+            at = text.indexOf('@', end);
         }
     }
 
-    private static void ssns(String text, List<TextMatch> found) {
-        Matcher m = SSN_SEPARATED.matcher(text);
-        while (m.find()) {
-            int g = m.group(1) != null ? 1 : 4;
-            if (validSsn(m.group(g), m.group(g + 1), m.group(g + 2))) {
-                found.add(new TextMatch(m.start(), m.end(), US_SSN, "pii.us_ssn.separated", 0.7));
+    /** The chars of {@link #EMAIL_CANDIDATE}: atext, the dot and the at sign. */
+    private static boolean isEmailChar(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+                || (c != '"' && c != '(' && c != ')' && c != ',' && c != ':' && c != ';' && c != '<' && c != '>'
+                        && c != '[' && c != '\\' && c != ']' && c > ' ' && c < 0x7f);
+    }
+
+    private static void ssns(String text, Shape shape, List<TextMatch> found) {
+        if (shape.ssnSeparated) {
+            Matcher m = SSN_SEPARATED.matcher(text);
+            while (m.find()) {
+                int g = m.group(1) != null ? 1 : 4;
+                if (validSsn(m.group(g), m.group(g + 1), m.group(g + 2))) {
+                    found.add(new TextMatch(m.start(), m.end(), US_SSN, "pii.us_ssn.separated", 0.7));
+                }
             }
+        }
+        if (shape.longestDigitRun < 9 || !(containsIgnoreCase(text, "ssn") || containsIgnoreCase(text, "social"))) {
+            return;
         }
         Matcher k = SSN_KEYWORD_DIGITS.matcher(text);
         while (k.find()) {
@@ -351,16 +496,76 @@ final class PersonalDataDetector implements TextDetector {
         return year <= 1985 && Long.parseLong(digits.substring(0, 9)) % 11 == 10 && digits.charAt(9) == '0';
     }
 
-    private void phones(String text, List<TextMatch> found) {
-        int digits = 0;
-        for (int i = 0; i < text.length() && digits < MIN_PHONE_DIGITS; i++) {
-            if (text.charAt(i) >= '0' && text.charAt(i) <= '9') {
-                digits++;
+    /**
+     * Whether {@code text} holds {@code word} ignoring case as {@link String#regionMatches(boolean, int, String,
+     * int, int)} does, which accepts every case variant RE2/J's {@code (?i)} does (and a few more, such as a
+     * dotless i): a prefilter, never the decision.
+     */
+    static boolean containsIgnoreCase(String text, String word) {
+        for (int i = 0, last = text.length() - word.length(); i <= last; i++) {
+            if (text.regionMatches(true, i, word, 0, word.length())) {
+                return true;
             }
         }
-        if (digits < MIN_PHONE_DIGITS) {
-            return;
+        return false;
+    }
+
+    /**
+     * Whether libphonenumber can find a valid number in {@code text} read in region US, a necessary condition
+     * checked in one pass so that text without one does not pay for {@code findNumbers}. Its candidates are
+     * blocks of {@code \\p{Nd}} digits with at most four of its punctuation chars between blocks. A valid
+     * number read in US has ten digits (NANP), eleven with the national prefix 1, unless it carries a country
+     * code, which it can only do after a plus sign or the international prefix 011. So: some cluster of digits
+     * (an {@code x} counted as one, as an alpha number would read it) holds ten, or the text has a plus sign, or
+     * a cluster holds 0, 1, 1 in a row. Other regions skip this check.
+     */
+    static boolean usPhoneMayMatch(String text) {
+        int digits = 0;
+        int gap = 0;
+        int lastTwo = -1; // the cluster's last two digit values, as 10 * d1 + d2; -1 before two
+        int last = -1;
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (c == '+' || c == '\uFF0B' || Character.isSurrogate(c)) {
+                return true; // a plus sign; or a char outside the BMP, which may be a digit: not looked into
+            }
+            if (Character.isDigit(c)) {
+                int value = Character.digit(c, 10);
+                if (lastTwo == 1 && value == 1) {
+                    return true; // 0, 1, 1
+                }
+                lastTwo = last < 0 ? -1 : 10 * last + value;
+                last = value;
+                digits++;
+                gap = 0;
+            } else if (c == 'x' || c == 'X') {
+                digits++; // punctuation to the pattern, a 9 to an alpha number: counted, yet transparent to 011
+                gap = 0;
+            } else if (digits > 0 && isPhonePunctuation(c) && ++gap <= 4) {
+                continue;
+            } else {
+                digits = 0;
+                gap = 0;
+                last = -1;
+                lastTwo = -1;
+            }
+            if (digits >= 10) {
+                return true;
+            }
         }
+        return false;
+    }
+
+    /** libphonenumber's {@code VALID_PUNCTUATION} (without x, counted apart). */
+    private static boolean isPhonePunctuation(char c) {
+        return c == '-' || (c >= '\u2010' && c <= '\u2015') || c == '\u2212' || c == '\u30FC'
+                || (c >= '\uFF0D' && c <= '\uFF0F') || c == ' ' || c == '\u00A0' || c == '\u00AD'
+                || c == '\u200B' || c == '\u2060' || c == '\u3000' || c == '(' || c == ')' || c == '\uFF08'
+                || c == '\uFF09' || c == '\uFF3B' || c == '\uFF3D' || c == '.' || c == '[' || c == ']'
+                || c == '/' || c == '~' || c == '\u2053' || c == '\u223C' || c == '\uFF5E';
+    }
+
+    private void phones(String text, List<TextMatch> found) {
         for (PhoneNumberMatch match : phones.findNumbers(text, phoneRegion, PhoneNumberUtil.Leniency.VALID,
                 MAX_PHONE_TRIES)) {
             found.add(new TextMatch(match.start(), match.end(), PHONE, "pii.phone.libphonenumber", 0.8));

@@ -88,6 +88,16 @@ final class SecretDetector implements TextDetector {
                     + "(?:[:=]{1,2}>?|->|\\s(?:is|was)\\s|\\s)\\s{0,3}\\\\?[\"'`]?"
                     + "([A-Za-z0-9+/_.=@#$%^&*!~-]{20,200})");
 
+    /** What every keyword of {@link #GENERIC_ASSIGNMENT} starts with, for its prefilter. */
+    private static final List<String> GENERIC_KEYWORD_STARTS = List.of("pass", "pwd", "secret", "token", "api",
+            "access", "auth", "client", "credential", "private");
+
+    /**
+     * At least the longest match of {@link #GENERIC_ASSIGNMENT} (13 for the keyword, 16, 1, 1, 3, 5 for the
+     * assignment, 3, 1, 1 and 200 for the value: 244 chars), the window it is tried on.
+     */
+    static final int GENERIC_MAX_MATCH = 256;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Set<String> kinds;
@@ -105,10 +115,10 @@ final class SecretDetector implements TextDetector {
     @Override
     public List<TextMatch> scan(String text) {
         List<TextMatch> found = new ArrayList<>();
-        if (kinds.contains(AWS_ACCESS_KEY)) {
+        if (kinds.contains(AWS_ACCESS_KEY) && (text.contains("AKIA") || text.contains("ASIA"))) {
             simple(AWS_ACCESS, text, AWS_ACCESS_KEY, "secret.aws_access_key.prefix", 0.9, found);
         }
-        if (kinds.contains(AWS_SECRET_KEY)) {
+        if (kinds.contains(AWS_SECRET_KEY) && longestRun(text, SecretDetector::isBase64) >= 40) {
             awsSecrets(text, found);
         }
         if (kinds.contains(GCP_API_KEY) && text.contains("AIza")) {
@@ -138,10 +148,75 @@ final class SecretDetector implements TextDetector {
         if (kinds.contains(PRIVATE_KEY) && text.contains("PRIVATE KEY")) {
             privateKeys(text, found);
         }
-        if (kinds.contains(GENERIC)) {
+        if (kinds.contains(GENERIC) && longestRun(text, SecretDetector::isGenericValue) >= 20
+                && hasGenericKeyword(text)) {
             generic(text, found);
         }
         return MatchOverlaps.resolve(found);
+    }
+
+    /** A class of chars, for {@link #longestRun}. */
+    private interface CharClass {
+        boolean contains(char c);
+    }
+
+    /**
+     * The longest run of chars of {@code chars} in {@code text}: a rule whose value needs more of them in a row
+     * cannot match, and is not run (a prefilter; the pattern still decides what is found).
+     */
+    private static int longestRun(String text, CharClass chars) {
+        int longest = 0;
+        int run = 0;
+        for (int i = 0, n = text.length(); i < n; i++) {
+            if (chars.contains(text.charAt(i))) {
+                run++;
+                longest = Math.max(longest, run);
+            } else {
+                run = 0;
+            }
+        }
+        return longest;
+    }
+
+    /** {@code [A-Za-z0-9/+]}, the chars of {@link #AWS_SECRET}'s value. */
+    private static boolean isBase64(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' || c == '+';
+    }
+
+    /**
+     * {@code [A-Za-z0-9+/_.=@#$%^&*!~-]}, the chars of {@link #GENERIC_ASSIGNMENT}'s value, and the two that
+     * {@code (?i)} folds onto ASCII letters (long s, Kelvin sign).
+     */
+    private static boolean isGenericValue(char c) {
+        return isBase64(c) || "_.=@#$%^&*!~-".indexOf(c) >= 0 || c == '\u017F' || c == '\u212A';
+    }
+
+    /**
+     * Whether {@code text} holds, ignoring case, the start of one of {@link #GENERIC_ASSIGNMENT}'s keywords
+     * ({@link String#regionMatches(boolean, int, String, int, int)} accepts every variant {@code (?i)} does).
+     */
+    private static boolean hasGenericKeyword(String text) {
+        for (int i = 0, n = text.length(); i < n; i++) {
+            if (genericKeywordAt(text, i)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether one of {@link #GENERIC_KEYWORD_STARTS} starts at {@code i}, ignoring case. */
+    private static boolean genericKeywordAt(String text, int i) {
+        // Every keyword starts with one of these letters; toUpperCase also folds the long s onto s.
+        char first = Character.toLowerCase(Character.toUpperCase(text.charAt(i)));
+        if (first != 'p' && first != 's' && first != 't' && first != 'a' && first != 'c') {
+            return false;
+        }
+        for (String keyword : GENERIC_KEYWORD_STARTS) {
+            if (text.regionMatches(true, i, keyword, 0, keyword.length())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void simple(Pattern pattern, String text, String kind, String rule, double confidence,
@@ -164,7 +239,7 @@ final class SecretDetector implements TextDetector {
     }
 
     private static void githubTokens(String text, List<TextMatch> found) {
-        if (text.contains("gh")) {
+        if (hasGithubPrefix(text)) {
             Matcher m = GITHUB.matcher(text);
             while (m.find()) {
                 if (githubChecksumValid(m.group())) {
@@ -175,6 +250,16 @@ final class SecretDetector implements TextDetector {
         if (text.contains("github_pat_")) {
             simple(GITHUB_PAT, text, GITHUB_TOKEN, "secret.github_token.fine_grained", 0.9, found);
         }
+    }
+
+    /** Whether {@code gh} and one of {@code pousr} and {@code _} occur in a row ({@link #GITHUB}'s prefix). */
+    private static boolean hasGithubPrefix(String text) {
+        for (int i = text.indexOf("gh"); i >= 0 && i + 3 < text.length(); i = text.indexOf("gh", i + 1)) {
+            if ("pousr".indexOf(text.charAt(i + 2)) >= 0 && text.charAt(i + 3) == '_') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -245,13 +330,28 @@ final class SecretDetector implements TextDetector {
         }
     }
 
+    /**
+     * {@link #GENERIC_ASSIGNMENT} tried only where one of its keywords starts, anchored there, on a window that
+     * holds its longest match: the same matches, left to right, as a search over the whole text (a match starts
+     * with a keyword, and at its leftmost start an anchored match is the one the search prefers).
+     */
     private static void generic(String text, List<TextMatch> found) {
-        Matcher m = GENERIC_ASSIGNMENT.matcher(text);
-        while (m.find()) {
+        Matcher m = GENERIC_ASSIGNMENT.matcher("");
+        int n = text.length();
+        for (int i = 0; i < n; i++) {
+            if (!genericKeywordAt(text, i)) {
+                continue;
+            }
+            m.reset(text.substring(i, Math.min(n, i + GENERIC_MAX_MATCH)));
+            if (!m.lookingAt()) {
+                continue;
+            }
             String candidate = m.group(1);
             if (mixed(candidate, false) && entropy(candidate) >= GENERIC_MIN_ENTROPY) {
-                found.add(new TextMatch(m.start(1), m.end(1), GENERIC, "secret.generic.keyword_entropy", 0.6));
+                found.add(new TextMatch(i + m.start(1), i + m.end(1), GENERIC, "secret.generic.keyword_entropy",
+                        0.6));
             }
+            i += m.end() - 1; // the next search starts where this match ends
         }
     }
 
