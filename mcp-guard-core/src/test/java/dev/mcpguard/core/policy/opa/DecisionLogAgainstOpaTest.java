@@ -157,6 +157,39 @@ class DecisionLogAgainstOpaTest {
                 .containsExactlyInAnyOrder("/input/caller/client_id", "/input/arguments/api_key");
     }
 
+    @Test
+    void theRemoteEnginesEventNamesTheBundlesAsOpaDoesAndCarriesTheRequestTimer() throws Exception {
+        PolicyRequest request = PolicyRequests.call(ALICE, "refund_order", Map.of("order_id", "acme-1", "amount", 5));
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Decision decision;
+        try (DecisionLog decisionLog = DecisionLog.builder(lines::add).build()) {
+            decision = decisionLog.decorate(OpaRemotePolicyEngine.builder(opa.baseUri()).allowPlainHttpOnLoopback()
+                    .requestTimeout(Duration.ofSeconds(10)).build()).decide(request);
+        }
+
+        assertThat(lines).hasSize(1);
+        JsonNode event = MAPPER.readTree(lines.get(0));
+        JsonNode direct = unmaskedEvent(request);
+        assertThat(event.path("decision_id").asText()).isEqualTo(decision.decisionId());
+        assertThat(event.path("bundles").size()).isEqualTo(1);
+        String name = event.path("bundles").fieldNames().next();
+        assertThat(Path.of(name).getFileName().toString()).isEqualTo("orders"); // OPA's name: the bundle's path
+        assertThat(event.path("bundles").path(name).path("revision").asText())
+                .isEqualTo(embedded.currentRevision().orElseThrow());
+        assertThat(event.path("path").asText()).isEqualTo("mcp/authz/decision");
+        assertThat(event.path("result")).isEqualTo(direct.path("result"));
+        assertThat(event.path("metrics").path("timer_mcp_guard_opa_request_ns").asLong()).isPositive();
+    }
+
+    /** The embedded engine's event for {@code request}, as the reference for the remote one. */
+    private static JsonNode unmaskedEvent(PolicyRequest request) throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        try (DecisionLog decisionLog = DecisionLog.builder(lines::add).build()) {
+            decisionLog.decorate(embedded).decide(request);
+        }
+        return MAPPER.readTree(lines.get(0));
+    }
+
     private record Events(JsonNode ours, JsonNode opa) {
     }
 
