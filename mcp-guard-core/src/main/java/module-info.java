@@ -54,6 +54,7 @@ module dev.mcpguard.core {
     exports dev.mcpguard.core.mcp;
     exports dev.mcpguard.core.obligations;
     exports dev.mcpguard.core.policy;
+    exports dev.mcpguard.core.policy.decisionlog;
     exports dev.mcpguard.core.policy.opa;
     exports dev.mcpguard.core.session;
     exports dev.mcpguard.core.telemetry;

@@ -29,6 +29,7 @@ import dev.mcpguard.core.mcp.McpSdkAdapter;
 import dev.mcpguard.core.obligations.ObligationsGuard;
 import dev.mcpguard.core.policy.DenyAllPolicyEngine;
 import dev.mcpguard.core.policy.PolicyGuard;
+import dev.mcpguard.core.policy.decisionlog.DecisionLog;
 import dev.mcpguard.core.policy.ToolVisibility;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
 import dev.mcpguard.core.session.SessionBindingGuard;
@@ -162,7 +163,8 @@ public final class McpGuard implements AutoCloseable {
         if (validatesArguments) {
             steps.add(new GuardChain.Step("arguments", new ArgumentsGuard()));
         }
-        PolicyGuard policyStep = new PolicyGuard(engine, clock);
+        PolicyGuard policyStep = new PolicyGuard(
+                builder.decisionLog == null ? engine : builder.decisionLog.decorate(engine), clock);
         Set<String> obligationKeys = enforcedObligations(builder);
         if (builder.guardrails != null) {
             // A result-phase allow may repeat the request's obligations: each was enforced on the way in.
@@ -438,6 +440,7 @@ public final class McpGuard implements AutoCloseable {
     public static final class Builder {
         private String serverName;
         private PolicyEngine policyEngine;
+        private DecisionLog decisionLog;
         private AuditSink auditSink;
         private ArgumentSummarizer argumentSummarizer;
         private SessionRegistry sessionRegistry;
@@ -471,6 +474,17 @@ public final class McpGuard implements AutoCloseable {
                 throw new IllegalArgumentException("serverName must not be blank");
             }
             this.serverName = serverName;
+            return this;
+        }
+
+        /**
+         * OPA decision logs of the policy step: each decision of the request phase and of the result phase that the
+         * policy engine evaluated (or its decision cache answered) becomes one event in OPA's decision-log format,
+         * under the same decision id as the audit record ({@code docs/policy.md}, "Decision logs"). Writing never
+         * delays or fails a call; close the decision log yourself at shutdown. Default none.
+         */
+        public Builder decisionLog(DecisionLog decisionLog) {
+            this.decisionLog = Objects.requireNonNull(decisionLog, "decisionLog");
             return this;
         }
 

@@ -15,6 +15,8 @@ import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
 import dev.mcpguard.core.identity.ClaimMapping;
 import dev.mcpguard.core.identity.IdentityResolvers;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
+import dev.mcpguard.core.policy.decisionlog.DecisionLog;
+import dev.mcpguard.core.policy.decisionlog.DecisionLogSink;
 import dev.mcpguard.core.policy.ResilientPolicyEngine;
 import dev.mcpguard.core.policy.opa.BundleSource;
 import dev.mcpguard.core.policy.opa.BundleVerification;
@@ -55,6 +57,7 @@ import org.springframework.ai.mcp.server.webmvc.transport.WebMvcStreamableServer
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -228,13 +231,24 @@ public class McpGuardAutoConfiguration {
         return throttle.build();
     }
 
+    /**
+     * OPA decision logs with the default masking, when the application declares where they go (a
+     * {@link DecisionLogSink} bean) but no {@link DecisionLog} of its own; closed with the context.
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnBean(DecisionLogSink.class)
+    @ConditionalOnMissingBean
+    DecisionLog mcpGuardDecisionLog(DecisionLogSink sink, ObjectProvider<Clock> clock) {
+        return DecisionLog.builder(sink).clock(clock.getIfAvailable(Clock::systemUTC)).build();
+    }
+
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     McpGuard mcpGuard(McpSdkVersionCheck sdk, McpGuardProperties properties, McpServerProperties server,
                       McpServerStreamableHttpProperties http, ObjectProvider<PolicyEngine> policyEngine,
                       ObjectProvider<McpGuardPolicy> policy, AuditSink auditSink, SessionRegistry sessions,
                       Throttle throttle, ObjectProvider<CredentialGuard> credentials, ObjectProvider<Clock> clock,
-                      ObjectProvider<Guardrails> guardrails,
+                      ObjectProvider<Guardrails> guardrails, ObjectProvider<DecisionLog> decisionLog,
                       ObjectProvider<McpGuardBuilderCustomizer> customizers) {
         PolicyEngine engine = policyEngine.getIfAvailable(() -> policy.getObject().engine());
         McpGuard.Builder guard = McpGuard.builder()
@@ -253,6 +267,7 @@ public class McpGuardAutoConfiguration {
         credentials.ifAvailable(guard::credentials);
         // Guardrails are configured in code (which checks, per tool, an external classifier): declare the bean.
         guardrails.ifAvailable(guard::guardrails);
+        decisionLog.ifAvailable(guard::decisionLog);
         customizers.orderedStream().forEach(customizer -> customizer.customize(guard));
         return guard.build();
     }

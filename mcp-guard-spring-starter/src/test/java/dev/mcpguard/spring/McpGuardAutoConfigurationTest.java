@@ -70,6 +70,34 @@ class McpGuardAutoConfigurationTest {
     }
 
     @Test
+    void aDecisionLogSinkBeanGetsADecisionLogThatIsClosedWithTheContext() {
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        runner.withUserConfiguration(UserPolicy.class)
+                .withBean(dev.mcpguard.core.policy.decisionlog.DecisionLogSink.class, () -> new dev.mcpguard.core.policy.decisionlog.DecisionLogSink() {
+                    @Override
+                    public void write(String event) {
+                    }
+
+                    @Override
+                    public void close() {
+                        closed.set(true);
+                    }
+                })
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(McpGuard.class)
+                            .hasSingleBean(dev.mcpguard.core.policy.decisionlog.DecisionLog.class);
+                    assertThat(closed).isFalse();
+                });
+        assertThat(closed).isTrue();
+    }
+
+    @Test
+    void noDecisionLogWithoutASinkBean() {
+        runner.withUserConfiguration(UserPolicy.class).run(context -> assertThat(context).hasNotFailed()
+                .doesNotHaveBean(dev.mcpguard.core.policy.decisionlog.DecisionLog.class));
+    }
+
+    @Test
     void backsOffForTheApplicationsOwnBeans() {
         runner.withUserConfiguration(UserPolicy.class, UserAudit.class).run(context -> {
             assertThat(context).hasNotFailed();

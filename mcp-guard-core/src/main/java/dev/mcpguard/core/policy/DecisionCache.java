@@ -11,6 +11,7 @@ import dev.mcpguard.api.McpTarget;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine.PolicyRequest;
 import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
+import dev.mcpguard.core.internal.PolicyEvaluationRecorder;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
@@ -52,11 +53,18 @@ final class DecisionCache {
     record Key(long a, long b, long c, long d) {
     }
 
+    /**
+     * A cached decision and, when a decision log listened as it was made, the evaluation behind it (replayed into
+     * the decision log on a hit, so a cached decision is logged too); null otherwise.
+     */
+    record Entry(Decision decision, PolicyEvaluationRecorder.Evaluation evaluation) {
+    }
+
     /** A list of tools (by identity) and the digest of its facts. */
     private record ToolsDigest(List<ToolDescriptor> tools, Key digest) {
     }
 
-    private final Cache<Key, Decision> cache;
+    private final Cache<Key, Entry> cache;
     private final Cache<Key, ToolListEvaluation.Answer> lists;
     private final long bucketMillis;
     private long epoch;
@@ -243,7 +251,7 @@ final class DecisionCache {
         }
     }
 
-    Decision get(Key key) {
+    Entry get(Key key) {
         return cache.getIfPresent(key);
     }
 
@@ -283,12 +291,13 @@ final class DecisionCache {
      * Stores a decision made after {@code epochAtStart}; a decision carrying a revision other than the last one
      * seen flushes the cache first (the policy changed) and is itself not stored.
      */
-    synchronized void put(Key key, Decision decision, long epochAtStart) {
+    synchronized void put(Key key, Decision decision, PolicyEvaluationRecorder.Evaluation evaluation,
+                          long epochAtStart) {
         if (revisionChangedBy(decision.policyRevision())) {
             return;
         }
         if (epoch == epochAtStart) {
-            cache.put(key, decision);
+            cache.put(key, new Entry(decision, evaluation));
         }
     }
 

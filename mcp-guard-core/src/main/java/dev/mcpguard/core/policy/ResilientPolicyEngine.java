@@ -8,6 +8,7 @@ import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.spi.PolicyEngine;
 import dev.mcpguard.api.spi.PolicyEngine.ToolListRequest;
 import dev.mcpguard.core.internal.ClientText;
+import dev.mcpguard.core.internal.PolicyEvaluationRecorder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -137,10 +138,14 @@ public final class ResilientPolicyEngine implements PolicyEngine {
     public Decision decide(PolicyRequest request) {
         Optional<DecisionCache.Key> key = cache == null ? Optional.empty() : cache.keyOf(request);
         if (key.isPresent()) {
-            Decision cached = cache.get(key.get());
+            DecisionCache.Entry cached = cache.get(key.get());
             if (cached != null) {
                 metrics.recordCacheHit();
-                return counted(withDecisionId(cached, request.decisionId()));
+                PolicyEvaluationRecorder.Recording recording = PolicyEvaluationRecorder.current();
+                if (recording != null && cached.evaluation() != null) {
+                    recording.cacheHit(cached.evaluation());
+                }
+                return counted(withDecisionId(cached.decision(), request.decisionId()));
             }
             metrics.recordCacheMiss();
         }
@@ -195,7 +200,9 @@ public final class ResilientPolicyEngine implements PolicyEngine {
             log.info("Policy engine {} answered the probe; circuit breaker closed", engine);
         }
         if (!failed && key.isPresent()) {
-            cache.put(key.get(), decision, epoch);
+            PolicyEvaluationRecorder.Recording recording = PolicyEvaluationRecorder.current();
+            cache.put(key.get(), decision,
+                    recording == null ? null : recording.evaluation().orElse(null), epoch);
         }
         return counted(decision);
     }

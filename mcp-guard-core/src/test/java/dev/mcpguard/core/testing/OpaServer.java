@@ -35,6 +35,14 @@ public final class OpaServer implements AutoCloseable {
         return start(List.of("--bundle", bundle.toString()));
     }
 
+    /**
+     * Starts OPA serving the bundle directory {@code bundle} with console decision logs on
+     * ({@code decision_logs.console=true}): each decision's event is a line of {@link #logText()}.
+     */
+    public static OpaServer startWithBundleLoggingDecisions(Path bundle) {
+        return start(List.of("--set", "decision_logs.console=true", "--bundle", bundle.toString()));
+    }
+
     /** Starts OPA loading {@code paths} as plain policy and data files (no bundle, no revision). */
     public static OpaServer startWithFiles(Path... paths) {
         List<String> args = new ArrayList<>();

@@ -11,6 +11,7 @@ import dev.mcpguard.core.policy.ToolListEvaluation;
 import dev.mcpguard.core.internal.BoundedBodySubscriber;
 import dev.mcpguard.core.internal.BoundedHttpExchange;
 import dev.mcpguard.core.internal.ClientText;
+import dev.mcpguard.core.internal.PolicyEvaluationRecorder;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -103,6 +104,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine, ToolListEvalua
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final int MAX_REVISION_LENGTH = 200;
 
+    private final String decisionPath;
     private final URI decisionUri;
     private final URI visibleToolsUri;
     private final AtomicBoolean perToolLogged = new AtomicBoolean();
@@ -118,6 +120,7 @@ public final class OpaRemotePolicyEngine implements PolicyEngine, ToolListEvalua
 
     private OpaRemotePolicyEngine(Builder builder) {
         String base = builder.baseUri.toString().replaceAll("/+$", "");
+        this.decisionPath = builder.decisionPath;
         this.decisionUri = URI.create(base + "/v1/data/" + builder.decisionPath + "?provenance=true");
         this.visibleToolsUri = URI.create(base + "/v1/data/" + builder.visibleToolsPath + "?provenance=true");
         this.requestTimeout = builder.requestTimeout;
@@ -156,8 +159,9 @@ public final class OpaRemotePolicyEngine implements PolicyEngine, ToolListEvalua
         String decisionId = request.decisionId();
         long started = clock.millis();
         byte[] body;
+        ObjectNode document;
         try {
-            ObjectNode document = inputDocument.build(request);
+            document = inputDocument.build(request);
             // A number JSON cannot represent (NaN, Infinity) cannot be sent: this call's denial, decided here, so it
             // never reaches OPA and never counts as an engine failure. (Lone surrogates are already U+FFFD.)
             Optional<Decision> unrepresentable = PolicyInputDocument.denyIfUnrepresentable(document, request,
@@ -179,6 +183,8 @@ public final class OpaRemotePolicyEngine implements PolicyEngine, ToolListEvalua
             return deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, Optional.empty());
         }
         HttpResponse<byte[]> response;
+        PolicyEvaluationRecorder.Recording recording = PolicyEvaluationRecorder.current();
+        long sent = recording == null ? 0 : System.nanoTime();
         try {
             response = send(body);
         } catch (BoundedBodySubscriber.ResponseTooLargeException e) {
@@ -216,6 +222,12 @@ public final class OpaRemotePolicyEngine implements PolicyEngine, ToolListEvalua
             return deny(decisionId, ReasonCode.POLICY_ERROR, ERROR_MESSAGE, Optional.empty());
         }
         Optional<String> revision = revisionOf(answer.path("provenance"));
+        if (recording != null) {
+            JsonNode result = answer.get("result");
+            recording.evaluated(new PolicyEvaluationRecorder.Evaluation(decisionPath, document,
+                    Optional.ofNullable(result), bundlesOf(answer.path("provenance")),
+                    Map.of("timer_mcp_guard_opa_request_ns", System.nanoTime() - sent)));
+        }
         Decision decision = resultReader.read(answer.get("result"), decisionId, revision);
         if (log.isDebugEnabled()) {
             log.debug("OPA decision {} (opa decision_id {}, revision {}) for tool {}: {} in {} ms", decisionId,
@@ -331,6 +343,26 @@ public final class OpaRemotePolicyEngine implements PolicyEngine, ToolListEvalua
         }
         JsonNode legacy = provenance.path("revision");
         return legacy.isTextual() && !legacy.textValue().isEmpty() ? sanitizedRevision(legacy.textValue()) : Optional.empty();
+    }
+
+    /**
+     * Bundle name to revision from OPA's provenance, for decision logs: the names and revisions as OPA reports them,
+     * cleaned and bounded like the revision, at most 16 bundles; {@code provenance.revision} alone (a server without
+     * bundles) is not a bundle and is left out, as OPA leaves it out of its own {@code bundles}.
+     */
+    private static Map<String, String> bundlesOf(JsonNode provenance) {
+        Map<String, String> bundles = new TreeMap<>();
+        JsonNode named = provenance.path("bundles");
+        if (named.isObject()) {
+            for (Map.Entry<String, JsonNode> bundle : named.properties()) {
+                JsonNode revision = bundle.getValue().path("revision");
+                Optional<String> name = sanitizedRevision(bundle.getKey());
+                if (bundles.size() < 16 && name.isPresent() && revision.isTextual()) {
+                    bundles.put(name.get(), sanitizedRevision(revision.textValue()).orElse(""));
+                }
+            }
+        }
+        return bundles;
     }
 
     /** A revision goes into audit records: no control characters, bounded length. */

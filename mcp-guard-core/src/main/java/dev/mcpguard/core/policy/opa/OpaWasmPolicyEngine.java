@@ -12,6 +12,7 @@ import dev.mcpguard.api.Decision;
 import dev.mcpguard.api.ReasonCode;
 import dev.mcpguard.api.ToolDescriptor;
 import dev.mcpguard.api.spi.PolicyEngine;
+import dev.mcpguard.core.internal.PolicyEvaluationRecorder;
 import dev.mcpguard.core.policy.ToolListEvaluation;
 import java.io.IOException;
 import java.time.Clock;
@@ -91,6 +92,12 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
 
     /** The default entrypoint: the rule {@code decision} in package {@code mcp.authz}. */
     public static final String DEFAULT_ENTRYPOINT = "mcp/authz/decision";
+    /**
+     * The name under which decision logs ({@code dev.mcpguard.core.policy.decisionlog}) report the loaded bundle's
+     * revision: {@code "bundles": {"mcp-guard": {"revision": "..."}}} (OPA names a bundle after its configuration
+     * key or its path; the embedded engine has one bundle and no such name).
+     */
+    public static final String DECISION_LOG_BUNDLE_NAME = "mcp-guard";
     /** The default list entrypoint: the rule {@code visible_tools} in package {@code mcp.authz}. */
     public static final String DEFAULT_VISIBLE_TOOLS_ENTRYPOINT = "mcp/authz/visible_tools";
 
@@ -229,12 +236,22 @@ public final class OpaWasmPolicyEngine implements PolicyEngine, ToolListEvaluati
             while (true) {
                 revision = Optional.of(loaded.bundle().revision());
                 try {
+                    PolicyEvaluationRecorder.Recording recording = PolicyEvaluationRecorder.current();
+                    long started = recording == null ? 0 : System.nanoTime();
                     String result = evaluate(loaded.pool(), input, evaluationDeadline);
                     if (result == null) {
                         log.warn("No policy instance free within {} for decision {}; denying", borrowTimeout, decisionId);
                         return new Decision.Deny(decisionId, ReasonCode.POLICY_ERROR, BUSY_MESSAGE, revision);
                     }
-                    return resultReader.read(resultValue(result), decisionId, revision);
+                    JsonNode value = resultValue(result);
+                    if (recording != null) {
+                        // The wasm evaluation, instance borrowing included: what OPA's own timer of a query covers.
+                        recording.evaluated(new PolicyEvaluationRecorder.Evaluation(entrypoint, document,
+                                value.isMissingNode() ? Optional.empty() : Optional.of(value),
+                                Map.of(DECISION_LOG_BUNDLE_NAME, loaded.bundle().revision()),
+                                Map.of("timer_rego_query_eval_ns", System.nanoTime() - started)));
+                    }
+                    return resultReader.read(value, decisionId, revision);
                 } catch (WasmPolicyPool.RetiredException swapped) {
                     // A new bundle was published while this call waited: decide on the new one.
                     Loaded next = current.get();
