@@ -1,9 +1,6 @@
 package dev.mcpguard.core.audit.cli;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonFactoryBuilder;
-import com.fasterxml.jackson.core.SerializableString;
-import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -76,7 +73,9 @@ public final class AuditQueryCommand {
             "--method", "--decision", "--outcome", "--reason", "--decision-id", "--event-id", "--limit", "--format");
     private static final Set<String> OUTCOMES = Set.of("success", "tool_error", "denied", "failed");
     private static final ObjectMapper READER = new ObjectMapper();
-    private static final ObjectMapper ASCII_WRITER = new ObjectMapper(asciiOnlyFactory());
+    /** Writes every character above ASCII as an escape; DEL, the one printable-range gap, is escaped after. */
+    private static final ObjectMapper ASCII_WRITER = new ObjectMapper(
+            new JsonFactoryBuilder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build());
     private static final List<Column> COLUMNS = List.of(
             new Column("time", 27, r -> DateTimeFormatter.ISO_INSTANT.format(r.time())),
             new Column("decision", 8, r -> r.decision().wireName()),
@@ -91,16 +90,14 @@ public final class AuditQueryCommand {
 
     private final PrintStream out;
     private final PrintStream err;
-    private long unparsable;
-    private long oversized;
-    private long torn;
-    private long reported;
+    private final SkippedLines skipped;
     /** The file being read, for the I/O error message. */
     private Path currentFile;
 
     private AuditQueryCommand(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
+        this.skipped = new SkippedLines(err);
     }
 
     public static void main(String[] args) {
@@ -156,11 +153,7 @@ public final class AuditQueryCommand {
         } else {
             err.println(summary);
         }
-        if (unparsable + oversized + torn > 0) {
-            err.println("warning: skipped " + unparsable + " lines that are not audit records, " + oversized
-                    + " lines longer than " + MAX_LINE_BYTES + " bytes, " + torn
-                    + " torn last lines (no final newline)");
-        }
+        skipped.printTotals();
         out.flush();
         return 0;
     }
@@ -186,14 +179,14 @@ public final class AuditQueryCommand {
             BoundedLineReader lines = new BoundedLineReader(in, MAX_LINE_BYTES);
             for (BoundedLineReader.Kind kind; (kind = lines.next()) != BoundedLineReader.Kind.END; ) {
                 if (kind == BoundedLineReader.Kind.TOO_LONG) {
-                    oversized++;
-                    report(file, lines.lineNumber(), "longer than " + MAX_LINE_BYTES + " bytes, skipped");
+                    skipped.oversized++;
+                    skipped.report(file, lines.lineNumber(), "longer than " + MAX_LINE_BYTES + " bytes, skipped");
                     continue;
                 }
                 String line = lines.text();
                 if (kind == BoundedLineReader.Kind.TORN) {
-                    torn++;
-                    report(file, lines.lineNumber(), "torn last line (" + lines.length()
+                    skipped.torn++;
+                    skipped.report(file, lines.lineNumber(), "torn last line (" + lines.length()
                             + " bytes without a final newline), skipped");
                     continue;
                 }
@@ -209,8 +202,8 @@ public final class AuditQueryCommand {
                     }
                     record = AuditRecordJson.parse(line);
                 } catch (IOException | IllegalArgumentException e) {
-                    unparsable++;
-                    report(file, lines.lineNumber(), "not an audit record ("
+                    skipped.unparsable++;
+                    skipped.report(file, lines.lineNumber(), "not an audit record ("
                             + ClientText.forLog(e.getMessage() == null ? e.getClass().getSimpleName()
                             : e.getMessage(), 120) + ")");
                     continue;
@@ -224,7 +217,9 @@ public final class AuditQueryCommand {
                     }
                     printRow(record);
                 } else {
-                    out.println(printableAscii(line) ? line : ASCII_WRITER.writeValueAsString(node));
+                    // DEL can only stand inside a JSON string, so replacing it keeps the JSON value.
+                    out.println(printableAscii(line) ? line
+                            : ASCII_WRITER.writeValueAsString(node).replace("\u007f", "\\u007f"));
                 }
                 if (++matches >= query.limit) {
                     break;
@@ -232,14 +227,6 @@ public final class AuditQueryCommand {
             }
         }
         return matches;
-    }
-
-    private void report(Path file, long lineNumber, String what) {
-        if (reported++ < MAX_REPORTED_LINES) {
-            err.println("warning: " + shown(file) + ":" + lineNumber + ": " + what);
-        } else if (reported == MAX_REPORTED_LINES + 1) {
-            err.println("warning: further skipped lines are only counted");
-        }
     }
 
     private void printHeader() {
@@ -302,31 +289,32 @@ public final class AuditQueryCommand {
         return escaped(path.toString());
     }
 
-    /** JSON writing that escapes every character outside printable ASCII. */
-    private static JsonFactory asciiOnlyFactory() {
-        return new JsonFactoryBuilder()
-                .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
-                .characterEscapes(new AsciiEscapes())
-                .build();
-    }
+    /** Lines that were not read as records: counted, the first few reported by file and line, never shown. */
+    private static final class SkippedLines {
+        private final PrintStream err;
+        long unparsable;
+        long oversized;
+        long torn;
+        private long reported;
 
-    private static final class AsciiEscapes extends CharacterEscapes {
-        private static final long serialVersionUID = 1L;
-        private final int[] ascii;
-
-        AsciiEscapes() {
-            ascii = CharacterEscapes.standardAsciiEscapesForJSON();
-            ascii[0x7F] = CharacterEscapes.ESCAPE_STANDARD;
+        SkippedLines(PrintStream err) {
+            this.err = err;
         }
 
-        @Override
-        public int[] getEscapeCodesForAscii() {
-            return ascii;
+        void report(Path file, long lineNumber, String what) {
+            if (reported++ < MAX_REPORTED_LINES) {
+                err.println("warning: " + shown(file) + ":" + lineNumber + ": " + what);
+            } else if (reported == MAX_REPORTED_LINES + 1) {
+                err.println("warning: further skipped lines are only counted");
+            }
         }
 
-        @Override
-        public SerializableString getEscapeSequence(int ch) {
-            return null; // non-ASCII: ESCAPE_NON_ASCII writes \\uXXXX
+        void printTotals() {
+            if (unparsable + oversized + torn > 0) {
+                err.println("warning: skipped " + unparsable + " lines that are not audit records, " + oversized
+                        + " lines longer than " + MAX_LINE_BYTES + " bytes, " + torn
+                        + " torn last lines (no final newline)");
+            }
         }
     }
 
