@@ -89,6 +89,7 @@ public final class OtelCollector implements AutoCloseable {
             Path config = dir.resolve("config-" + attempt + ".yaml");
             Files.writeString(config, config(dir, httpPort, grpcPort), StandardCharsets.UTF_8);
             Path log = dir.resolve("otelcol.log");
+            Files.deleteIfExists(log); // a failed attempt's log is in lastFailure; readiness reads this one's only
             Process process = new ProcessBuilder(binary.toString(), "--config=file:" + config)
                     .directory(dir.toFile())
                     .redirectErrorStream(true)
