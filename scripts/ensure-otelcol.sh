@@ -6,8 +6,9 @@
 # Builds scripts/otelcol (an OTLP receiver with the file and debug exporters; every module pinned in its go.mod
 # and go.sum) with `go build -trimpath` into ${MCP_GUARD_TOOLS:-$HOME/.cache/mcp-guard}/otelcol-v<version>-<hash>/bin,
 # where <hash> covers go.mod, go.sum and main.go, so editing the distribution builds a new binary next to the old
-# one. A no-op when that binary exists. Needs Go and the Go module proxy only for the first build (about a minute
-# with a warm module cache; see docs/telemetry.md for the cold-build time).
+# one. A no-op when that binary exists. Needs Go and the Go module proxy only for the first build: measured on two
+# shared cores, 335 s with nothing cached (about 490 MB of modules downloaded), 158 s with the module cache warm,
+# 3 s when only the binary is missing (Go's build cache warm).
 set -euo pipefail
 
 OTELCOL_VERSION="0.165.0"
