@@ -40,6 +40,8 @@ module dev.mcpguard.core {
     requires static transitive com.google.crypto.tink;
     requires static io.github.bucket4j.lettuce;
     requires static lettuce.core;
+    requires static io.opentelemetry.api;
+    requires static io.opentelemetry.context;
 
     exports dev.mcpguard.core;
     exports dev.mcpguard.core.audit;
@@ -54,6 +56,7 @@ module dev.mcpguard.core {
     exports dev.mcpguard.core.policy;
     exports dev.mcpguard.core.policy.opa;
     exports dev.mcpguard.core.session;
+    exports dev.mcpguard.core.telemetry;
     exports dev.mcpguard.core.throttle;
 
     // The decision cache's key is written by Jackson from a package-private record.

@@ -32,6 +32,7 @@ import dev.mcpguard.core.policy.PolicyGuard;
 import dev.mcpguard.core.policy.ToolVisibility;
 import dev.mcpguard.core.session.InMemorySessionRegistry;
 import dev.mcpguard.core.session.SessionBindingGuard;
+import dev.mcpguard.core.telemetry.GuardTelemetry;
 import dev.mcpguard.core.throttle.ThrottleGuard;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonDefaults;
@@ -136,13 +137,19 @@ public final class McpGuard implements AutoCloseable {
         this.sessionRegistry = builder.sessionRegistry != null ? builder.sessionRegistry : InMemorySessionRegistry.ofDefaults();
         PolicyEngine engine = builder.policyEngine != null ? builder.policyEngine : new DenyAllPolicyEngine();
         this.policyEngine = engine;
-        this.auditSink = sink;
+        this.auditSink = sink; // the configured sink, for health checks; the chain may write through a bridge
         if (builder.policyEngine == null) {
             log.warn("mcp-guard for server '{}' has no policy engine: every tool call will be denied "
                     + "with reason no_policy_configured", serverName);
         }
         ArgumentSummarizer summarizer = builder.argumentSummarizer != null
                 ? builder.argumentSummarizer : ArgumentSummarizer.withRandomKey();
+        // Loaded only when configured: the OpenTelemetry API is optional.
+        GuardTelemetry telemetry = builder.openTelemetry == null ? null
+                : GuardTelemetry.create(builder.openTelemetry, serverName, builder.openTelemetryEndUserId);
+        if (telemetry != null) {
+            sink = telemetry.auditLogs(sink);
+        }
 
         // The one place the chain is assembled; the class javadoc states the order.
         List<GuardChain.Step> steps = new ArrayList<>();
@@ -172,6 +179,15 @@ public final class McpGuard implements AutoCloseable {
             steps.add(new GuardChain.Step("credentials", builder.credentialGuard));
         }
         steps.addAll(builder.extraSteps);
+        if (telemetry != null) {
+            // Outermost, so the request span covers the audit write; the tool span innermost, around the handler.
+            List<GuardChain.Step> traced = new ArrayList<>();
+            traced.add(new GuardChain.Step(GuardTelemetry.REQUEST_STEP, telemetry.requestSpans()));
+            steps.forEach(step -> traced.add(new GuardChain.Step(step.name(),
+                    telemetry.stepEvents(step.name(), step.guard()))));
+            traced.add(new GuardChain.Step(GuardTelemetry.TOOL_STEP, telemetry.toolSpans()));
+            steps = traced;
+        }
         this.chain = new GuardChain(steps, clock);
         this.sdk = McpSdkAdapter.create(chain, new ToolVisibility(engine, serverName, clock), sink, serverName, clock,
                 builder.argumentValidator, builder.unknownToolsPerCaller, builder.unknownToolsPerWindow,
@@ -438,6 +454,9 @@ public final class McpGuard implements AutoCloseable {
         private Logger defaultAuditLogger = LoggerFactory.getLogger(Slf4jAuditSink.LOGGER_NAME);
         private final List<GuardChain.Step> extraSteps = new ArrayList<>();
         private final Set<String> enforcedObligations = new TreeSet<>();
+        /** An {@code io.opentelemetry.api.OpenTelemetry}, held as Object: this class must load without the API. */
+        private Object openTelemetry;
+        private boolean openTelemetryEndUserId;
 
         private Builder() {
         }
@@ -575,7 +594,7 @@ public final class McpGuard implements AutoCloseable {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(guard, "guard");
             if (List.of("audit", "identity", "session", "definitions", "arguments", "guardrails", "policy", "obligations", "throttle",
-                    "credentials").contains(name)
+                    "credentials", GuardTelemetry.REQUEST_STEP, GuardTelemetry.TOOL_STEP).contains(name)
                     || extraSteps.stream().anyMatch(s -> s.name().equals(name))) {
                 throw new IllegalArgumentException("a guard named '" + name + "' is already in the chain");
             }
@@ -638,6 +657,34 @@ public final class McpGuard implements AutoCloseable {
                 throw new IllegalArgumentException("mcpEndpoint must start with '/' and name a path, got '" + path + "'");
             }
             this.mcpEndpoint = path;
+            return this;
+        }
+
+        /**
+         * Traces, measures and logs every guarded request through {@code openTelemetry} (the application's, for
+         * example {@code GlobalOpenTelemetry.get()} or an {@code OpenTelemetrySdk}; mcp-guard brings only the
+         * optional {@code io.opentelemetry:opentelemetry-api}): a SERVER span per request named
+         * {@code {mcp.method.name} {target}} ({@code tools/call get_order}), the child of the client's span when
+         * the request's {@code params._meta} (or the HTTP request) carries a W3C {@code traceparent}; a
+         * {@code mcp_guard.step} event per guard step; an {@code execute_tool {tool}} span around each tool handler;
+         * the metrics {@code mcp_guard.decisions}, {@code mcp.server.operation.duration} and
+         * {@code mcp_guard.step.duration}; and each audit record the sink accepted as a log record
+         * ({@code mcp_guard.audit}) joined to its span. No argument value, result, token or (unless
+         * {@link #openTelemetryEndUserId}) subject is emitted. Telemetry never decides or fails a call; the audit
+         * sink stays the system of record. Without it, no OpenTelemetry class is loaded. See
+         * {@code docs/telemetry.md}.
+         */
+        public Builder openTelemetry(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+            this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+            return this;
+        }
+
+        /**
+         * Whether request spans carry the caller's subject as {@code enduser.id}; default false: the subject is
+         * personal data, and a trace backend is rarely held to the audit trail's access rules.
+         */
+        public Builder openTelemetryEndUserId(boolean record) {
+            this.openTelemetryEndUserId = record;
             return this;
         }
 

@@ -38,7 +38,8 @@ class ArchitectureRulesTest {
 
     /** The capabilities; each may use the api, {@code internal} and third-party libraries, never another one. */
     private static final List<String> CAPABILITIES = List.of(
-            "identity", "policy", "credentials", "throttle", "session", "audit", "guardrails", "obligations");
+            "identity", "policy", "credentials", "throttle", "session", "audit", "guardrails", "obligations",
+            "telemetry");
 
     private static final JavaClasses CORE_CLASSES = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)

@@ -16,6 +16,13 @@ public final class GuardRequestAttributes {
      */
     public static final String INBOUND_TOKEN = "dev.mcpguard.inbound-token";
 
+    /**
+     * The JSON-RPC id of the request POSTed, as text (a string id as is, an integer in decimal), when the filter
+     * read one of at most 128 characters: telemetry's {@code jsonrpc.request.id}. Client input, never used to
+     * decide.
+     */
+    public static final String JSONRPC_REQUEST_ID = "dev.mcpguard.jsonrpc-request-id";
+
     private GuardRequestAttributes() {
     }
 }

@@ -29,6 +29,8 @@ final class JsonRpcMessageInspector {
             "notifications/progress",
             "notifications/roots/list_changed");
     static final int MAX_METHOD_CHARS = 128;
+    /** The longest JSON-RPC id kept for telemetry, in characters. */
+    static final int MAX_ID_CHARS = 128;
     static final int MAX_NESTING_DEPTH = 200;
     static final String ROOTS_LIST_CHANGED = "notifications/roots/list_changed";
 
@@ -41,9 +43,14 @@ final class JsonRpcMessageInspector {
 
     /**
      * The inspection result: the kind, the JSON-RPC method when there is one (client text: escape before logging)
-     * and, for a malformed body, a short reason that holds no client text.
+     * and, for a malformed body, a short reason that holds no client text; {@code id} is a request's JSON-RPC id as
+     * text when it has at most {@link #MAX_ID_CHARS} characters (client text, for telemetry only), else null.
      */
-    record Inspection(Kind kind, String method, String problem) {
+    record Inspection(Kind kind, String method, String problem, String id) {
+        Inspection(Kind kind, String method, String problem) {
+            this(kind, method, problem, null);
+        }
+
         boolean refused() {
             return kind == Kind.MALFORMED || kind == Kind.UNKNOWN_NOTIFICATION;
         }
@@ -59,6 +66,7 @@ final class JsonRpcMessageInspector {
         JsonToken jsonrpcToken = null;
         String jsonrpc = null;
         JsonToken idToken = null;
+        String id = null;
         JsonToken methodToken = null;
         String method = null;
         JsonToken paramsToken = null;
@@ -79,7 +87,11 @@ final class JsonRpcMessageInspector {
                             jsonrpcToken = value;
                             jsonrpc = value == JsonToken.VALUE_STRING ? parser.getText() : null;
                         }
-                        case "id" -> idToken = value;
+                        case "id" -> {
+                            idToken = value;
+                            id = (value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NUMBER_INT)
+                                    && parser.getTextLength() <= MAX_ID_CHARS ? parser.getText() : null;
+                        }
                         case "method" -> {
                             methodToken = value;
                             method = value == JsonToken.VALUE_STRING ? parser.getText() : null;
@@ -134,7 +146,7 @@ final class JsonRpcMessageInspector {
                         ? new Inspection(Kind.NOTIFICATION, method, null)
                         : new Inspection(Kind.UNKNOWN_NOTIFICATION, method, "unknown notification method");
             }
-            return new Inspection(Kind.REQUEST, method, null);
+            return new Inspection(Kind.REQUEST, method, null, id);
         }
         if (idToken != null && hasResult) {
             return new Inspection(Kind.RESPONSE, null, null);

@@ -316,6 +316,9 @@ final class McpPostGate {
                 }
                 rootsRefresh = true;
             }
+            if (inspection.id() != null) {
+                request.setAttribute(GuardRequestAttributes.JSONRPC_REQUEST_ID, inspection.id());
+            }
             return true;
         }
 

@@ -22,13 +22,15 @@ import java.util.Map;
 final class CallerContextExtractor implements McpTransportContextExtractor<HttpServletRequest> {
 
     static final CallerContextExtractor INSTANCE = new CallerContextExtractor();
+    /** The longest header value copied; {@code RequestTraceContext} bounds each more tightly. */
+    private static final int MAX_HEADER_COPIED = 1024;
 
     private CallerContextExtractor() {
     }
 
     @Override
     public McpTransportContext extract(HttpServletRequest request) {
-        Map<String, Object> values = new HashMap<>(4);
+        Map<String, Object> values = new HashMap<>(8);
         values.put(TransportKeys.EXTRACTOR_MARK, Boolean.TRUE);
         if (request.getAttribute(GuardRequestAttributes.CALLER) instanceof CallerIdentity identity) {
             values.put(GuardRequestAttributes.CALLER, identity);
@@ -36,6 +38,20 @@ final class CallerContextExtractor implements McpTransportContextExtractor<HttpS
                 values.put(GuardRequestAttributes.INBOUND_TOKEN, token);
             }
         }
+        // For telemetry (bounded where read): the trace context of the POST, the protocol version, the JSON-RPC id.
+        copyHeader(request, "traceparent", TransportKeys.TRACEPARENT, values);
+        copyHeader(request, "tracestate", TransportKeys.TRACESTATE, values);
+        copyHeader(request, "MCP-Protocol-Version", TransportKeys.PROTOCOL_VERSION, values);
+        if (request.getAttribute(GuardRequestAttributes.JSONRPC_REQUEST_ID) instanceof String id) {
+            values.put(TransportKeys.JSONRPC_ID, id);
+        }
         return McpTransportContext.create(Map.copyOf(values));
+    }
+
+    private static void copyHeader(HttpServletRequest request, String header, String key, Map<String, Object> values) {
+        String value = request.getHeader(header);
+        if (value != null && value.length() <= MAX_HEADER_COPIED) {
+            values.put(key, value);
+        }
     }
 }

@@ -133,8 +133,10 @@ final class GuardedRequests {
             Mono<McpTarget> target = parsed.uri() == null ? Mono.just(parsed.target())
                     : catalog(sdk).map(catalog -> catalog.resolve(parsed.target().method(), parsed.uri()));
             return target.flatMap(resolved -> {
+                // The JSON-RPC id comes from the HTTP filter (on Streamable HTTP this request's id is an inner one).
                 ToolCall call = adapter.withTransportFacts(ToolCall.of(resolved, callId, serverName,
-                        parsed.arguments(), sessionId, TransportKeys.caller(context), receivedAt), context);
+                        parsed.arguments(), sessionId, TransportKeys.caller(context), receivedAt), context, null,
+                        meta(request));
                 CompletionStage<ToolOutcome> stage = chain.execute(call, guarded -> sdk.dispatch(request)
                         .map(response -> outcomeOf(guarded, response))
                         .switchIfEmpty(Mono.fromSupplier(() -> new ToolOutcome.Failed(guarded,
@@ -150,6 +152,12 @@ final class GuardedRequests {
                 return Mono.just(failure(request.id(), callId));
             });
         });
+    }
+
+    /** The request's {@code params._meta}, or null. */
+    private static Map<?, ?> meta(JSONRPCRequest request) {
+        return request.params() instanceof Map<?, ?> params && params.get("_meta") instanceof Map<?, ?> meta
+                ? meta : null;
     }
 
     // ---------------------------------------------------------------- the SDK's answer as an outcome

@@ -19,6 +19,7 @@ import dev.mcpguard.core.guardrails.ToolDefinitionGate;
 import dev.mcpguard.core.guardrails.ToolDefinitionGuard;
 import dev.mcpguard.core.chain.ToolResultAccess;
 import dev.mcpguard.core.policy.ToolVisibility;
+import dev.mcpguard.core.telemetry.GuardTelemetry;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
@@ -72,6 +73,8 @@ public final class McpSdkAdapter {
     private static final String SDK_JACKSON2_VALIDATOR =
             "io.modelcontextprotocol.json.schema.jackson2.DefaultJsonSchemaValidator";
     private final GuardChain chain;
+    /** Whether the chain has the telemetry step, which wants each request's trace context and JSON-RPC id. */
+    private final boolean tracesRequests;
     private final ToolVisibility visibility;
     private final VisibleToolsFilter visibleTools;
     private final String serverName;
@@ -93,6 +96,7 @@ public final class McpSdkAdapter {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.argumentValidator = argumentValidator == null ? null : argumentValidator(argumentValidator);
         this.unknownTools = new UnknownToolAudit(sink, serverName, clock, limits);
+        this.tracesRequests = chain.order().contains(GuardTelemetry.REQUEST_STEP);
         this.requests = new GuardedRequests(chain, visibility, sink, serverName, clock, this);
         this.serverRequests = new ServerRequestAudit(sink, serverName, clock);
         this.definitions = new ToolDefinitions(gate, new ToolRegistrationAudit(sink, serverName, clock));
@@ -345,7 +349,8 @@ public final class McpSdkAdapter {
                              Optional<String> sessionId) {
         Optional<CallerIdentity> caller = TransportKeys.caller(context);
         ToolCall call = withTransportFacts(new ToolCall(Ids.newId(clock), serverName, tool.descriptor(),
-                request.arguments(), sessionId, caller, clock.instant(), ToolCall.Attributes.EMPTY), context);
+                request.arguments(), sessionId, caller, clock.instant(), ToolCall.Attributes.EMPTY), context, null,
+                request.meta());
         if (argumentValidator != null) {
             call = ArgumentsGuard.check(argumentValidator, tool.inputSchema(), call);
         }
@@ -360,6 +365,17 @@ public final class McpSdkAdapter {
      * when the context comes from a transport without the extractor, the explanation the identity step denies with.
      */
     ToolCall withTransportFacts(ToolCall call, McpTransportContext context) {
+        return withTransportFacts(call, context, null, null);
+    }
+
+    /**
+     * As {@link #withTransportFacts(ToolCall, McpTransportContext)}, and, when the chain traces requests, the
+     * request's JSON-RPC id and trace context ({@code _meta} first, then the HTTP headers the extractor copied).
+     */
+    ToolCall withTransportFacts(ToolCall call, McpTransportContext context, Object jsonRpcId, Map<?, ?> meta) {
+        if (tracesRequests) {
+            call = RequestTraceFacts.attach(call, jsonRpcId, meta, context);
+        }
         // Present only when the HTTP filter was told to expose it for RFC 8693 token exchange.
         Optional<Secret> token = TransportKeys.inboundToken(context);
         if (token.isPresent()) {

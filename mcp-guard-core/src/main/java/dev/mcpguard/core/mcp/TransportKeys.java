@@ -20,7 +20,21 @@ final class TransportKeys {
      */
     static final String EXTRACTOR_MARK = "dev.mcpguard.context-extractor";
 
+    /** The HTTP request's W3C {@code traceparent} header (client text, bounded where read). */
+    static final String TRACEPARENT = "dev.mcpguard.http.traceparent";
+    /** The HTTP request's W3C {@code tracestate} header. */
+    static final String TRACESTATE = "dev.mcpguard.http.tracestate";
+    /** The HTTP request's {@code MCP-Protocol-Version} header. */
+    static final String PROTOCOL_VERSION = "dev.mcpguard.http.protocol-version";
+    /** The JSON-RPC id of the POSTed request, as the HTTP filter read it (attribute of the same name). */
+    static final String JSONRPC_ID = GuardRequestAttributes.JSONRPC_REQUEST_ID;
+
     private TransportKeys() {
+    }
+
+    /** The string under {@code key} in {@code context}, or null. */
+    static String text(McpTransportContext context, String key) {
+        return context != null && context.get(key) instanceof String value ? value : null;
     }
 
     static Optional<CallerIdentity> caller(McpTransportContext context) {
