@@ -205,10 +205,19 @@ public final class OtelCollector implements AutoCloseable {
         }
     }
 
-    /** One span, with its resource's attributes; attribute values as String, Long, Double, Boolean or List. */
-    public record Span(String traceId, String spanId, String parentSpanId, String name, int kind,
-                       Map<String, Object> attributes, List<Event> events, String statusCode,
+    /**
+     * One span, with its resource's attributes; attribute values as String, Long, Double, Boolean or List. {@code
+     * kind} and {@code statusCode} are the OTLP numbers the collector writes (kind 1 internal, 2 server, 3 client;
+     * status 0 unset, 1 ok, 2 error); {@code parentSpanId} is empty for a root span.
+     */
+    public record Span(String traceId, String spanId, String parentSpanId, String traceState, String name, int kind,
+                       Map<String, Object> attributes, List<Event> events, int statusCode,
                        Map<String, Object> resource) {
+
+        public static final int KIND_INTERNAL = 1;
+        public static final int KIND_SERVER = 2;
+        public static final int KIND_CLIENT = 3;
+        public static final int STATUS_ERROR = 2;
     }
 
     /** A span event. */
@@ -370,9 +379,10 @@ public final class OtelCollector implements AutoCloseable {
                         events.add(new Event(event.path("name").asText(), attributes(event.path("attributes"))));
                     }
                     spans.add(new Span(span.path("traceId").asText(), span.path("spanId").asText(),
-                            span.path("parentSpanId").asText(""), span.path("name").asText(),
+                            span.path("parentSpanId").asText(""), span.path("traceState").asText(""),
+                            span.path("name").asText(),
                             span.path("kind").asInt(), attributes(span.path("attributes")), List.copyOf(events),
-                            span.path("status").path("code").asText(""), resource));
+                            span.path("status").path("code").asInt(0), resource));
                 }
             }
         }
