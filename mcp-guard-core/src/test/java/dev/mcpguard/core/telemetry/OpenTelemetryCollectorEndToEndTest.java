@@ -32,6 +32,8 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -64,6 +66,7 @@ class OpenTelemetryCollectorEndToEndTest {
     static final String TRACESTATE = "vendor=client7";
 
     final ObjectMapper json = new ObjectMapper();
+    final Deque<AutoCloseable> opened = new ArrayDeque<>();
     final AtomicInteger handlerRuns = new AtomicInteger();
 
     @TempDir
@@ -81,9 +84,9 @@ class OpenTelemetryCollectorEndToEndTest {
 
     @BeforeEach
     void start() throws Exception {
-        collector = OtelCollector.start();
-        sdk = collector.sdk("orders-mcp");
-        oauth = new MockOAuth2Server();
+        collector = opened(OtelCollector.start(), () -> collector.close());
+        sdk = opened(collector.sdk("orders-mcp"), () -> sdk.shutdown().join(10, TimeUnit.SECONDS));
+        oauth = opened(new MockOAuth2Server(), () -> oauth.shutdown());
         oauth.start(java.net.InetAddress.getLoopbackAddress(), 0);
 
         Path bundle = work.resolve("telemetry.tar.gz");
@@ -93,58 +96,56 @@ class OpenTelemetryCollectorEndToEndTest {
                 .bundleSource(BundleSource.file(bundle)).verification(BundleVerification.insecureUnsigned()).build();
         engine.pollNow();
         auditFile = work.resolve("audit.jsonl");
-        guard = McpGuard.builder().serverName("orders").resource(URI.create(RESOURCE))
+        guard = opened(McpGuard.builder().serverName("orders").resource(URI.create(RESOURCE))
                 .policyEngine(engine)
                 .auditSink(JsonlFileAuditSink.builder(auditFile).build())
                 .openTelemetry(sdk)
-                .build();
+                .build(), () -> guard.close());
         var transport = HttpServletStreamableServerTransportProvider.builder()
                 .mcpEndpoint("/mcp").contextExtractor(guard.contextExtractor()).sessionSweepInterval(null).build();
-        server = guard.syncServer(transport)
+        server = opened(guard.syncServer(transport)
                 .serverInfo("orders", "1")
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(true).build())
                 .tools(guard.guardSyncTools(List.of(tool("get_order"), tool("refund_order"))))
-                .build();
-        tomcat = EmbeddedTomcat.start(transport, guard.httpFilter().identityResolver(JwtIdentityResolver.builder()
+                .build(), () -> server.closeGracefully());
+        JwtIdentityResolver jwt = JwtIdentityResolver.builder()
                 .issuer(oauth.issuerUrl(REALM).toString())
                 .jwksUrl(URI.create(oauth.jwksUrl(REALM).toString()))
                 .audience(RESOURCE)
-                .build()).build());
+                .build();
+        tomcat = opened(EmbeddedTomcat.start(transport, guard.httpFilter().identityResolver(jwt).build()),
+                () -> tomcat.close());
         token = oauth.issueToken(REALM, "orders-client", new DefaultOAuth2TokenCallback(REALM, "alice", "JWT",
                 List.of(RESOURCE), Map.of(), 3600)).serialize();
-        client = McpClient.sync(HttpClientStreamableHttpTransport.builder(tomcat.base().toString())
+        client = opened(McpClient.sync(HttpClientStreamableHttpTransport.builder(tomcat.base().toString())
                         .endpoint("/mcp")
                         .httpRequestCustomizer((request, method, uri, body, context) ->
                                 request.header("Authorization", "Bearer " + token))
                         .build())
                 .requestTimeout(Duration.ofSeconds(10))
-                .build();
+                .build(), () -> client.close());
         client.initialize();
     }
 
+    /** Closes what {@link #start} opened, last first; the first failure is thrown after all were closed. */
     @AfterEach
     void stop() throws Exception {
-        if (client != null) {
-            client.close();
+        Exception first = null;
+        while (!opened.isEmpty()) {
+            try {
+                opened.pop().close();
+            } catch (Exception e) {
+                first = first == null ? e : first;
+            }
         }
-        if (server != null) {
-            server.closeGracefully();
+        if (first != null) {
+            throw first;
         }
-        if (tomcat != null) {
-            tomcat.close();
-        }
-        if (guard != null) {
-            guard.close();
-        }
-        if (sdk != null) {
-            sdk.shutdown().join(10, TimeUnit.SECONDS);
-        }
-        if (oauth != null) {
-            oauth.shutdown();
-        }
-        if (collector != null) {
-            collector.close();
-        }
+    }
+
+    <T> T opened(T resource, AutoCloseable close) {
+        opened.push(close);
+        return resource;
     }
 
     static Path policyDir() throws URISyntaxException {

@@ -17,11 +17,11 @@ import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import dev.mcpguard.core.testing.ExternalTool;
+import dev.mcpguard.core.testing.OpaServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,8 +84,8 @@ public final class OtelCollector implements AutoCloseable {
         Path dir = Files.createTempDirectory("otelcol-test-");
         AssertionError lastFailure = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-            int httpPort = freePort();
-            int grpcPort = freePort();
+            int httpPort = OpaServer.freePort();
+            int grpcPort = OpaServer.freePort();
             Path config = dir.resolve("config-" + attempt + ".yaml");
             Files.writeString(config, config(dir, httpPort, grpcPort), StandardCharsets.UTF_8);
             Path log = dir.resolve("otelcol.log");
@@ -329,7 +329,7 @@ public final class OtelCollector implements AutoCloseable {
         return read.get();
     }
 
-    /** A file's items as last parsed, with the file's size then: the exporter only appends, so same size, same items. */
+    /** A file's items as last parsed and the file's size then: the exporter only appends (same size, same items). */
     private record Parsed(long size, List<?> items) {
     }
 
@@ -502,12 +502,6 @@ public final class OtelCollector implements AutoCloseable {
             return Files.size(file);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         }
     }
 }
