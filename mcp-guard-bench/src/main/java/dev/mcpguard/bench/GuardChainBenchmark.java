@@ -15,6 +15,17 @@ import io.modelcontextprotocol.spec.McpStatelessServerTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.logs.SdkLoggerProvider;
+import io.opentelemetry.sdk.logs.export.BatchLogRecordProcessor;
+import io.opentelemetry.sdk.logs.export.LogRecordExporter;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,6 +40,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import reactor.core.publisher.Mono;
@@ -39,7 +51,9 @@ import reactor.core.publisher.Mono;
  * the guarded (stateless) transport, through the SDK's own dispatch in both cases ({@code readAlone},
  * {@code readGuardedAllowed}).
  * The audit sink counts records in memory, so the figures are the chain's own cost; a file sink adds its I/O
- * (see {@code AuditSinkBenchmark}).
+ * (see {@code AuditSinkBenchmark}). {@code guardedAllowedWithOpenTelemetry} adds telemetry through the real
+ * OpenTelemetry SDK (batch processors, exporters that drop everything; every span sampled), and
+ * {@code ...Unsampled} the same with sampling off: the per-call cost of the span, events, metrics and audit log record.
  *
  * <p>Run: {@code mvn -q -pl mcp-guard-bench -am package -DskipTests && java -jar mcp-guard-bench/target/benchmarks.jar GuardChain}
  */
@@ -56,6 +70,9 @@ public class GuardChainBenchmark {
     private McpStatelessServerFeatures.SyncToolSpecification allowed;
     private McpStatelessServerFeatures.SyncToolSpecification denied;
     private McpStatelessServerFeatures.SyncToolSpecification withGuardrails;
+    private McpStatelessServerFeatures.SyncToolSpecification withOpenTelemetry;
+    private McpStatelessServerFeatures.SyncToolSpecification withOpenTelemetryUnsampled;
+    private final List<OpenTelemetrySdk> sdks = new java.util.ArrayList<>();
     private McpTransportContext context;
     private CallToolRequest request;
     private final HandlerHolder rawReads = new HandlerHolder();
@@ -99,6 +116,13 @@ public class GuardChainBenchmark {
                                 Guardrails.Check.SECRETS)
                         .build())
                 .build().guard(raw);
+        // Telemetry on: the real SDK with batch processors and exporters that drop everything, so the figure is
+        // the chain's and the SDK's cost on the calling thread (span, events, metrics, audit log record).
+        withOpenTelemetry = McpGuard.builder().serverName("orders").policyEngine(new InsecureAllowAllPolicyEngine())
+                .auditSink(countingSink).openTelemetry(sdk(Sampler.alwaysOn())).build().guard(raw);
+        withOpenTelemetryUnsampled = McpGuard.builder().serverName("orders")
+                .policyEngine(new InsecureAllowAllPolicyEngine()).auditSink(countingSink)
+                .openTelemetry(sdk(Sampler.alwaysOff())).build().guard(raw);
         CallerIdentity alice = CallerIdentity.builder("https://issuer.example", "alice").tenant("acme")
                 .clientId("agent").scopes(Set.of("orders.read")).build();
         context = McpTransportContext.create(Map.of(GuardRequestAttributes.CALLER, alice));
@@ -110,6 +134,41 @@ public class GuardChainBenchmark {
         readServer(readGuard.guardTransport(guardedReads));
         read = new McpSchema.JSONRPCRequest(McpSchema.JSONRPC_VERSION, McpSchema.METHOD_RESOURCES_READ, "r-1",
                 Map.of("uri", "orders://acme/1001"));
+    }
+
+    private OpenTelemetrySdk sdk(Sampler sampler) {
+        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
+                .setTracerProvider(SdkTracerProvider.builder().setSampler(sampler)
+                        .addSpanProcessor(BatchSpanProcessor.builder(new DroppingExporter()).build()).build())
+                .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(InMemoryMetricReader.create()).build())
+                .setLoggerProvider(SdkLoggerProvider.builder()
+                        .addLogRecordProcessor(BatchLogRecordProcessor.builder(LogRecordExporter.noop()).build()).build())
+                .build();
+        sdks.add(sdk);
+        return sdk;
+    }
+
+    @TearDown
+    public void tearDown() {
+        sdks.forEach(OpenTelemetrySdk::close);
+    }
+
+    /** Exports spans nowhere: the benchmark measures what happens on the calling thread. */
+    static final class DroppingExporter implements SpanExporter {
+        @Override
+        public CompletableResultCode export(java.util.Collection<io.opentelemetry.sdk.trace.data.SpanData> spans) {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode flush() {
+            return CompletableResultCode.ofSuccess();
+        }
+
+        @Override
+        public CompletableResultCode shutdown() {
+            return CompletableResultCode.ofSuccess();
+        }
     }
 
     private static void readServer(McpStatelessServerTransport transport) {
@@ -147,6 +206,16 @@ public class GuardChainBenchmark {
     @Benchmark
     public CallToolResult guardedAllowedWithGuardrails() {
         return withGuardrails.callHandler().apply(context, request);
+    }
+
+    @Benchmark
+    public CallToolResult guardedAllowedWithOpenTelemetry() {
+        return withOpenTelemetry.callHandler().apply(context, request);
+    }
+
+    @Benchmark
+    public CallToolResult guardedAllowedWithOpenTelemetryUnsampled() {
+        return withOpenTelemetryUnsampled.callHandler().apply(context, request);
     }
 
     @Benchmark

@@ -195,6 +195,9 @@ public final class McpGuard implements AutoCloseable {
                 builder.toolPoisoning != null ? builder.toolPoisoning
                         : builder.toolPins != null ? ToolPins.Mode.ENFORCE : ToolPins.Mode.WARN,
                 builder.toolNames != null ? builder.toolNames : ToolNameRegistry.create()));
+        if (telemetry != null) {
+            sdk.observeUnknownTools(telemetry.unknownTools());
+        }
     }
 
     /** Every obligation key some control of this chain enforces; the obligations step denies any other. */

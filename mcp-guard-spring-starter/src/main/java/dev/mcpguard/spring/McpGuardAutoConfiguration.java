@@ -234,7 +234,8 @@ public class McpGuardAutoConfiguration {
                       McpServerStreamableHttpProperties http, ObjectProvider<PolicyEngine> policyEngine,
                       ObjectProvider<McpGuardPolicy> policy, AuditSink auditSink, SessionRegistry sessions,
                       Throttle throttle, ObjectProvider<CredentialGuard> credentials, ObjectProvider<Clock> clock,
-                      ObjectProvider<Guardrails> guardrails) {
+                      ObjectProvider<Guardrails> guardrails,
+                      ObjectProvider<McpGuardBuilderCustomizer> customizers) {
         PolicyEngine engine = policyEngine.getIfAvailable(() -> policy.getObject().engine());
         McpGuard.Builder guard = McpGuard.builder()
                 .serverName(properties.serverName().orElse(server.getName()))
@@ -252,7 +253,23 @@ public class McpGuardAutoConfiguration {
         credentials.ifAvailable(guard::credentials);
         // Guardrails are configured in code (which checks, per tool, an external classifier): declare the bean.
         guardrails.ifAvailable(guard::guardrails);
+        customizers.orderedStream().forEach(customizer -> customizer.customize(guard));
         return guard.build();
+    }
+
+    /**
+     * Telemetry: an {@code OpenTelemetry} bean (Spring Boot's, the agent's, yours) traces, measures and logs every
+     * guarded request ({@code McpGuard.Builder.openTelemetry}; docs/telemetry.md). Only when the OpenTelemetry API
+     * is on the class path: in its own class, so {@code McpGuard}'s bean method names no OpenTelemetry type.
+     */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.opentelemetry.api.OpenTelemetry")
+    static class OpenTelemetryConfiguration {
+        @Bean
+        McpGuardBuilderCustomizer mcpGuardOpenTelemetry(
+                ObjectProvider<io.opentelemetry.api.OpenTelemetry> openTelemetry) {
+            return guard -> openTelemetry.ifAvailable(guard::openTelemetry);
+        }
     }
 
     /** Async servers: Spring AI declares no customizer of its own, so the guard's is the one. */

@@ -367,6 +367,39 @@ class McpGuardAutoConfigurationTest {
         }
     }
 
+    @Test
+    void anOpenTelemetryBeanPutsTheTelemetryStepsAroundTheChain() {
+        runner.withUserConfiguration(UserPolicy.class, UserOpenTelemetry.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(McpGuard.class).chainOrder()).startsWith("telemetry", "audit")
+                    .endsWith("telemetry.execute");
+        });
+    }
+
+    @Test
+    void withoutTheOpenTelemetryApiOrBeanTheChainHasNoTelemetry() {
+        runner.withUserConfiguration(UserPolicy.class).run(context -> assertThat(
+                context.getBean(McpGuard.class).chainOrder()).doesNotContain("telemetry", "telemetry.execute"));
+        runner.withUserConfiguration(UserPolicy.class)
+                .withClassLoader(new FilteredClassLoader("io.opentelemetry"))
+                .run(context -> {
+                    assertThat(context).hasNotFailed().doesNotHaveBean("mcpGuardOpenTelemetry");
+                    assertThat(context.getBean(McpGuard.class).chainOrder()).first().isEqualTo("audit");
+                });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserOpenTelemetry {
+        @Bean(destroyMethod = "close")
+        io.opentelemetry.sdk.OpenTelemetrySdk openTelemetry() {
+            return io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(
+                    io.opentelemetry.sdk.trace.SdkTracerProvider.builder().addSpanProcessor(
+                            io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(
+                                    io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create())).build())
+                    .build();
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class UserAudit {
         final AuditSink sink = record -> { };

@@ -20,6 +20,7 @@ import dev.mcpguard.core.guardrails.ToolDefinitionGuard;
 import dev.mcpguard.core.chain.ToolResultAccess;
 import dev.mcpguard.core.policy.ToolVisibility;
 import dev.mcpguard.core.telemetry.GuardTelemetry;
+import dev.mcpguard.core.telemetry.UnknownToolObserver;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
@@ -286,6 +287,14 @@ public final class McpSdkAdapter {
      */
     public static Optional<Map<String, Object>> definitionOf(McpSchema.Tool tool) {
         return ToolDefinitions.definitionOf(Objects.requireNonNull(tool, "tool"));
+    }
+
+    /**
+     * Tells {@code observer} (telemetry) of every call to a tool the server does not have; called once, by
+     * {@code McpGuard}, before the adapter serves requests.
+     */
+    public void observeUnknownTools(UnknownToolObserver observer) {
+        unknownTools.observe(observer);
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.mcpguard.api.spi.AuditSink;
 import dev.mcpguard.api.spi.AuditSink.AuditWriteException;
 import dev.mcpguard.core.internal.Ids;
 import dev.mcpguard.core.internal.ClientText;
+import dev.mcpguard.core.telemetry.UnknownToolObserver;
 import dev.mcpguard.core.internal.Ids;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +62,8 @@ final class UnknownToolAudit {
     private final Clock clock;
     private final Limits limits;
     private final BiConsumer<Duration, Runnable> scheduler;
+    /** Told of every call, sampled or not (telemetry); never throws. */
+    private volatile UnknownToolObserver observer = (session, tool) -> { };
 
     // Guarded by this.
     private Instant windowStart;
@@ -83,6 +86,11 @@ final class UnknownToolAudit {
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     }
 
+    /** Tells {@code observer} of every call from now on (set once, when the guard is built). */
+    void observe(UnknownToolObserver observer) {
+        this.observer = Objects.requireNonNull(observer, "observer");
+    }
+
     /**
      * Records (or counts) one call to {@code requestedTool}, which the server does not have. {@code requestedTool}
      * is the name exactly as the client sent it; empty when it is not known.
@@ -91,6 +99,7 @@ final class UnknownToolAudit {
         Objects.requireNonNull(caller, "caller");
         Objects.requireNonNull(sessionId, "sessionId");
         Objects.requireNonNull(requestedTool, "requestedTool");
+        observer.unknownTool(sessionId, requestedTool);
         Instant now = clock.instant();
         List<AuditRecord> toWrite = new ArrayList<>(2);
         boolean schedule = false;

@@ -118,6 +118,11 @@ public final class GuardTelemetry {
         return new ToolSpanGuard(this);
     }
 
+    /** Spans and metrics for calls to tools the server does not have (answered by the SDK, outside the chain). */
+    public UnknownToolObserver unknownTools() {
+        return new UnknownToolSpans(this);
+    }
+
     /** {@code sink}, and every record it accepted emitted as an OpenTelemetry log record too. */
     public AuditSink auditLogs(AuditSink sink) {
         return new AuditLogBridge(this, Objects.requireNonNull(sink, "sink"));

@@ -26,11 +26,18 @@ final class StepEventGuard implements ToolGuard {
     private final GuardTelemetry telemetry;
     private final String name;
     private final ToolGuard guard;
+    /** The metric attributes of each outcome, made once: the step name is fixed, the outcomes are four. */
+    private final java.util.Map<String, Attributes> metricAttributes;
 
     StepEventGuard(GuardTelemetry telemetry, String name, ToolGuard guard) {
         this.telemetry = telemetry;
         this.name = TelemetryNames.name(name);
         this.guard = guard;
+        this.metricAttributes = java.util.Map.of(
+                "pass", Attributes.of(STEP_NAME, this.name, STEP_OUTCOME, "pass"),
+                "deny", Attributes.of(STEP_NAME, this.name, STEP_OUTCOME, "deny"),
+                "fail", Attributes.of(STEP_NAME, this.name, STEP_OUTCOME, "fail"),
+                "error", Attributes.of(STEP_NAME, this.name, STEP_OUTCOME, "error"));
     }
 
     @Override
@@ -72,13 +79,15 @@ final class StepEventGuard implements ToolGuard {
             long end = telemetry.nanoTime.getAsLong();
             long inner = observed.innerDone ? observed.innerEnd - observed.proceedAt : 0;
             double seconds = Math.max(0, end - observed.start - inner) / 1e9;
-            AttributesBuilder event = Attributes.builder().put(STEP_NAME, name).put(STEP_OUTCOME, outcome)
-                    .put(STEP_DURATION, seconds);
-            if (reason != null) {
-                event.put(STEP_REASON, reason.value());
+            if (request.span().isRecording()) { // unsampled: no event to build
+                AttributesBuilder event = Attributes.builder().put(STEP_NAME, name).put(STEP_OUTCOME, outcome)
+                        .put(STEP_DURATION, seconds);
+                if (reason != null) {
+                    event.put(STEP_REASON, reason.value());
+                }
+                request.span().addEvent(STEP_EVENT, event.build());
             }
-            request.span().addEvent(STEP_EVENT, event.build());
-            telemetry.stepDuration.record(seconds, Attributes.of(STEP_NAME, name, STEP_OUTCOME, outcome));
+            telemetry.stepDuration.record(seconds, metricAttributes.get(outcome));
         } catch (RuntimeException e) {
             telemetry.telemetryFailed("recording step " + name, e);
         }

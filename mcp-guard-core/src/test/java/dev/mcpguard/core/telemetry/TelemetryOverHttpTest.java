@@ -41,7 +41,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -360,5 +359,110 @@ class TelemetryOverHttpTest {
                 .doesNotContain("telemetry", "telemetry.execute");
     }
 
-    static final Set<String> UNUSED = Set.of();
+    // ---------------------------------------------------------------- trace context, ids
+
+    static List<Object> hostileTraceparents() {
+        return List.of(
+                "00-00000000000000000000000000000000-0000000000000000-01",   // all-zero ids: invalid
+                "ff-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01",            // version ff is forbidden
+                "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN,                    // no flags
+                "00-" + CLIENT_TRACE.toUpperCase() + "-" + CLIENT_SPAN + "-01", // upper case hex
+                "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01" + "a".repeat(5000),
+                "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-0\u00e9",
+                "00-" + CLIENT_TRACE + "-" + CLIENT_SPAN + "-01\n",
+                "",
+                42,
+                Map.of("traceparent", TRACEPARENT),
+                List.of(TRACEPARENT));
+    }
+
+    @Test
+    void aHostileTraceparentStartsANewTraceAndNeverFailsTheCall() {
+        for (Object hostile : hostileTraceparents()) {
+            spans.reset();
+            Map<String, Object> meta = new HashMap<>();
+            meta.put("traceparent", hostile);
+            meta.put("tracestate", "x".repeat(100_000));
+            McpSchema.CallToolResult result = call("get_order", Map.of(), meta);
+            assertThat(result.isError()).as("a call with traceparent %s", hostile).isFalse();
+            SpanData span = onlySpanNamed("tools/call get_order");
+            assertThat(span.getParentSpanContext().isValid()).as("parent from %s", hostile).isFalse();
+            assertThat(span.getTraceId()).isNotEqualTo(CLIENT_TRACE);
+            assertThat(span.getSpanContext().isValid()).isTrue();
+        }
+    }
+
+    @Test
+    void anOverlongTracestateIsDroppedButTheParentKept() {
+        call("get_order", Map.of(), Map.of("traceparent", TRACEPARENT, "tracestate", "rojo=1," + "x".repeat(600)));
+        SpanData span = onlySpanNamed("tools/call get_order");
+        assertThat(span.getParentSpanId()).isEqualTo(CLIENT_SPAN);
+        assertThat(span.getSpanContext().getTraceState().isEmpty()).isTrue();
+    }
+
+    @Test
+    void theHttpTraceparentIsTheParentWhenMetaHasNoneAndMetaWinsOverIt() {
+        String headerTrace = "0af7651916cd43dd8448eb211c80319c";
+        String headerSpan = "b7ad6b7169203331";
+        McpSyncClient traced = io.modelcontextprotocol.client.McpClient.sync(
+                        io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport
+                                .builder(tomcat.base().toString()).endpoint("/mcp")
+                                .httpRequestCustomizer((request, method, uri, body, context) -> request
+                                        .header("X-API-Key", ALICE_KEY)
+                                        .header("traceparent", "00-" + headerTrace + "-" + headerSpan + "-01"))
+                                .build())
+                .requestTimeout(Duration.ofSeconds(10)).build();
+        try {
+            traced.initialize();
+            traced.callTool(new McpSchema.CallToolRequest("get_order", Map.of(), null));
+            SpanData fromHeader = onlySpanNamed("tools/call get_order");
+            assertThat(fromHeader.getTraceId()).isEqualTo(headerTrace);
+            assertThat(fromHeader.getParentSpanId()).isEqualTo(headerSpan);
+
+            spans.reset();
+            traced.callTool(new McpSchema.CallToolRequest("get_order", Map.of(), Map.of("traceparent", TRACEPARENT)));
+            SpanData fromMeta = onlySpanNamed("tools/call get_order");
+            assertThat(fromMeta.getTraceId()).isEqualTo(CLIENT_TRACE);
+            assertThat(fromMeta.getParentSpanId()).isEqualTo(CLIENT_SPAN);
+        } finally {
+            traced.close();
+        }
+    }
+
+    @Test
+    void theJsonRpcIdAndProtocolVersionAreOnTheSpan() {
+        call("get_order", Map.of(), null);
+        SpanData span = onlySpanNamed("tools/call get_order");
+        assertThat(attribute(span, "jsonrpc.request.id")).isNotBlank();
+        assertThat(attribute(span, "mcp.protocol.version")).matches("\\d{4}-\\d{2}-\\d{2}");
+
+        spans.reset();
+        String session = tomcat.openSession(ALICE_KEY);
+        var response = tomcat.post(ALICE_KEY, session, "{\"jsonrpc\":\"2.0\",\"id\":\"req-77\",\"method\":"
+                + "\"tools/call\",\"params\":{\"name\":\"get_order\",\"arguments\":{}}}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(attribute(onlySpanNamed("tools/call get_order"), "jsonrpc.request.id")).isEqualTo("req-77");
+    }
+
+    // ---------------------------------------------------------------- unknown tools
+
+    @Test
+    void anUnknownToolIsASpanWithABoundedNameAndCountedAsOther() {
+        String invented = "steal_\u202eorders_" + "x".repeat(300);
+        McpSchema.CallToolResult result;
+        try {
+            result = alice.callTool(new McpSchema.CallToolRequest(invented, Map.of()));
+            assertThat(result.isError()).isTrue();
+        } catch (io.modelcontextprotocol.spec.McpError expected) {
+            // the SDK answers an unknown tool with a JSON-RPC error
+        }
+        SpanData span = onlySpanNamed("tools/call");
+        assertThat(attribute(span, "gen_ai.tool.name")).hasSizeLessThanOrEqualTo(64).startsWith("steal__orders_")
+                .doesNotContain("\u202e");
+        assertThat(attribute(span, "mcp_guard.reason")).isEqualTo("unknown_tool");
+        assertThat(attribute(span, "error.type")).isEqualTo("unknown_tool");
+        assertThat(metric("mcp_guard.decisions").getLongSumData().getPoints())
+                .extracting(p -> p.getAttributes().get(AttributeKey.stringKey("gen_ai.tool.name")))
+                .contains("_OTHER").noneMatch(name -> name != null && name.startsWith("steal"));
+    }
 }
