@@ -199,7 +199,8 @@ class OpenTelemetryCollectorEndToEndTest {
         // Spans: the server span continues the client's trace, the tool span is its child.
         List<OtelCollector.Span> spans = collector.awaitSpans("the client, server and tool spans", all ->
                 named(all, "tools/call get_order") != null && named(all, "tools/call refund_order") != null
-                        && named(all, "execute_tool get_order") != null && named(all, "client get_order") != null);
+                        && named(all, "execute_tool get_order") != null && named(all, "client get_order") != null
+                        && unknownToolSpan(all) != null);
         OtelCollector.Span clientSide = named(spans, "client get_order");
         assertThat(clientSide.kind()).isEqualTo(OtelCollector.Span.KIND_CLIENT);
         OtelCollector.Span get = named(spans, "tools/call get_order");
@@ -246,12 +247,27 @@ class OpenTelemetryCollectorEndToEndTest {
                 .as("a denied call never reaches its handler, so no tool span")
                 .doesNotContain("execute_tool refund_order");
 
+        // The unknown tool: answered by the SDK before the chain, still a denied SERVER span of a trace of its own,
+        // the client's name only in gen_ai.tool.name (not in the span name).
+        OtelCollector.Span unknown = unknownToolSpan(spans);
+        assertThat(unknown.kind()).isEqualTo(OtelCollector.Span.KIND_SERVER);
+        assertThat(unknown.parentSpanId()).isEmpty();
+        assertThat(unknown.statusCode()).isEqualTo(OtelCollector.Span.STATUS_ERROR);
+        assertThat(unknown.attributes()).containsEntry("mcp_guard.decision", "deny")
+                .containsEntry("mcp_guard.reason", "unknown_tool").containsKey("mcp.session.id");
+
         // Metrics: one decision of each kind (cumulative sums: the last export holds the totals).
         List<MetricPoint> points = collector.awaitMetrics("the decision counts", all ->
                 decisions(all, "get_order", "allow", "success") >= 1
-                        && decisions(all, "refund_order", "deny", "denied") >= 1);
+                        && decisions(all, "refund_order", "deny", "denied") >= 1
+                        && decisions(all, "_OTHER", "deny", "denied") >= 1);
         assertThat(decisions(points, "get_order", "allow", "success")).isEqualTo(1);
         assertThat(decisions(points, "refund_order", "deny", "denied")).isEqualTo(1);
+        assertThat(decisions(points, "_OTHER", "deny", "denied")).as("unknown tools counted under one name")
+                .isEqualTo(1);
+        assertThat(points).filteredOn(p -> p.name().equals("mcp_guard.decisions"))
+                .extracting(p -> p.attributes().get("gen_ai.tool.name"))
+                .as("a client-invented tool name never becomes a metric label").doesNotContain("drop_tables");
         assertThat(points).filteredOn(p -> p.name().equals("mcp_guard.decisions")
                         && "refund_order".equals(p.attributes().get("gen_ai.tool.name")))
                 .allSatisfy(p -> assertThat(p.attributes()).containsEntry("mcp_guard.reason", "refund_limit_exceeded"));
@@ -286,9 +302,6 @@ class OpenTelemetryCollectorEndToEndTest {
                     assertThat(r.attributes()).containsEntry("decision", "deny").containsEntry("tool", "drop_tables");
                     assertThat(r.traceId()).as("no request span to join").isEmpty();
                 });
-        // The SDK answers an unknown tool before the chain runs: no request span today; if one comes, it denies.
-        assertThat(spans).filteredOn(s -> s.name().contains("drop_tables")).allSatisfy(s ->
-                assertThat(s.attributes()).containsEntry("mcp_guard.decision", "deny"));
 
         // Nothing secret anywhere in what the collector received or logged (raw bytes, not the parsed view), nor
         // the token in the audit file; the scan is of real output (it holds what the assertions above read).
@@ -297,6 +310,12 @@ class OpenTelemetryCollectorEndToEndTest {
         assertThat(raw).doesNotContain(token, token.substring(token.lastIndexOf('.') + 1),
                 ORDER_ID, REFUND_NOTE, UNKNOWN_TOOL_ARGUMENT);
         assertThat(Files.readString(auditFile)).doesNotContain(token, ORDER_ID, REFUND_NOTE, UNKNOWN_TOOL_ARGUMENT);
+    }
+
+    /** The span of the call to {@code drop_tables}, a tool the server does not have. */
+    static OtelCollector.Span unknownToolSpan(List<OtelCollector.Span> spans) {
+        return spans.stream().filter(s -> s.name().equals("tools/call")
+                && "drop_tables".equals(s.attributes().get("gen_ai.tool.name"))).findFirst().orElse(null);
     }
 
     static OtelCollector.Span named(List<OtelCollector.Span> spans, String name) {
