@@ -56,7 +56,7 @@ class JsonlFileAuditSinkKillTest {
 
     static final String RUNS_PROPERTY = "mcp.guard.killLoop.runs";
     static final String SEED_PROPERTY = "mcp.guard.killLoop.seed";
-    static final int DEFAULT_RUNS = 60;
+    static final int DEFAULT_RUNS = 50;
     /** Runs on one file before the loop starts a fresh one, so re-reading the whole file each run stays cheap. */
     private static final int RUNS_PER_FILE = 25;
     private static final int MAX_ACKS_BEFORE_KILL = 200;
