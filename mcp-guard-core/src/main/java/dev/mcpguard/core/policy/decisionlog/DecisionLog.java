@@ -327,8 +327,10 @@ public final class DecisionLog implements AutoCloseable {
             return;
         }
         try {
-            queue.put(CLOSE);
-            writerThread.join(TimeUnit.SECONDS.toMillis(10));
+            // A sink stuck in write leaves the queue full: give up on it after the same 10 s.
+            if (queue.offer(CLOSE, 10, TimeUnit.SECONDS)) {
+                writerThread.join(TimeUnit.SECONDS.toMillis(10));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
