@@ -79,6 +79,25 @@ class TelemetryFailureTest {
     }
 
     @Test
+    void theSubjectIsOnTheSpanOnlyWhenAskedFor() {
+        for (boolean asked : new boolean[] {false, true}) {
+            InMemorySpanExporter spans = InMemorySpanExporter.create();
+            try (OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                    .addSpanProcessor(SimpleSpanProcessor.create(spans)).build()).build()) {
+                McpGuard guard = McpGuard.builder().serverName("orders")
+                        .policyEngine(new InsecureAllowAllPolicyEngine()).auditSink(audited).openTelemetry(sdk)
+                        .openTelemetryEndUserId(asked).build();
+                guard.guard(tool()).callHandler().apply(context, new McpSchema.CallToolRequest("get_order", Map.of()));
+                SpanData span = spans.getFinishedSpanItems().stream()
+                        .filter(s -> s.getName().equals("tools/call get_order")).findFirst().orElseThrow();
+                assertThat(span.getAttributes().get(AttributeKey.stringKey("enduser.id")))
+                        .isEqualTo(asked ? "alice" : null);
+                assertThat(spans.getFinishedSpanItems().toString().contains("alice")).isEqualTo(asked);
+            }
+        }
+    }
+
+    @Test
     void anOpenTelemetryThatThrowsEverywhereNeitherFailsTheCallNorLosesItsAuditRecord() {
         McpGuard guard = McpGuard.builder().serverName("orders").policyEngine(new InsecureAllowAllPolicyEngine())
                 .auditSink(audited).openTelemetry(new FakeBrokenOpenTelemetry()).build();
