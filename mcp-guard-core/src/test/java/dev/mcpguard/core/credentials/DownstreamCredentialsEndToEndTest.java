@@ -208,7 +208,8 @@ class DownstreamCredentialsEndToEndTest {
 
             audit.close();
             // The file also holds the chain's checkpoint lines (schema version 3): only the records are counted.
-            List<String> records = Files.readAllLines(auditFile).stream().filter(l -> !AuditRecordJson.isChainLine(l)).toList();
+            List<String> records = Files.readAllLines(auditFile).stream()
+                    .filter(l -> !AuditRecordJson.isChainLine(l)).toList();
             assertThat(records).hasSize(5);
             String githubId = store.read(CredentialKey.ofUser("acme", "https://issuer.test", "alice", "github", "orders")).orElseThrow().id();
             String keyVersion = Long.toString(store.keyset().primaryKeyVersion());

@@ -61,26 +61,19 @@ public final class AuditCommand {
         return new AuditCommand(out, err).execute(args);
     }
 
-    private static final class UsageException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        UsageException(String message) {
-            super(message);
-        }
-    }
-
     private int execute(String[] args) {
         try {
             if (args.length == 0) {
-                throw new UsageException("a command is required: verify, keygen");
+                throw new IllegalArgumentException("a command is required: verify, keygen");
             }
             String[] rest = Arrays.copyOfRange(args, 1, args.length);
             return switch (args[0]) {
                 case "verify" -> verify(rest);
                 case "keygen" -> keygen(rest);
-                default -> throw new UsageException("unknown command '" + ClientText.forLog(args[0], 40) + "'");
+                default -> throw new IllegalArgumentException("unknown command '" + ClientText.forLog(args[0], 40)
+                        + "'");
             };
-        } catch (UsageException e) {
+        } catch (IllegalArgumentException e) { // usage errors, and a keyset that is not a public signature keyset
             err.println("usage error: " + e.getMessage());
             err.println("usage: audit verify FILE... [--public-key PUBLIC_KEYSET_JSON]");
             err.println("       audit keygen --private-keyset F --public-keyset P [--algorithm ecdsa-p256|ed25519]");
@@ -91,23 +84,23 @@ public final class AuditCommand {
         }
     }
 
-    private int verify(String[] args) throws UsageException, IOException {
+    private int verify(String[] args) throws IOException {
         List<Path> paths = new ArrayList<>();
         Path publicKey = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--public-key")) {
                 if (i + 1 >= args.length) {
-                    throw new UsageException("--public-key needs a value");
+                    throw new IllegalArgumentException("--public-key needs a value");
                 }
                 publicKey = Path.of(args[++i]);
             } else if (args[i].startsWith("--")) {
-                throw new UsageException("unknown option " + ClientText.forLog(args[i], 40));
+                throw new IllegalArgumentException("unknown option " + ClientText.forLog(args[i], 40));
             } else {
                 paths.add(Path.of(args[i]));
             }
         }
         if (paths.isEmpty()) {
-            throw new UsageException("verify needs at least one FILE");
+            throw new IllegalArgumentException("verify needs at least one FILE");
         }
         AuditChainVerifier verifier = publicKey == null ? AuditChainVerifier.withoutKey()
                 : AuditChainVerifier.withPublicKeyset(readPublicKeyset(publicKey));
@@ -147,41 +140,41 @@ public final class AuditCommand {
         }
     }
 
-    private static KeysetHandle readPublicKeyset(Path file) throws UsageException, IOException {
+    private static KeysetHandle readPublicKeyset(Path file) throws IOException {
         String json = Files.readString(file, StandardCharsets.UTF_8);
         try {
             SignatureConfig.register();
             return TinkJsonProtoKeysetFormat.parseKeysetWithoutSecret(json);
         } catch (GeneralSecurityException | RuntimeException e) {
-            throw new UsageException(file + " is not a Tink public keyset in JSON (a private keyset is refused: give"
-                    + " the public one)");
+            throw new IllegalArgumentException(file + " is not a Tink public keyset in JSON (a private keyset is"
+                    + " refused: give the public one)");
         }
     }
 
-    private int keygen(String[] args) throws UsageException, IOException {
+    private int keygen(String[] args) throws IOException {
         Path privateFile = null;
         Path publicFile = null;
         String algorithm = "ecdsa-p256";
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
             if (i + 1 >= args.length) {
-                throw new UsageException(ClientText.forLog(name, 40) + " needs a value");
+                throw new IllegalArgumentException(ClientText.forLog(name, 40) + " needs a value");
             }
             String value = args[++i];
             switch (name) {
                 case "--private-keyset" -> privateFile = Path.of(value);
                 case "--public-keyset" -> publicFile = Path.of(value);
                 case "--algorithm" -> algorithm = value.toLowerCase(Locale.ROOT);
-                default -> throw new UsageException("unknown option " + ClientText.forLog(name, 40));
+                default -> throw new IllegalArgumentException("unknown option " + ClientText.forLog(name, 40));
             }
         }
         if (privateFile == null || publicFile == null) {
-            throw new UsageException("keygen needs --private-keyset and --public-keyset");
+            throw new IllegalArgumentException("keygen needs --private-keyset and --public-keyset");
         }
         String template = switch (algorithm) {
             case "ecdsa-p256" -> "ECDSA_P256";
             case "ed25519" -> "ED25519";
-            default -> throw new UsageException("--algorithm must be ecdsa-p256 or ed25519");
+            default -> throw new IllegalArgumentException("--algorithm must be ecdsa-p256 or ed25519");
         };
         if (Files.exists(privateFile) || Files.exists(publicFile)) {
             err.println("error: " + (Files.exists(privateFile) ? privateFile : publicFile)

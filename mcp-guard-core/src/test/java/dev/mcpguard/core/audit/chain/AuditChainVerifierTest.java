@@ -13,6 +13,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -96,28 +98,18 @@ class AuditChainVerifierTest {
 
     // ---- tampered -------------------------------------------------------------------------------------------------
 
-    @Test
-    void anEditedFieldOfAMiddleRecordIsNamed() throws Exception {
+    /** A middle record, the last record before a checkpoint, and a checkpoint (whose signature then fails). */
+    @ParameterizedTest(name = "line {0}: {1} -> {2}")
+    @CsvSource(delimiter = '|', value = {
+            "4  | \"decision\":\"allow\" | \"decision\":\"deny\"     | 3  | EDITED",
+            "6  | \"subject\":\"alice\"  | \"subject\":\"mallory\"  | 5  | EDITED",
+            "16 | \"records\":12       | '\"records\":12 '      | 15 | BAD_SIGNATURE"})
+    void anEditedLineIsNamedByLineAndSeq(int line, String field, String edited, long seq, Kind kind)
+            throws Exception {
         Path file = writeStandard("audit.jsonl");
-        editLine(file, 4, l -> l.replace("\"decision\":\"allow\"", "\"decision\":\"deny\""));
+        editLine(file, line, l -> l.replace(field, edited));
 
-        assertTampered(verify(file), file, 4, 3, Kind.EDITED);
-    }
-
-    @Test
-    void anEditOfTheLastRecordBeforeACheckpointIsNamed() throws Exception {
-        Path file = writeStandard("audit.jsonl");
-        editLine(file, 6, l -> l.replace("\"subject\":\"alice\"", "\"subject\":\"mallory\""));
-
-        assertTampered(verify(file), file, 6, 5, Kind.EDITED);
-    }
-
-    @Test
-    void anEditedCheckpointFailsItsSignature() throws Exception {
-        Path file = writeStandard("audit.jsonl");
-        editLine(file, 16, l -> l.replace("\"records\":12", "\"records\":12 "));
-
-        assertTampered(verify(file), file, 16, 15, Kind.BAD_SIGNATURE);
+        assertTampered(verify(file), file, line, seq, kind);
     }
 
     @Test
