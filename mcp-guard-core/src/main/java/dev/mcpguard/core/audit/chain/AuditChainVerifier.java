@@ -30,7 +30,8 @@ import java.util.stream.Stream;
  *   <li>{@link Verdict#INCOMPLETE}: the chain is intact but not every record is covered by a verified signed
  *       checkpoint: records after the last checkpoint (a running or crashed writer, or whole lines truncated),
  *       a torn last line, unchained (version 2) lines before the chain's start, earlier rotated files not given,
- *       or no public key to check the signatures with.</li>
+ *       a last file that ends in {@code rotate} (the next one missing), or no public key to check the signatures
+ *       with.</li>
  *   <li>{@link Verdict#OK}: every line chained and covered by a verified signed checkpoint; warnings name
  *       recovered crashes (a torn fragment kept and a {@code recovery} checkpoint after it) and restarts after an
  *       unclean stop. Never silently OK: the report carries the counts.</li>
@@ -80,7 +81,8 @@ public final class AuditChainVerifier {
         REORDERED(Verdict.TAMPERED), TRUNCATED(Verdict.TAMPERED), BAD_SIGNATURE(Verdict.TAMPERED),
         UNKNOWN_KEY(Verdict.TAMPERED), NOT_A_CHAIN_LINE(Verdict.TAMPERED),
         UNSIGNED_TAIL(Verdict.INCOMPLETE), TORN_LINE(Verdict.INCOMPLETE), UNCHAINED_LINES(Verdict.INCOMPLETE),
-        EARLIER_FILES_MISSING(Verdict.INCOMPLETE), SIGNATURES_NOT_CHECKED(Verdict.INCOMPLETE),
+        EARLIER_FILES_MISSING(Verdict.INCOMPLETE), NEXT_FILE_MISSING(Verdict.INCOMPLETE),
+        SIGNATURES_NOT_CHECKED(Verdict.INCOMPLETE),
         RECOVERED_CRASH(null), RESUMED_AFTER_CRASH(null), NOT_CLOSED(null);
 
         private final Verdict verdict;
@@ -271,7 +273,7 @@ public final class AuditChainVerifier {
                         Kind.UNSIGNED_TAIL, "records from here to " + describe(lastPlace) + " are not covered by a"
                         + (signatures == null ? "" : " verified signed") + " checkpoint (last signed seq "
                         + lastSignedSeq + ")"));
-            } else if (!"close".equals(lastReason)) {
+            } else if (!"close".equals(lastReason) && !"rotate".equals(lastReason)) { // rotate: reported above
                 findings.add(new Finding(lastPlace.file(), lastPlace.line(), lastPlace.seq(), Kind.NOT_CLOSED,
                         "the last line is a " + lastReason + " checkpoint: the writer is running or did not close"));
             }
@@ -523,8 +525,9 @@ public final class AuditChainVerifier {
                         + safe(reason));
             }
             if ("rotate".equals(reason) && lastFile) {
-                findings.add(new Finding(file, lineNo, seq, Kind.TRUNCATED, "a rotate checkpoint ends the last"
-                        + " file given: the next file is missing"));
+                findings.add(new Finding(file, lineNo, seq, Kind.NEXT_FILE_MISSING, "a rotate checkpoint ends the"
+                        + " last file: the file the chain continues in is missing (a crash during the rotation, or"
+                        + " it was removed)"));
             }
             Finding signature = signature(file, lineNo, line, json, seq);
             if (signature != null) {

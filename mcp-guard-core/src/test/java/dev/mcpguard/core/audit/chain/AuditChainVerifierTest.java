@@ -333,6 +333,24 @@ class AuditChainVerifierTest {
         assertThat(report.findings().get(0).file()).isEqualTo(files.get(1));
     }
 
+    @Test
+    void aLastFileEndingInARotateCheckpointIsIncompleteNamingIt() throws Exception {
+        List<Path> files = writeRotated(3);
+        Files.delete(files.get(files.size() - 1)); // the active file: a crash right after the rename, or removed
+        Path last = files.get(files.size() - 2);
+        List<String> lines = Files.readAllLines(last);
+
+        Report report = AuditChainVerifier.withPublicKeyset(publicKeyset).verify(files.subList(0, files.size() - 1));
+
+        assertThat(report.verdict()).isEqualTo(Verdict.INCOMPLETE);
+        assertThat(report.findings()).singleElement().satisfies(f -> {
+            assertThat(f.kind()).isEqualTo(Kind.NEXT_FILE_MISSING);
+            assertThat(f.file()).isEqualTo(last);
+            assertThat(f.line()).isEqualTo(lines.size());
+            assertThat(f.seq()).isEqualTo(seqOf(lines.get(lines.size() - 1)));
+        });
+    }
+
     // ---- restarts -------------------------------------------------------------------------------------------------
 
     @Test
