@@ -45,6 +45,7 @@ module dev.mcpguard.core {
 
     exports dev.mcpguard.core;
     exports dev.mcpguard.core.audit;
+    exports dev.mcpguard.core.audit.chain;
     exports dev.mcpguard.core.audit.cli;
     exports dev.mcpguard.core.chain;
     exports dev.mcpguard.core.credentials;

@@ -1,5 +1,8 @@
 package dev.mcpguard.bench;
 
+import com.google.crypto.tink.KeyTemplates;
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.signature.SignatureConfig;
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.core.audit.AuditRecordJson;
 import dev.mcpguard.core.audit.JsonlFileAuditSink;
@@ -10,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.Map;
@@ -34,7 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Durable audit writes ({@link JsonlFileAuditSink.Mode#DURABLE}: appended and forced before {@code write}
  * returns) with 1 and 8 writing threads, against the algorithm DURABLE used before group commit: one writer at a
  * time, one {@code force} per record ({@code forcePerRecord*}, the same lines on a file of its own, in the same
- * run). Throughput in records per second; for the latency of one write (p50, p99) run it in sample mode:
+ * run). {@code durable*} write the hash chain (schema version 3, unsigned checkpoints every 1,000 records);
+ * {@code durableSignedEightThreads} signs them with ECDSA P-256. Throughput in records per second; for the latency of one write (p50, p99) run it in sample mode:
  * {@code java -jar mcp-guard-bench/target/benchmarks.jar AuditSink -bm sample -tu us}.
  *
  * <p>The files go to {@code -Dmcpguard.bench.auditDir} (default {@code java.io.tmpdir}): put it on the disk the
@@ -53,6 +58,7 @@ public class AuditSinkBenchmark {
     private final AtomicLong sequence = new AtomicLong();
     private Path dir;
     private JsonlFileAuditSink durable;
+    private JsonlFileAuditSink durableSigned;
     private ForcePerRecordFile forcePerRecord;
 
     @Setup
@@ -60,12 +66,20 @@ public class AuditSinkBenchmark {
         Path base = Path.of(System.getProperty("mcpguard.bench.auditDir", System.getProperty("java.io.tmpdir")));
         dir = Files.createTempDirectory(Files.createDirectories(base), "mcp-guard-audit-bench");
         durable = JsonlFileAuditSink.builder(dir.resolve("durable.jsonl")).build();
+        try {
+            SignatureConfig.register();
+            durableSigned = JsonlFileAuditSink.builder(dir.resolve("durable-signed.jsonl"))
+                    .signer(KeysetHandle.generateNew(KeyTemplates.get("ECDSA_P256"))).build();
+        } catch (GeneralSecurityException e) {
+            throw new IOException("could not make the benchmark's signing key", e);
+        }
         forcePerRecord = new ForcePerRecordFile(dir.resolve("force-per-record.jsonl"));
     }
 
     @TearDown
     public void tearDown() throws IOException {
         durable.close();
+        durableSigned.close();
         forcePerRecord.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
@@ -82,6 +96,12 @@ public class AuditSinkBenchmark {
     @Threads(8)
     public void durableEightThreads() throws Exception {
         durable.write(record());
+    }
+
+    @Benchmark
+    @Threads(8)
+    public void durableSignedEightThreads() throws Exception {
+        durableSigned.write(record());
     }
 
     @Benchmark

@@ -9,6 +9,7 @@ import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import dev.mcpguard.core.audit.AuditRecordJson;
 import dev.mcpguard.core.credentials.StoredCredential;
 import dev.mcpguard.core.session.SessionInfo;
 import java.io.IOException;
@@ -93,6 +94,9 @@ public final class Demo {
         out.println("== audit records (" + auditFile + ", new lines of this run)");
         List<String> lines = Files.readAllLines(auditFile);
         for (String line : lines.subList((int) Math.min(auditLinesBefore, lines.size()), lines.size())) {
+            if (AuditRecordJson.isChainLine(line)) {
+                continue; // a checkpoint of the audit file's hash chain, not a record
+            }
             out.println("  " + auditLine(JSON.readTree(line)));
         }
     }

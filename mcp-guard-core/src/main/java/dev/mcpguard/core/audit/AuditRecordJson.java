@@ -41,6 +41,10 @@ import java.util.Optional;
  * characters), U+2028/U+2029 (line and paragraph separators) and every surrogate (so lone surrogates and
  * supplementary characters) are written as {@code \}{@code uXXXX}; the JSON value is unchanged.
  *
+ * <p>{@link JsonlFileAuditSink} writes schema version 3: the same fields followed by the hash chain's {@code seq}
+ * and {@code prev_hash}, and checkpoint lines marked by a {@code record_type} key ({@link #isChainLine}). This class
+ * parses versions 1, 2 and 3 and {@link #readAll} skips the checkpoints.
+ *
  * <pre>{@code
  * String line = AuditRecordJson.toJsonLine(record);           // no trailing newline
  * AuditRecord back = AuditRecordJson.parse(line);             // equal to record
@@ -55,6 +59,11 @@ public final class AuditRecordJson {
             .characterEscapes(new LineSafeEscapes())
             .build();
     private static final ObjectMapper READER = new ObjectMapper();
+    /** The schema version of the lines in {@link JsonlFileAuditSink}'s file: version 2 plus the chain fields. */
+    static final int CHAIN_SCHEMA_VERSION = 3;
+    /** The key that marks a chain line that is not an audit record. */
+    static final String RECORD_TYPE = "record_type";
+    private static final String CHECKPOINT_LINE_START = "{\"schema_version\":3,\"record_type\":";
 
     private AuditRecordJson() {
     }
@@ -65,11 +74,44 @@ public final class AuditRecordJson {
      * @throws UncheckedIOException only if Jackson fails, which writing to a string does not do in practice
      */
     public static String toJsonLine(AuditRecord record) {
+        return toJson(record, record.schemaVersion(), true);
+    }
+
+    /**
+     * The record as a schema-version {@value #CHAIN_SCHEMA_VERSION} line of the audit file <em>without</em> its
+     * closing brace: {@link JsonlFileAuditSink} appends the chain fields ({@code seq}, {@code prev_hash}) and the
+     * brace once it knows the record's place in the chain.
+     */
+    static String toChainRecordPrefix(AuditRecord record) {
+        return toJson(record, CHAIN_SCHEMA_VERSION, false);
+    }
+
+    /**
+     * Whether {@code line} is a line of the audit chain that is not an audit record (a checkpoint): a JSON object
+     * with a {@code record_type} key. Readers that want audit records skip these lines; {@link #readAll} does.
+     * Lines that are not JSON objects are not chain lines (and not records either: {@link #parse} rejects them).
+     */
+    public static boolean isChainLine(String line) {
+        Objects.requireNonNull(line, "line");
+        try {
+            JsonNode node = READER.readTree(line);
+            return node != null && node.isObject() && node.has(RECORD_TYPE);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A line generator with this class's escaping, for the chain's checkpoint lines. */
+    static JsonGenerator generator(StringWriter out) throws IOException {
+        return FACTORY.createGenerator(out);
+    }
+
+    private static String toJson(AuditRecord record, int schemaVersion, boolean close) {
         Objects.requireNonNull(record, "record");
         StringWriter out = new StringWriter(512);
         try (JsonGenerator json = FACTORY.createGenerator(out)) {
             json.writeStartObject();
-            json.writeNumberField("schema_version", record.schemaVersion());
+            json.writeNumberField("schema_version", schemaVersion);
             json.writeStringField("event_id", record.eventId());
             json.writeStringField("time", DateTimeFormatter.ISO_INSTANT.format(record.time()));
             json.writeStringField("decision_id", record.decisionId());
@@ -90,7 +132,11 @@ public final class AuditRecordJson {
         } catch (IOException e) {
             throw new UncheckedIOException("could not serialize audit record " + record.eventId(), e);
         }
-        return out.toString();
+        if (close) {
+            return out.toString();
+        }
+        StringBuffer text = out.getBuffer();
+        return text.substring(0, text.length() - 1);
     }
 
     /**
@@ -110,6 +156,10 @@ public final class AuditRecordJson {
         }
         if (node == null || !node.isObject()) {
             throw new IllegalArgumentException("an audit record must be a JSON object");
+        }
+        if (node.has(RECORD_TYPE)) {
+            throw new IllegalArgumentException("a chain line (" + RECORD_TYPE + " "
+                    + ClientText.forLog(text(node, RECORD_TYPE), 40) + "), not an audit record");
         }
         try {
             JsonNode callerNode = node.get("caller");
@@ -146,7 +196,8 @@ public final class AuditRecordJson {
     }
 
     /**
-     * Reads every record of a JSONL file (UTF-8, one record per line; blank lines are skipped).
+     * Reads every record of a JSONL file (UTF-8, one record per line; blank lines and chain lines such as
+     * checkpoints, see {@link #isChainLine}, are skipped).
      *
      * @throws IOException              if the file cannot be read
      * @throws IllegalArgumentException naming the file and line number if a line is not a valid record
@@ -159,7 +210,7 @@ public final class AuditRecordJson {
             int number = 0;
             while ((line = reader.readLine()) != null) {
                 number++;
-                if (line.isBlank()) {
+                if (line.isBlank() || line.startsWith(CHECKPOINT_LINE_START) || isChainLine(line)) {
                     continue;
                 }
                 try {

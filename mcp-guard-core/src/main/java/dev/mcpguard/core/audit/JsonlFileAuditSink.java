@@ -1,7 +1,10 @@
 package dev.mcpguard.core.audit;
 
+import com.google.crypto.tink.KeysetHandle;
 import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.spi.AuditSink;
+import dev.mcpguard.core.audit.AuditChain.Lines;
+import dev.mcpguard.core.audit.chain.AuditChainFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,11 +16,16 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
+import java.util.stream.Stream;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +60,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *       loses at most the queued records, which is the price of not waiting for the disk.</li>
  * </ul>
  *
+ * <p>The file is a hash chain (schema version 3, {@code docs/audit.md}): every line carries its {@code seq} and the
+ * hash of the line before it ({@code prev_hash}), and the sink puts checkpoint lines in the chain (signed when a
+ * {@link Builder#signer signer} is set) at the start, every {@link Builder#checkpointEveryRecords N records} or
+ * {@link Builder#checkpointInterval T}, at close, and when it opens an existing file ({@code resume}, or
+ * {@code recovery} after a torn last line, which keeps the fragment as its own line). The chain advances in the
+ * order lines reach the file: a batch cut off again takes its place in the chain with it. With
+ * {@link Builder#maxFileBytes} the file is rotated and the chain continues in the next file.
+ * {@code mcp-guard audit verify} checks it.
+ *
  * <p>{@link #close()} drains the queue, forces and closes the file; a write after close throws. Call it on
  * shutdown: the writer is a daemon thread and does not keep the JVM alive. Error messages and logs name the file
  * and event ids, never record contents.
@@ -82,6 +99,10 @@ public final class JsonlFileAuditSink implements AuditSink {
     private static final long WRITER_LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** After this many empty looks in a row (about 50 ms idle), the writer waits on the queue until woken. */
     static final int WRITER_IDLE_LINGERS = 50;
+    /** Room for a checkpoint line, for buffer sizes and the rotation estimate. */
+    private static final int CHECKPOINT_BYTES = 1024;
+    /** Room for {@code ,"seq":N,"prev_hash":"sha256:..."}} and the \n of a record line. */
+    private static final int CHAIN_FIELD_BYTES = 112;
 
     /** How {@link #write} takes responsibility for a record. */
     public enum Mode {
@@ -98,6 +119,10 @@ public final class JsonlFileAuditSink implements AuditSink {
     private final int maxBatchSize;
     private final WriterHook writerHook;
     private final int writerIdleLingers;
+    private final long maxFileBytes;
+    private final Duration checkpointInterval;
+    /** The hash chain; used only by the one appender of the moment (leader, writer, opening or closing sink). */
+    private final AuditChain chain;
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled (under {@link #lock}) each time a leader has finished a batch, in {@link Mode#DURABLE}. */
     private final Condition batchDone = lock.newCondition();
@@ -122,11 +147,19 @@ public final class JsonlFileAuditSink implements AuditSink {
         this.maxBatchSize = builder.maxBatchSize;
         this.writerHook = builder.writerHook;
         this.writerIdleLingers = builder.writerIdleLingers;
+        this.maxFileBytes = builder.maxFileBytes;
+        this.checkpointInterval = builder.checkpointInterval;
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
         this.channel = open(file);
+        try {
+            this.chain = openChain(builder);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly();
+            throw e;
+        }
         if (mode == Mode.ASYNC) {
             this.queue = new ArrayBlockingQueue<>(builder.queueCapacity);
             this.writer = new Thread(this::runWriter, WRITER_THREAD_NAME);
@@ -155,7 +188,8 @@ public final class JsonlFileAuditSink implements AuditSink {
         String eventId = record.eventId();
         byte[] line;
         try {
-            line = (AuditRecordJson.toJsonLine(record) + "\n").getBytes(StandardCharsets.UTF_8);
+            // Without its chain fields: the appender adds seq and prev_hash in the order lines reach the file.
+            line = AuditRecordJson.toChainRecordPrefix(record).getBytes(StandardCharsets.UTF_8);
         } catch (RuntimeException e) {
             failed.incrementAndGet();
             throw new AuditWriteException("could not serialize audit event " + eventId, e);
@@ -187,6 +221,7 @@ public final class JsonlFileAuditSink implements AuditSink {
                         lead();
                     }
                 }
+                appendClosingCheckpoint();
                 forceAndClose();
             } finally {
                 lock.unlock();
@@ -327,11 +362,24 @@ public final class JsonlFileAuditSink implements AuditSink {
         if (sinkFailure != null) {
             return sinkFailure instanceof IOException io ? io : new IOException("audit sink failed", sinkFailure);
         }
-        ByteBuffer buffer = concatenate(batch);
         // An interrupt during channel I/O closes the channel for everyone; a request thread cancelled by its
         // server must not break the audit file, so the flag is held back until the batch is done.
         boolean interrupted = Thread.interrupted();
+        AuditChain.Mark mark = null;
         try {
+            try {
+                rotateIfFull(estimatedBytes(batch.stream().map(p -> p.line).toList()));
+            } catch (IOException e) {
+                return e;
+            }
+            mark = chain.mark();
+            ByteBuffer buffer;
+            try {
+                buffer = assemble(batch.stream().map(p -> p.line).toList());
+            } catch (IOException e) {
+                chain.reset(mark);
+                return e;
+            }
             for (int attempt = 1; ; attempt++) {
                 long sizeBefore = -1;
                 try {
@@ -349,16 +397,19 @@ public final class JsonlFileAuditSink implements AuditSink {
                     interrupted |= Thread.interrupted();
                     restoreAfterFailedAppend(sizeBefore, e);
                     if (failure != null || attempt >= MAX_INTERRUPTED_ATTEMPTS) {
+                        chain.reset(mark);
                         return e;
                     }
                     buffer.rewind();
                 } catch (IOException e) {
                     interrupted |= Thread.interrupted();
                     restoreAfterFailedAppend(sizeBefore, e);
+                    chain.reset(mark); // the batch's lines are cut off again: so is their place in the chain
                     return e;
                 } catch (InterruptedException e) {
                     interrupted = true; // from the test hook
                     restoreAfterFailedAppend(sizeBefore, new InterruptedIOException("audit batch interrupted"));
+                    chain.reset(mark);
                     return new InterruptedIOException("audit batch interrupted");
                 }
             }
@@ -369,20 +420,6 @@ public final class JsonlFileAuditSink implements AuditSink {
         }
     }
 
-    private static ByteBuffer concatenate(List<Pending> batch) {
-        if (batch.size() == 1) {
-            return ByteBuffer.wrap(batch.get(0).line);
-        }
-        int size = 0;
-        for (Pending line : batch) {
-            size += line.line.length;
-        }
-        ByteBuffer buffer = ByteBuffer.allocate(size);
-        for (Pending line : batch) {
-            buffer.put(line.line);
-        }
-        return buffer.flip();
-    }
 
     /** Cuts a partial line off again so the next record starts on its own line; fails the sink if it cannot. */
     private void restoreAfterFailedAppend(long sizeBefore, IOException cause) {
@@ -450,7 +487,15 @@ public final class JsonlFileAuditSink implements AuditSink {
                         }
                         continue;
                     }
-                    first = queue.take(); // idle for a while: wait, and let the next offer wake us
+                    // Idle for a while: wait, and let the next offer wake us; sign the tail if it stays idle.
+                    first = queue.poll(checkpointInterval.toNanos(), TimeUnit.NANOSECONDS);
+                    if (first == null) {
+                        if (chain.recordsSinceCheckpoint() > 0) {
+                            appendCheckpoint("interval");
+                            channel.force(false);
+                        }
+                        continue;
+                    }
                 }
                 idleLingers = 0;
                 batch.add(first);
@@ -480,6 +525,7 @@ public final class JsonlFileAuditSink implements AuditSink {
                     taken.clear();
                 }
             }
+            appendCheckpoint("close");
             channel.force(false);
             channel.close();
         } catch (InterruptedException e) {
@@ -493,16 +539,9 @@ public final class JsonlFileAuditSink implements AuditSink {
     }
 
     private void writeBatch(List<Entry> entries) throws IOException {
-        int size = 0;
-        for (Entry e : entries) {
-            size += e.line.length;
-        }
-        ByteBuffer buffer = ByteBuffer.allocate(size);
-        for (Entry e : entries) {
-            buffer.put(e.line);
-        }
-        buffer.flip();
-        appendAll(channel, buffer);
+        List<byte[]> lines = entries.stream().map(e -> e.line).toList();
+        rotateIfFull(estimatedBytes(lines));
+        appendAll(channel, assemble(lines));
         channel.force(false);
     }
 
@@ -522,6 +561,217 @@ public final class JsonlFileAuditSink implements AuditSink {
                 + " every further record (first lost event: {})", file, lost,
                 inFlight.isEmpty() ? (rest.isEmpty() ? "none" : rest.get(0).eventId) : inFlight.get(0).eventId,
                 cause);
+    }
+
+    // ---- the chain ----------------------------------------------------------------------------------------------
+
+    /**
+     * Reads the end of the existing file and writes the chain's opening line: {@code start} for a new (or
+     * version-2) file, {@code resume} after a complete last line, {@code recovery} after a torn one (which first
+     * gets its own \n, so its bytes stay as they are), or the end of a rotation a crash interrupted.
+     */
+    private AuditChain openChain(Builder builder) throws IOException {
+        AuditChainTail.Tail tail;
+        try (FileChannel reader = FileChannel.open(file, StandardOpenOption.READ)) {
+            tail = AuditChainTail.read(reader);
+        }
+        Lines out = new Lines(1024);
+        AuditChain opened;
+        try {
+            if (!tail.chained()) {
+                AuditChainTail.Tail rotated = tail.unchainedLines() == 0 ? interruptedRotation() : null;
+                if (rotated != null) {
+                    // A crash after the full file was renamed and before the new one got its first line.
+                    opened = continueChain(rotated, builder);
+                    opened.startFile();
+                    String previous = lastRotatedSibling().getFileName().toString();
+                    opened.appendCheckpoint(out, "continue", json -> json.writeStringField("previous_file", previous));
+                } else {
+                    opened = new AuditChain(UUID.randomUUID().toString(), 0, null, 0, 0, 0, builder.signer,
+                            builder.clock, builder.checkpointEveryRecords, builder.checkpointInterval);
+                    if (tail.torn() != null) {
+                        AuditChain.appendRaw(out, "\n");
+                    }
+                    long unchained = tail.unchainedLines();
+                    opened.appendCheckpoint(out, "start",
+                            json -> json.writeNumberField("previous_unchained_lines", unchained));
+                }
+            } else {
+                opened = continueChain(tail, builder);
+                long unsigned = tail.unsignedRecords();
+                if (tail.torn() != null) {
+                    AuditChain.appendRaw(out, "\n");
+                    AuditChainTail.Torn torn = tail.torn();
+                    opened.appendCheckpoint(out, "recovery", json -> {
+                        json.writeNumberField("unsigned_records", unsigned);
+                        json.writeNumberField("torn_bytes", torn.bytes());
+                        json.writeStringField("torn_sha256", torn.sha256());
+                    });
+                    log.warn("Audit file {} ended in a torn line of {} bytes (a crash during a write); it was kept"
+                            + " as its own line and the chain continues after a recovery checkpoint", file,
+                            torn.bytes());
+                } else if (tail.lastLineIsCheckpoint() && "rotate".equals(tail.lastCheckpointReason())) {
+                    this.chainForOpening = opened;
+                    completeRotation();
+                    return opened;
+                } else {
+                    opened.appendCheckpoint(out, "resume", json -> json.writeNumberField("unsigned_records", unsigned));
+                }
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IOException("could not sign the opening checkpoint of audit file " + file, e);
+        }
+        appendAll(channel, out.asBuffer());
+        channel.force(false);
+        return opened;
+    }
+
+    /** Set only while {@link #openChain} completes a rotation, before {@link #chain} is assigned. */
+    private AuditChain chainForOpening;
+
+    private AuditChain chain() {
+        return chain != null ? chain : chainForOpening;
+    }
+
+    private static AuditChain continueChain(AuditChainTail.Tail tail, Builder builder) {
+        return new AuditChain(tail.chainId(), tail.lastSeq() + 1, tail.lastHash(), tail.records(),
+                tail.unsignedRecords(), tail.fileFirstSeq(), builder.signer, builder.clock,
+                builder.checkpointEveryRecords, builder.checkpointInterval);
+    }
+
+    /** The newest rotated sibling's tail if it ends in a {@code rotate} checkpoint, else null. */
+    private AuditChainTail.Tail interruptedRotation() throws IOException {
+        Path last = lastRotatedSibling();
+        if (last == null) {
+            return null;
+        }
+        try (FileChannel reader = FileChannel.open(last, StandardOpenOption.READ)) {
+            AuditChainTail.Tail tail = AuditChainTail.read(reader);
+            return tail.chained() && tail.torn() == null && tail.lastLineIsCheckpoint()
+                    && "rotate".equals(tail.lastCheckpointReason()) ? tail : null;
+        }
+    }
+
+    private Path lastRotatedSibling() throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        String active = file.getFileName().toString();
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> active.equals(AuditChainFormat.activeNameOf(f.getFileName().toString())))
+                    .max((a, b) -> Long.compare(AuditChainFormat.rotatedSeqOf(a.getFileName().toString()),
+                            AuditChainFormat.rotatedSeqOf(b.getFileName().toString())))
+                    .orElse(null);
+        }
+    }
+
+    /** The records as chained lines, with the interval checkpoints they call for. */
+    private ByteBuffer assemble(List<byte[]> recordPrefixes) throws IOException {
+        Lines out = new Lines((int) Math.min(Integer.MAX_VALUE - 16, estimatedBytes(recordPrefixes)));
+        try {
+            chain.appendRecords(out, recordPrefixes);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("could not sign an audit checkpoint for " + file, e);
+        }
+        return out.asBuffer();
+    }
+
+    private static long estimatedBytes(List<byte[]> recordPrefixes) {
+        long bytes = 2 * CHECKPOINT_BYTES;
+        for (byte[] prefix : recordPrefixes) {
+            bytes += prefix.length + CHAIN_FIELD_BYTES;
+        }
+        return bytes;
+    }
+
+    /** Appends a checkpoint on its own (close, idle interval). The caller forces. */
+    private void appendCheckpoint(String reason) throws IOException {
+        Lines out = new Lines(CHECKPOINT_BYTES);
+        try {
+            chain.appendCheckpoint(out, reason, json -> { });
+        } catch (GeneralSecurityException e) {
+            throw new IOException("could not sign the " + reason + " checkpoint of " + file, e);
+        }
+        appendAll(channel, out.asBuffer());
+    }
+
+    private void appendClosingCheckpoint() {
+        if (failure != null || !channel.isOpen()) {
+            return;
+        }
+        try {
+            appendCheckpoint("close");
+        } catch (IOException | RuntimeException e) {
+            log.error("Could not write the close checkpoint of audit file {}; its last records stay unsigned", file,
+                    e);
+        }
+    }
+
+    /**
+     * When {@code maxFileBytes} is set and the next {@code bytes} would take the active file past it: appends a
+     * {@code rotate} checkpoint, renames the file after the first seq it holds and starts a new one with a
+     * {@code continue} checkpoint. A failed rotate line is cut off again (the batch fails, the sink keeps working);
+     * a failure after it (rename, new file) fails the sink.
+     */
+    private void rotateIfFull(long bytes) throws IOException {
+        if (maxFileBytes <= 0 || chain.nextSeq() - chain.fileFirstSeq() < 2
+                || channel.size() + bytes <= maxFileBytes) {
+            return;
+        }
+        AuditChain.Mark mark = chain.mark();
+        long sizeBefore = channel.size();
+        try {
+            Lines out = new Lines(CHECKPOINT_BYTES);
+            String next = file.getFileName().toString();
+            chain.appendCheckpoint(out, "rotate", json -> json.writeStringField("next_file", next));
+            appendAll(channel, out.asBuffer());
+            channel.force(false);
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            chain.reset(mark);
+            IOException failed = e instanceof IOException io ? io
+                    : new IOException("could not write the rotate checkpoint of " + file, e);
+            restoreAfterFailedAppend(sizeBefore, failed);
+            throw failed;
+        }
+        try {
+            completeRotation();
+        } catch (IOException | RuntimeException e) {
+            failure = e;
+            closeQuietly();
+            log.error("Audit file {} could not be rotated after its rotate checkpoint; the audit sink is failed and"
+                    + " rejects every further record", file, e);
+            throw e instanceof IOException io ? io : new IOException("audit file rotation failed", e);
+        }
+    }
+
+    /** Renames the full file (whose last line is its rotate checkpoint) and opens the next with {@code continue}. */
+    private void completeRotation() throws IOException {
+        AuditChain c = chain();
+        String rotatedName = AuditChainFormat.rotatedName(file.getFileName().toString(), c.fileFirstSeq());
+        Path rotated = file.resolveSibling(rotatedName);
+        channel.force(false);
+        channel.close();
+        Files.move(file, rotated, StandardCopyOption.ATOMIC_MOVE);
+        forceDirectory();
+        channel = open(file);
+        c.startFile();
+        Lines out = new Lines(CHECKPOINT_BYTES);
+        try {
+            c.appendCheckpoint(out, "continue", json -> json.writeStringField("previous_file", rotatedName));
+        } catch (GeneralSecurityException e) {
+            throw new IOException("could not sign the continue checkpoint of " + file, e);
+        }
+        appendAll(channel, out.asBuffer());
+        channel.force(false);
+        forceDirectory();
+        log.info("Audit file {} rotated to {}", file, rotatedName);
+    }
+
+    private void forceDirectory() {
+        Path dir = file.toAbsolutePath().getParent();
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | RuntimeException e) {
+            log.debug("Could not force directory {} (not supported here)", dir, e);
+        }
     }
 
     // ---- shared -------------------------------------------------------------------------------------------------
@@ -675,6 +925,11 @@ public final class JsonlFileAuditSink implements AuditSink {
         private int maxBatchSize = 512;
         private WriterHook writerHook = WriterHook.NONE;
         private int writerIdleLingers = WRITER_IDLE_LINGERS;
+        private CheckpointSigner signer;
+        private int checkpointEveryRecords = 1_000;
+        private Duration checkpointInterval = Duration.ofSeconds(60);
+        private long maxFileBytes;
+        private Clock clock = Clock.systemUTC();
 
         private Builder(Path file) {
             this.file = Objects.requireNonNull(file, "file");
@@ -723,6 +978,69 @@ public final class JsonlFileAuditSink implements AuditSink {
                 throw new IllegalArgumentException("writerIdleLingers must be >= 0, got " + writerIdleLingers);
             }
             this.writerIdleLingers = writerIdleLingers;
+            return this;
+        }
+
+        /**
+         * Signs every checkpoint with the primary key of {@code privateKeyset}, a Tink keyset with a private
+         * signature key (templates {@code ECDSA_P256} or {@code ED25519}; {@code mcp-guard audit keygen} makes one).
+         * The reviewer verifies with the public keyset. Needs Tink on the class path (an optional dependency);
+         * without a signer the checkpoints carry no signature and the chain shows accidental damage only.
+         *
+         * @throws IllegalArgumentException if the keyset has no private signature key
+         */
+        public Builder signer(KeysetHandle privateKeyset) {
+            this.signer = TinkCheckpointSigner.of(Objects.requireNonNull(privateKeyset, "privateKeyset"));
+            return this;
+        }
+
+        /** A checkpoint after this many records, 1 to 10,000,000. Default 1,000. */
+        public Builder checkpointEveryRecords(int records) {
+            if (records < 1 || records > 10_000_000) {
+                throw new IllegalArgumentException("checkpointEveryRecords must be between 1 and 10000000, got "
+                        + records);
+            }
+            this.checkpointEveryRecords = records;
+            return this;
+        }
+
+        /**
+         * A checkpoint once this long has passed since the last, written with the next batch (and, in
+         * {@link Mode#ASYNC}, by the idle writer), 1 s to 1 day. Default 60 s.
+         */
+        public Builder checkpointInterval(Duration interval) {
+            Objects.requireNonNull(interval, "checkpointInterval");
+            if (interval.compareTo(Duration.ofSeconds(1)) < 0 || interval.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("checkpointInterval must be between PT1S and PT24H, got "
+                        + interval);
+            }
+            this.checkpointInterval = interval;
+            return this;
+        }
+
+        /**
+         * Rotates the file before a batch would take it past this size: a {@code rotate} checkpoint, a rename to
+         * {@code <name>.<first seq, 20 digits>.<ext>} and a new file starting with {@code continue}; the chain
+         * goes on across files. {@code 0} (default): never rotate. Else at least 64 KiB.
+         */
+        public Builder maxFileBytes(long maxFileBytes) {
+            if (maxFileBytes != 0 && maxFileBytes < 64 * 1024) {
+                throw new IllegalArgumentException("maxFileBytes must be 0 (off) or at least 65536, got "
+                        + maxFileBytes);
+            }
+            this.maxFileBytes = maxFileBytes;
+            return this;
+        }
+
+        /** The clock of checkpoint times and intervals. Default the system UTC clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Tests: a signer that is not Tink's (a failing one). */
+        Builder signer(CheckpointSigner signer) {
+            this.signer = Objects.requireNonNull(signer, "signer");
             return this;
         }
 
