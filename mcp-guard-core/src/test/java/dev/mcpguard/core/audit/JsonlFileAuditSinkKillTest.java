@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.crypto.tink.InsecureSecretKeyAccess;
+import com.google.crypto.tink.KeyTemplates;
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
+import com.google.crypto.tink.signature.SignatureConfig;
 import dev.mcpguard.api.AuditRecord;
+import dev.mcpguard.core.audit.chain.AuditChainVerifier;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -15,7 +21,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,6 +31,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
@@ -56,7 +67,7 @@ class JsonlFileAuditSinkKillTest {
 
     static final String RUNS_PROPERTY = "mcp.guard.killLoop.runs";
     static final String SEED_PROPERTY = "mcp.guard.killLoop.seed";
-    static final int DEFAULT_RUNS = 50;
+    static final int DEFAULT_RUNS = 100;
     /** Runs on one file before the loop starts a fresh one, so re-reading the whole file each run stays cheap. */
     private static final int RUNS_PER_FILE = 25;
     private static final int MAX_ACKS_BEFORE_KILL = 200;
@@ -66,6 +77,12 @@ class JsonlFileAuditSinkKillTest {
     private static final int EXIT_BY_SIGKILL = 128 + 9;
     private static final int ASYNC_QUEUE_CAPACITY = 256;
     private static final int ASYNC_MAX_BATCH = 64;
+    /** Every this many runs the test tears the file's last line itself (see {@link #killLoop}). */
+    private static final int TEAR_EVERY_RUNS = 7;
+    private static final byte[] TORN_FRAGMENT =
+            "{\"schema_version\":3,\"event_id\":\"torn-by-the-test\",\"time\":\"2026-".getBytes(StandardCharsets.US_ASCII);
+    /** How long one child may take to reach its acks before the run fails (a hang, not a timing assertion). */
+    private static final Duration CHILD_DEADLINE = Duration.ofMinutes(2);
 
     private static final Logger log = LoggerFactory.getLogger(JsonlFileAuditSinkKillTest.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -106,7 +123,13 @@ class JsonlFileAuditSinkKillTest {
         Set<Long> recordedBefore = Set.of();
         Set<Long> ackedOnFile = new HashSet<>();
         long started = System.nanoTime();
-        List<String> jvmOptions = startupOptions(mode);
+        SignatureConfig.register();
+        KeysetHandle privateKeyset = KeysetHandle.generateNew(KeyTemplates.get("ECDSA_P256"));
+        KeysetHandle publicKeyset = privateKeyset.getPublicKeysetHandle();
+        Path signingKeyset = dir.resolve("signing-keyset.json"); // a test key, cleartext for the child to read
+        Files.writeString(signingKeyset,
+                TinkJsonProtoKeysetFormat.serializeKeyset(privateKeyset, InsecureSecretKeyAccess.get()));
+        List<String> jvmOptions = startupOptions(mode, signingKeyset);
         for (int run = 0; run < runs; run++) {
             if (file == null || runsOnFile == RUNS_PER_FILE) {
                 file = dir.resolve("audit-" + files++ + ".jsonl");
@@ -123,7 +146,7 @@ class JsonlFileAuditSinkKillTest {
             assertThat(ackedNow).as(where)
                     .allSatisfy(n -> assertThat(n).isBetween(first, first + NUMBERS_PER_RUN - 1));
 
-            FileContents contents = assertFileIntact(file, where);
+            FileContents contents = assertFileIntact(file, where, publicKeyset);
 
             assertThat(contents.numbers()).as("%s: records already on disk before this run", where)
                     .containsAll(recordedBefore);
@@ -143,14 +166,21 @@ class JsonlFileAuditSinkKillTest {
             acked += ackedNow.size();
             ackedOnFile.addAll(ackedNow);
             recordedBefore = contents.numbers();
+            if (contents.tornBytes() == 0 && run % TEAR_EVERY_RUNS == TEAR_EVERY_RUNS - 1) {
+                // A kill in the middle of write() is rare on a local disk (one write per batch), so every few runs
+                // the loop leaves what one looks like: the first half of a record line, no newline. The verifier
+                // must report it as a torn line, and the next child must recover past it.
+                Files.write(file, TORN_FRAGMENT, StandardOpenOption.APPEND);
+                contents = assertFileIntact(file, where + ", torn by the test", publicKeyset);
+                assertThat(contents.tornBytes()).as(where).isEqualTo(TORN_FRAGMENT.length);
+            }
             if (contents.tornBytes() > 0) {
                 tornTails++;
                 maxTornBytes = Math.max(maxTornBytes, contents.tornBytes());
                 log.info("{}: torn last line of {} bytes (reported, not counted as a record)", where,
                         contents.tornBytes());
-                // TODO(lead, merge with s26-chain): keep the same file here. Today's sink appends to the torn
-                // fragment, which would glue it to the next record; the chain sink's recovery checkpoint ends it.
-                file = null;
+                // The next child reopens this same file: the sink ends the fragment with a newline and writes a
+                // recovery checkpoint after it, which the verifier reports (never as a record).
             }
         }
         long seconds = (System.nanoTime() - started) / 1_000_000_000L;
@@ -173,6 +203,12 @@ class JsonlFileAuditSinkKillTest {
         Process child = startChild(jvmOptions, mode, file, first, stderr);
         List<Long> acks = new ArrayList<>();
         boolean killed = false;
+        // A child that hangs (no acks) must not hang the build: after CHILD_DEADLINE it is killed and the run fails.
+        AtomicBoolean hung = new AtomicBoolean();
+        CompletableFuture<Void> watchdog = CompletableFuture.runAsync(() -> {
+            hung.set(child.isAlive());
+            child.toHandle().destroyForcibly();
+        }, CompletableFuture.delayedExecutor(CHILD_DEADLINE.toSeconds(), TimeUnit.SECONDS));
         try (BufferedReader out = new BufferedReader(
                 new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII))) {
             String line;
@@ -188,9 +224,14 @@ class JsonlFileAuditSinkKillTest {
                 }
             }
         } finally {
+            watchdog.cancel(false);
             child.destroyForcibly();
         }
         int exit = child.waitFor();
+        if (hung.get() && !killed) {
+            fail("the child made " + acks.size() + " of " + acksBeforeKill + " acks in " + CHILD_DEADLINE
+                    + " and was killed: " + Files.readString(stderr));
+        }
         if (!killed) {
             fail("the child ended by itself (exit " + exit + ") after " + acks.size() + " acks: "
                     + Files.readString(stderr));
@@ -205,9 +246,11 @@ class JsonlFileAuditSinkKillTest {
      * class-data archive of the classes the child loads, which roughly halves its start-up; {@code -Xshare:auto}
      * falls back to no archive if the JVM cannot map it.
      */
-    private List<String> startupOptions(JsonlFileAuditSink.Mode mode) throws IOException, InterruptedException {
+    private List<String> startupOptions(JsonlFileAuditSink.Mode mode, Path signingKeyset)
+            throws IOException, InterruptedException {
         List<String> options = new ArrayList<>(List.of(
                 "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx256m",
+                "-D" + KillLoopChild.SIGNING_KEYSET_PROPERTY + "=" + signingKeyset,
                 "-cp", archivableClassPath()));
         Path archive = dir.resolve("kill-loop-" + mode + ".jsa");
         List<String> training = new ArrayList<>(options);
@@ -275,10 +318,14 @@ class JsonlFileAuditSinkKillTest {
      * (lines with a {@code record_type} key, the chain's checkpoints, are skipped); no number appears twice; bytes
      * after the last {@code \n} are a torn tail, whose length is returned and which never counts as a record.
      *
-     * <p>TODO(lead, merge with s26-chain): run the chain verifier here too, expecting an intact chain whose only
-     * findings are the torn last line and the recovery checkpoints of earlier crashes.
+     * A line that is not JSON is accepted only as the torn fragment of an earlier crash, when the line after it is
+     * the {@code recovery} checkpoint the next process wrote.
+     *
+     * <p>Then the chain verifier, with the public key, must find the chain intact: never {@code TAMPERED}, and its
+     * only findings the ones a crash leaves (the torn last line, records after the last checkpoint, recovered
+     * crashes, restarts after an unclean stop); a torn last line must be among them.
      */
-    static FileContents assertFileIntact(Path file, String where) throws IOException {
+    static FileContents assertFileIntact(Path file, String where, KeysetHandle publicKeyset) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         int end = bytes.length;
         while (end > 0 && bytes[end - 1] != '\n') {
@@ -287,6 +334,7 @@ class JsonlFileAuditSinkKillTest {
         int tornBytes = bytes.length - end;
         Set<Long> numbers = new HashSet<>();
         int lineNumber = 0;
+        int fragmentLine = 0;
         for (int start = 0; start < end; ) {
             int newline = start;
             while (bytes[newline] != '\n') {
@@ -305,10 +353,19 @@ class JsonlFileAuditSinkKillTest {
             try {
                 node = JSON.readTree(line);
             } catch (IOException e) {
-                throw new AssertionError(at + ": not JSON (garbage in the middle of the file): "
-                        + abbreviate(line), e);
+                node = null;
             }
-            assertThat(node).as(at).isNotNull();
+            if (fragmentLine != 0) {
+                if (node == null || !"recovery".equals(node.path("reason").asText(null))) {
+                    fail(where + ", line " + fragmentLine + ": not JSON, and not followed by a recovery checkpoint"
+                            + " (garbage in the middle of the file)");
+                }
+                fragmentLine = 0;
+            }
+            if (node == null) {
+                fragmentLine = lineNumber;
+                continue;
+            }
             if (node.isObject() && node.has("record_type")) {
                 continue;
             }
@@ -325,8 +382,28 @@ class JsonlFileAuditSinkKillTest {
                 fail(at + ": a second record for call " + n);
             }
         }
+        if (fragmentLine != 0) {
+            fail(where + ", line " + fragmentLine + ": the last complete line is not JSON");
+        }
+        List<List<Path>> chains = AuditChainVerifier.chainFiles(List.of(file));
+        assertThat(chains).as("%s: chains in the file", where).hasSize(1);
+        AuditChainVerifier.Report report = AuditChainVerifier.withPublicKeyset(publicKeyset).verify(chains.get(0));
+        assertThat(report.verdict()).as("%s: verdict (findings %s)", where, report.findings())
+                .isNotEqualTo(AuditChainVerifier.Verdict.TAMPERED);
+        assertThat(report.findings()).as(where).extracting(AuditChainVerifier.Finding::kind)
+                .isSubsetOf(AFTER_A_CRASH);
+        assertThat(report.records()).as("%s: records the verifier counted", where).isEqualTo(numbers.size());
+        if (tornBytes > 0) {
+            assertThat(report.findings()).as("%s: the torn last line is reported", where)
+                    .extracting(AuditChainVerifier.Finding::kind).contains(AuditChainVerifier.Kind.TORN_LINE);
+        }
         return new FileContents(Set.copyOf(numbers), tornBytes);
     }
+
+    /** What a verifier may report about a file whose writers were killed: nothing that says tampered. */
+    private static final Set<AuditChainVerifier.Kind> AFTER_A_CRASH = Set.of(AuditChainVerifier.Kind.TORN_LINE,
+            AuditChainVerifier.Kind.UNSIGNED_TAIL, AuditChainVerifier.Kind.RECOVERED_CRASH,
+            AuditChainVerifier.Kind.RESUMED_AFTER_CRASH, AuditChainVerifier.Kind.NOT_CLOSED);
 
     private static String abbreviate(String line) {
         return line.length() <= 200 ? line : line.substring(0, 200) + "...";

@@ -1,5 +1,9 @@
 package dev.mcpguard.core.audit;
 
+import com.google.crypto.tink.InsecureSecretKeyAccess;
+import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
+import com.google.crypto.tink.signature.SignatureConfig;
+
 import dev.mcpguard.api.Secret;
 import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.http.GuardRequestAttributes;
@@ -17,7 +21,9 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Map;
 import java.util.Set;
@@ -32,8 +38,9 @@ import java.util.function.BiFunction;
  * process prints {@code ACK <n>} on stdout only after the guarded call returned its result, so an ack stands for
  * "the client got the result".
  *
- * <p>Arguments: {@code DURABLE|ASYNC FILE FIRST_NUMBER [QUEUE_CAPACITY MAX_BATCH]}. Runs until killed; exits 3
- * if a guarded call did not succeed (the parent then fails with this process's stderr).
+ * <p>Arguments: {@code DURABLE|ASYNC FILE FIRST_NUMBER [QUEUE_CAPACITY MAX_BATCH]}; the system property
+ * {@value #SIGNING_KEYSET_PROPERTY} names a cleartext Tink private keyset (JSON) that signs the chain's checkpoints.
+ * Runs until killed; exits 3 if a guarded call did not succeed (the parent then fails with this process's stderr).
  */
 final class KillLoopChild {
 
@@ -47,18 +54,28 @@ final class KillLoopChild {
      * then exits normally after this many acks (the archive is written at a normal exit).
      */
     static final String EXIT_AFTER_ACKS_PROPERTY = "mcp.guard.killLoop.exitAfterAcks";
+    /** The private keyset (cleartext Tink JSON, a test key) that signs the checkpoints. */
+    static final String SIGNING_KEYSET_PROPERTY = "mcp.guard.killLoop.signingKeyset";
+    /** Checkpoints this often, so that the loop's runs cross checkpoints and the verifier checks signatures. */
+    static final int CHECKPOINT_EVERY_RECORDS = 50;
 
     private KillLoopChild() {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, GeneralSecurityException {
         JsonlFileAuditSink.Mode mode = JsonlFileAuditSink.Mode.valueOf(args[0]);
         JsonlFileAuditSink.Builder sinkBuilder = JsonlFileAuditSink.builder(Path.of(args[1])).mode(mode);
         AtomicLong next = new AtomicLong(Long.parseLong(args[2]));
         if (mode == JsonlFileAuditSink.Mode.ASYNC) {
             sinkBuilder.queueCapacity(Integer.parseInt(args[3])).maxBatchSize(Integer.parseInt(args[4]));
         }
-        JsonlFileAuditSink sink = sinkBuilder.build();
+        String keyset = System.getProperty(SIGNING_KEYSET_PROPERTY);
+        if (keyset != null) {
+            SignatureConfig.register();
+            sinkBuilder.signer(TinkJsonProtoKeysetFormat.parseKeyset(
+                    Files.readString(Path.of(keyset)), InsecureSecretKeyAccess.get()));
+        }
+        JsonlFileAuditSink sink = sinkBuilder.checkpointEveryRecords(CHECKPOINT_EVERY_RECORDS).build();
         byte[] key = new byte[ArgumentSummarizer.MIN_KEY_BYTES];
         new SecureRandom().nextBytes(key);
         McpGuard guard = McpGuard.builder().serverName("kill-loop")

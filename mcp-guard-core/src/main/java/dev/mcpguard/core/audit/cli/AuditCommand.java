@@ -26,11 +26,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The reviewer's tool for the audit file's hash chain ({@code docs/audit.md}):
+ * The reviewer's tool for the audit file: its hash chain and its records ({@code docs/audit.md}):
  *
  * <pre>
  * verify FILE... [--public-key PUBLIC_KEYSET_JSON]
  *     FILE: the active audit file (its rotated siblings are found next to it), a rotated file, or a directory
+ * query FILE... [--from ISO] [--to ISO] [--subject S] [--tenant T] [--tool N] [--method M]
+ *       [--decision allow|deny] [--outcome O] [--reason R] [--decision-id D] [--event-id E] [--limit N]
+ *       [--format table|json]            (runs {@link AuditQueryCommand})
  * keygen --private-keyset F --public-keyset P [--algorithm ecdsa-p256|ed25519]
  * </pre>
  *
@@ -64,11 +67,12 @@ public final class AuditCommand {
     private int execute(String[] args) {
         try {
             if (args.length == 0) {
-                throw new IllegalArgumentException("a command is required: verify, keygen");
+                throw new IllegalArgumentException("a command is required: verify, query, keygen");
             }
             String[] rest = Arrays.copyOfRange(args, 1, args.length);
             return switch (args[0]) {
                 case "verify" -> verify(rest);
+                case "query" -> AuditQueryCommand.run(rest, out, err);
                 case "keygen" -> keygen(rest);
                 default -> throw new IllegalArgumentException("unknown command '" + ClientText.forLog(args[0], 40)
                         + "'");
@@ -76,6 +80,7 @@ public final class AuditCommand {
         } catch (IllegalArgumentException e) { // usage errors, and a keyset that is not a public signature keyset
             err.println("usage error: " + e.getMessage());
             err.println("usage: audit verify FILE... [--public-key PUBLIC_KEYSET_JSON]");
+            err.println("       audit query FILE... [--from ISO] [--to ISO] [--subject S] [--tenant T] [--tool N] [--decision D] ... [--format table|json]");
             err.println("       audit keygen --private-keyset F --public-keyset P [--algorithm ecdsa-p256|ed25519]");
             return 2;
         } catch (IOException e) {
