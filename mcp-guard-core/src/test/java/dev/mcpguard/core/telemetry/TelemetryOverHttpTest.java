@@ -6,8 +6,6 @@ import dev.mcpguard.api.AuditRecord;
 import dev.mcpguard.api.Secret;
 import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.identity.ApiKeyIdentityResolver;
-import dev.mcpguard.core.policy.opa.BundleSource;
-import dev.mcpguard.core.policy.opa.BundleVerification;
 import dev.mcpguard.core.policy.opa.OpaWasmPolicyEngine;
 import dev.mcpguard.core.testing.EmbeddedTomcat;
 import dev.mcpguard.core.testing.OpaBinary;
@@ -78,12 +76,7 @@ class TelemetryOverHttpTest {
 
     @BeforeAll
     void start(@TempDir Path work) throws Exception {
-        Path bundle = work.resolve("telemetry.tar.gz");
-        OpaBinary.run(work, List.of("build", "-t", "wasm", "-e", "mcp/authz/decision", "--revision", "r1",
-                "-b", policyDir().toString(), "-o", bundle.toString()));
-        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).poolSize(1)
-                .bundleSource(BundleSource.file(bundle)).verification(BundleVerification.insecureUnsigned()).build();
-        engine.pollNow();
+        OpaWasmPolicyEngine engine = OpaBinary.wasmEngine(work, policyDir());
         openTelemetry = OpenTelemetrySdk.builder()
                 .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
                 .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())

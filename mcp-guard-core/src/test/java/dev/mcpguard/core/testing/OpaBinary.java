@@ -53,6 +53,23 @@ public final class OpaBinary {
         }
     }
 
+    /**
+     * An embedded engine over the Rego in {@code policyDir}, built to wasm by this {@code opa} in {@code workDir}
+     * (entrypoint {@code mcp/authz/decision}, revision {@code r1}, unsigned) and loaded: for tests that need a
+     * real policy and not its build options.
+     */
+    public static dev.mcpguard.core.policy.opa.OpaWasmPolicyEngine wasmEngine(Path workDir, Path policyDir) {
+        Path bundle = workDir.resolve("policy.tar.gz");
+        run(workDir, List.of("build", "-t", "wasm", "-e", "mcp/authz/decision", "--revision", "r1",
+                "-b", policyDir.toString(), "-o", bundle.toString()));
+        dev.mcpguard.core.policy.opa.OpaWasmPolicyEngine engine = dev.mcpguard.core.policy.opa.OpaWasmPolicyEngine
+                .builder().warmUp(java.time.Duration.ZERO).poolSize(1)
+                .bundleSource(dev.mcpguard.core.policy.opa.BundleSource.file(bundle))
+                .verification(dev.mcpguard.core.policy.opa.BundleVerification.insecureUnsigned()).build();
+        engine.pollNow();
+        return engine;
+    }
+
     /** The repository root: the nearest ancestor of the working directory holding a {@code scripts} or {@code .git}. */
     public static Path repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
