@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mcpguard.core.McpGuard;
 import dev.mcpguard.core.audit.JsonlFileAuditSink;
 import dev.mcpguard.core.identity.JwtIdentityResolver;
-import dev.mcpguard.core.policy.opa.BundleSource;
-import dev.mcpguard.core.policy.opa.BundleVerification;
 import dev.mcpguard.core.policy.opa.OpaWasmPolicyEngine;
 import dev.mcpguard.core.telemetry.OtelCollector.LogRecord;
 import dev.mcpguard.core.telemetry.OtelCollector.MetricPoint;
@@ -89,12 +87,7 @@ class OpenTelemetryCollectorEndToEndTest {
         oauth = opened(new MockOAuth2Server(), () -> oauth.shutdown());
         oauth.start(java.net.InetAddress.getLoopbackAddress(), 0);
 
-        Path bundle = work.resolve("telemetry.tar.gz");
-        OpaBinary.run(work, List.of("build", "-t", "wasm", "-e", "mcp/authz/decision", "--revision", "t1",
-                "-b", policyDir().toString(), "-o", bundle.toString()));
-        OpaWasmPolicyEngine engine = OpaWasmPolicyEngine.builder().warmUp(Duration.ZERO).poolSize(1)
-                .bundleSource(BundleSource.file(bundle)).verification(BundleVerification.insecureUnsigned()).build();
-        engine.pollNow();
+        OpaWasmPolicyEngine engine = OpaBinary.wasmEngine(work, policyDir());
         auditFile = work.resolve("audit.jsonl");
         guard = opened(McpGuard.builder().serverName("orders").resource(URI.create(RESOURCE))
                 .policyEngine(engine)

@@ -34,7 +34,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -463,15 +462,7 @@ public final class OtelCollector implements AutoCloseable {
     }
 
     private void stopProcess() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        ExternalTool.stop(process);
     }
 
     private String log() {
@@ -490,16 +481,20 @@ public final class OtelCollector implements AutoCloseable {
     }
 
     private static byte[] readBytes(Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return unchecked(() -> Files.readAllBytes(file));
     }
 
     private static long size(Path file) {
+        return unchecked(() -> Files.size(file));
+    }
+
+    private interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    private static <T> T unchecked(IoCall<T> call) {
         try {
-            return Files.size(file);
+            return call.call();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

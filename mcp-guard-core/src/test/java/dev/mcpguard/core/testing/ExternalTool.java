@@ -60,6 +60,19 @@ public final class ExternalTool {
         }
     }
 
+    /** Stops {@code process}: SIGTERM, up to 10 s to exit, then SIGKILL and up to 10 s more. */
+    public static void stop(Process process) {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+
     private static String run(String name) {
         Path script = repositoryRoot().resolve("scripts").resolve("ensure-" + name + ".sh");
         String out = exec(List.of("bash", script.toString()), 900).strip();

@@ -153,15 +153,7 @@ public final class OpaServer implements AutoCloseable {
     /** Stops the server and waits for it to exit. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        ExternalTool.stop(process);
         try {
             Files.deleteIfExists(log);
         } catch (IOException ignored) {
