@@ -147,10 +147,7 @@ class AuditChainVerifierTest {
     @Test
     void aForgedLineWithARecomputedPrevHashIsReportedAsInserted() throws Exception {
         Path file = writeStandard("audit.jsonl");
-        List<String> lines = new ArrayList<>(Files.readAllLines(file));
-        lines.add(4, forgedRecordAfter(lines.get(3), 4));
-
-        write(file, lines);
+        write(file, withForgedRecordAfterLine4(file));
 
         assertTampered(verify(file), file, 5, 4, Kind.INSERTED);
     }
@@ -158,8 +155,7 @@ class AuditChainVerifierTest {
     @Test
     void aForgedLineWithTheWholeRestOfTheChainRecomputedFailsAtTheNextCheckpointsSignature() throws Exception {
         Path file = writeStandard("audit.jsonl");
-        List<String> lines = new ArrayList<>(Files.readAllLines(file));
-        lines.add(4, forgedRecordAfter(lines.get(3), 4));
+        List<String> lines = withForgedRecordAfterLine4(file);
         // The attacker renumbers every later line, recounts the records and recomputes every prev_hash: only the
         // signatures cannot be redone without the key.
         for (int i = 5; i < lines.size(); i++) {
@@ -477,6 +473,13 @@ class AuditChainVerifierTest {
                 "sess-1", "orders", "refund_order", Map.of("order_id", "hmac-sha256:" + "ab".repeat(32)),
                 AuditRecord.Verdict.ALLOW, null, AuditRecord.Outcome.SUCCESS, 1234, null,
                 Map.of("policy_revision", "42", "padding", "x".repeat(300)));
+    }
+
+    /** The file's lines with a forged record, seq 4 and linked to line 4, put in as line 5. */
+    private static List<String> withForgedRecordAfterLine4(Path file) throws IOException {
+        List<String> lines = new ArrayList<>(Files.readAllLines(file));
+        lines.add(4, forgedRecordAfter(lines.get(3), 4));
+        return lines;
     }
 
     /** A record line the attacker makes up: a copy of {@code previous}'s shape, linked to it. */
