@@ -150,7 +150,7 @@ class AuditQueryCommandTest {
 
         assertThat(query(file, "--event-id", "e1", "--format", "json")).isZero();
 
-        assertThat(outLines()).containsExactly(AuditRecordJson.toJsonLine(record));
+        assertThat(outLines()).containsExactly(storedLine(file, "e1"));
         assertThat(errText()).contains("1 record");
     }
 
@@ -213,9 +213,10 @@ class AuditQueryCommandTest {
 
         assertThat(outLines()).extracting(this::eventIdOf).containsExactly("e1");
         String err = errText();
-        assertThat(err).contains("audit.jsonl:2: not an audit record").contains("audit.jsonl:3:")
-                .contains("audit.jsonl:4:").contains("audit.jsonl:5:")
-                .contains("audit.jsonl:6: torn last line")
+        // The sink wrote its start checkpoint, the record and its close checkpoint: appended lines start at 4.
+        assertThat(err).contains("audit.jsonl:4: not an audit record").contains("audit.jsonl:5:")
+                .contains("audit.jsonl:6:").contains("audit.jsonl:7:")
+                .contains("audit.jsonl:8: torn last line")
                 .contains("skipped 4 lines that are not audit records, 0 lines longer than 1048576 bytes, 1 torn");
         assertThat(err).doesNotContain("this is not json").doesNotContain("\u001b");
     }
@@ -234,7 +235,7 @@ class AuditQueryCommandTest {
 
         assertThat(query(file, "--format", "json")).isZero();
 
-        assertThat(outLines()).containsExactly(AuditRecordJson.toJsonLine(record));
+        assertThat(outLines()).containsExactly(storedLine(file, "e1"));
         assertThat(errText()).doesNotContain("warning");
     }
 
@@ -251,7 +252,7 @@ class AuditQueryCommandTest {
         assertThat(query(file, "--format", "json")).isZero();
 
         assertThat(outLines()).extracting(this::eventIdOf).containsExactly("e1", "e2");
-        assertThat(errText()).contains("audit.jsonl:2: longer than 1048576 bytes")
+        assertThat(errText()).contains("audit.jsonl:4: longer than 1048576 bytes") // after start, e1, close
                 .contains("1 lines longer than 1048576 bytes");
     }
 
@@ -299,6 +300,16 @@ class AuditQueryCommandTest {
 
         assertThat(errText()).contains("cannot read").contains("absent.jsonl");
         assertThat(out.size()).isZero();
+    }
+
+    /** The line of {@code file} that holds the record {@code eventId}, as the sink stored it. */
+    private static String storedLine(Path file, String eventId) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.US_ASCII).stream()
+                .filter(line -> !AuditRecordJson.isChainLine(line))
+                .filter(line -> line.contains("\"event_id\":\"" + eventId + "\""))
+                .toList();
+        assertThat(lines).as("stored lines of %s", eventId).hasSize(1);
+        return lines.get(0);
     }
 
     private String eventIdOf(String jsonLine) {
