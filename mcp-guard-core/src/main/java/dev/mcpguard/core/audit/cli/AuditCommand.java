@@ -109,8 +109,14 @@ public final class AuditCommand {
         }
         AuditChainVerifier verifier = publicKey == null ? AuditChainVerifier.withoutKey()
                 : AuditChainVerifier.withPublicKeyset(readPublicKeyset(publicKey));
+        List<List<Path>> chains = AuditChainVerifier.chainFiles(paths);
+        if (chains.isEmpty()) {
+            // A directory without audit files (or an empty argument, the current directory) is never "verified".
+            err.println("error: no audit files (*.jsonl) found in " + ClientText.forLog(paths.toString(), 200));
+            return 2;
+        }
         int exit = 0;
-        for (List<Path> chain : AuditChainVerifier.chainFiles(paths)) {
+        for (List<Path> chain : chains) {
             Report report = verifier.verify(chain);
             print(report);
             exit = worse(exit, report.verdict().exitCode());

@@ -87,6 +87,8 @@ class AuditCommandTest {
         assertThat(run()).isEqualTo(2);
         assertThat(run("verify")).isEqualTo(2);
         assertThat(run("verify", dir.resolve("missing.jsonl").toString())).isEqualTo(2);
+        Files.createDirectories(dir.resolve("empty"));
+        assertThat(run("verify", dir.resolve("empty").toString())).as("a directory without audit files").isEqualTo(2);
         assertThat(run("frobnicate")).isEqualTo(2);
         Files.writeString(dir.resolve("audit.jsonl"), "");
         assertThat(run("verify", dir.resolve("audit.jsonl").toString(), "--public-key", privateKeyset.toString()))
